@@ -1,0 +1,136 @@
+# ft — one Makefile for libft, the tools, the tests and the demo.
+# Sources are found by wildcard: lib/*.c and kernels/cpu/*.c make libft.a, tools/ft-*.c
+# one binary each in bin/, tests/unit/test_*.c one cmocka test binary each.
+# CUDA objects (kernels/cuda/*.cu) are built when nvcc is found; everything else builds without.
+
+SHELL := /bin/bash
+CC ?= cc
+BUILD ?= build
+BIN ?= bin
+OPT ?= -O2
+SAN ?=
+
+PKGS := libzstd jansson libpcre2-8 libutf8proc
+CFLAGS_BASE := -std=c11 -D_GNU_SOURCE -g $(OPT) -Wall -Wextra -Wno-format-truncation \
+               -Wno-unused-parameter -fno-strict-aliasing -Ilib -Ikernels -MMD -MP
+LDLIBS := -lzstd -ljansson -lpcre2-8 -lutf8proc -lm -lpthread
+
+# --- feature detection (✓/✗ lines printed by `make config`) -----------------------------
+HAVE_OPENMP := $(shell echo 'int main(void){return 0;}' | $(CC) -fopenmp -x c - -o /dev/null 2>/dev/null && echo 1)
+HAVE_BLAS := $(shell echo 'int main(void){return 0;}' | $(CC) -x c - -lopenblas -o /dev/null 2>/dev/null && echo 1)
+NVCC := $(shell command -v nvcc 2>/dev/null || ls /usr/local/cuda/bin/nvcc 2>/dev/null)
+HAVE_CUBLAS := $(shell test -n "$(NVCC)" && ls $(dir $(NVCC))../lib64/libcublas.so* >/dev/null 2>&1 && echo 1)
+HAVE_MPI := $(shell command -v mpicc >/dev/null 2>&1 && echo 1)
+
+ifeq ($(HAVE_OPENMP),1)
+  CFLAGS_BASE += -fopenmp
+  LDLIBS += -fopenmp
+endif
+ifeq ($(HAVE_BLAS),1)
+  CFLAGS_BASE += -DFT_HAVE_BLAS
+  LDLIBS += -lopenblas
+endif
+ifneq ($(SAN),)
+  CFLAGS_BASE += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+  LDLIBS += -fsanitize=address,undefined
+endif
+CFLAGS := $(CFLAGS_BASE) $(EXTRA_CFLAGS)
+
+LIB_SRC := $(wildcard lib/*.c) $(wildcard kernels/cpu/*.c)
+LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
+TOOLS := $(patsubst tools/%.c,$(BIN)/%,$(wildcard tools/ft-*.c))
+UNIT_SRC := $(wildcard tests/unit/test_*.c)
+UNIT := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+UNIT_HELPERS := $(filter-out tests/unit/test_%.c,$(wildcard tests/unit/*.c))
+UNIT_HELPER_OBJ := $(UNIT_HELPERS:%.c=$(BUILD)/obj/%.o)
+
+CUDA_SRC := $(wildcard kernels/cuda/*.cu)
+ifneq ($(NVCC),)
+ifneq ($(CUDA_SRC),)
+  CUDA_OBJ := $(CUDA_SRC:%.cu=$(BUILD)/obj/%.o)
+endif
+endif
+
+.PHONY: all config deps test check demo model model-path venv fuzz bench clean install test-cuda
+.DEFAULT_GOAL := all
+.SECONDARY:
+
+all: config $(BUILD)/libft.a $(TOOLS) $(UNIT) $(CUDA_OBJ)
+
+config:
+	@printf '%s OpenMP\n' "$(if $(HAVE_OPENMP),✓,✗)"
+	@printf '%s OpenBLAS%s\n' "$(if $(HAVE_BLAS),✓,✗)" "$(if $(HAVE_BLAS),, (CPU matmul falls back to plain loops))"
+	@printf '%s nvcc %s\n' "$(if $(NVCC),✓,✗)" "$(if $(NVCC),$(NVCC),(no CUDA build))"
+	@printf '%s cuBLAS\n' "$(if $(HAVE_CUBLAS),✓,✗)"
+	@printf '%s MPI%s\n' "$(if $(HAVE_MPI),✓,✗)" "$(if $(HAVE_MPI),, (no data-parallel CPU training))"
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c $< -o $@
+
+$(BUILD)/obj/%.o: %.cu
+	@mkdir -p $(dir $@)
+	$(NVCC) -O2 -Ilib -Ikernels -c $< -o $@
+
+$(BUILD)/libft.a: $(LIB_OBJ)
+	@mkdir -p $(dir $@)
+	rm -f $@ && ar rcs $@ $^
+
+# A tool may have its own sources in tools/NAME/*.c (e.g. ft-eval's subcommands).
+.SECONDEXPANSION:
+$(BIN)/%: $(BUILD)/obj/tools/%.o $$(patsubst %.c,$(BUILD)/obj/%.o,$$(wildcard tools/%/*.c)) $(BUILD)/libft.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(filter %.o,$^) $(BUILD)/libft.a $(LDLIBS) -o $@
+
+$(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(UNIT_HELPER_OBJ) $(BUILD)/libft.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $< $(UNIT_HELPER_OBJ) $(BUILD)/libft.a $(LDLIBS) -lcmocka -o $@
+
+TOOL_SUB_OBJ := $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard tools/*/*.c))
+-include $(LIB_OBJ:.o=.d) $(TOOL_SUB_OBJ:.o=.d) $(TOOLS:$(BIN)/%=$(BUILD)/obj/tools/%.d) $(UNIT:$(BUILD)/tests/%=$(BUILD)/obj/tests/unit/%.d)
+
+# --- setup ---------------------------------------------------------------------------
+deps:
+	@scripts/deps.sh
+
+venv:
+	@scripts/venv.sh
+
+model:
+	@scripts/model.sh fetch
+
+model-path:
+	@scripts/model.sh path
+
+# --- tests ---------------------------------------------------------------------------
+test: deps
+	@$(MAKE) --no-print-directory all
+	@scripts/venv.sh || echo "python references unavailable: parity tests will skip"
+	@FT_BIN=$(abspath $(BIN)) FT_UNIT=$(abspath $(BUILD)/tests) tests/run.sh
+
+check: deps
+	@$(MAKE) --no-print-directory BUILD=build/asan BIN=build/asan/bin SAN=1 OPT=-O1 all
+	@scripts/venv.sh || true
+	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	  FT_SAN=1 FT_BIN=$(abspath build/asan/bin) FT_UNIT=$(abspath build/asan/tests) tests/run.sh
+
+test-cuda: all
+	@tests/cuda/run.sh
+
+fuzz:
+	@scripts/fuzz.sh $(FUZZ_SECONDS)
+
+bench: all
+	@for b in tests/bench/*/run.sh; do echo "== $$b"; $$b || exit 1; done
+
+demo: deps
+	@$(MAKE) --no-print-directory all
+	@scripts/demo.sh
+
+PREFIX ?= /usr/local
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin
+	install -m 755 $(TOOLS) $(DESTDIR)$(PREFIX)/bin/
+
+clean:
+	rm -rf $(BUILD) $(BIN)
