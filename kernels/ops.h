@@ -1,0 +1,78 @@
+// ops.h — the op table: every numeric kernel the forward and backward passes use, written
+// once against this interface with a CPU implementation (kernels/cpu/, the reference) and a
+// CUDA twin (kernels/cuda/, tested op by op against the CPU).
+//
+// Conventions: row-major f32; "N" is the number of token positions (B*T flattened); linear
+// weights are stored like HF nn.Linear, (out, in). Backward functions ACCUMULATE (+=) into
+// gradient buffers (callers zero them), so shared inputs (residual stream, tied weights)
+// sum naturally. A NULL gradient pointer means "not needed" (frozen parameter) and is skipped.
+#ifndef FT_OPS_H
+#define FT_OPS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct ft_ops {
+    const char *name;   // "cpu", "cuda"
+
+    // out(N,O) = x(N,I) @ w(O,I)^T + bias(O)   (bias may be NULL)
+    void (*matmul)(float *out, const float *x, const float *w, const float *bias, int N, int I, int O);
+    // dx(N,I) += dout(N,O) @ w(O,I); dw(O,I) += dout^T @ x; dbias(O) += sum_n dout
+    void (*matmul_backward)(float *dx, float *dw, float *dbias, const float *dout, const float *x,
+                            const float *w, int N, int I, int O);
+
+    // out(N,C) = x / rms(x) * weight; rstd(N) saved for backward
+    void (*rmsnorm)(float *out, float *rstd, const float *x, const float *weight, int N, int C, float eps);
+    void (*rmsnorm_backward)(float *dx, float *dweight, const float *dout, const float *x, const float *weight,
+                             const float *rstd, int N, int C);
+
+    // In-place rotary embedding (HF "rotate_half" convention: pairs (i, i + D/2)) on x(N, H, D)
+    // at positions pos(N); inv_freq(D/2) holds the (possibly rope-scaled) frequencies.
+    void (*rope)(float *x, const int32_t *pos, const float *inv_freq, int N, int H, int D);
+    // Backward: the inverse rotation applied in place to dx(N, H, D).
+    void (*rope_backward)(float *dx, const int32_t *pos, const float *inv_freq, int N, int H, int D);
+
+    // Causal self-attention with GQA and document masking, for B rows of T positions:
+    // q(B,T,Hq,D), k/v(B,T,Hkv,D) -> out(B,T,Hq,D). doc(B,T): position t attends to s <= t
+    // only when doc[b,s] == doc[b,t] (NULL = one document per row). Softmax scale 1/sqrt(D).
+    // lse(B,Hq,T) saves the log-sum-exp of each row for the backward pass.
+    void (*attention)(float *out, float *lse, const float *q, const float *k, const float *v,
+                      const int32_t *doc, int B, int T, int Hq, int Hkv, int D);
+    void (*attention_backward)(float *dq, float *dk, float *dv, const float *dout, const float *out,
+                               const float *lse, const float *q, const float *k, const float *v,
+                               const int32_t *doc, int B, int T, int Hq, int Hkv, int D);
+
+    // out(N,F) = silu(gate) * up
+    void (*swiglu)(float *out, const float *gate, const float *up, int N, int F);
+    void (*swiglu_backward)(float *dgate, float *dup, const float *dout, const float *gate, const float *up,
+                            int N, int F);
+
+    // out(N,C) = table[ids[n]]
+    void (*embedding)(float *out, const int32_t *ids, const float *table, int N, int C);
+    void (*embedding_backward)(float *dtable, const int32_t *ids, const float *dout, int N, int C);
+
+    // LM head fused with cross-entropy, computed in chunks of rows so (N,V) logits never exist
+    // at once: for each n with mask[n] != 0, loss += -log softmax(h[n] @ w^T)[target[n]].
+    // Returns the summed loss (caller divides by the token count of the whole step); when
+    // dh/dw are non-NULL, adds d(loss * grad_scale)/dh and /dw.  h(N,C), w(V,C).
+    double (*lm_head_xent)(float *dh, float *dw, const float *h, const float *w, const int32_t *target,
+                           const uint8_t *mask, int N, int C, int V, float grad_scale);
+    // Plain logits for inference: logits(N,V) = h @ w^T (small N, e.g. last position).
+    void (*lm_head_logits)(float *logits, const float *h, const float *w, int N, int C, int V);
+
+    // AdamW step with bias correction and decoupled weight decay, in place on p(n), m(n), v(n).
+    void (*adamw)(float *p, const float *g, float *m, float *v, size_t n, float lr, float beta1,
+                  float beta2, float eps, float weight_decay, int step);
+
+    // Elementwise helpers used by the model glue.
+    void (*add)(float *out, const float *a, const float *b, size_t n);        // out = a + b
+    void (*add_inplace)(float *out, const float *a, size_t n);                 // out += a
+    void (*scale_add)(float *out, const float *a, float s, size_t n);          // out += s * a
+} ft_ops;
+
+// The CPU reference implementation (kernels/cpu/).
+const ft_ops *ft_ops_cpu(void);
+// The CUDA implementation, or NULL when this build has no CUDA or no device is visible.
+const ft_ops *ft_ops_cuda(void);
+
+#endif
