@@ -1,0 +1,208 @@
+// model.h — Llama-family decoder models: configuration, weights in one f32 buffer with an
+// HF-named tensor table (llm.c style), LoRA hook points on every linear layer, the forward
+// pass over packed batches (training activations kept for the backward pass) and an
+// inference path with a KV cache.
+//
+// Everything inside is in Hugging Face conventions: linear weights are (out, in) row-major
+// like nn.Linear, rotary embedding is HF "rotate_half" (pairs (i, i + D/2)), and GGUF Q/K
+// rows are un-permuted on load. So adapters trained on an ft_model are valid for the HF model.
+//
+// Files: model_config.c (ft_config), model_load.c (tensor table, HF dirs, GGUF),
+// model_forward.c (forward, activations), model_kv.c (KV cache decoding).
+#ifndef FT_MODEL_H
+#define FT_MODEL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ops.h"
+
+struct gguf_file;
+
+// ---- configuration --------------------------------------------------------------------
+enum { FT_ROPE_NONE = 0, FT_ROPE_LINEAR = 1, FT_ROPE_LLAMA3 = 2 };
+#define FT_MAX_EOS 8
+
+typedef struct ft_config {
+    char arch[32];            // "llama" (also Mistral, SmolLM, TinyLlama), "qwen2"
+    int vocab_size;           // V
+    int hidden;               // C
+    int intermediate;         // F
+    int n_layers;             // L
+    int n_heads;              // Hq
+    int n_kv_heads;           // Hkv (GQA: Hq % Hkv == 0)
+    int head_dim;             // D (usually C / Hq)
+    float rms_eps;
+    float rope_theta;
+    int rope_scaling;         // FT_ROPE_*
+    float rope_factor;        // linear / llama3 "factor"
+    float rope_low_freq_factor, rope_high_freq_factor;   // llama3
+    int rope_orig_max_pos;    // llama3 "original_max_position_embeddings"
+    int max_pos;              // max_position_embeddings / context_length
+    bool tie_embeddings;      // lm_head shares model.embed_tokens.weight
+    bool attn_bias;           // q/k/v projections carry biases (qwen2)
+    int bos_id;               // -1 unknown
+    int n_eos;                // EOS / end-of-turn ids (generation stops at any)
+    int eos_ids[FT_MAX_EOS];
+} ft_config;
+
+// From an HF config.json (path of the file). Fills every field, sets defaults HF uses.
+int ft_config_from_json(ft_config *c, const char *path);
+// From GGUF metadata (general.architecture, ARCH.block_count, ...).
+int ft_config_from_gguf(ft_config *c, const struct gguf_file *g);
+// Checks consistency (divisibility, positive sizes); message names the source.
+int ft_config_validate(const ft_config *c, const char *src);
+// Rotary frequencies inv_freq(D/2), including rope scaling (linear, llama3).
+void ft_config_inv_freq(const ft_config *c, float *inv_freq);
+// Add an EOS/end-of-turn id (deduplicated; ignored when full or negative).
+void ft_config_add_eos(ft_config *c, int id);
+
+// ---- weights --------------------------------------------------------------------------
+// One entry of the size/offset table: an HF-named tensor living in model->params.
+typedef struct ft_tensor_info {
+    char name[96];            // "model.layers.3.self_attn.q_proj.weight"
+    int n_dims;               // 1 or 2
+    int64_t shape[2];         // HF (row-major) shape: (out, in) for linears
+    size_t offset;            // in floats, into params
+    size_t numel;
+} ft_tensor_info;
+
+// LoRA hook on a linear layer: y += scale * (x @ A^T) @ B^T.
+// Memory is owned by whoever attaches it (lib/lora.c); the forward only reads A and B.
+// The backward can recompute u = x @ A^T (N, r) from the saved linear input.
+typedef struct ft_lora {
+    float *A;                 // (r, in)
+    float *B;                 // (out, r)
+    float *dA, *dB;           // gradients (same shapes) or NULL; for the trainer's use
+    int r;
+    float scale;              // alpha / r (or alpha / sqrt(r) for rsLoRA)
+} ft_lora;
+
+typedef struct ft_linear {
+    float *w;                 // (out, in)  into params
+    float *b;                 // (out) or NULL
+    int in, out;
+    ft_lora *lora;            // NULL = no adapter
+    int w_idx, b_idx;         // index in model->tensors (b_idx -1 when no bias)
+} ft_linear;
+
+typedef struct ft_layer {
+    float *attn_norm;         // (C) model.layers.N.input_layernorm.weight
+    ft_linear q, k, v, o;     // q (Hq*D, C), k/v (Hkv*D, C), o (C, Hq*D)
+    float *mlp_norm;          // (C) model.layers.N.post_attention_layernorm.weight
+    ft_linear gate, up, down; // gate/up (F, C), down (C, F)
+} ft_layer;
+
+typedef struct ft_model {
+    ft_config cfg;
+    float *params;            // (n_params,) every weight, f32, one allocation
+    size_t n_params;
+    int n_tensors;
+    ft_tensor_info *tensors;  // (n_tensors,) table in HF names; offsets into params
+    float *embed;             // (V, C) model.embed_tokens.weight
+    ft_layer *layers;         // (L,)
+    float *norm;              // (C) model.norm.weight
+    float *lm_head;           // (V, C) lm_head.weight (== embed when tied)
+    float *inv_freq;          // (D/2) rotary frequencies (scaled)
+    const ft_ops *ops;        // op table used by the forward (default: ft_ops_cpu())
+    char *path;               // where it was loaded from
+    char *tokenizer_path;     // tokenizer.json of an HF dir, or the .gguf itself; NULL if none
+} ft_model;
+
+// Load from an HF dir (config.json + model.safetensors or sharded index; F32/F16/BF16),
+// a GGUF file (dequantized to f32; llama-arch Q/K rows un-permuted), or a .safetensors
+// file next to a config.json. Errors name the file and the tensor.
+ft_model *ft_model_load(const char *path);
+ft_model *ft_model_load_hf(const char *dir);
+ft_model *ft_model_load_gguf(const char *path);
+void ft_model_free(ft_model *m);
+// Build the tensor table for cfg and allocate params (zeroed); used by the loaders and by
+// tests that make models in memory.
+ft_model *ft_model_new(const ft_config *cfg);
+// Tensor by HF name, or NULL.
+const ft_tensor_info *ft_model_tensor(const ft_model *m, const char *name);
+float *ft_model_tensor_data(ft_model *m, const char *name);
+// The linear layer named "model.layers.N.self_attn.q_proj" (or with ".weight"), or NULL;
+// for attaching adapters by PEFT target name.
+ft_linear *ft_model_linear(ft_model *m, const char *name);
+// Iterate the 7 linears of layer l: i = 0..6 -> q,k,v,o,gate,up,down; names "q_proj", ...
+ft_linear *ft_model_layer_linear(ft_model *m, int l, int i, const char **short_name);
+// Multiply-accumulate count of one forward token position at context length T (for FLOP/s).
+double ft_model_flops_per_token(const ft_config *c, int T);
+
+// ---- activations and the forward pass ---------------------------------------------------
+// Per-layer activations (N = B*T positions). Everything the backward needs.
+typedef struct ft_layer_acts {
+    float *x;                 // (N, C) layer input (residual stream)
+    float *ln1;               // (N, C) input_layernorm(x): input of q/k/v
+    float *ln1_rstd;          // (N)
+    float *q;                 // (N, Hq*D)  q_proj(ln1) (+bias, +LoRA), after rope
+    float *k;                 // (N, Hkv*D) after rope
+    float *v;                 // (N, Hkv*D)
+    float *att;               // (N, Hq*D)  attention output: input of o_proj
+    float *lse;               // (B, Hq, T) softmax log-sum-exp per query row
+    float *x_mid;             // (N, C) x + o_proj(att): input of post_attention_layernorm
+    float *ln2;               // (N, C) post_attention_layernorm(x_mid): input of gate/up
+    float *ln2_rstd;          // (N)
+    float *gate;              // (N, F) gate_proj(ln2), before silu
+    float *up;                // (N, F) up_proj(ln2)
+    float *act;               // (N, F) silu(gate) * up: input of down_proj
+} ft_layer_acts;
+// The output of layer l (x_mid + down_proj(act)) is the x of layer l+1, and a->x_out after
+// the last layer.
+
+typedef struct ft_acts {
+    int B, T;                 // capacity (forward may use smaller B, T with B*T <= B*T cap)
+    int train;                // 1: every layer's activations kept; 0: one set reused
+    int L;
+    float *buf;               // one allocation
+    size_t n_floats;
+    ft_layer_acts *layer;     // (L,) (in inference mode all entries share the same memory)
+    float *x_out;             // (N, C) output of the last layer (input of model.norm)
+    float *lnf;               // (N, C) model.norm(x_out): input of lm_head
+    float *lnf_rstd;          // (N)
+    float *tmp;               // (N, max(C, F, Hq*D)) scratch: projection outputs before residual add
+    float *lora_tmp;          // (N, r) + (N, out) scratch for LoRA, grown on demand
+    size_t lora_cap;
+    int32_t *pos;             // (N) positions used by the last forward
+    int32_t *doc;             // (N) document ids used by the last forward
+} ft_acts;
+
+int ft_acts_alloc(ft_acts *a, const ft_config *c, int B, int T, int train);
+void ft_acts_free(ft_acts *a);
+
+// Forward over B rows of T tokens: tokens/pos/doc are (B, T) row-major.
+// pos NULL: 0..T-1 per row; doc NULL: one document per row. For packed rows pass positions
+// restarting at each document and a doc id per token (attention stays within a document).
+// tokens NULL: the caller has written the input embeddings into a->layer[0].x (N, C)
+// (prompt tuning). Leaves model.norm output in a->lnf. Returns 0 or -1 (bad token id).
+int ft_model_forward(ft_model *m, ft_acts *a, const int32_t *tokens, const int32_t *pos, const int32_t *doc,
+                     int B, int T);
+// Summed cross-entropy over positions n < N with mask[n] != 0 (NULL = all) of a->lnf
+// against targets(N) (already shifted: target[n] is the token after n). No gradients.
+double ft_model_loss(ft_model *m, ft_acts *a, const int32_t *targets, const uint8_t *mask, int N);
+// logits(n_rows, V) for rows `rows` of a->lnf (NULL rows: the first n_rows).
+void ft_model_logits(ft_model *m, ft_acts *a, const int *rows, int n_rows, float *logits);
+
+// One linear layer with its LoRA hook: out(N, lin->out) = x(N, lin->in) @ w^T + b + lora.
+// tmp must hold N * (r + out) floats when lin->lora is set (may be NULL otherwise).
+void ft_linear_forward(const ft_ops *ops, const ft_linear *lin, float *out, const float *x, int N, float *tmp);
+
+// ---- inference with a KV cache (one sequence) ---------------------------------------------
+typedef struct ft_kvcache {
+    int L, max_T, kv_dim;     // kv_dim = Hkv * D
+    int n;                    // positions filled
+    float *k, *v;             // (L, max_T, kv_dim) each, keys after rope
+    ft_acts acts;             // inference activations for up to max_chunk positions
+    int max_chunk;
+} ft_kvcache;
+
+int ft_kvcache_init(ft_kvcache *kv, const ft_model *m, int max_T, int max_chunk);
+void ft_kvcache_free(ft_kvcache *kv);
+void ft_kvcache_reset(ft_kvcache *kv);
+// Append n tokens (any n; processed in chunks of max_chunk) at positions kv->n.. and write
+// the logits (V) of the last one into logits (may be NULL). -1 when the cache is full.
+int ft_model_decode(ft_model *m, ft_kvcache *kv, const int32_t *tokens, int n, float *logits);
+
+#endif
