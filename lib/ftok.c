@@ -59,10 +59,14 @@ struct ftok_reader {
 };
 
 ftok_reader *ftok_open(const char *path) {
+    ft_reader *in = ft_reader_open(path);
+    return in ? ftok_open_reader(in) : NULL;
+}
+
+ftok_reader *ftok_open_reader(ft_reader *in) {
     ftok_reader *r = ft_calloc(1, sizeof *r);
-    if (!r) return NULL;
-    r->in = ft_reader_open(path);
-    if (!r->in) { free(r); return NULL; }
+    if (!r) { ft_reader_close(in); return NULL; }
+    r->in = in;
     uint8_t hb[FTOK_HEADER_SIZE];
     int k = ft_reader_read_exact(r->in, hb, sizeof hb);
     if (k == 0) ft_err("%s: empty input (expected an FTOK token stream)", ft_reader_name(r->in));

@@ -33,6 +33,9 @@ uint32_t ftok_record_trained(const ftok_record *r);   // number of target tokens
 typedef struct ftok_reader ftok_reader;
 // Opens and reads the header ("-"/NULL = stdin; zstd is detected). NULL + message on error.
 ftok_reader *ftok_open(const char *path);
+// Same on an already-open reader (e.g. one whose first bytes were peeked); takes ownership of `in`.
+struct ft_reader;
+ftok_reader *ftok_open_reader(struct ft_reader *in);
 const ftok_header *ftok_reader_header(const ftok_reader *r);
 // Next record into rec (buffers reused): 1 = record, 0 = end, -1 = error naming the record.
 int ftok_next(ftok_reader *r, ftok_record *rec);

@@ -14,10 +14,14 @@ struct ft_jsonl {
 };
 
 ft_jsonl *ft_jsonl_open(const char *path, size_t max_line) {
+    ft_reader *in = ft_reader_open(path);
+    return in ? ft_jsonl_open_reader(in, max_line) : NULL;
+}
+
+ft_jsonl *ft_jsonl_open_reader(ft_reader *in, size_t max_line) {
     ft_jsonl *j = ft_calloc(1, sizeof *j);
-    if (!j) return NULL;
-    j->r = ft_reader_open(path);
-    if (!j->r) { free(j); return NULL; }
+    if (!j) { ft_reader_close(in); return NULL; }
+    j->r = in;
     j->max_line = max_line ? max_line : FT_JSONL_MAX_LINE_DEFAULT;
     return j;
 }

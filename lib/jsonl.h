@@ -12,6 +12,9 @@
 typedef struct ft_jsonl ft_jsonl;
 
 ft_jsonl *ft_jsonl_open(const char *path, size_t max_line);   // "-"/NULL: stdin; 0: default cap
+// Same on an already-open reader (e.g. one whose first bytes were peeked); takes ownership of `in`.
+struct ft_reader;
+ft_jsonl *ft_jsonl_open_reader(struct ft_reader *in, size_t max_line);
 // Next object: 1 = *obj set (caller json_decref's it), 0 = end of input,
 // -2 = bad record (message set, line consumed; a caller with --skip-bad may go on),
 // -1 = fatal (I/O error, decompression error).
