@@ -1,0 +1,28 @@
+// cpu_ops.c — the CPU op table (the reference implementation of kernels/ops.h): gathers the
+// per-op functions of kernels/cpu/*.c into one ft_ops.
+#include "ops.h"
+#include "cpu_internal.h"
+
+static const ft_ops cpu_ops = {
+    .name = "cpu",
+    .matmul = ft_cpu_matmul,
+    .matmul_backward = ft_cpu_matmul_backward,
+    .rmsnorm = ft_cpu_rmsnorm,
+    .rmsnorm_backward = ft_cpu_rmsnorm_backward,
+    .rope = ft_cpu_rope,
+    .rope_backward = ft_cpu_rope_backward,
+    .attention = ft_cpu_attention,
+    .attention_backward = ft_cpu_attention_backward,
+    .swiglu = ft_cpu_swiglu,
+    .swiglu_backward = ft_cpu_swiglu_backward,
+    .embedding = ft_cpu_embedding,
+    .embedding_backward = ft_cpu_embedding_backward,
+    .lm_head_xent = ft_cpu_lm_head_xent,
+    .lm_head_logits = ft_cpu_lm_head_logits,
+    .adamw = ft_cpu_adamw,
+    .add = ft_cpu_add,
+    .add_inplace = ft_cpu_add_inplace,
+    .scale_add = ft_cpu_scale_add,
+};
+
+const ft_ops *ft_ops_cpu(void) { return &cpu_ops; }

@@ -1,0 +1,86 @@
+// cpu_pointwise.c — elementwise ops of the CPU op table: SwiGLU, embedding lookup, AdamW
+// (PyTorch torch.optim.AdamW semantics) and the add/axpy helpers of the model glue.
+#include "cpu_internal.h"
+
+#include <math.h>
+#include <string.h>
+
+#define BIG(n) ((double)(n) > 65536.0)
+
+// out(N,F) = silu(gate) * up, silu(g) = g * sigmoid(g)
+void ft_cpu_swiglu(float *out, const float *gate, const float *up, int N, int F) {
+    size_t n = (size_t)N * F;
+    #pragma omp parallel for simd schedule(static) if (BIG(n))
+    for (size_t i = 0; i < n; i++) {
+        float g = gate[i];
+        out[i] = g / (1.0f + expf(-g)) * up[i];
+    }
+}
+
+// d silu(g)/dg = sig * (1 + g * (1 - sig))
+void ft_cpu_swiglu_backward(float *dgate, float *dup, const float *dout, const float *gate,
+                            const float *up, int N, int F) {
+    size_t n = (size_t)N * F;
+    #pragma omp parallel for schedule(static) if (BIG(n))
+    for (size_t i = 0; i < n; i++) {
+        float g = gate[i], sig = 1.0f / (1.0f + expf(-g));
+        if (dgate) dgate[i] += dout[i] * up[i] * sig * (1.0f + g * (1.0f - sig));
+        if (dup) dup[i] += dout[i] * g * sig;
+    }
+}
+
+// out(N,C) = table[ids[n]]; ids are validated by the caller (0 <= id < vocab)
+void ft_cpu_embedding(float *out, const int32_t *ids, const float *table, int N, int C) {
+    #pragma omp parallel for schedule(static) if (BIG((size_t)N * C))
+    for (int n = 0; n < N; n++)
+        memcpy(out + (size_t)n * C, table + (size_t)ids[n] * C, (size_t)C * sizeof *out);
+}
+
+// dtable[ids[n]] += dout[n]. Repeated ids collide, so threads own column blocks, not rows.
+void ft_cpu_embedding_backward(float *dtable, const int32_t *ids, const float *dout, int N, int C) {
+    if (!dtable) return;
+    enum { CB = 64 };
+    int nb = (C + CB - 1) / CB;
+    #pragma omp parallel for schedule(static) if (BIG((size_t)N * C))
+    for (int b = 0; b < nb; b++) {
+        int i0 = b * CB, i1 = i0 + CB < C ? i0 + CB : C;
+        for (int n = 0; n < N; n++) {
+            float *d = dtable + (size_t)ids[n] * C;
+            const float *g = dout + (size_t)n * C;
+            for (int i = i0; i < i1; i++) d[i] += g[i];
+        }
+    }
+}
+
+// torch.optim.AdamW (amsgrad=False, maximize=False), step counted from 1:
+//   p *= 1 - lr*wd;  m = b1*m + (1-b1)*g;  v = b2*v + (1-b2)*g^2
+//   p -= (lr / (1-b1^t)) * m / (sqrt(v) / sqrt(1-b2^t) + eps)
+void ft_cpu_adamw(float *p, const float *g, float *m, float *v, size_t n, float lr, float beta1,
+                  float beta2, float eps, float weight_decay, int step) {
+    double bc1 = 1.0 - pow((double)beta1, step), bc2 = 1.0 - pow((double)beta2, step);
+    float step_size = (float)(lr / bc1), bc2_sqrt = (float)sqrt(bc2), decay = 1.0f - lr * weight_decay;
+    #pragma omp parallel for simd schedule(static) if (BIG(n))
+    for (size_t i = 0; i < n; i++) {
+        float gi = g[i];
+        float mi = beta1 * m[i] + (1.0f - beta1) * gi;
+        float vi = beta2 * v[i] + (1.0f - beta2) * gi * gi;
+        m[i] = mi;
+        v[i] = vi;
+        p[i] = p[i] * decay - step_size * mi / (sqrtf(vi) / bc2_sqrt + eps);
+    }
+}
+
+void ft_cpu_add(float *out, const float *a, const float *b, size_t n) {
+    #pragma omp parallel for simd schedule(static) if (BIG(n))
+    for (size_t i = 0; i < n; i++) out[i] = a[i] + b[i];
+}
+
+void ft_cpu_add_inplace(float *out, const float *a, size_t n) {
+    #pragma omp parallel for simd schedule(static) if (BIG(n))
+    for (size_t i = 0; i < n; i++) out[i] += a[i];
+}
+
+void ft_cpu_scale_add(float *out, const float *a, float s, size_t n) {
+    #pragma omp parallel for simd schedule(static) if (BIG(n))
+    for (size_t i = 0; i < n; i++) out[i] += s * a[i];
+}
