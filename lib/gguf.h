@@ -32,7 +32,10 @@ typedef struct gguf_value {
         int64_t i;                 // INT8..INT64
         double f;                  // FLOAT32, FLOAT64
         struct { const char *p; uint64_t len; } str;
-        struct { uint32_t type; uint64_t n; const uint8_t *data; uint64_t nbytes; } arr;
+        struct {
+            uint32_t type; uint64_t n; const uint8_t *data; uint64_t nbytes;
+            const uint64_t *index;   // STRING arrays read from a file: offset of element i from data
+        } arr;
     } v;
 } gguf_value;
 
@@ -41,7 +44,7 @@ typedef struct {
     gguf_value val;
 } gguf_kv;
 
-typedef struct {
+typedef struct gguf_tensor {
     char *name;                    // NUL-terminated copy
     uint32_t type;                 // enum ggml_type
     uint32_t n_dims;               // 1..4
@@ -51,7 +54,7 @@ typedef struct {
     const uint8_t *data;           // into the map
 } gguf_tensor;
 
-typedef struct {
+typedef struct gguf_file {
     ft_map map;
     char *path;
     uint32_t version;
@@ -60,6 +63,7 @@ typedef struct {
     gguf_kv *kv;                   // (n_kv,)
     gguf_tensor *tensors;          // (n_tensors,)
     uint64_t data_offset;          // start of the tensor data section in the file
+    uint64_t *tensor_order;        // (n_tensors,) indices sorted by name, for gguf_find_tensor
 } gguf_file;
 
 // Open and validate. NULL + message "PATH: what is wrong" on any malformed input.
