@@ -1,0 +1,388 @@
+// lora.c — LoRA adapters: init, hooks, PEFT save/load (see lora.h).
+#include "lora.h"
+#include "err.h"
+#include "io.h"
+#include "quant.h"
+#include "safetensors.h"
+#include "train_rng.h"
+
+#include <jansson.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const SHORT[FT_LORA_N_TARGETS] = {"q", "k", "v", "o", "gate", "up", "down"};
+static const char *const PEFT[FT_LORA_N_TARGETS] = {"q_proj", "k_proj", "v_proj", "o_proj",
+                                                    "gate_proj", "up_proj", "down_proj"};
+
+int ft_lora_parse_targets(const char *s, unsigned *mask) {
+    *mask = 0;
+    if (!strcmp(s, "all-linear") || !strcmp(s, "all")) { *mask = FT_LORA_ALL; return 0; }
+    char *copy = ft_strdup(s);
+    if (!copy) return -1;
+    char *save = NULL;
+    for (char *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+        while (*t == ' ') t++;
+        int found = -1;
+        for (int j = 0; j < FT_LORA_N_TARGETS; j++)
+            if (!strcmp(t, SHORT[j]) || !strcmp(t, PEFT[j])) found = j;
+        if (found < 0) {
+            ft_err("unknown LoRA target '%s' (expected q,k,v,o,gate,up,down or all-linear)", t);
+            free(copy);
+            return -1;
+        }
+        *mask |= 1u << found;
+    }
+    free(copy);
+    if (!*mask) return ft_err("empty LoRA target list");
+    return 0;
+}
+
+float ft_lora_scale(const ft_lora_cfg *c) {
+    return c->rslora ? c->alpha / sqrtf((float)c->r) : c->alpha / (float)c->r;
+}
+
+void ft_lora_module_name(int l, int j, char *out, size_t cap) {
+    snprintf(out, cap, "base_model.model.model.layers.%d.%s.%s", l, j < 4 ? "self_attn" : "mlp", PEFT[j]);
+}
+
+// Lay out the hooks and the flat buffer for cfg on model m (A, B zero).
+static int adapter_alloc(ft_adapter *a, ft_model *m, const ft_lora_cfg *cfg) {
+    memset(a, 0, sizeof *a);
+    if (cfg->r < 1) return ft_err("LoRA rank must be >= 1 (got %d)", cfg->r);
+    if (!(cfg->targets & FT_LORA_ALL)) return ft_err("no LoRA target modules");
+    a->cfg = *cfg;
+    a->L = m->cfg.n_layers;
+    a->hooks = ft_calloc((size_t)a->L * FT_LORA_N_TARGETS, sizeof *a->hooks);
+    if (!a->hooks) return -1;
+    size_t n = 0;
+    for (int l = 0; l < a->L; l++)
+        for (int j = 0; j < FT_LORA_N_TARGETS; j++) {
+            if (!(cfg->targets & (1u << j))) continue;
+            ft_linear *lin = ft_model_layer_linear(m, l, j, NULL);
+            n += (size_t)cfg->r * (lin->in + lin->out);
+        }
+    a->n_params = n;
+    a->params = ft_calloc(n ? n : 1, sizeof(float));
+    if (!a->params) { ft_adapter_free(a); return -1; }
+    float scale = ft_lora_scale(cfg);
+    size_t off = 0;
+    for (int l = 0; l < a->L; l++)
+        for (int j = 0; j < FT_LORA_N_TARGETS; j++) {
+            if (!(cfg->targets & (1u << j))) continue;
+            ft_linear *lin = ft_model_layer_linear(m, l, j, NULL);
+            ft_lora *h = &a->hooks[l * FT_LORA_N_TARGETS + j];
+            h->r = cfg->r;
+            h->scale = scale;
+            h->A = a->params + off;
+            off += (size_t)cfg->r * lin->in;
+            h->B = a->params + off;
+            off += (size_t)cfg->r * lin->out;
+        }
+    return 0;
+}
+
+int ft_adapter_new(ft_adapter *a, ft_model *m, const ft_lora_cfg *cfg, uint64_t seed) {
+    if (adapter_alloc(a, m, cfg)) return -1;
+    ft_rng rng;
+    ft_rng_seed(&rng, seed ^ 0x4C6F5241ull);
+    for (int l = 0; l < a->L; l++)
+        for (int j = 0; j < FT_LORA_N_TARGETS; j++) {
+            ft_lora *h = &a->hooks[l * FT_LORA_N_TARGETS + j];
+            if (!h->r) continue;
+            int in = ft_model_layer_linear(m, l, j, NULL)->in;
+            // kaiming_uniform_(a=sqrt(5)) on (r, in): bound = sqrt(6 / ((1 + 5) * in)) = 1/sqrt(in)
+            float bound = 1.0f / sqrtf((float)in);
+            for (size_t i = 0; i < (size_t)h->r * in; i++) h->A[i] = (2.0f * ft_rng_float(&rng) - 1.0f) * bound;
+        }
+    ft_adapter_attach(a, m);
+    return 0;
+}
+
+int ft_adapter_alloc_grads(ft_adapter *a) {
+    if (a->grads) return 0;
+    a->grads = ft_calloc(a->n_params ? a->n_params : 1, sizeof(float));
+    if (!a->grads) return -1;
+    for (size_t i = 0; i < (size_t)a->L * FT_LORA_N_TARGETS; i++) {
+        ft_lora *h = &a->hooks[i];
+        if (!h->r) continue;
+        h->dA = a->grads + (h->A - a->params);
+        h->dB = a->grads + (h->B - a->params);
+    }
+    return 0;
+}
+
+void ft_adapter_attach(ft_adapter *a, ft_model *m) {
+    for (int l = 0; l < a->L; l++)
+        for (int j = 0; j < FT_LORA_N_TARGETS; j++) {
+            ft_lora *h = &a->hooks[l * FT_LORA_N_TARGETS + j];
+            if (h->r) ft_model_layer_linear(m, l, j, NULL)->lora = h;
+        }
+    a->model = m;
+}
+
+void ft_adapter_detach(ft_adapter *a) {
+    if (!a->model) return;
+    for (int l = 0; l < a->L; l++)
+        for (int j = 0; j < FT_LORA_N_TARGETS; j++) {
+            ft_linear *lin = ft_model_layer_linear(a->model, l, j, NULL);
+            if (lin->lora == &a->hooks[l * FT_LORA_N_TARGETS + j]) lin->lora = NULL;
+        }
+    a->model = NULL;
+}
+
+void ft_adapter_merge(const ft_adapter *a, ft_model *m) {
+    for (int l = 0; l < a->L; l++)
+        for (int j = 0; j < FT_LORA_N_TARGETS; j++) {
+            const ft_lora *h = &a->hooks[l * FT_LORA_N_TARGETS + j];
+            if (!h->r) continue;
+            ft_linear *lin = ft_model_layer_linear(m, l, j, NULL);
+            for (int o = 0; o < lin->out; o++)
+                for (int i = 0; i < lin->in; i++) {
+                    double s = 0;
+                    for (int k = 0; k < h->r; k++) s += (double)h->B[(size_t)o * h->r + k] * h->A[(size_t)k * lin->in + i];
+                    lin->w[(size_t)o * lin->in + i] += (float)(h->scale * s);
+                }
+        }
+}
+
+void ft_adapter_free(ft_adapter *a) {
+    ft_adapter_detach(a);
+    free(a->hooks);
+    free(a->params);
+    free(a->grads);
+    memset(a, 0, sizeof *a);
+}
+
+void ft_adapter_destroy(ft_adapter *a) {
+    if (!a) return;
+    ft_adapter_free(a);
+    free(a);
+}
+
+// ---- PEFT files -------------------------------------------------------------------------
+static char *join(const char *dir, const char *name) {
+    size_t n = strlen(dir) + strlen(name) + 2;
+    char *p = ft_malloc(n);
+    if (p) snprintf(p, n, "%s/%s", dir, name);
+    return p;
+}
+
+int ft_adapter_save(const ft_adapter *a, const char *dir, const char *base_model) {
+    if (ft_mkdirs(dir)) return -1;
+    json_t *c = json_object();
+    json_t *targets = json_array();
+    for (int j = 0; j < FT_LORA_N_TARGETS; j++)
+        if (a->cfg.targets & (1u << j)) json_array_append_new(targets, json_string(PEFT[j]));
+    json_object_set_new(c, "peft_type", json_string("LORA"));
+    json_object_set_new(c, "task_type", json_string("CAUSAL_LM"));
+    json_object_set_new(c, "r", json_integer(a->cfg.r));
+    json_object_set_new(c, "lora_alpha", json_real(a->cfg.alpha));
+    json_object_set_new(c, "lora_dropout", json_real(a->cfg.dropout));
+    json_object_set_new(c, "target_modules", targets);
+    json_object_set_new(c, "use_rslora", json_boolean(a->cfg.rslora));
+    json_object_set_new(c, "use_dora", json_false());
+    json_object_set_new(c, "bias", json_string("none"));
+    json_object_set_new(c, "fan_in_fan_out", json_false());
+    json_object_set_new(c, "inference_mode", json_true());
+    json_object_set_new(c, "init_lora_weights", json_true());
+    json_object_set_new(c, "modules_to_save", json_null());
+    json_object_set_new(c, "base_model_name_or_path", base_model ? json_string(base_model) : json_null());
+    json_object_set_new(c, "revision", json_null());
+    char *text = json_dumps(c, JSON_INDENT(2) | JSON_SORT_KEYS);
+    json_decref(c);
+    char *cpath = join(dir, "adapter_config.json");
+    char *wpath = join(dir, "adapter_model.safetensors");
+    int rc = -1;
+    st_writer *w = NULL;
+    if (!text || !cpath || !wpath) goto out;
+    size_t tl = strlen(text);
+    text[tl] = '\n';   // replaces the NUL (the buffer is tl+1 bytes); written as tl+1 bytes
+    if (ft_write_all(cpath, text, tl + 1)) goto out;
+    w = st_writer_new();
+    if (!w) goto out;
+    for (int l = 0; l < a->L; l++)
+        for (int j = 0; j < FT_LORA_N_TARGETS; j++) {
+            const ft_lora *h = &a->hooks[l * FT_LORA_N_TARGETS + j];
+            if (!h->r) continue;
+            ft_linear *lin = ft_model_layer_linear(a->model, l, j, NULL);
+            char mod[160], key[200];
+            ft_lora_module_name(l, j, mod, sizeof mod);
+            uint64_t sa[2] = {(uint64_t)h->r, (uint64_t)lin->in}, sb[2] = {(uint64_t)lin->out, (uint64_t)h->r};
+            snprintf(key, sizeof key, "%s.lora_A.weight", mod);
+            if (st_writer_add(w, key, ST_F32, 2, sa, h->A)) goto out;
+            snprintf(key, sizeof key, "%s.lora_B.weight", mod);
+            if (st_writer_add(w, key, ST_F32, 2, sb, h->B)) goto out;
+        }
+    if (st_writer_meta(w, "format", "pt")) goto out;
+    if (st_writer_write(w, wpath)) goto out;
+    rc = 0;
+out:
+    st_writer_free(w);
+    free(text);
+    free(cpath);
+    free(wpath);
+    return rc;
+}
+
+// Copy a (rows, cols) tensor of any float dtype into dst as f32, checking the shape.
+static int load_tensor(const st_tensor *t, float *dst, uint64_t rows, uint64_t cols, const char *file) {
+    if (t->n_dims != 2 || t->shape[0] != rows || t->shape[1] != cols)
+        return ft_err("%s: tensor %s has shape [%llu, %llu], expected [%llu, %llu]", file, t->name,
+                      (unsigned long long)(t->n_dims > 0 ? t->shape[0] : 0),
+                      (unsigned long long)(t->n_dims > 1 ? t->shape[1] : 0), (unsigned long long)rows,
+                      (unsigned long long)cols);
+    size_t n = (size_t)(rows * cols);
+    if (t->dtype == ST_F32) {
+        memcpy(dst, t->data, n * 4);
+    } else if (t->dtype == ST_F16 || t->dtype == ST_BF16) {
+        for (size_t i = 0; i < n; i++) {
+            uint16_t h;
+            memcpy(&h, t->data + 2 * i, 2);
+            dst[i] = t->dtype == ST_F16 ? ft_f16_to_f32(h) : ft_bf16_to_f32(h);
+        }
+    } else {
+        return ft_err("%s: tensor %s has dtype %s (expected F32, F16 or BF16)", file, t->name, st_dtype_name(t->dtype));
+    }
+    for (size_t i = 0; i < n; i++)
+        if (!isfinite(dst[i])) return ft_err("%s: tensor %s holds a non-finite value", file, t->name);
+    return 0;
+}
+
+// Parse "base_model.model.model.layers.L.(self_attn|mlp).X_proj.lora_(A|B).weight".
+static int parse_key(const char *name, int *l, int *j, int *isB) {
+    const char *pre = "base_model.model.model.layers.";
+    size_t np = strlen(pre);
+    if (strncmp(name, pre, np)) return -1;
+    char *end;
+    long lv = strtol(name + np, &end, 10);
+    if (end == name + np || *end != '.' || lv < 0 || lv > 100000) return -1;
+    const char *rest = end + 1;
+    for (int k = 0; k < FT_LORA_N_TARGETS; k++) {
+        char a[64], b[64];
+        snprintf(a, sizeof a, "%s.%s.lora_A.weight", k < 4 ? "self_attn" : "mlp", PEFT[k]);
+        snprintf(b, sizeof b, "%s.%s.lora_B.weight", k < 4 ? "self_attn" : "mlp", PEFT[k]);
+        if (!strcmp(rest, a) || !strcmp(rest, b)) {
+            *l = (int)lv;
+            *j = k;
+            *isB = !strcmp(rest, b);
+            return 0;
+        }
+    }
+    return -1;
+}
+
+static int adapter_load(ft_adapter *a, ft_model *m, const char *dir) {
+    memset(a, 0, sizeof *a);
+    char *cpath = join(dir, "adapter_config.json");
+    char *wpath = join(dir, "adapter_model.safetensors");
+    char *text = NULL;
+    size_t len;
+    json_t *c = NULL;
+    st_set *st = NULL;
+    int rc = -1;
+    if (!cpath || !wpath || ft_read_all(cpath, &text, &len)) goto out;
+    json_error_t je;
+    c = json_loadb(text, len, 0, &je);
+    if (!c || !json_is_object(c)) {
+        ft_err("%s:%d: %s", cpath, c ? 1 : je.line, c ? "expected a JSON object" : je.text);
+        goto out;
+    }
+    const char *pt = json_string_value(json_object_get(c, "peft_type"));
+    if (!pt || strcmp(pt, "LORA")) {
+        ft_err("%s: peft_type is %s, expected \"LORA\"", cpath, pt ? pt : "missing");
+        goto out;
+    }
+    ft_lora_cfg cfg = {0};
+    json_t *jr = json_object_get(c, "r"), *ja = json_object_get(c, "lora_alpha");
+    if (!json_is_integer(jr) || json_integer_value(jr) < 1 || json_integer_value(jr) > 65536) {
+        ft_err("%s: \"r\" must be a positive integer", cpath);
+        goto out;
+    }
+    cfg.r = (int)json_integer_value(jr);
+    cfg.alpha = json_is_number(ja) ? (float)json_number_value(ja) : 8.0f;
+    cfg.dropout = (float)json_number_value(json_object_get(c, "lora_dropout"));
+    cfg.rslora = json_is_true(json_object_get(c, "use_rslora"));
+    if (json_is_true(json_object_get(c, "use_dora"))) {
+        ft_err("%s: DoRA adapters are not supported", cpath);
+        goto out;
+    }
+    if (!(st = st_open(wpath))) goto out;
+    int L = m->cfg.n_layers;
+    for (size_t i = 0; i < st->n_tensors; i++) {
+        int l, j, isB;
+        const st_tensor *t = &st->tensors[i];
+        if (parse_key(t->name, &l, &j, &isB)) {
+            ft_err("%s: unsupported adapter tensor %s (only LoRA A/B of q,k,v,o,gate,up,down)", wpath, t->name);
+            goto out;
+        }
+        if (l >= L) {
+            ft_err("%s: tensor %s names layer %d but the model has %d layers", wpath, t->name, l, L);
+            goto out;
+        }
+        cfg.targets |= 1u << j;
+    }
+    if (!cfg.targets) {
+        ft_err("%s: no LoRA tensors", wpath);
+        goto out;
+    }
+    if (adapter_alloc(a, m, &cfg)) goto out;
+    for (int l = 0; l < L; l++)
+        for (int j = 0; j < FT_LORA_N_TARGETS; j++) {
+            ft_lora *h = &a->hooks[l * FT_LORA_N_TARGETS + j];
+            if (!h->r) continue;
+            ft_linear *lin = ft_model_layer_linear(m, l, j, NULL);
+            char mod[160], key[200];
+            ft_lora_module_name(l, j, mod, sizeof mod);
+            snprintf(key, sizeof key, "%s.lora_A.weight", mod);
+            const st_tensor *tA = st_find(st, key);
+            snprintf(key, sizeof key, "%s.lora_B.weight", mod);
+            const st_tensor *tB = st_find(st, key);
+            if (!tA || !tB) {
+                ft_err("%s: missing %s.lora_%s.weight", wpath, mod, tA ? "B" : "A");
+                goto out;
+            }
+            if (load_tensor(tA, h->A, (uint64_t)h->r, (uint64_t)lin->in, wpath) ||
+                load_tensor(tB, h->B, (uint64_t)lin->out, (uint64_t)h->r, wpath))
+                goto out;
+        }
+    rc = 0;
+out:
+    if (rc) ft_adapter_free(a);
+    if (st) st_close(st);
+    json_decref(c);
+    free(text);
+    free(cpath);
+    free(wpath);
+    return rc;
+}
+
+int ft_adapter_load(ft_adapter *a, ft_model *m, const char *dir) {
+    if (adapter_load(a, m, dir)) return -1;
+    ft_adapter_attach(a, m);
+    return 0;
+}
+
+int ft_adapter_apply(ft_model *m, const char *dir, ft_adapter **out) {
+    *out = NULL;
+    int attached = 0;
+    for (int l = 0; l < m->cfg.n_layers && !attached; l++)
+        for (int j = 0; j < FT_LORA_N_TARGETS; j++)
+            if (ft_model_layer_linear(m, l, j, NULL)->lora) attached = 1;
+    ft_adapter *a = ft_calloc(1, sizeof *a);
+    if (!a) return -1;
+    if (adapter_load(a, m, dir)) {
+        free(a);
+        return -1;
+    }
+    if (!attached) {
+        ft_adapter_attach(a, m);
+        *out = a;
+        return 0;
+    }
+    // Another adapter holds the hooks: fold this one into the base weights.
+    ft_adapter_merge(a, m);
+    ft_adapter_destroy(a);
+    return 0;
+}
