@@ -128,7 +128,8 @@ float *ft_model_tensor_data(ft_model *m, const char *name);
 ft_linear *ft_model_linear(ft_model *m, const char *name);
 // Iterate the 7 linears of layer l: i = 0..6 -> q,k,v,o,gate,up,down; names "q_proj", ...
 ft_linear *ft_model_layer_linear(ft_model *m, int l, int i, const char **short_name);
-// Multiply-accumulate count of one forward token position at context length T (for FLOP/s).
+// FLOPs (2 per multiply-add) of the forward pass per token, for rows of T tokens (causal
+// attention averaged over positions; lm_head on every position). For GFLOP/s reports.
 double ft_model_flops_per_token(const ft_config *c, int T);
 
 // ---- activations and the forward pass ---------------------------------------------------

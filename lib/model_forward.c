@@ -1,0 +1,150 @@
+// model_forward.c — the decoder forward pass on packed batches, written once against the op
+// table: embedding -> L x [rmsnorm, q/k/v (+bias, +LoRA), rope, attention with document
+// masking, o_proj, residual, rmsnorm, gate/up, swiglu, down, residual] -> rmsnorm.
+// Activations live in one buffer (ft_acts); in training mode every layer's are kept for the
+// backward pass, in inference mode one set is reused so memory does not grow with depth.
+#include <stdlib.h>
+#include <string.h>
+
+#include "err.h"
+#include "model.h"
+
+static size_t rup(size_t n) { return (n + 15) & ~(size_t)15; }
+
+int ft_acts_alloc(ft_acts *a, const ft_config *c, int B, int T, int train) {
+    memset(a, 0, sizeof *a);
+    if (B <= 0 || T <= 0) return ft_err("activations: bad batch shape (%d, %d)", B, T);
+    size_t N = (size_t)B * T, C = c->hidden, F = c->intermediate, qd = (size_t)c->n_heads * c->head_dim,
+           kd = (size_t)c->n_kv_heads * c->head_dim, H = c->n_heads;
+    size_t per_layer = rup(N * C) * 4 + rup(N) * 2 + rup(N * qd) * 2 + rup(N * kd) * 2 + rup(N * H) + rup(N * F) * 3;
+    size_t mx = C > F ? C : F;
+    if (qd > mx) mx = qd;
+    int L = c->n_layers, sets = train ? L : 1;
+    // x of every layer, plus x_out: in inference mode x and x_out share one buffer
+    size_t total = per_layer * sets + rup(N * C) * 2 + rup(N) + rup(N * mx);
+    size_t bytes;
+    if (!ft_mul_ok(total, sizeof(float), &bytes)) return ft_err("activations too large");
+    a->buf = NULL;
+    if (posix_memalign((void **)&a->buf, 64, bytes) != 0)
+        return ft_err("out of memory allocating %zu bytes of activations (B=%d, T=%d)", bytes, B, T);
+    a->layer = ft_calloc((size_t)L, sizeof *a->layer);
+    a->pos = ft_malloc(N * sizeof(int32_t));
+    a->doc = ft_malloc(N * sizeof(int32_t));
+    if (!a->layer || !a->pos || !a->doc) { ft_acts_free(a); return -1; }
+    a->B = B; a->T = T; a->train = train; a->L = L; a->n_floats = total;
+    float *p = a->buf;
+#define TAKE(n) (p += rup(n), p - rup(n))
+    for (int l = 0; l < sets; l++) {
+        ft_layer_acts *la = &a->layer[l];
+        la->x = TAKE(N * C);
+        la->ln1 = TAKE(N * C); la->ln1_rstd = TAKE(N);
+        la->q = TAKE(N * qd); la->k = TAKE(N * kd); la->v = TAKE(N * kd);
+        la->att = TAKE(N * qd); la->lse = TAKE(N * H);
+        la->x_mid = TAKE(N * C);
+        la->ln2 = TAKE(N * C); la->ln2_rstd = TAKE(N);
+        la->gate = TAKE(N * F); la->up = TAKE(N * F); la->act = TAKE(N * F);
+    }
+    for (int l = sets; l < L; l++) a->layer[l] = a->layer[0];
+    a->x_out = train ? TAKE(N * C) : a->layer[0].x;
+    if (!train) (void)TAKE(N * C);
+    a->lnf = TAKE(N * C);
+    a->lnf_rstd = TAKE(N);
+    a->tmp = TAKE(N * mx);
+#undef TAKE
+    return 0;
+}
+
+void ft_acts_free(ft_acts *a) {
+    free(a->buf);
+    free(a->layer);
+    free(a->lora_tmp);
+    free(a->pos);
+    free(a->doc);
+    memset(a, 0, sizeof *a);
+}
+
+void ft_linear_forward(const ft_ops *ops, const ft_linear *lin, float *out, const float *x, int N, float *tmp) {
+    ops->matmul(out, x, lin->w, lin->b, N, lin->in, lin->out);
+    const ft_lora *lo = lin->lora;
+    if (!lo || lo->r <= 0 || !lo->A || !lo->B) return;
+    float *u = tmp;                           // (N, r) = x @ A^T
+    float *d = tmp + (size_t)N * lo->r;       // (N, out) = u @ B^T
+    ops->matmul(u, x, lo->A, NULL, N, lin->in, lo->r);
+    ops->matmul(d, u, lo->B, NULL, N, lo->r, lin->out);
+    ops->scale_add(out, d, lo->scale, (size_t)N * lin->out);
+}
+
+// Grow the LoRA scratch to N * (r + out) for the largest adapted linear of the model.
+static int lora_scratch(ft_model *m, ft_acts *a, int N) {
+    size_t need = 0;
+    for (int l = 0; l < m->cfg.n_layers; l++)
+        for (int i = 0; i < 7; i++) {
+            const ft_linear *lin = ft_model_layer_linear(m, l, i, NULL);
+            if (lin->lora && lin->lora->r > 0) {
+                size_t n = (size_t)N * ((size_t)lin->lora->r + (size_t)lin->out);
+                if (n > need) need = n;
+            }
+        }
+    if (need <= a->lora_cap) return 0;
+    float *t = ft_realloc(a->lora_tmp, need * sizeof(float));
+    if (!t) return -1;
+    a->lora_tmp = t;
+    a->lora_cap = need;
+    return 0;
+}
+
+int ft_model_forward(ft_model *m, ft_acts *a, const int32_t *tokens, const int32_t *pos, const int32_t *doc,
+                     int B, int T) {
+    const ft_config *c = &m->cfg;
+    const ft_ops *ops = m->ops;
+    int N = B * T, C = c->hidden, F = c->intermediate, Hq = c->n_heads, Hkv = c->n_kv_heads, D = c->head_dim;
+    if (B <= 0 || T <= 0 || (size_t)N > (size_t)a->B * a->T)
+        return ft_err("forward: batch (%d, %d) exceeds the activations' capacity (%d x %d positions)", B, T, a->B, a->T);
+    if (tokens)
+        for (int n = 0; n < N; n++)
+            if (tokens[n] < 0 || tokens[n] >= c->vocab_size)
+                return ft_err("token id %d at position %d is outside the model's vocabulary (%d)", tokens[n], n,
+                              c->vocab_size);
+    for (int n = 0; n < N; n++) a->pos[n] = pos ? pos[n] : n % T;
+    if (doc) memcpy(a->doc, doc, (size_t)N * sizeof(int32_t));
+    if (lora_scratch(m, a, N) < 0) return -1;
+    float *lt = a->lora_tmp;
+    if (tokens) ops->embedding(a->layer[0].x, tokens, m->embed, N, C);
+    for (int l = 0; l < c->n_layers; l++) {
+        ft_layer *ly = &m->layers[l];
+        ft_layer_acts *la = &a->layer[l];
+        ops->rmsnorm(la->ln1, la->ln1_rstd, la->x, ly->attn_norm, N, C, c->rms_eps);
+        ft_linear_forward(ops, &ly->q, la->q, la->ln1, N, lt);
+        ft_linear_forward(ops, &ly->k, la->k, la->ln1, N, lt);
+        ft_linear_forward(ops, &ly->v, la->v, la->ln1, N, lt);
+        ops->rope(la->q, a->pos, m->inv_freq, N, Hq, D);
+        ops->rope(la->k, a->pos, m->inv_freq, N, Hkv, D);
+        ops->attention(la->att, la->lse, la->q, la->k, la->v, doc ? a->doc : NULL, B, T, Hq, Hkv, D);
+        ft_linear_forward(ops, &ly->o, a->tmp, la->att, N, lt);
+        ops->add(la->x_mid, la->x, a->tmp, (size_t)N * C);
+        ops->rmsnorm(la->ln2, la->ln2_rstd, la->x_mid, ly->mlp_norm, N, C, c->rms_eps);
+        ft_linear_forward(ops, &ly->gate, la->gate, la->ln2, N, lt);
+        ft_linear_forward(ops, &ly->up, la->up, la->ln2, N, lt);
+        ops->swiglu(la->act, la->gate, la->up, N, F);
+        ft_linear_forward(ops, &ly->down, a->tmp, la->act, N, lt);
+        float *next = l + 1 < c->n_layers ? a->layer[l + 1].x : a->x_out;
+        ops->add(next, la->x_mid, a->tmp, (size_t)N * C);
+    }
+    ops->rmsnorm(a->lnf, a->lnf_rstd, a->x_out, m->norm, N, C, c->rms_eps);
+    return 0;
+}
+
+double ft_model_loss(ft_model *m, ft_acts *a, const int32_t *targets, const uint8_t *mask, int N) {
+    return m->ops->lm_head_xent(NULL, NULL, a->lnf, m->lm_head, targets, mask, N, m->cfg.hidden,
+                                m->cfg.vocab_size, 1.0f);
+}
+
+void ft_model_logits(ft_model *m, ft_acts *a, const int *rows, int n_rows, float *logits) {
+    int C = m->cfg.hidden, V = m->cfg.vocab_size;
+    if (!rows) {
+        m->ops->lm_head_logits(logits, a->lnf, m->lm_head, n_rows, C, V);
+        return;
+    }
+    for (int i = 0; i < n_rows; i++)
+        m->ops->lm_head_logits(logits + (size_t)i * V, a->lnf + (size_t)rows[i] * C, m->lm_head, 1, C, V);
+}

@@ -1,0 +1,143 @@
+// model_kv.c — inference with a KV cache for one sequence: prompt prefill in chunks and
+// token-by-token decoding. Projections, norms and the MLP go through the op table like the
+// training forward; attention over the cache (queries at positions n.., keys 0..n+i) is here.
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "err.h"
+#include "model.h"
+
+int ft_kvcache_init(ft_kvcache *kv, const ft_model *m, int max_T, int max_chunk) {
+    memset(kv, 0, sizeof *kv);
+    const ft_config *c = &m->cfg;
+    if (max_T <= 0 || max_chunk <= 0) return ft_err("KV cache: bad size %d / chunk %d", max_T, max_chunk);
+    if (max_chunk > max_T) max_chunk = max_T;
+    kv->L = c->n_layers;
+    kv->max_T = max_T;
+    kv->kv_dim = c->n_kv_heads * c->head_dim;
+    kv->max_chunk = max_chunk;
+    size_t n;
+    if (!ft_mul_ok((size_t)kv->L * max_T, (size_t)kv->kv_dim * sizeof(float), &n))
+        return ft_err("KV cache too large");
+    kv->k = ft_malloc(n);
+    kv->v = ft_malloc(n);
+    if (!kv->k || !kv->v || ft_acts_alloc(&kv->acts, c, 1, max_chunk, 0) < 0) {
+        ft_kvcache_free(kv);
+        return -1;
+    }
+    return 0;
+}
+
+void ft_kvcache_free(ft_kvcache *kv) {
+    free(kv->k);
+    free(kv->v);
+    if (kv->acts.buf) ft_acts_free(&kv->acts);
+    memset(kv, 0, sizeof *kv);
+}
+
+void ft_kvcache_reset(ft_kvcache *kv) { kv->n = 0; }
+
+// out(n, Hq*D): query i (absolute position p0 + i) attends to cached keys 0..p0+i.
+static void cached_attention(float *out, const float *q, const float *kc, const float *vc, int n, int p0, int Hq,
+                             int Hkv, int D, int max_T) {
+    int group = Hq / Hkv, kvd = Hkv * D;
+    float scale = 1.0f / sqrtf((float)D);
+    #pragma omp parallel
+    {
+        float *s = malloc((size_t)(p0 + n) * sizeof(float));
+        #pragma omp for collapse(2) schedule(dynamic, 1)
+        for (int i = 0; i < n; i++)
+            for (int h = 0; h < Hq; h++) {
+                if (!s) continue;
+                const float *qi = q + ((size_t)i * Hq + h) * D;
+                int ctx = p0 + i + 1, kh = h / group;
+                float mx = -INFINITY;
+                for (int j = 0; j < ctx; j++) {
+                    const float *kj = kc + (size_t)j * kvd + (size_t)kh * D;
+                    float d = 0;
+                    for (int e = 0; e < D; e++) d += qi[e] * kj[e];
+                    s[j] = d * scale;
+                    if (s[j] > mx) mx = s[j];
+                }
+                float sum = 0;
+                for (int j = 0; j < ctx; j++) { s[j] = expf(s[j] - mx); sum += s[j]; }
+                float *o = out + ((size_t)i * Hq + h) * D;
+                memset(o, 0, (size_t)D * sizeof(float));
+                for (int j = 0; j < ctx; j++) {
+                    const float *vj = vc + (size_t)j * kvd + (size_t)kh * D;
+                    float p = s[j] / sum;
+                    for (int e = 0; e < D; e++) o[e] += p * vj[e];
+                }
+            }
+        free(s);
+    }
+    (void)max_T;
+}
+
+static int decode_chunk(ft_model *m, ft_kvcache *kv, const int32_t *tokens, int n, float *logits) {
+    const ft_config *c = &m->cfg;
+    const ft_ops *ops = m->ops;
+    ft_acts *a = &kv->acts;
+    int C = c->hidden, F = c->intermediate, Hq = c->n_heads, Hkv = c->n_kv_heads, D = c->head_dim, p0 = kv->n;
+    for (int i = 0; i < n; i++) {
+        if (tokens[i] < 0 || tokens[i] >= c->vocab_size)
+            return ft_err("token id %d is outside the model's vocabulary (%d)", tokens[i], c->vocab_size);
+        a->pos[i] = p0 + i;
+    }
+    // LoRA scratch: N * (r + out) for the largest adapted linear
+    size_t need = 0;
+    for (int l = 0; l < c->n_layers; l++)
+        for (int j = 0; j < 7; j++) {
+            const ft_linear *lin = ft_model_layer_linear(m, l, j, NULL);
+            if (lin->lora && lin->lora->r > 0 && (size_t)n * (lin->lora->r + lin->out) > need)
+                need = (size_t)n * (lin->lora->r + lin->out);
+        }
+    if (need > a->lora_cap) {
+        float *t = ft_realloc(a->lora_tmp, need * sizeof(float));
+        if (!t) return -1;
+        a->lora_tmp = t;
+        a->lora_cap = need;
+    }
+    float *lt = a->lora_tmp;
+    ft_layer_acts *la = &a->layer[0];
+    ops->embedding(la->x, tokens, m->embed, n, C);
+    size_t kvd = (size_t)kv->kv_dim;
+    for (int l = 0; l < c->n_layers; l++) {
+        ft_layer *ly = &m->layers[l];
+        float *kc = kv->k + (size_t)l * kv->max_T * kvd, *vc = kv->v + (size_t)l * kv->max_T * kvd;
+        ops->rmsnorm(la->ln1, la->ln1_rstd, la->x, ly->attn_norm, n, C, c->rms_eps);
+        ft_linear_forward(ops, &ly->q, la->q, la->ln1, n, lt);
+        ft_linear_forward(ops, &ly->k, kc + (size_t)p0 * kvd, la->ln1, n, lt);
+        ft_linear_forward(ops, &ly->v, vc + (size_t)p0 * kvd, la->ln1, n, lt);
+        ops->rope(la->q, a->pos, m->inv_freq, n, Hq, D);
+        ops->rope(kc + (size_t)p0 * kvd, a->pos, m->inv_freq, n, Hkv, D);
+        cached_attention(la->att, la->q, kc, vc, n, p0, Hq, Hkv, D, kv->max_T);
+        ft_linear_forward(ops, &ly->o, a->tmp, la->att, n, lt);
+        ops->add(la->x_mid, la->x, a->tmp, (size_t)n * C);
+        ops->rmsnorm(la->ln2, la->ln2_rstd, la->x_mid, ly->mlp_norm, n, C, c->rms_eps);
+        ft_linear_forward(ops, &ly->gate, la->gate, la->ln2, n, lt);
+        ft_linear_forward(ops, &ly->up, la->up, la->ln2, n, lt);
+        ops->swiglu(la->act, la->gate, la->up, n, F);
+        ft_linear_forward(ops, &ly->down, a->tmp, la->act, n, lt);
+        ops->add(la->x, la->x_mid, a->tmp, (size_t)n * C);   // inference acts: next x == this x
+    }
+    kv->n += n;
+    if (logits) {
+        const float *last = la->x + (size_t)(n - 1) * C;
+        ops->rmsnorm(a->lnf, a->lnf_rstd, last, m->norm, 1, C, c->rms_eps);
+        ops->lm_head_logits(logits, a->lnf, m->lm_head, 1, C, c->vocab_size);
+    }
+    return 0;
+}
+
+int ft_model_decode(ft_model *m, ft_kvcache *kv, const int32_t *tokens, int n, float *logits) {
+    if (n <= 0) return ft_err("decode: no tokens");
+    if (kv->n + n > kv->max_T)
+        return ft_err("context full: %d + %d tokens exceed the KV cache of %d positions", kv->n, n, kv->max_T);
+    for (int i = 0; i < n; i += kv->max_chunk) {
+        int k = n - i < kv->max_chunk ? n - i : kv->max_chunk;
+        if (decode_chunk(m, kv, tokens + i, k, i + k == n ? logits : NULL) < 0) return -1;
+    }
+    return 0;
+}

@@ -1,0 +1,359 @@
+// model_load.c — the HF-named tensor table over one f32 parameter buffer, and the loaders:
+// HF dirs (config.json + single/sharded safetensors in F32/F16/BF16) and GGUF files
+// (dequantized with quant.h; llama-arch Q/K rows un-permuted back to HF layout).
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "err.h"
+#include "gguf.h"
+#include "model.h"
+#include "quant.h"
+#include "safetensors.h"
+
+static const char *lin_names[7] = {"q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"};
+
+static ft_linear *layer_lin(ft_layer *ly, int i) {
+    ft_linear *t[7] = {&ly->q, &ly->k, &ly->v, &ly->o, &ly->gate, &ly->up, &ly->down};
+    return t[i];
+}
+
+static int add_tensor(ft_model *m, int *cap, const char *name, int n_dims, int64_t d0, int64_t d1) {
+    if (m->n_tensors == *cap) {
+        int nc = *cap ? *cap * 2 : 64;
+        ft_tensor_info *t = ft_realloc(m->tensors, (size_t)nc * sizeof *t);
+        if (!t) return -1;
+        m->tensors = t;
+        *cap = nc;
+    }
+    ft_tensor_info *t = &m->tensors[m->n_tensors];
+    memset(t, 0, sizeof *t);
+    snprintf(t->name, sizeof t->name, "%s", name);
+    t->n_dims = n_dims;
+    t->shape[0] = d0;
+    t->shape[1] = n_dims == 2 ? d1 : 1;
+    t->numel = (size_t)d0 * (size_t)t->shape[1];
+    t->offset = m->n_params;
+    m->n_params += (t->numel + 15) & ~(size_t)15;   // 64-byte aligned tensors
+    return m->n_tensors++;
+}
+
+ft_model *ft_model_new(const ft_config *cfg) {
+    if (ft_config_validate(cfg, "model config") < 0) return NULL;
+    ft_model *m = ft_calloc(1, sizeof *m);
+    if (!m) return NULL;
+    m->cfg = *cfg;
+    const ft_config *c = &m->cfg;
+    int cap = 0, C = c->hidden, F = c->intermediate, qd = c->n_heads * c->head_dim, kd = c->n_kv_heads * c->head_dim;
+    char nm[96];
+    int i_embed = add_tensor(m, &cap, "model.embed_tokens.weight", 2, c->vocab_size, C);
+    if (i_embed < 0) goto fail;
+    int *idx = ft_malloc(sizeof(int) * (size_t)c->n_layers * 16);
+    if (!idx) goto fail;
+    for (int l = 0; l < c->n_layers; l++) {
+        int *li = idx + l * 16;
+        snprintf(nm, sizeof nm, "model.layers.%d.input_layernorm.weight", l);
+        li[0] = add_tensor(m, &cap, nm, 1, C, 0);
+        int outs[7] = {qd, kd, kd, C, F, F, C}, ins[7] = {C, C, C, qd, C, C, F};
+        for (int j = 0; j < 7; j++) {
+            const char *grp = j < 4 ? "self_attn" : "mlp";
+            snprintf(nm, sizeof nm, "model.layers.%d.%s.%s.weight", l, grp, lin_names[j]);
+            li[1 + j] = add_tensor(m, &cap, nm, 2, outs[j], ins[j]);
+            li[9 + j] = -1;
+            if (c->attn_bias && j < 3) {
+                snprintf(nm, sizeof nm, "model.layers.%d.%s.%s.bias", l, grp, lin_names[j]);
+                li[9 + j] = add_tensor(m, &cap, nm, 1, outs[j], 0);
+            }
+        }
+        snprintf(nm, sizeof nm, "model.layers.%d.post_attention_layernorm.weight", l);
+        li[8] = add_tensor(m, &cap, nm, 1, C, 0);
+    }
+    int i_norm = add_tensor(m, &cap, "model.norm.weight", 1, C, 0);
+    int i_head = c->tie_embeddings ? i_embed : add_tensor(m, &cap, "lm_head.weight", 2, c->vocab_size, C);
+    for (int l = 0; l < c->n_layers; l++)
+        for (int j = 0; j < 9; j++)
+            if (idx[l * 16 + j] < 0) goto fail_idx;
+    if (i_norm < 0 || i_head < 0) goto fail_idx;
+    size_t bytes;
+    if (!ft_mul_ok(m->n_params, sizeof(float), &bytes)) { ft_err("model too large"); goto fail_idx; }
+    m->params = NULL;
+    if (posix_memalign((void **)&m->params, 64, bytes ? bytes : 64) != 0) {
+        ft_err("out of memory allocating %zu bytes of model weights", bytes);
+        goto fail_idx;
+    }
+    memset(m->params, 0, bytes);
+    m->layers = ft_calloc((size_t)c->n_layers, sizeof *m->layers);
+    m->inv_freq = ft_calloc((size_t)c->head_dim / 2, sizeof(float));
+    if (!m->layers || !m->inv_freq) goto fail_idx;
+    ft_config_inv_freq(c, m->inv_freq);
+#define P(i) (m->params + m->tensors[i].offset)
+    m->embed = P(i_embed);
+    m->norm = P(i_norm);
+    m->lm_head = P(i_head);
+    for (int l = 0; l < c->n_layers; l++) {
+        int *li = idx + l * 16;
+        ft_layer *ly = &m->layers[l];
+        ly->attn_norm = P(li[0]);
+        ly->mlp_norm = P(li[8]);
+        for (int j = 0; j < 7; j++) {
+            ft_linear *lin = layer_lin(ly, j);
+            lin->w_idx = li[1 + j];
+            lin->b_idx = li[9 + j];
+            lin->w = P(li[1 + j]);
+            lin->b = li[9 + j] >= 0 ? P(li[9 + j]) : NULL;
+            lin->out = (int)m->tensors[li[1 + j]].shape[0];
+            lin->in = (int)m->tensors[li[1 + j]].shape[1];
+        }
+    }
+#undef P
+    free(idx);
+    m->ops = ft_ops_cpu();
+    return m;
+fail_idx:
+    free(idx);
+fail:
+    ft_model_free(m);
+    return NULL;
+}
+
+void ft_model_free(ft_model *m) {
+    if (!m) return;
+    free(m->params);
+    free(m->tensors);
+    free(m->layers);
+    free(m->inv_freq);
+    free(m->path);
+    free(m->tokenizer_path);
+    free(m);
+}
+
+const ft_tensor_info *ft_model_tensor(const ft_model *m, const char *name) {
+    for (int i = 0; i < m->n_tensors; i++)
+        if (!strcmp(m->tensors[i].name, name)) return &m->tensors[i];
+    return NULL;
+}
+
+float *ft_model_tensor_data(ft_model *m, const char *name) {
+    const ft_tensor_info *t = ft_model_tensor(m, name);
+    return t ? m->params + t->offset : NULL;
+}
+
+ft_linear *ft_model_layer_linear(ft_model *m, int l, int i, const char **short_name) {
+    if (l < 0 || l >= m->cfg.n_layers || i < 0 || i >= 7) return NULL;
+    if (short_name) *short_name = lin_names[i];
+    return layer_lin(&m->layers[l], i);
+}
+
+ft_linear *ft_model_linear(ft_model *m, const char *name) {
+    int l, n = 0;
+    char grp[16], what[16];
+    if (sscanf(name, "model.layers.%d.%15[a-z_].%15[a-z_]%n", &l, grp, what, &n) != 3) return NULL;
+    if (name[n] && strcmp(name + n, ".weight") != 0) return NULL;
+    for (int i = 0; i < 7; i++)
+        if (!strcmp(what, lin_names[i]) && !strcmp(grp, i < 4 ? "self_attn" : "mlp"))
+            return ft_model_layer_linear(m, l, i, NULL);
+    return NULL;
+}
+
+double ft_model_flops_per_token(const ft_config *c, int T) {
+    double C = c->hidden, F = c->intermediate, qd = (double)c->n_heads * c->head_dim,
+           kd = (double)c->n_kv_heads * c->head_dim;
+    double lin = C * qd * 2 + C * kd * 2 + 3 * C * F;          // q,o + k,v + gate,up,down
+    double att = 2 * qd * (T + 1) / 2.0;                        // QK^T and PV, causal average
+    return 2.0 * (c->n_layers * (lin + att) + (double)c->vocab_size * C);
+}
+
+// ---- HF safetensors ---------------------------------------------------------------------
+static int convert_st(const st_tensor *t, float *dst, size_t n, const char *file) {
+    if (t->nbytes != n * st_dtype_size(t->dtype)) return ft_err("%s: tensor %s: byte size mismatch", file, t->name);
+    switch (t->dtype) {
+    case ST_F32: memcpy(dst, t->data, n * 4); return 0;
+    case ST_F16: {
+        const uint8_t *p = t->data;
+        for (size_t i = 0; i < n; i++) dst[i] = ft_f16_to_f32((uint16_t)(p[2 * i] | p[2 * i + 1] << 8));
+        return 0;
+    }
+    case ST_BF16: {
+        const uint8_t *p = t->data;
+        for (size_t i = 0; i < n; i++) dst[i] = ft_bf16_to_f32((uint16_t)(p[2 * i] | p[2 * i + 1] << 8));
+        return 0;
+    }
+    default:
+        return ft_err("%s: tensor %s: unsupported dtype %s (F32, F16, BF16 supported)", file, t->name,
+                      st_dtype_name(t->dtype));
+    }
+}
+
+static ft_model *load_hf(const char *config_path, const char *st_path, const char *dir) {
+    ft_config cfg;
+    if (ft_config_from_json(&cfg, config_path) < 0) return NULL;
+    st_set *s = st_open(st_path);
+    if (!s) return NULL;
+    // tie_word_embeddings may be absent from config.json while lm_head.weight is missing
+    if (!cfg.tie_embeddings && !st_find(s, "lm_head.weight") && st_find(s, "model.embed_tokens.weight"))
+        cfg.tie_embeddings = true;
+    ft_model *m = ft_model_new(&cfg);
+    if (!m) goto fail;
+    for (int i = 0; i < m->n_tensors; i++) {
+        ft_tensor_info *ti = &m->tensors[i];
+        const st_tensor *t = st_find(s, ti->name);
+        if (!t) { ft_err("%s: missing tensor %s", st_path, ti->name); goto fail; }
+        int ok = t->n_dims == ti->n_dims && (uint64_t)ti->shape[0] == t->shape[0] &&
+                 (ti->n_dims == 1 || (uint64_t)ti->shape[1] == t->shape[1]);
+        if (!ok) {
+            ft_err("%s: tensor %s: shape [%llu%s%llu] does not match the config's [%lld, %lld]", st_path, ti->name,
+                   (unsigned long long)t->shape[0], t->n_dims > 1 ? ", " : "",
+                   t->n_dims > 1 ? (unsigned long long)t->shape[1] : 0ULL, (long long)ti->shape[0],
+                   (long long)ti->shape[1]);
+            goto fail;
+        }
+        if (convert_st(t, m->params + ti->offset, ti->numel, st_path) < 0) goto fail;
+    }
+    st_close(s);
+    m->path = ft_strdup(dir);
+    char tok[4096];
+    snprintf(tok, sizeof tok, "%s/tokenizer.json", dir);
+    struct stat sb;
+    if (stat(tok, &sb) == 0) m->tokenizer_path = ft_strdup(tok);
+    return m;
+fail:
+    st_close(s);
+    ft_model_free(m);
+    return NULL;
+}
+
+ft_model *ft_model_load_hf(const char *dir) {
+    char cfgp[4096];
+    snprintf(cfgp, sizeof cfgp, "%s/config.json", dir);
+    struct stat sb;
+    if (stat(cfgp, &sb) != 0) { ft_err("%s: no config.json in this directory", dir); return NULL; }
+    return load_hf(cfgp, dir, dir);
+}
+
+// ---- GGUF ------------------------------------------------------------------------------
+// HF name -> GGUF name (llama.cpp tensor naming).
+static void gguf_name(const char *hf, char *out, size_t n) {
+    int l, k = 0;
+    char grp[16], what[32];
+    if (!strcmp(hf, "model.embed_tokens.weight")) snprintf(out, n, "token_embd.weight");
+    else if (!strcmp(hf, "model.norm.weight")) snprintf(out, n, "output_norm.weight");
+    else if (!strcmp(hf, "lm_head.weight")) snprintf(out, n, "output.weight");
+    else if (sscanf(hf, "model.layers.%d.%15[a-z_].%31[a-z_]%n", &l, grp, what, &k) >= 2) {
+        const char *suffix = hf + k;   // ".weight" / ".bias"
+        static const char *map[][2] = {{"input_layernorm", "attn_norm"}, {"post_attention_layernorm", "ffn_norm"},
+                                       {"q_proj", "attn_q"}, {"k_proj", "attn_k"}, {"v_proj", "attn_v"},
+                                       {"o_proj", "attn_output"}, {"gate_proj", "ffn_gate"},
+                                       {"up_proj", "ffn_up"}, {"down_proj", "ffn_down"}};
+        const char *g = NULL, *key = strcmp(grp, "self_attn") && strcmp(grp, "mlp") ? grp : what;
+        if (key == grp) suffix = hf + (strstr(hf, grp) - hf) + strlen(grp);
+        for (size_t i = 0; i < sizeof map / sizeof *map; i++)
+            if (!strcmp(key, map[i][0])) g = map[i][1];
+        snprintf(out, n, "blk.%d.%s%s", l, g ? g : "?", suffix);
+    } else snprintf(out, n, "?");
+}
+
+// Undo llama.cpp's permute: gguf row h*D + 2i + j  <-  hf row h*D + j*D/2 + i.
+static int unpermute_rows(float *w, int n_head, int rows, int cols) {
+    int D = rows / n_head, half = D / 2;
+    float *tmp = ft_malloc((size_t)rows * cols * sizeof(float));
+    if (!tmp) return -1;
+    memcpy(tmp, w, (size_t)rows * cols * sizeof(float));
+    for (int h = 0; h < n_head; h++)
+        for (int j = 0; j < 2; j++)
+            for (int i = 0; i < half; i++)
+                memcpy(w + (size_t)(h * D + j * half + i) * cols, tmp + (size_t)(h * D + 2 * i + j) * cols,
+                       (size_t)cols * sizeof(float));
+    free(tmp);
+    return 0;
+}
+
+static int load_gguf_tensor(const gguf_file *g, const gguf_tensor *t, float *dst, size_t n) {
+    if (ggml_type_nbytes(t->type, n) == 0 || t->nbytes < ggml_type_nbytes(t->type, n))
+        return ft_err("%s: tensor %s: unsupported type %s or truncated data", g->path, t->name,
+                      ggml_type_name(t->type) ? ggml_type_name(t->type) : "?");
+    if (t->type == GGML_F32) { memcpy(dst, t->data, n * 4); return 0; }
+    if (ft_dequantize(t->type, t->data, dst, n) < 0)
+        return ft_err("%s: tensor %s: cannot dequantize type %s", g->path, t->name,
+                      ggml_type_name(t->type) ? ggml_type_name(t->type) : "?");
+    return 0;
+}
+
+ft_model *ft_model_load_gguf(const char *path) {
+    gguf_file *g = gguf_open(path);
+    if (!g) return NULL;
+    ft_config cfg;
+    ft_model *m = NULL;
+    if (ft_config_from_gguf(&cfg, g) < 0) goto fail;
+    if (!(m = ft_model_new(&cfg))) goto fail;
+    int permuted = !strcmp(cfg.arch, "llama");
+    for (int i = 0; i < m->n_tensors; i++) {
+        ft_tensor_info *ti = &m->tensors[i];
+        char gn[128];
+        gguf_name(ti->name, gn, sizeof gn);
+        const gguf_tensor *t = gguf_find_tensor(g, gn);
+        if (!t) { ft_err("%s: missing tensor %s (%s)", path, gn, ti->name); goto fail; }
+        uint64_t ne0 = ti->n_dims == 2 ? (uint64_t)ti->shape[1] : (uint64_t)ti->shape[0];
+        uint64_t ne1 = ti->n_dims == 2 ? (uint64_t)ti->shape[0] : 1;
+        uint64_t tne1 = t->n_dims >= 2 ? t->ne[1] : 1;
+        int extra = 0;
+        for (uint32_t d = 2; d < t->n_dims; d++) extra |= t->ne[d] != 1;
+        if (t->ne[0] != ne0 || tne1 != ne1 || extra) {
+            ft_err("%s: tensor %s: shape [%llu, %llu] (ggml order) does not match the metadata's [%llu, %llu]", path,
+                   gn, (unsigned long long)t->ne[0], (unsigned long long)tne1, (unsigned long long)ne0,
+                   (unsigned long long)ne1);
+            goto fail;
+        }
+        float *dst = m->params + ti->offset;
+        if (load_gguf_tensor(g, t, dst, ti->numel) < 0) goto fail;
+        if (permuted && (strstr(ti->name, "q_proj.") || strstr(ti->name, "k_proj."))) {
+            int nh = strstr(ti->name, "q_proj.") ? cfg.n_heads : cfg.n_kv_heads;
+            int cols = ti->n_dims == 2 ? (int)ti->shape[1] : 1;
+            if (unpermute_rows(dst, nh, (int)ti->shape[0], cols) < 0) goto fail;
+        }
+    }
+    // Llama 3.1-style scaling is stored as per-frequency divisors
+    const gguf_tensor *rf = gguf_find_tensor(g, "rope_freqs.weight");
+    if (rf) {
+        int half = cfg.head_dim / 2;
+        if (rf->type != GGML_F32 || rf->ne[0] != (uint64_t)half || rf->nbytes < (uint64_t)half * 4) {
+            ft_err("%s: tensor rope_freqs.weight: expected F32 [%d]", path, half);
+            goto fail;
+        }
+        const float *f = (const float *)rf->data;
+        for (int i = 0; i < half; i++) m->inv_freq[i] /= f[i];
+    }
+    m->path = ft_strdup(path);
+    m->tokenizer_path = ft_strdup(path);
+    gguf_close(g);
+    return m;
+fail:
+    gguf_close(g);
+    ft_model_free(m);
+    return NULL;
+}
+
+ft_model *ft_model_load(const char *path) {
+    struct stat sb;
+    if (stat(path, &sb) != 0) { ft_err("%s: no such file or directory", path); return NULL; }
+    if (S_ISDIR(sb.st_mode)) return ft_model_load_hf(path);
+    size_t n = strlen(path);
+    if (n > 12 && !strcmp(path + n - 12, ".safetensors")) {
+        char dir[4096], cfgp[4200];
+        snprintf(dir, sizeof dir, "%s", path);
+        char *slash = strrchr(dir, '/');
+        if (slash) *slash = 0;
+        else snprintf(dir, sizeof dir, ".");
+        snprintf(cfgp, sizeof cfgp, "%s/config.json", dir);
+        return load_hf(cfgp, path, dir);
+    }
+    FILE *f = fopen(path, "rb");
+    char magic[4] = {0};
+    if (f) {
+        if (fread(magic, 1, 4, f) != 4) magic[0] = 0;
+        fclose(f);
+    }
+    if (!memcmp(magic, "GGUF", 4)) return ft_model_load_gguf(path);
+    ft_err("%s: not a model (expected an HF directory, a .safetensors file or a GGUF file)", path);
+    return NULL;
+}
