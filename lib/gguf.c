@@ -275,6 +275,7 @@ static int gguf_parse(gguf_file *g) {
     for (uint64_t i = 0; i < g->n_tensors; i++)
         if (read_tensor_info(&c, g, i)) return -1;
     uint64_t off = c.pos + (g->alignment - c.pos % g->alignment) % g->alignment;
+    if (off > g->map.size && g->n_tensors == 0) off = g->map.size;   // vocab-only files end unpadded
     if (off > g->map.size)
         return ft_err("%s: data section starts at %llu, past the end of the file (%llu bytes)", g->path,
                       (unsigned long long)off, (unsigned long long)g->map.size);
