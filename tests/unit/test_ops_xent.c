@@ -1,0 +1,154 @@
+// test_ops_xent.c — the fused LM head + cross-entropy of the CPU op table: loss against a
+// double-precision log-sum-exp reference (masked rows, chunk boundaries, large logits that
+// overflow a naive exp), gradients against finite differences, and a tied-embedding chain
+// (embedding -> rmsnorm -> xent sharing one weight matrix) checking that gradients from two
+// ops accumulate into the same buffer.
+#include "ops_check.h"
+#include "ops.h"
+
+static const ft_ops *ops;
+
+typedef struct { double *h, *w; const int32_t *tgt; const uint8_t *mask; int N, C, V; double scale; } xe_ctx;
+
+// scale * sum over masked rows of (logsumexp(z) - z[target]), z = h @ w^T, in double
+static double xe_ref(const double *h, const double *w, const int32_t *tgt, const uint8_t *mask, int N, int C,
+                     int V) {
+    double L = 0, *z = malloc(V * sizeof *z);
+    for (int n = 0; n < N; n++) {
+        if (mask && !mask[n]) continue;
+        double mx = -INFINITY;
+        for (int v = 0; v < V; v++) {
+            double s = 0;
+            for (int i = 0; i < C; i++) s += h[(size_t)n * C + i] * w[(size_t)v * C + i];
+            z[v] = s;
+            if (s > mx) mx = s;
+        }
+        double sum = 0;
+        for (int v = 0; v < V; v++) sum += exp(z[v] - mx);
+        L += mx + log(sum) - z[tgt[n]];
+    }
+    free(z);
+    return L;
+}
+static double xe_loss(void *p) {
+    xe_ctx *c = p;
+    return c->scale * xe_ref(c->h, c->w, c->tgt, c->mask, c->N, c->C, c->V);
+}
+
+// nsample = 0: check every element; else that many random coordinates of h and of w.
+static void check_xent(int N, int C, int V, float hscale, int masked_every, size_t nsample) {
+    size_t nh = (size_t)N * C, nw = (size_t)V * C;
+    float *h = oc_randf(nh, hscale), *w = oc_randf(nw, 1);
+    int32_t *tgt = malloc(N * sizeof *tgt);
+    uint8_t *mask = malloc(N);
+    for (int n = 0; n < N; n++) { tgt[n] = oc_int(V); mask[n] = masked_every ? (n % masked_every != 0) : 1; }
+    tgt[N - 1] = V - 1;
+    float scale = 0.37f;
+    xe_ctx c = {oc_todouble(h, nh), oc_todouble(w, nw), tgt, mask, N, C, V, scale};
+    double ref = xe_ref(c.h, c.w, tgt, mask, N, C, V);
+    // loss only, no gradients
+    double loss = ops->lm_head_xent(NULL, NULL, h, w, tgt, mask, N, C, V, scale);
+    printf("# xent N=%d C=%d V=%d loss %.9g ref %.9g\n", N, C, V, loss, ref);
+    assert_true(isfinite(loss));
+    assert_true(fabs(loss - ref) <= 1e-5 * fabs(ref) + 1e-6);
+    // with gradients, into prefilled buffers
+    float *dh0 = oc_randf(nh, 1), *dw0 = oc_randf(nw, 1), *dh = oc_copyf(dh0, nh), *dw = oc_copyf(dw0, nw);
+    double loss2 = ops->lm_head_xent(dh, dw, h, w, tgt, mask, N, C, V, scale);
+    assert_true(fabs(loss2 - loss) <= 1e-9 * fabs(loss));
+    for (int n = 0; n < N; n++)  // rows that are not targets get no gradient at all
+        if (!mask[n]) assert_memory_equal(dh + (size_t)n * C, dh0 + (size_t)n * C, C * sizeof *dh);
+    oc_grad_check("xent dh", dh, dh0, c.h, nh, xe_loss, &c, nsample);
+    oc_grad_check("xent dw", dw, dw0, c.w, nw, xe_loss, &c, nsample);
+    // dh alone equals the dh of the combined call
+    float *dh2 = oc_copyf(dh0, nh);
+    ops->lm_head_xent(dh2, NULL, h, w, tgt, mask, N, C, V, scale);
+    assert_memory_equal(dh2, dh, nh * sizeof *dh);
+    free(h); free(w); free(tgt); free(mask); free(c.h); free(c.w);
+    free(dh0); free(dw0); free(dh); free(dw); free(dh2);
+}
+
+static void test_xent_small(void **st) {
+    (void)st;
+    oc_seed(11);
+    check_xent(11, 6, 37, 1, 3, 0);
+}
+
+static void test_xent_chunks(void **st) {
+    (void)st;
+    oc_seed(12);
+    check_xent(300, 16, 1001, 1, 4, 40);  // 225 target rows: two chunks of 128
+    check_xent(129, 5, 3, 1, 0, 0);       // every row a target, tiny vocabulary
+}
+
+static void test_xent_large_logits(void **st) {
+    (void)st;
+    oc_seed(13);
+    // logits of several hundred: exp() overflows float32 without max subtraction
+    check_xent(7, 6, 50, 40, 0, 0);
+}
+
+static void test_xent_no_targets(void **st) {
+    (void)st;
+    oc_seed(14);
+    int N = 5, C = 4, V = 9;
+    float *h = oc_randf((size_t)N * C, 1), *w = oc_randf((size_t)V * C, 1);
+    int32_t tgt[5] = {1, 2, 3, 4, 5};
+    uint8_t mask[5] = {0};
+    float *dh = calloc((size_t)N * C, sizeof *dh), *dw = calloc((size_t)V * C, sizeof *dw);
+    assert_true(ops->lm_head_xent(dh, dw, h, w, tgt, mask, N, C, V, 1.0f) == 0.0);
+    for (int i = 0; i < N * C; i++) assert_true(dh[i] == 0.0f);
+    for (int i = 0; i < V * C; i++) assert_true(dw[i] == 0.0f);
+    free(h); free(w); free(dh); free(dw);
+}
+
+// ------------------------------------------------ tied embedding chain
+// x = W[ids]; h = rmsnorm(x) * g; loss = scale * xent(h, W): W gets gradient from both ends.
+typedef struct { double *W, *g; const int32_t *ids, *tgt; const uint8_t *mask; int N, C, V; float eps; double scale; } tie_ctx;
+static double tie_loss(void *p) {
+    tie_ctx *c = p;
+    double *h = malloc((size_t)c->N * c->C * sizeof *h);
+    for (int n = 0; n < c->N; n++) {
+        const double *x = c->W + (size_t)c->ids[n] * c->C;
+        double ss = 0;
+        for (int i = 0; i < c->C; i++) ss += x[i] * x[i];
+        double r = 1 / sqrt(ss / c->C + c->eps);
+        for (int i = 0; i < c->C; i++) h[(size_t)n * c->C + i] = x[i] * r * c->g[i];
+    }
+    double L = c->scale * xe_ref(h, c->W, c->tgt, c->mask, c->N, c->C, c->V);
+    free(h);
+    return L;
+}
+
+static void test_tied_embedding_chain(void **st) {
+    (void)st;
+    oc_seed(15);
+    enum { N = 9, C = 7, V = 13 };
+    int32_t ids[N], tgt[N];
+    uint8_t mask[N];
+    for (int n = 0; n < N; n++) { ids[n] = oc_int(V); tgt[n] = oc_int(V); mask[n] = n != 2; }
+    ids[4] = ids[1];  // a repeated id
+    float eps = 1e-5f, scale = 1.0f / 8;
+    float *W = oc_randf(V * C, 1), *g = oc_randf(C, 1);
+    tie_ctx c = {oc_todouble(W, V * C), oc_todouble(g, C), ids, tgt, mask, N, C, V, eps, scale};
+    float x[N * C], h[N * C], rstd[N], dh[N * C] = {0}, dx[N * C] = {0};
+    ops->embedding(x, ids, W, N, C);
+    ops->rmsnorm(h, rstd, x, g, N, C, eps);
+    float *dW0 = oc_randf(V * C, 1), *dW = oc_copyf(dW0, V * C), *dg0 = oc_randf(C, 1), *dg = oc_copyf(dg0, C);
+    double loss = ops->lm_head_xent(dh, dW, h, W, tgt, mask, N, C, V, scale);
+    assert_true(fabs(scale * loss - tie_loss(&c)) <= 1e-5 * fabs(tie_loss(&c)));
+    ops->rmsnorm_backward(dx, dg, dh, x, g, rstd, N, C);
+    ops->embedding_backward(dW, ids, dx, N, C);
+    oc_grad_check("tied W (emb + head)", dW, dW0, c.W, V * C, tie_loss, &c, 0);
+    oc_grad_check("tied chain rmsnorm g", dg, dg0, c.g, C, tie_loss, &c, 0);
+    free(W); free(g); free(c.W); free(c.g); free(dW0); free(dW); free(dg0); free(dg);
+}
+
+int main(void) {
+    ops = ft_ops_cpu();
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_xent_small),        cmocka_unit_test(test_xent_chunks),
+        cmocka_unit_test(test_xent_large_logits), cmocka_unit_test(test_xent_no_targets),
+        cmocka_unit_test(test_tied_embedding_chain),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
