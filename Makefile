@@ -77,8 +77,10 @@ $(BUILD)/libft.a: $(LIB_OBJ)
 	rm -f $@ && ar rcs $@ $^
 
 # A tool may have its own sources in tools/NAME/*.c (e.g. ft-eval's subcommands).
+# (The helper keeps its '%' out of the pattern rule, where make would replace it by the stem.)
+tool_sub_objs = $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard tools/$(1)/*.c))
 .SECONDEXPANSION:
-$(BIN)/%: $(BUILD)/obj/tools/%.o $$(patsubst %.c,$(BUILD)/obj/%.o,$$(wildcard tools/%/*.c)) $(BUILD)/libft.a
+$(BIN)/%: $(BUILD)/obj/tools/%.o $$(call tool_sub_objs,$$*) $(BUILD)/libft.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(filter %.o,$^) $(BUILD)/libft.a $(LDLIBS) -o $@
 
