@@ -1,0 +1,46 @@
+// model_backward.h — the whole-model backward pass, composed from the op table's backward
+// functions in the reverse order of ft_model_forward (model_forward.c), reading the
+// activations it kept (ft_acts in train mode). Two modes:
+//   full fine-tuning: grads is a (n_params,) buffer laid out like model->params (tied
+//                     embeddings share one gradient, so both uses accumulate into it);
+//   LoRA:             grads = NULL (base frozen); every attached hook with dA/dB set
+//                     (lib/lora.h ft_adapter_alloc_grads) receives its gradients.
+// Gradients ACCUMULATE (callers zero them once per optimizer step), so micro-batches of
+// gradient accumulation simply add up; grad_scale (1 / target tokens of the whole step)
+// makes the sum the gradient of the step's mean loss.
+#ifndef FT_MODEL_BACKWARD_H
+#define FT_MODEL_BACKWARD_H
+
+#include "model.h"
+
+typedef struct {
+    int N;                    // capacity in positions (B*T)
+    float *buf;
+    float *dres;              // (N, C) gradient of the residual stream
+    float *dln;               // (N, C) gradient of a norm output
+    float *dq, *datt;         // (N, Hq*D)
+    float *dk, *dv;           // (N, Hkv*D)
+    float *dgate, *dup, *dact;// (N, F)
+    float *lora_buf;          // (N, 2r + max out) LoRA scratch, grown on demand
+    size_t lora_cap;
+} ft_backward_ws;
+
+int ft_backward_alloc(ft_backward_ws *ws, const ft_config *c, int B, int T);
+void ft_backward_free(ft_backward_ws *ws);
+
+// After ft_model_forward(m, a, tokens, pos, doc, B, T) (same tokens and doc, NULL = one
+// document per row): compute the LM-head cross
+// entropy at positions with mask != 0 against targets (B*T) and backpropagate
+// d(loss_sum * grad_scale). Returns the summed (unscaled) loss, or NaN on allocation failure
+// (message set).
+double ft_model_backward(ft_model *m, ft_acts *a, ft_backward_ws *ws, const int32_t *tokens,
+                         const int32_t *doc, const int32_t *targets, const uint8_t *mask, int B, int T, float *grads,
+                         float grad_scale);
+
+// Backward of one linear layer with its LoRA hook: dx(N,in) += dout @ (W + s*B@A);
+// dw/db (may be NULL) += base gradients; hook dA/dB (when set) += adapter gradients.
+// tmp holds N * (2r + out) floats when lin->lora is set.
+void ft_linear_backward(const ft_ops *ops, const ft_linear *lin, float *dx, float *dw, float *db,
+                        const float *dout, const float *x, int N, float *tmp);
+
+#endif

@@ -1,0 +1,187 @@
+// test_backward.c — whole tiny-model gradient checks by central finite differences:
+// every tensor of full fine-tuning (untied + q/k/v bias, and tied embeddings), and the LoRA
+// A/B of every target with the base frozen, over packed rows with document masking,
+// padding and gradient accumulation across two micro-batches.
+#include "testutil.h"
+#include "err.h"
+#include "lora.h"
+#include "model.h"
+#include "model_backward.h"
+#include "train_rng.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum { B = 2, T = 8, N = B * T };
+
+typedef struct {
+    int32_t ids[N], tgt[N], pos[N], doc[N];
+    uint8_t mask[N];
+} batch;
+
+static ft_model *tiny(int tie, int bias, uint64_t seed) {
+    ft_config c;
+    memset(&c, 0, sizeof c);
+    strcpy(c.arch, bias ? "qwen2" : "llama");
+    c.vocab_size = 23; c.hidden = 16; c.intermediate = 24; c.n_layers = 2;
+    c.n_heads = 4; c.n_kv_heads = 2; c.head_dim = 4; c.rms_eps = 1e-5f; c.rope_theta = 10000.0f;
+    c.max_pos = 64; c.tie_embeddings = tie; c.attn_bias = bias; c.bos_id = -1;
+    ft_model *m = ft_model_new(&c);
+    assert_non_null(m);
+    ft_trng r;
+    ft_trng_seed(&r, seed);
+    for (size_t i = 0; i < m->n_params; i++) m->params[i] = (ft_trng_float(&r) - 0.5f) * 0.8f;
+    for (int t = 0; t < m->n_tensors; t++)
+        if (strstr(m->tensors[t].name, "norm"))
+            for (size_t i = 0; i < m->tensors[t].numel; i++) m->params[m->tensors[t].offset + i] += 1.0f;
+    return m;
+}
+
+// Row 0 packs two documents, row 1 holds one document then padding (doc -1).
+static void make_batch(batch *b, uint64_t seed) {
+    ft_trng r;
+    ft_trng_seed(&r, seed);
+    int docs[N] = {0, 0, 0, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, -1, -1, -1};
+    int p = 0;
+    for (int n = 0; n < N; n++) {
+        b->doc[n] = docs[n];
+        if (n % T == 0 || docs[n] != docs[n - 1]) p = 0;
+        b->pos[n] = docs[n] < 0 ? 0 : p++;
+        b->ids[n] = docs[n] < 0 ? 0 : (int32_t)ft_trng_below(&r, 23);
+        int last = n + 1 == N || (n + 1) % T == 0 || docs[n + 1] != docs[n];
+        b->mask[n] = docs[n] >= 0 && !last && ft_trng_below(&r, 4) != 0;
+        b->tgt[n] = b->mask[n] ? (int32_t)ft_trng_below(&r, 23) : 0;
+    }
+}
+
+static double total_targets(const batch *bs, int nb) {
+    double t = 0;
+    for (int k = 0; k < nb; k++)
+        for (int n = 0; n < N; n++) t += bs[k].mask[n];
+    return t;
+}
+
+// Mean loss over the targets of all micro-batches (one optimizer step).
+static double step_loss(ft_model *m, ft_acts *a, const batch *bs, int nb) {
+    double s = 0;
+    for (int k = 0; k < nb; k++) {
+        assert_int_equal(ft_model_forward(m, a, bs[k].ids, bs[k].pos, bs[k].doc, B, T), 0);
+        s += ft_model_loss(m, a, bs[k].tgt, bs[k].mask, N);
+    }
+    return s / total_targets(bs, nb);
+}
+
+static void step_grad(ft_model *m, ft_acts *a, ft_backward_ws *ws, const batch *bs, int nb, float *grads) {
+    float scale = (float)(1.0 / total_targets(bs, nb));
+    for (int k = 0; k < nb; k++) {
+        assert_int_equal(ft_model_forward(m, a, bs[k].ids, bs[k].pos, bs[k].doc, B, T), 0);
+        double l = ft_model_backward(m, a, ws, bs[k].ids, bs[k].doc, bs[k].tgt, bs[k].mask, B, T, grads, scale);
+        assert_true(isfinite(l));
+    }
+}
+
+// Central difference of the step loss at p[i]; compared with the analytic gradient g.
+static int check_param(ft_model *m, ft_acts *a, const batch *bs, int nb, float *p, float g, const char *what,
+                       size_t i, double *worst) {
+    const float eps = 1e-2f;
+    float keep = *p;
+    *p = keep + eps;
+    double lp = step_loss(m, a, bs, nb);
+    *p = keep - eps;
+    double lm = step_loss(m, a, bs, nb);
+    *p = keep;
+    double num = (lp - lm) / (2.0 * ((double)(keep + eps) - (double)keep));
+    double err = fabs(num - g) / (fabs(num) + fabs(g) + 1e-3);
+    if (err > *worst) *worst = err;
+    if (err > 2e-2) {
+        fprintf(stderr, "  %s[%zu]: analytic %.6g numeric %.6g (rel %.3g)\n", what, i, g, num, err);
+        return 1;
+    }
+    return 0;
+}
+
+static void run_full(int tie, int bias) {
+    ft_model *m = tiny(tie, bias, 11 + tie + 2 * bias);
+    batch bs[2];
+    make_batch(&bs[0], 1);
+    make_batch(&bs[1], 2);
+    ft_acts a;
+    ft_backward_ws ws;
+    assert_int_equal(ft_acts_alloc(&a, &m->cfg, B, T, 1), 0);
+    assert_int_equal(ft_backward_alloc(&ws, &m->cfg, B, T), 0);
+    float *grads = calloc(m->n_params, sizeof(float));
+    step_grad(m, &a, &ws, bs, 2, grads);
+    ft_trng r;
+    ft_trng_seed(&r, 5);
+    int bad = 0, checked = 0;
+    double worst = 0;
+    for (int t = 0; t < m->n_tensors; t++) {
+        const ft_tensor_info *ti = &m->tensors[t];
+        if (tie && !strcmp(ti->name, "lm_head.weight")) continue;
+        for (int k = 0; k < 4; k++) {
+            size_t i = ti->offset + (size_t)ft_trng_below(&r, ti->numel);
+            bad += check_param(m, &a, bs, 2, &m->params[i], grads[i], ti->name, i - ti->offset, &worst);
+            checked++;
+        }
+    }
+    fprintf(stderr, "  full (tie=%d, bias=%d): %d parameters checked, worst relative error %.2g\n", tie, bias,
+            checked, worst);
+    assert_int_equal(bad, 0);
+    free(grads);
+    ft_backward_free(&ws);
+    ft_acts_free(&a);
+    ft_model_free(m);
+}
+
+static void test_full_untied_bias(void **st) { (void)st; run_full(0, 1); }
+static void test_full_tied(void **st) { (void)st; run_full(1, 0); }
+
+static void test_lora_grads(void **st) {
+    (void)st;
+    ft_model *m = tiny(1, 0, 21);
+    ft_lora_cfg lc = {2, 4.0f, 0.0f, 0, FT_LORA_ALL};
+    ft_adapter ad;
+    assert_int_equal(ft_adapter_new(&ad, m, &lc, 3), 0);
+    ft_trng r;
+    ft_trng_seed(&r, 9);
+    for (size_t i = 0; i < ad.n_params; i++) ad.params[i] = (ft_trng_float(&r) - 0.5f) * 0.6f;   // B != 0 too
+    assert_int_equal(ft_adapter_alloc_grads(&ad), 0);
+    batch bs[2];
+    make_batch(&bs[0], 3);
+    make_batch(&bs[1], 4);
+    ft_acts a;
+    ft_backward_ws ws;
+    assert_int_equal(ft_acts_alloc(&a, &m->cfg, B, T, 1), 0);
+    assert_int_equal(ft_backward_alloc(&ws, &m->cfg, B, T), 0);
+    step_grad(m, &a, &ws, bs, 2, NULL);
+    int bad = 0, checked = 0;
+    double worst = 0;
+    for (int h = 0; h < ad.L * FT_LORA_N_TARGETS; h++) {
+        ft_lora *k = &ad.hooks[h];
+        ft_linear *lin = ft_model_layer_linear(m, h / 7, h % 7, NULL);
+        for (int s = 0; s < 3; s++) {
+            size_t ia = (size_t)ft_trng_below(&r, (uint64_t)k->r * lin->in);
+            size_t ib = (size_t)ft_trng_below(&r, (uint64_t)k->r * lin->out);
+            bad += check_param(m, &a, bs, 2, &k->A[ia], k->dA[ia], "lora_A", ia, &worst);
+            bad += check_param(m, &a, bs, 2, &k->B[ib], k->dB[ib], "lora_B", ib, &worst);
+            checked += 2;
+        }
+    }
+    fprintf(stderr, "  lora: %d parameters checked, worst relative error %.2g\n", checked, worst);
+    assert_int_equal(bad, 0);
+    ft_backward_free(&ws);
+    ft_acts_free(&a);
+    ft_adapter_free(&ad);
+    ft_model_free(m);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_full_untied_bias),
+        cmocka_unit_test(test_full_tied),
+        cmocka_unit_test(test_lora_grads),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
