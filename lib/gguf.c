@@ -186,7 +186,7 @@ static int cmp_toff(const void *a, const void *b) {
 static int read_tensor_info(cur *c, gguf_file *g, uint64_t i) {
     gguf_tensor *t = &g->tensors[i];
     const char *name; uint64_t len;
-    if (rd_str(c, &name, &len, "tensor name")) return ft_err_ctx("tensor %llu", (unsigned long long)i);
+    if (rd_str(c, &name, &len, "tensor name")) return -1;
     if (len == 0) return ft_err("%s: tensor %llu has an empty name", c->path, (unsigned long long)i);
     if (memchr(name, 0, len)) return ft_err("%s: tensor %llu: name contains a NUL byte", c->path, (unsigned long long)i);
     if (!(t->name = ft_malloc(len + 1))) return -1;
@@ -238,7 +238,7 @@ static int gguf_parse(gguf_file *g) {
     for (uint64_t i = 0; i < g->n_kv; i++) {
         gguf_kv *kv = &g->kv[i];
         uint32_t t;
-        if (rd_str(&c, &kv->key, &kv->key_len, "metadata key")) return ft_err_ctx("key %llu", (unsigned long long)i);
+        if (rd_str(&c, &kv->key, &kv->key_len, "metadata key")) return -1;
         if (kv->key_len == 0) return ft_err("%s: metadata key %llu is empty", g->path, (unsigned long long)i);
         char key[80];
         snprintf(key, sizeof key, "%.*s", (int)(kv->key_len < 64 ? kv->key_len : 64), kv->key);
