@@ -235,11 +235,11 @@ ft_model *ft_model_load_hf(const char *dir) {
 // HF name -> GGUF name (llama.cpp tensor naming).
 static void gguf_name(const char *hf, char *out, size_t n) {
     int l, k = 0;
-    char grp[16], what[32];
+    char grp[48], what[48];
     if (!strcmp(hf, "model.embed_tokens.weight")) snprintf(out, n, "token_embd.weight");
     else if (!strcmp(hf, "model.norm.weight")) snprintf(out, n, "output_norm.weight");
     else if (!strcmp(hf, "lm_head.weight")) snprintf(out, n, "output.weight");
-    else if (sscanf(hf, "model.layers.%d.%15[a-z_].%31[a-z_]%n", &l, grp, what, &k) >= 2) {
+    else if (sscanf(hf, "model.layers.%d.%47[a-z_].%47[a-z_]%n", &l, grp, what, &k) >= 2) {
         const char *suffix = hf + k;   // ".weight" / ".bias"
         static const char *map[][2] = {{"input_layernorm", "attn_norm"}, {"post_attention_layernorm", "ffn_norm"},
                                        {"q_proj", "attn_q"}, {"k_proj", "attn_k"}, {"v_proj", "attn_v"},

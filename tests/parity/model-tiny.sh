@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# model-tiny.sh — ft's forward pass against the independent NumPy reference (float64) on tiny
+# random models: Llama with GQA from an HF dir (f32, bf16, sharded) and from GGUF (f32 with
+# permuted Q/K, Q8_0), Qwen2 (q/k/v biases), tied embeddings, llama3 and linear rope scaling.
+# Three records of different lengths are packed in one row by ft-eval ppl (document masking)
+# and compared one by one with the reference. Tolerance 1e-4 absolute on logits of magnitude
+# ~5: float32 accumulation over rows of <= 160 terms gives ~1e-6 here (measured 2e-6), so
+# 1e-4 leaves a 50x margin while any real error (a wrong rope pair, mask or permutation)
+# moves logits by 1e-2 or more.
+source "$FT_ROOT/tests/lib.sh"
+need_py
+mk() { "$FT_PY" "$FT_ROOT/tests/tools/make_tiny_model.py" "$@"; }
+ref() { "$FT_PY" "$FT_ROOT/tests/parity/model_ref.py" "$@"; }
+ref write-ftok d.tok '[[5,17,99,200,3,4,250,251,10],[7,8],[1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31,32,33,34,35,36,37,38]]'
+check() {  # check MODEL TOL
+  ft-eval --model "$1" ppl --dump-logits l.f32 d.tok >ppl.json || fail "ft-eval ppl on $1"
+  echo -n "$1: "; ref compare "$1" d.tok l.f32 "$2" || fail "$1: logits differ from the NumPy reference"
+}
+mk --hf llama --gguf llama.gguf --seed 1
+check llama 1e-4
+check llama.gguf 1e-4
+# the same weights as an HF dir and as a GGUF (Q/K permuted on disk) give identical logits
+ft-eval --model llama ppl --dump-logits a.f32 d.tok >/dev/null && ft-eval --model llama.gguf ppl --dump-logits b.f32 d.tok >/dev/null
+cmp a.f32 b.f32 || fail "HF dir and GGUF of the same weights give different logits"
+mk --hf qwen --gguf qwen.gguf --arch qwen2 --seed 2 --heads 4 --kv-heads 1
+check qwen 1e-4
+check qwen.gguf 1e-4
+mk --hf tied --gguf tiedq8.gguf --gguf-type q8_0 --tie --seed 3 --rope-scaling llama3 --dtype bf16
+check tied 1e-4
+check tiedq8.gguf 1e-4
+mk --hf lin --rope-scaling linear --shards 3 --seed 4 --layers 3 --kv-heads 4 --dtype f16
+check lin 1e-4

@@ -1,0 +1,264 @@
+#!/usr/bin/env python3
+"""model_ref.py — an independent NumPy reference of the Llama/Qwen2 forward pass (float64),
+reading weights with the `safetensors` and `gguf` Python packages (GGUF dequantized by
+gguf.quants, Q/K rows un-permuted the way llama.cpp's converter permuted them).
+
+  model_ref.py write-ftok OUT.tok TOKENS_JSON        write records (list of lists) as FTOK
+  model_ref.py compare MODEL DATA.tok DUMP.f32 TOL   compare ft-eval ppl --dump-logits output
+                                                     with the reference; prints the max abs diff
+  model_ref.py ppl MODEL DATA.tok                    reference {"loss","tokens"} (no mask)
+"""
+import json
+import math
+import os
+import struct
+import sys
+
+import numpy as np
+
+
+# ---- weights -------------------------------------------------------------------------------
+def load_hf(d):
+    from safetensors.numpy import load_file
+    cfg = json.load(open(os.path.join(d, "config.json")))
+    w = {}
+    idx = os.path.join(d, "model.safetensors.index.json")
+    files = sorted(set(json.load(open(idx))["weight_map"].values())) if os.path.exists(idx) else ["model.safetensors"]
+    for f in files:
+        p = os.path.join(d, f)
+        try:
+            t = load_file(p)
+        except TypeError:
+            t = load_bf16(p)
+        for k, v in t.items():
+            w[k] = v.astype(np.float64)
+    c = {
+        "arch": cfg["model_type"], "V": cfg["vocab_size"], "C": cfg["hidden_size"], "L": cfg["num_hidden_layers"],
+        "H": cfg["num_attention_heads"], "Hkv": cfg.get("num_key_value_heads", cfg["num_attention_heads"]),
+        "eps": cfg.get("rms_norm_eps", 1e-6), "theta": cfg.get("rope_theta", 10000.0),
+        "scaling": cfg.get("rope_scaling"),
+    }
+    c["D"] = cfg.get("head_dim", c["C"] // c["H"])
+    c["inv_freq"] = inv_freq_hf(c)
+    if "lm_head.weight" not in w:
+        w["lm_head.weight"] = w["model.embed_tokens.weight"]
+    return c, w
+
+
+def load_bf16(p):
+    raw = open(p, "rb").read()
+    n = struct.unpack("<Q", raw[:8])[0]
+    h = json.loads(raw[8:8 + n])
+    out = {}
+    for k, v in h.items():
+        if k == "__metadata__":
+            continue
+        a, b = v["data_offsets"]
+        buf = raw[8 + n + a:8 + n + b]
+        if v["dtype"] == "BF16":
+            u = np.frombuffer(buf, dtype="<u2").astype(np.uint32) << 16
+            out[k] = u.view(np.float32).reshape(v["shape"])
+        else:
+            out[k] = np.frombuffer(buf, dtype={"F32": "<f4", "F16": "<f2"}[v["dtype"]]).reshape(v["shape"])
+    return out
+
+
+def inv_freq_hf(c):
+    D = c["D"]
+    inv = 1.0 / (c["theta"] ** (np.arange(0, D, 2, dtype=np.float64) / D))
+    s = c.get("scaling")
+    if not s:
+        return inv
+    t = s.get("rope_type", s.get("type"))
+    if t == "linear":
+        return inv / s["factor"]
+    if t == "llama3":
+        old, lo, hi, fac = s["original_max_position_embeddings"], s["low_freq_factor"], s["high_freq_factor"], s["factor"]
+        wl = 2 * math.pi / inv
+        out = np.where(wl > old / lo, inv / fac, inv)
+        sm = (old / wl - lo) / (hi - lo)
+        smoothed = (1 - sm) * out / fac + sm * out
+        med = ~(wl < old / hi) & ~(wl > old / lo)
+        return np.where(med, smoothed, out)
+    return inv
+
+
+GG = {"attn_norm": "input_layernorm", "ffn_norm": "post_attention_layernorm", "attn_q": "self_attn.q_proj",
+      "attn_k": "self_attn.k_proj", "attn_v": "self_attn.v_proj", "attn_output": "self_attn.o_proj",
+      "ffn_gate": "mlp.gate_proj", "ffn_up": "mlp.up_proj", "ffn_down": "mlp.down_proj"}
+
+
+def load_gguf(p):
+    import gguf
+    r = gguf.GGUFReader(p)
+
+    def f(k, d=None):
+        fld = r.fields.get(k)
+        return d if fld is None else fld.contents()
+
+    arch = f("general.architecture")
+    c = {"arch": arch, "C": f(arch + ".embedding_length"), "L": f(arch + ".block_count"),
+         "H": f(arch + ".attention.head_count"), "eps": f(arch + ".attention.layer_norm_rms_epsilon", 1e-6),
+         "theta": f(arch + ".rope.freq_base", 10000.0)}
+    c["Hkv"] = f(arch + ".attention.head_count_kv", c["H"])
+    c["D"] = f(arch + ".attention.key_length", c["C"] // c["H"])
+    w = {}
+    rope_freqs = None
+    for t in r.tensors:
+        a = gguf.quants.dequantize(t.data, t.tensor_type).astype(np.float64)
+        a = a.reshape([int(x) for x in reversed(t.shape)]) if len(t.shape) > 1 else a.reshape(-1)
+        n = t.name
+        if n == "rope_freqs.weight":
+            rope_freqs = a
+            continue
+        if n == "token_embd.weight":
+            k = "model.embed_tokens.weight"
+        elif n == "output_norm.weight":
+            k = "model.norm.weight"
+        elif n == "output.weight":
+            k = "lm_head.weight"
+        else:
+            _, l, m, kind = n.split(".")
+            k = f"model.layers.{l}.{GG[m]}.{kind}"
+        if arch == "llama" and m_in(n, ("attn_q", "attn_k")):
+            nh = c["H"] if ".attn_q." in n else c["Hkv"]
+            a = unpermute(a, nh)
+        w[k] = a
+    c["V"] = w["model.embed_tokens.weight"].shape[0]
+    if "lm_head.weight" not in w:
+        w["lm_head.weight"] = w["model.embed_tokens.weight"]
+    c["scaling"] = None
+    st = f(arch + ".rope.scaling.type")
+    if st == "linear":
+        c["scaling"] = {"type": "linear", "factor": f(arch + ".rope.scaling.factor")}
+    c["inv_freq"] = inv_freq_hf(c)
+    if rope_freqs is not None:
+        c["inv_freq"] = c["inv_freq"] / rope_freqs
+    return c, w
+
+
+def m_in(n, keys):
+    return any(f".{k}." in n for k in keys)
+
+
+def unpermute(w, n_head):
+    # inverse of reshape(n_head, 2, D/2, ...).swapaxes(1, 2): gguf row h*D + 2i + j -> hf row h*D + j*D/2 + i
+    sh = w.shape
+    return w.reshape(n_head, sh[0] // n_head // 2, 2, *sh[1:]).swapaxes(1, 2).reshape(sh)
+
+
+def load(p):
+    return load_hf(p) if os.path.isdir(p) else load_gguf(p)
+
+
+# ---- forward ----------------------------------------------------------------------------------
+def rmsnorm(x, w, eps):
+    return x / np.sqrt((x * x).mean(-1, keepdims=True) + eps) * w
+
+
+def rope(x, pos, inv):
+    # x (T, H, D), HF rotate_half
+    ang = pos[:, None] * inv[None, :]            # (T, D/2)
+    cos = np.cos(np.concatenate([ang, ang], -1))[:, None, :]
+    sin = np.sin(np.concatenate([ang, ang], -1))[:, None, :]
+    h = x.shape[-1] // 2
+    rot = np.concatenate([-x[..., h:], x[..., :h]], -1)
+    return x * cos + rot * sin
+
+
+def forward(c, w, tokens):
+    """logits (T, V) of one sequence."""
+    T, H, Hkv, D = len(tokens), c["H"], c["Hkv"], c["D"]
+    pos = np.arange(T, dtype=np.float64)
+    x = w["model.embed_tokens.weight"][np.asarray(tokens)]
+    mask = np.triu(np.full((T, T), -np.inf), 1)
+    for l in range(c["L"]):
+        p = f"model.layers.{l}."
+        h = rmsnorm(x, w[p + "input_layernorm.weight"], c["eps"])
+
+        def lin(name, inp):
+            y = inp @ w[p + name + ".weight"].T
+            return y + w[p + name + ".bias"] if p + name + ".bias" in w else y
+        q = rope(lin("self_attn.q_proj", h).reshape(T, H, D), pos, c["inv_freq"])
+        k = rope(lin("self_attn.k_proj", h).reshape(T, Hkv, D), pos, c["inv_freq"])
+        v = lin("self_attn.v_proj", h).reshape(T, Hkv, D)
+        g = H // Hkv
+        k = np.repeat(k, g, axis=1)
+        v = np.repeat(v, g, axis=1)
+        s = np.einsum("thd,shd->hts", q, k) / math.sqrt(D) + mask
+        s = np.exp(s - s.max(-1, keepdims=True))
+        s /= s.sum(-1, keepdims=True)
+        att = np.einsum("hts,shd->thd", s, v).reshape(T, H * D)
+        x = x + lin("self_attn.o_proj", att)
+        h = rmsnorm(x, w[p + "post_attention_layernorm.weight"], c["eps"])
+        gt = lin("mlp.gate_proj", h)
+        x = x + lin("mlp.down_proj", gt / (1 + np.exp(-gt)) * lin("mlp.up_proj", h))
+    x = rmsnorm(x, w["model.norm.weight"], c["eps"])
+    return x @ w["lm_head.weight"].T
+
+
+# ---- FTOK ---------------------------------------------------------------------------------------
+def write_ftok(path, records, vocab=0, tokenizer_id=0):
+    with open(path, "wb") as f:
+        f.write(b"FTOK" + struct.pack("<HHIIQQ", 1, 0, vocab, 0, tokenizer_id, 0))
+        for r in records:
+            f.write(struct.pack("<II", len(r), 0) + struct.pack(f"<{len(r)}I", *r))
+
+
+def read_ftok(path):
+    raw = open(path, "rb").read()
+    assert raw[:4] == b"FTOK"
+    flags = struct.unpack("<H", raw[6:8])[0]
+    o, out = 32, []
+    while o < len(raw):
+        if raw[o:o + 4] == b"FTOK":
+            o += 32
+            continue
+        n = struct.unpack("<I", raw[o:o + 4])[0]
+        o += 8
+        out.append(list(struct.unpack(f"<{n}I", raw[o:o + 4 * n])))
+        o += 4 * n
+        if flags & 1:
+            o += ((n + 7) // 8 + 3) // 4 * 4
+    return out
+
+
+def main():
+    cmd = sys.argv[1]
+    if cmd == "write-ftok":
+        write_ftok(sys.argv[2], json.loads(sys.argv[3]))
+    elif cmd == "compare":
+        c, w = load(sys.argv[2])
+        recs = read_ftok(sys.argv[3])
+        got = np.fromfile(sys.argv[4], dtype="<f4")
+        tol = float(sys.argv[5])
+        n = sum(len(r) for r in recs)
+        if got.size != n * c["V"]:
+            print(f"dump has {got.size} floats, expected {n} x {c['V']}")
+            sys.exit(1)
+        got = got.reshape(n, c["V"])
+        o, worst, scale = 0, 0.0, 0.0
+        for r in recs:
+            ref = forward(c, w, r)
+            worst = max(worst, float(np.abs(got[o:o + len(r)] - ref).max()))
+            scale = max(scale, float(np.abs(ref).max()))
+            o += len(r)
+        print(f"records {len(recs)} positions {n} vocab {c['V']} max|logit| {scale:.3f} max abs diff {worst:.3e} (tol {tol:g})")
+        sys.exit(0 if worst <= tol else 1)
+    elif cmd == "ppl":
+        c, w = load(sys.argv[2])
+        tot, cnt = 0.0, 0
+        for r in read_ftok(sys.argv[3]):
+            lg = forward(c, w, r)
+            lg = lg - lg.max(-1, keepdims=True)
+            lp = lg - np.log(np.exp(lg).sum(-1, keepdims=True))
+            for i in range(len(r) - 1):
+                tot -= lp[i, r[i + 1]]
+                cnt += 1
+        print(json.dumps({"loss": tot / cnt, "tokens": cnt}))
+    else:
+        sys.exit(__doc__)
+
+
+if __name__ == "__main__":
+    main()

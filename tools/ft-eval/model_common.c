@@ -1,0 +1,86 @@
+// model_common.c — global options and model opening shared by ft-eval ppl and generate.
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+#include "cli.h"
+#include "err.h"
+#include "lora.h"
+#include "model_common.h"
+
+struct ft_adapter_list {
+    int n;
+    ft_adapter *a[FT_EVAL_MAX_ADAPTERS];
+};
+
+const char ft_eval_common_help[] =
+    "  --model M          HF model dir, .safetensors (config.json next to it) or .gguf (required)\n"
+    "  --adapter DIR      PEFT LoRA adapter to apply (repeatable: further ones are merged)\n"
+    "  --threads N        CPU threads (default: OpenMP's)\n"
+    "  --device cpu       compute device (only cpu for now)\n"
+    "  -o FILE            output file (default stdout; written atomically)\n"
+    "  -q, -v             quieter / more verbose on stderr\n"
+    "  -h, --help         this help;  --version  print the version\n";
+
+int ft_eval_common_opt(ft_eval_common *c, const char *prog, int argc, char **argv, int *i) {
+    const char *a = argv[*i];
+    int needs = !strcmp(a, "--model") || !strcmp(a, "--adapter") || !strcmp(a, "-o") || !strcmp(a, "--threads") ||
+                !strcmp(a, "--device");
+    if (!strcmp(a, "-q")) { ft_verbosity = 0; return 1; }
+    if (!strcmp(a, "-v")) { ft_verbosity = 2; return 1; }
+    if (!needs) return 0;
+    if (*i + 1 >= argc) { ft_cli_usage(prog, "option %s needs a value", a); return -1; }
+    const char *v = argv[++*i];
+    if (!strcmp(a, "--model")) c->model = v;
+    else if (!strcmp(a, "-o")) c->out = v;
+    else if (!strcmp(a, "--device")) c->device = v;
+    else if (!strcmp(a, "--adapter")) {
+        if (c->n_adapters == FT_EVAL_MAX_ADAPTERS) {
+            ft_cli_usage(prog, "at most %d adapters", FT_EVAL_MAX_ADAPTERS);
+            return -1;
+        }
+        c->adapters[c->n_adapters++] = v;
+    } else {
+        long t;
+        if (ft_parse_long("--threads", v, 1, 4096, &t) < 0) { ft_cli_usage(prog, "%s", ft_errmsg()); return -1; }
+        c->threads = (int)t;
+    }
+    return 1;
+}
+
+ft_model *ft_eval_open_model(ft_eval_common *c) {
+    if (c->device && strcmp(c->device, "cpu") != 0) {
+        ft_err("--device %s: ft-eval runs the model on the CPU only in this version", c->device);
+        return NULL;
+    }
+#ifdef _OPENMP
+    if (c->threads > 0) omp_set_num_threads(c->threads);
+#endif
+    ft_model *m = ft_model_load(c->model);
+    if (!m) return NULL;
+    if (c->n_adapters) {
+        c->held = ft_calloc(1, sizeof *c->held);
+        if (!c->held) { ft_model_free(m); return NULL; }
+        for (int i = 0; i < c->n_adapters; i++) {
+            ft_adapter *a = NULL;
+            if (ft_adapter_apply(m, c->adapters[i], &a) < 0) {
+                ft_eval_close_model(c, m);
+                return NULL;
+            }
+            if (a) c->held->a[c->held->n++] = a;
+        }
+    }
+    return m;
+}
+
+void ft_eval_close_model(ft_eval_common *c, ft_model *m) {
+    if (c->held) {
+        for (int i = 0; i < c->held->n; i++) ft_adapter_destroy(c->held->a[i]);
+        free(c->held);
+        c->held = NULL;
+    }
+    ft_model_free(m);
+}
