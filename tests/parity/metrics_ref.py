@@ -1,0 +1,227 @@
+#!/usr/bin/env python3
+"""metrics_ref.py — reference side of the metrics parity tests (tests/parity/metrics-*.sh).
+
+  gen OUT.jsonl [N]            deterministic corpus of hypothesis/reference pairs: punctuation,
+                               numbers, Unicode (incl. U+0130, U+212A, odd spaces), HTML entities,
+                               empty strings, newlines, and 1-3 references per record
+  bleu CORPUS REPORT PER TOK   check ft-eval's BLEU/chrF report + per-record file against sacrebleu
+  rouge CORPUS REPORT PER STEM check ft-eval's ROUGE against rouge-score (STEM: 0/1)
+Exits 1 with the first mismatches printed; tolerance 1e-6 (the issue's bar).
+"""
+import json
+import random
+import sys
+
+TOL = 1e-6
+
+WORDS = """the a an of and to in is was for on that with as by at from it this be are or
+cat dog mat sat house running runs ran flies flying happiness generalization agreed dying lying
+tying skies sky news innings inning outings proceed succeeded exceed hopping hoped filing relational
+conditional electrical adjustment communism activate probate controlling rolling roll caresses
+ponies ties feed bled sing conflated troubled sized hoping falling hissing fizzed failing happy
+triplicate formative formalize electricity hopeful goodness revival allowance inference airliner
+gyroscopic adjustable defensible irritant replacement dependent adoption homologous effective
+bowdlerize analogies biology fully generously yelling boys says enjoying toy sizing meeting meetings
+analysis analyses criteria oscillators operations operational connecting connection nationality
+rationalization sensibility ability abilities studies studying study played playing cried crying
+""".split()
+
+UNI = ["café", "naïve", "Straße", "İstanbul", "İ", "\u212aelvin", "东京", "日本語", "Ελληνικά", "ΟΔΟΣ",
+       "Σίσυφος", "😀", "€100", "½", "x²", "Ⅻ", "١٢٣", "٫", "Ñandú", "ﬁne", "Ǆ", "résumé", "über",
+       "مرحبا", "שלום", "한국어", "Привет", "мир", "°C", "™", "∑", "→", "🎉🎉", "e\u0301", "ß"]
+
+PUNCT = [",", ".", "!", "?", ";", ":", "(", ")", "\"", "'", "—", "–", "…", "«", "»", "¿", "¡", "-",
+         "&amp;", "&lt;", "&gt;", "&quot;", "<skipped>", "/", "\\", "[", "]", "{", "}", "@", "#", "%",
+         "*", "+", "=", "$", "^", "~", "|", "`", "_", "<", ">", "&", "...", "?!", "',", "\".", "、", "。"]
+
+NUMS = ["3.14", "1,000", "2024", "-5", "10-20", "7", "0.5", "1,234,567.89", "42.", ",5", "9-",
+        "1st", "2nd", "100%", "$3.50", "12:30", "3/4", "1e-6", "v2.0"]
+
+SPACES = [" ", " ", " ", " ", " ", "  ", "\u00a0", "\u3000", "\t", "\u2028", "\u2009", "\x85", "\x1f"]
+
+
+def token(rng):
+    r = rng.random()
+    if r < 0.62:
+        w = rng.choice(WORDS)
+        c = rng.random()
+        if c < 0.1:
+            w = w.capitalize()
+        elif c < 0.13:
+            w = w.upper()
+        return w
+    if r < 0.75:
+        return rng.choice(PUNCT)
+    if r < 0.86:
+        return rng.choice(NUMS)
+    return rng.choice(UNI)
+
+
+def sentence(rng, n):
+    out = []
+    for i in range(n):
+        t = token(rng)
+        if out:
+            # punctuation often attaches to the previous word
+            out.append("" if (t in PUNCT and rng.random() < 0.6) else rng.choice(SPACES))
+        out.append(t)
+    if n and rng.random() < 0.5:
+        out.append(rng.choice([".", "!", "?", "...", "", ":"]))
+    return "".join(out)
+
+
+def text(rng):
+    r = rng.random()
+    if r < 0.04:
+        return ""
+    if r < 0.06:
+        return rng.choice([" ", "\n", "  \t", ".", "!!", "&amp;", "\n\n"])
+    nsent = 1 if rng.random() < 0.7 else rng.randint(2, 4)
+    sents = [sentence(rng, rng.randint(1, 25)) for _ in range(nsent)]
+    sep = rng.choice(["\n", " ", "\n", "-\n", "\n\n"])
+    s = sep.join(sents)
+    if rng.random() < 0.1:
+        s = rng.choice([" ", "  ", "\t", "\n", "\u00a0"]) + s + rng.choice([" ", "\n", "\u3000", " \t"])
+    return s
+
+
+def perturb(rng, ref):
+    r = rng.random()
+    if r < 0.08:
+        return ref
+    if r < 0.12:
+        return ""
+    if r < 0.2:
+        return text(rng)
+    toks = ref.split(" ")
+    out = []
+    for t in toks:
+        q = rng.random()
+        if q < 0.1:
+            continue
+        if q < 0.2:
+            out.append(token(rng))
+        elif q < 0.25:
+            out.extend([t, t])
+        elif q < 0.3 and t:
+            out.append(t.lower())
+        else:
+            out.append(t)
+    if len(out) > 3 and rng.random() < 0.3:
+        i = rng.randrange(len(out) - 1)
+        out[i], out[i + 1] = out[i + 1], out[i]
+    return " ".join(out)
+
+
+def gen(path, n=1200):
+    rng = random.Random(20261128)
+    with open(path, "w", encoding="utf-8") as f:
+        for i in range(n):
+            refs = [text(rng)]
+            if rng.random() < 0.25:
+                refs += [text(rng) if rng.random() < 0.3 else perturb(rng, refs[0])
+                         for _ in range(rng.randint(1, 2))]
+            hyp = perturb(rng, refs[rng.randrange(len(refs))])
+            rec = {"id": f"r{i}", "output": hyp, "reference": refs if len(refs) > 1 or rng.random() < 0.3 else refs[0]}
+            f.write(json.dumps(rec, ensure_ascii=rng.random() < 0.5) + "\n")
+
+
+def load(path):
+    hyps, refs = [], []
+    with open(path, encoding="utf-8") as f:
+        for line in f:
+            r = json.loads(line)
+            hyps.append(r["output"])
+            refs.append(r["reference"] if isinstance(r["reference"], list) else [r["reference"]])
+    return hyps, refs
+
+
+def per_record(path):
+    with open(path, encoding="utf-8") as f:
+        return [json.loads(line) for line in f]
+
+
+class Checker:
+    def __init__(self):
+        self.bad = 0
+
+    def close(self, what, got, want, tol=TOL):
+        if abs(got - want) > tol:
+            self.bad += 1
+            if self.bad <= 15:
+                print(f"MISMATCH {what}: ft-eval {got!r} reference {want!r}")
+
+    def equal(self, what, got, want):
+        if got != want:
+            self.bad += 1
+            if self.bad <= 15:
+                print(f"MISMATCH {what}: ft-eval {got!r} reference {want!r}")
+
+    def done(self, label):
+        if self.bad:
+            print(f"{label}: {self.bad} mismatches")
+            sys.exit(1)
+        print(f"{label}: ok")
+
+
+def check_bleu(corpus, report, per, tok):
+    import sacrebleu
+    from sacrebleu.metrics import BLEU, CHRF
+    hyps, refs = load(corpus)
+    nmax = max(len(r) for r in refs)
+    streams = [[r[k] if k < len(r) else None for r in refs] for k in range(nmax)]
+    rep = json.load(open(report, encoding="utf-8"))
+    rows = per_record(per)
+    c = Checker()
+    bleu = BLEU(tokenize=tok)
+    b = bleu.corpus_score(hyps, streams)
+    c.close("corpus BLEU", rep["bleu"], b.score)
+    c.equal("BLEU signature", rep["bleu_signature"], str(bleu.get_signature()))
+    c.equal("BLEU counts", [int(x) for x in rep["bleu_detail"]["counts"]], list(b.counts))
+    c.equal("BLEU totals", [int(x) for x in rep["bleu_detail"]["totals"]], list(b.totals))
+    c.equal("BLEU lengths", (rep["bleu_detail"]["hyp_len"], rep["bleu_detail"]["ref_len"]), (b.sys_len, b.ref_len))
+    c.close("BLEU bp", rep["bleu_detail"]["bp"], b.bp)
+    chrf = CHRF()
+    cs = chrf.corpus_score(hyps, streams)
+    c.close("corpus chrF", rep["chrf"], cs.score)
+    c.equal("chrF signature", rep["chrf_signature"], str(chrf.get_signature()))
+    sb = BLEU(tokenize=tok, effective_order=True)
+    for i, (h, r) in enumerate(zip(hyps, refs)):
+        c.close(f"record {i} sentence BLEU", rows[i]["bleu"], sb.sentence_score(h, r).score)
+        c.close(f"record {i} sentence chrF", rows[i]["chrf"], chrf.sentence_score(h, r).score)
+    print(f"BLEU[{tok}] {b.score:.6f} vs ft-eval {rep['bleu']:.6f}; chrF {cs.score:.6f} vs {rep['chrf']:.6f}; "
+          f"{len(hyps)} records, sacrebleu {sacrebleu.__version__}")
+    c.done(f"bleu/chrf tok={tok}")
+
+
+def check_rouge(corpus, report, per, stem):
+    from rouge_score import rouge_scorer
+    types = ["rouge1", "rouge2", "rougeL", "rougeLsum"]
+    hyps, refs = load(corpus)
+    rep = json.load(open(report, encoding="utf-8"))
+    rows = per_record(per)
+    sc = rouge_scorer.RougeScorer(types, use_stemmer=bool(int(stem)))
+    c = Checker()
+    sums = {t: 0.0 for t in types}
+    for i, (h, r) in enumerate(zip(hyps, refs)):
+        s = sc.score_multi(r, h)
+        for t in types:
+            c.close(f"record {i} {t}", rows[i][t], s[t].fmeasure)
+            sums[t] += s[t].fmeasure
+    for t in types:
+        c.close(f"mean {t}", rep[t], sums[t] / len(hyps))
+    c.equal("rouge_stem", rep["rouge_stem"], bool(int(stem)))
+    print("ROUGE stem=%s: " % stem + ", ".join(f"{t} {sums[t] / len(hyps):.6f} vs {rep[t]:.6f}" for t in types))
+    c.done(f"rouge stem={stem}")
+
+
+if __name__ == "__main__":
+    cmd = sys.argv[1]
+    if cmd == "gen":
+        gen(sys.argv[2], int(sys.argv[3]) if len(sys.argv) > 3 else 1200)
+    elif cmd == "bleu":
+        check_bleu(*sys.argv[2:6])
+    elif cmd == "rouge":
+        check_rouge(*sys.argv[2:6])
+    else:
+        sys.exit("unknown command " + cmd)
