@@ -1,0 +1,430 @@
+// train.c — the training loop (see train.h): setup, steps with gradient accumulation,
+// evaluation, checkpoints, resume, outputs. Options/JSON live in train_opts.c, output
+// files in train_io.c.
+#include "train.h"
+#include "batch.h"
+#include "ckpt.h"
+#include "cli.h"
+#include "err.h"
+#include "io.h"
+#include "lora.h"
+#include "model.h"
+#include "model_backward.h"
+#include "optim.h"
+#include "train_io.h"
+#include "train_rng.h"
+
+#include <jansson.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct {
+    const ft_train_opts *o;
+    ft_model *m;
+    int lora;
+    ft_adapter ad;
+    float *params, *grads;      // trainable (n,) and their gradients
+    size_t n;
+    ft_optim opt;
+    ft_sched sched;
+    ft_dataset data, val;
+    int have_val;
+    ft_loader ld;
+    ft_batch *mb;               // (G,) micro-batches of one step
+    int G, Bm;
+    ft_acts acts;
+    ft_backward_ws ws;
+    long step, total_steps;     // optimizer steps done / planned
+    long n_epochs;
+    double best_eval;
+    long best_step, bad_evals, skipped_nonfinite;
+    double tokens_seen, elapsed_before;
+    char *ckdir;
+    FILE *log;
+} trainer;
+
+static char *pjoin(const char *a, const char *b) {
+    size_t n = strlen(a) + strlen(b) + 2;
+    char *p = ft_malloc(n);
+    if (p) snprintf(p, n, "%s/%s", a, b);
+    return p;
+}
+
+// ---- state <-> JSON ----------------------------------------------------------------------
+static char *state_json(const trainer *t, double elapsed) {
+    json_t *j = json_object();
+    char hex[80];
+    json_object_set_new(j, "step", json_integer(t->step));
+    json_object_set_new(j, "epoch", json_integer((json_int_t)t->ld.pos.epoch));
+    json_object_set_new(j, "cursor", json_integer((json_int_t)t->ld.pos.cursor));
+    json_object_set_new(j, "optim_t", json_integer(t->opt.t));
+    json_object_set_new(j, "method", json_string(t->lora ? "lora" : "full"));
+    json_object_set_new(j, "best_eval", isfinite(t->best_eval) ? json_real(t->best_eval) : json_null());
+    json_object_set_new(j, "best_step", json_integer(t->best_step));
+    json_object_set_new(j, "bad_evals", json_integer(t->bad_evals));
+    json_object_set_new(j, "skipped_nonfinite", json_integer(t->skipped_nonfinite));
+    json_object_set_new(j, "tokens_seen", json_real(t->tokens_seen));
+    json_object_set_new(j, "elapsed_s", json_real(elapsed));
+    snprintf(hex, sizeof hex, "%016llx", (unsigned long long)t->o->seed);
+    json_object_set_new(j, "seed", json_string(hex));
+    char *s = json_dumps(j, JSON_INDENT(2));
+    json_decref(j);
+    return s;
+}
+
+static long jint(json_t *j, const char *k) { return (long)json_integer_value(json_object_get(j, k)); }
+
+static int state_load(trainer *t, const char *text, const char *dir) {
+    json_error_t e;
+    json_t *j = json_loads(text, 0, &e);
+    if (!j) return ft_err("%s/state.json:%d: %s", dir, e.line, e.text);
+    const char *method = json_string_value(json_object_get(j, "method"));
+    if (!method || strcmp(method, t->lora ? "lora" : "full")) {
+        json_decref(j);
+        return ft_err("%s: checkpoint of method %s, this run is %s", dir, method ? method : "?", t->lora ? "lora" : "full");
+    }
+    t->step = jint(j, "step");
+    ft_data_pos pos = {(uint64_t)jint(j, "epoch"), (uint64_t)jint(j, "cursor")};
+    t->opt.t = jint(j, "optim_t");
+    json_t *be = json_object_get(j, "best_eval");
+    t->best_eval = json_is_number(be) ? json_number_value(be) : INFINITY;
+    t->best_step = jint(j, "best_step");
+    t->bad_evals = jint(j, "bad_evals");
+    t->skipped_nonfinite = jint(j, "skipped_nonfinite");
+    t->tokens_seen = json_number_value(json_object_get(j, "tokens_seen"));
+    t->elapsed_before = json_number_value(json_object_get(j, "elapsed_s"));
+    json_decref(j);
+    if (ft_loader_seek(&t->ld, pos)) return ft_err_ctx("%s", dir);
+    return 0;
+}
+
+static int save_ckpt(trainer *t, double elapsed) {
+    char *js = state_json(t, elapsed);
+    if (!js) return ft_err("checkpoint state: out of memory");
+    int rc = ft_ckpt_save(t->ckdir, t->step, t->params, t->opt.m, t->opt.v, t->n, js,
+                          (int)t->o->save_total_limit, t->o->early_stop > 0 ? t->best_step : -1);
+    free(js);
+    return rc;
+}
+
+// ---- data ----------------------------------------------------------------------------------
+// Gather the micro-batches of the next step. Returns the count (0 = training is over).
+static int gather(trainer *t) {
+    int k = 0;
+    for (; k < t->G; k++) {
+        int rows = ft_loader_fill(&t->ld, &t->mb[k]);
+        if (rows == 0 && k == 0) {
+            if (t->o->max_steps <= 0 && (long)t->ld.pos.epoch + 1 >= t->n_epochs) return 0;
+            ft_loader_next_epoch(&t->ld);
+            rows = ft_loader_fill(&t->ld, &t->mb[k]);
+        }
+        if (rows == 0) break;
+        if (rows < t->mb[k].B) { k++; break; }   // the epoch ended inside this micro-batch
+    }
+    return k;
+}
+
+static double evaluate(trainer *t) {
+    ft_loader vl;
+    if (ft_loader_init(&vl, &t->val, (int)t->o->seq_len, !t->o->no_pack, 0, 0)) return NAN;
+    double sum = 0, n = 0;
+    ft_batch *b = &t->mb[0];
+    while (ft_loader_fill(&vl, b) > 0) {
+        if (ft_model_forward(t->m, &t->acts, b->ids, b->pos, b->doc, b->rows, b->T)) { sum = NAN; break; }
+        sum += ft_model_loss(t->m, &t->acts, b->targets, b->mask, b->rows * b->T);
+        n += (double)b->n_targets;
+    }
+    ft_loader_free(&vl);
+    return n > 0 ? sum / n : NAN;
+}
+
+// ---- setup ---------------------------------------------------------------------------------
+static int setup(trainer *t, const ft_train_opts *o) {
+    memset(t, 0, sizeof *t);
+    t->o = o;
+    t->best_eval = INFINITY;
+    t->best_step = -1;
+    if (strcmp(o->method, "full") && strcmp(o->method, "lora"))
+        return ft_err("--method %s is not implemented on this build (full, lora)", o->method);
+    t->lora = !strcmp(o->method, "lora");
+    if (o->device && strcmp(o->device, "cpu")) return ft_err("--device %s: only cpu is available to ft-train", o->device);
+    if (!(t->m = ft_model_load(o->model))) return -1;
+    const ft_config *c = &t->m->cfg;
+    int T = (int)o->seq_len;
+    if (ft_dataset_load(&t->data, o->data, T)) return -1;
+    if (t->data.max_token >= (uint32_t)c->vocab_size)
+        return ft_err("%s: token id %u is outside the model's vocabulary (%d)", t->data.name, t->data.max_token, c->vocab_size);
+    if (o->val) {
+        if (ft_dataset_load(&t->val, o->val, T)) return -1;
+        if (t->val.max_token >= (uint32_t)c->vocab_size)
+            return ft_err("%s: token id %u is outside the model's vocabulary (%d)", t->val.name, t->val.max_token, c->vocab_size);
+        t->have_val = 1;
+    }
+    if (t->data.n_no_target || t->data.n_truncated || t->data.n_empty)
+        ft_cli_info(o->prog, 1, "%s: %zu records; skipped %zu without target, %zu empty; %zu longer than --seq-len %d truncated",
+                    t->data.name, t->data.n_read, t->data.n_no_target, t->data.n_empty, t->data.n_truncated, T);
+    if (ft_loader_init(&t->ld, &t->data, T, !o->no_pack, !o->no_shuffle, (uint64_t)o->seed)) return -1;
+    t->Bm = (int)o->batch;
+    t->G = (int)o->grad_accum;
+    if (o->batch_tokens > 0) {
+        long per = o->batch * o->seq_len;
+        t->G = (int)((o->batch_tokens + per - 1) / per);
+    }
+    t->n_epochs = o->epochs;
+    if (o->max_steps > 0) {
+        t->total_steps = o->max_steps;
+    } else {
+        for (long e = 0; e < o->epochs; e++) {
+            // steps never cross an epoch's end: the last one may have fewer micro-batches
+            uint64_t rows = ft_loader_epoch_rows(&t->ld, (uint64_t)e);
+            uint64_t mbs = (rows + t->Bm - 1) / t->Bm;
+            t->total_steps += (long)((mbs + t->G - 1) / t->G);
+        }
+    }
+    t->mb = ft_calloc((size_t)t->G, sizeof *t->mb);
+    if (!t->mb) return -1;
+    for (int k = 0; k < t->G; k++)
+        if (ft_batch_alloc(&t->mb[k], t->Bm, T)) return -1;
+    if (ft_acts_alloc(&t->acts, c, t->Bm, T, 1) || ft_backward_alloc(&t->ws, c, t->Bm, T)) return -1;
+    // trainable parameters
+    ft_adamw_cfg ac = {(float)o->beta1, (float)o->beta2, (float)o->adam_eps, (float)o->weight_decay};
+    if (t->lora) {
+        ft_lora_cfg lc = {(int)o->lora_r, (float)o->lora_alpha, (float)o->lora_dropout, o->rslora, 0};
+        if (ft_lora_parse_targets(o->lora_targets, &lc.targets)) return -1;
+        if (ft_adapter_new(&t->ad, t->m, &lc, (uint64_t)o->seed) || ft_adapter_alloc_grads(&t->ad)) return -1;
+        t->params = t->ad.params;
+        t->grads = t->ad.grads;
+        t->n = t->ad.n_params;
+        if (ft_optim_init(&t->opt, t->m->ops, t->n, ac)) return -1;
+    } else {
+        t->params = t->m->params;
+        t->n = t->m->n_params;
+        t->grads = ft_calloc(t->n, sizeof(float));
+        if (!t->grads || ft_optim_init(&t->opt, t->m->ops, t->n, ac)) return -1;
+        // no weight decay on norms and biases (HF Trainer); tied lm_head appears once
+        ft_param_range *r = ft_calloc((size_t)t->m->n_tensors, sizeof *r);
+        if (!r) return -1;
+        size_t nr = 0;
+        for (int i = 0; i < t->m->n_tensors; i++) {
+            const ft_tensor_info *ti = &t->m->tensors[i];
+            if (c->tie_embeddings && !strcmp(ti->name, "lm_head.weight")) continue;
+            r[nr].offset = ti->offset;
+            r[nr].n = ti->numel;
+            r[nr].decay = ti->n_dims == 2;
+            nr++;
+        }
+        int rc = ft_optim_set_ranges(&t->opt, r, nr);
+        free(r);
+        if (rc) return -1;
+    }
+    t->sched.kind = FT_SCHED_COSINE;
+    if (ft_sched_parse(o->schedule, &t->sched.kind)) return -1;
+    t->sched.lr = o->lr;
+    t->sched.total_steps = t->total_steps;
+    t->sched.warmup_steps = ft_sched_resolve_warmup(o->warmup, t->total_steps);
+    if (ft_mkdirs(o->out)) return -1;
+    if (!(t->ckdir = pjoin(o->out, "checkpoints"))) return -1;
+    // train_config.json: the effective configuration
+    char *cj = ft_train_opts_json(o), *cp = pjoin(o->out, "train_config.json");
+    int rc = !cj || !cp || ft_write_all(cp, cj, strlen(cj));
+    free(cj);
+    free(cp);
+    if (rc) return -1;
+    if (o->resume) {
+        char *skipped = NULL;
+        char *dir = ft_ckpt_latest(t->ckdir, t->n, &skipped);
+        if (skipped) ft_cli_info(o->prog, 1, "ignoring %s", skipped);
+        free(skipped);
+        if (dir) {
+            char *js = NULL;
+            rc = ft_ckpt_load(dir, t->params, t->opt.m, t->opt.v, t->n, &js) || state_load(t, js, dir);
+            free(js);
+            if (!rc) ft_cli_info(o->prog, 1, "resuming from %s (step %ld)", dir, t->step);
+            free(dir);
+            if (rc) return -1;
+        } else {
+            ft_cli_info(o->prog, 1, "--resume: no checkpoint in %s, starting fresh", t->ckdir);
+        }
+    }
+    if (t->lora && o->lora_dropout > 0)
+        ft_cli_info(o->prog, 1, "note: --lora-dropout %g is recorded in adapter_config.json but not applied by the CPU trainer",
+                    o->lora_dropout);
+    if (o->log && !(t->log = ft_train_log_open(o->log, o->resume, t->step))) return -1;
+    return 0;
+}
+
+static void teardown(trainer *t) {
+    if (t->log) fclose(t->log);
+    free(t->ckdir);
+    for (int k = 0; t->mb && k < t->G; k++) ft_batch_free(&t->mb[k]);
+    free(t->mb);
+    ft_acts_free(&t->acts);
+    ft_backward_free(&t->ws);
+    ft_optim_free(&t->opt);
+    if (t->lora) ft_adapter_free(&t->ad);
+    else free(t->grads);
+    ft_loader_free(&t->ld);
+    ft_dataset_free(&t->data);
+    if (t->have_val) ft_dataset_free(&t->val);
+    ft_model_free(t->m);
+}
+
+static int write_output(trainer *t) {
+    const ft_train_opts *o = t->o;
+    if (t->lora) return ft_adapter_save(&t->ad, o->out, o->model);
+    return ft_train_save_hf(t->m, o->out);
+}
+
+// Load the best checkpoint's weights (early stopping keeps the best model).
+static int restore_best(trainer *t) {
+    char name[64];
+    snprintf(name, sizeof name, "step-%08ld", t->best_step);
+    char *dir = pjoin(t->ckdir, name);
+    if (!dir) return -1;
+    float *m = ft_malloc(t->n * sizeof(float)), *v = ft_malloc(t->n * sizeof(float));
+    char *js = NULL;
+    int rc = (!m || !v) ? -1 : ft_ckpt_load(dir, t->params, m, v, t->n, &js);
+    if (!rc) ft_cli_info(t->o->prog, 1, "restored the best checkpoint (step %ld, eval_loss %.4f)", t->best_step, t->best_eval);
+    free(js); free(m); free(v); free(dir);
+    return rc;
+}
+
+// ---- the loop ------------------------------------------------------------------------------
+static void log_line(trainer *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void log_line(trainer *t, const char *fmt, ...) {
+    if (!t->log) return;
+    va_list ap;
+    va_start(ap, fmt);
+    vfprintf(t->log, fmt, ap);
+    va_end(ap);
+    fputc('\n', t->log);
+    fflush(t->log);
+}
+
+static double epoch_frac(const trainer *t) {
+    return (double)t->ld.pos.epoch + (double)t->ld.pos.cursor / (double)t->data.n_rec;
+}
+
+int ft_train_run(const ft_train_opts *o) {
+    trainer tr, *t = &tr;
+    if (setup(t, o)) {
+        char *msg = ft_strdup(ft_errmsg());
+        teardown(t);
+        ft_err("%s", msg ? msg : "setup failed");
+        free(msg);
+        return -1;
+    }
+    const char *prog = o->prog ? o->prog : "ft-train";
+    ft_cli_info(prog, 1, "%s: %zu trainable parameters, %ld steps (%d x %d rows of %ld tokens per step), %s schedule, warmup %ld",
+                o->method, t->n, t->total_steps, t->G, t->Bm, o->seq_len, o->schedule, t->sched.warmup_steps);
+    int rc = 0, stopped = 0;
+    double t0 = ft_now();
+    ft_progress bar;
+    ft_progress_start(&bar, "train", (uint64_t)t->total_steps);
+    if (t->step == 0 && t->have_val && o->eval_every > 0) {
+        double ev = evaluate(t);
+        log_line(t, "{\"step\": 0, \"epoch\": 0, \"eval_loss\": %.6f}", ev);
+        ft_cli_info(prog, 1, "step 0: eval_loss %.4f", ev);
+    }
+    while (t->step < t->total_steps) {
+        int k = gather(t);
+        if (k == 0) break;
+        double st0 = ft_now();
+        uint64_t targets = 0, tokens = 0;
+        for (int i = 0; i < k; i++) {
+            targets += t->mb[i].n_targets;
+            tokens += t->mb[i].n_tokens;
+        }
+        memset(t->grads, 0, t->n * sizeof(float));
+        double loss_sum = 0;
+        float scale = targets ? (float)(1.0 / (double)targets) : 0.0f;
+        for (int i = 0; i < k && rc == 0; i++) {
+            ft_batch *b = &t->mb[i];
+            if (ft_model_forward(t->m, &t->acts, b->ids, b->pos, b->doc, b->rows, b->T)) { rc = -1; break; }
+            double l = ft_model_backward(t->m, &t->acts, &t->ws, b->ids, b->doc, b->targets, b->mask, b->rows, b->T,
+                                         t->lora ? NULL : t->grads, scale);
+            loss_sum += l;
+        }
+        if (rc) break;
+        double loss = targets ? loss_sum / (double)targets : 0.0;
+        double gnorm = ft_grad_norm(t->grads, t->n);
+        if (!isfinite(loss) || !isfinite(gnorm)) {
+            if (t->skipped_nonfinite < o->skip_nonfinite) {
+                t->skipped_nonfinite++;
+                ft_cli_info(prog, 1, "step %ld: non-finite %s, update skipped (%ld of %ld allowed)", t->step + 1,
+                            isfinite(loss) ? "gradient" : "loss", t->skipped_nonfinite, o->skip_nonfinite);
+                t->step++;
+                continue;
+            }
+            rc = ft_err("step %ld: non-finite %s (loss %g, grad norm %g); no checkpoint written for it%s", t->step + 1,
+                        isfinite(loss) ? "gradient" : "loss", loss, gnorm,
+                        o->skip_nonfinite ? "" : " (--skip-nonfinite N tolerates N such steps)");
+            break;
+        }
+        ft_grad_clip(t->grads, t->n, o->clip);
+        double lr = ft_sched_lr(&t->sched, t->step);
+        ft_optim_step(&t->opt, t->params, t->grads, (float)lr);
+        t->step++;
+        t->tokens_seen += (double)tokens;
+        double now = ft_now(), dt = now - st0;
+        double elapsed = t->elapsed_before + (now - t0);
+        double tps = dt > 0 ? (double)tokens / dt : 0;
+        log_line(t, "{\"step\": %ld, \"epoch\": %.4f, \"loss\": %.6f, \"lr\": %.6g, \"grad_norm\": %.6f, \"tokens_per_s\": %.1f, \"elapsed_s\": %.3f}",
+                 t->step, epoch_frac(t), loss, lr, gnorm, tps, elapsed);
+        char extra[128];
+        snprintf(extra, sizeof extra, "loss %.4f lr %.2e %.0f tok/s", loss, lr, tps);
+        ft_progress_update(&bar, (uint64_t)t->step, extra);
+        if (ft_verbosity >= 2) ft_cli_info(prog, 2, "step %ld: loss %.4f lr %.3g grad_norm %.3f", t->step, loss, lr, gnorm);
+        int stop_early = 0, saved = 0;
+        if (t->have_val && o->eval_every > 0 && (t->step % o->eval_every == 0 || t->step == t->total_steps)) {
+            double ev = evaluate(t);
+            log_line(t, "{\"step\": %ld, \"epoch\": %.4f, \"eval_loss\": %.6f}", t->step, epoch_frac(t), ev);
+            ft_cli_info(prog, 1, "step %ld: eval_loss %.4f", t->step, ev);
+            if (o->early_stop > 0) {
+                if (ev < t->best_eval) {
+                    t->best_eval = ev;
+                    t->best_step = t->step;
+                    t->bad_evals = 0;
+                    if (save_ckpt(t, elapsed)) { rc = -1; break; }
+                    saved = 1;
+                } else if (++t->bad_evals >= o->early_stop) {
+                    ft_cli_info(prog, 1, "early stop: eval_loss has not improved for %ld evaluations (best %.4f at step %ld)",
+                                t->bad_evals, t->best_eval, t->best_step);
+                    stop_early = 1;
+                }
+            }
+        }
+        if (!saved && o->save_every > 0 && t->step % o->save_every == 0) {
+            if (save_ckpt(t, elapsed)) { rc = -1; break; }
+            saved = 1;
+        }
+        if (o->stop && *o->stop) {
+            if (!saved && save_ckpt(t, elapsed)) { rc = -1; break; }
+            ft_cli_info(prog, 1, "stopped by signal after step %ld: checkpoint saved in %s; continue with --resume", t->step, t->ckdir);
+            stopped = 1;
+            break;
+        }
+        if (stop_early) break;
+    }
+    ft_progress_end(&bar);
+    // a final checkpoint lets a later --resume with more steps continue
+    if (rc == 0 && !stopped && o->save_every > 0 && t->step % o->save_every != 0 &&
+        save_ckpt(t, t->elapsed_before + ft_now() - t0))
+        rc = -1;
+    if (rc == 0 && !stopped && o->early_stop > 0 && t->best_step >= 0 && t->best_step != t->step) rc = restore_best(t);
+    if (rc == 0 && write_output(t)) rc = -1;
+    if (rc == 0)
+        ft_cli_info(prog, 1, "%s after %ld steps: %s written to %s", stopped ? "stopped" : "done", t->step,
+                    t->lora ? "adapter" : "model", o->out);
+    char *msg = rc ? ft_strdup(ft_errmsg()) : NULL;
+    teardown(t);
+    if (rc) {
+        ft_err("%s", msg ? msg : "training failed");
+        free(msg);
+        return -1;
+    }
+    return stopped ? 2 : 0;
+}

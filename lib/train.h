@@ -1,0 +1,45 @@
+// train.h — the training loop behind ft-train: full fine-tuning or LoRA on the CPU op table,
+// AdamW with schedules, gradient accumulation (the loss of a step is the mean over all its
+// target tokens across micro-batches), evaluation and early stopping, atomic checkpoints
+// with exact resume, metrics JSONL, and a clean stop on request (SIGINT/SIGTERM).
+#ifndef FT_TRAIN_H
+#define FT_TRAIN_H
+
+#include <signal.h>
+#include <stdint.h>
+
+typedef struct {
+    const char *model, *data, *val, *out, *log;
+    const char *method;          // "full" | "lora"
+    const char *schedule;        // "cosine" | "linear" | "constant"
+    const char *lora_targets;    // "q,v" ... | "all-linear"
+    const char *device;          // "cpu"
+    double lr, warmup, clip, weight_decay, beta1, beta2, adam_eps;
+    double lora_alpha, lora_dropout;
+    long epochs, max_steps, batch, grad_accum, batch_tokens, seq_len, seed;
+    long eval_every, early_stop, save_every, save_total_limit, skip_nonfinite, lora_r;
+    int no_pack, no_shuffle, resume, rslora;
+    volatile sig_atomic_t *stop; // set asynchronously (signal handler): finish step, save, return 2
+    const char *prog;            // for messages on stderr ("ft-train")
+} ft_train_opts;
+
+// Defaults of every option (lr 2e-4 for LoRA is the caller's choice: lr defaults to 1e-4).
+void ft_train_defaults(ft_train_opts *o);
+// The effective options as a JSON object text (keys = flag names), malloc'd.
+char *ft_train_opts_json(const ft_train_opts *o);
+
+// Set one option by flag name ("lr", "lora-r"/"lora_r", "no-pack"...) from its text value
+// (booleans: NULL/"true"/"1" or "false"/"0"). -1 with a message naming the flag.
+int ft_train_set(ft_train_opts *o, const char *name, const char *value);
+int ft_train_opt_known(const char *name);
+int ft_train_opt_is_bool(const char *name);
+// Apply FILE.json (an object whose keys are flag names). *keep holds the parsed JSON that
+// string options point into: release it with ft_train_config_free after the run.
+int ft_train_load_config(ft_train_opts *o, const char *path, void **keep);
+void ft_train_config_free(void *keep);
+
+// Run. 0 = finished, 2 = stopped on request (checkpoint and output saved), -1 = error
+// (message set, e.g. "step 12: non-finite loss").
+int ft_train_run(const ft_train_opts *o);
+
+#endif

@@ -1,0 +1,156 @@
+// ft-train — fine-tune a Llama-family model on an FTOK token stream: full fine-tuning or
+// LoRA, on the CPU. Thin: parses flags (and --config FILE.json), installs SIGINT/SIGTERM
+// handlers (finish the step, save, exit 0) and calls ft_train_run (lib/train.c).
+#include "cli.h"
+#include "err.h"
+#include "train.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *PROG = "ft-train";
+static volatile sig_atomic_t stop_flag = 0;
+
+static void on_signal(int sig) {
+    (void)sig;
+    stop_flag = 1;
+}
+
+static void usage(void) {
+    printf("Usage: ft-train --model M --data TRAIN.tok [--val VAL.tok] [--method full|lora] -o OUT [OPTIONS]\n\n"
+           "Fine-tunes M (HF dir or .gguf) on an FTOK token stream (ft-tokenize). OUT receives a PEFT\n"
+           "adapter (lora) or an HF model dir (full), train_config.json and checkpoints/.\n\n"
+           "Options (every one may also be a key of --config FILE.json; flags override it):\n"
+           "  --model M             base model (HF dir, model.safetensors or .gguf)\n"
+           "  --data FILE           training tokens (FTOK, zstd ok, - = stdin)\n"
+           "  --val FILE            validation tokens: mean target-token loss every --eval-every steps\n"
+           "  --method full|lora    what to train (default lora)\n"
+           "  -o, --output DIR      output directory\n"
+           "  --config FILE.json    options as JSON (keys = flag names)\n"
+           "  --epochs N            passes over the data (default 1), or\n"
+           "  --max-steps N         optimizer steps (overrides --epochs)\n"
+           "  --lr X                peak learning rate (default 1e-4)\n"
+           "  --schedule S          cosine|linear|constant (default cosine)\n"
+           "  --warmup W            warmup steps (W >= 1) or fraction of all steps (W < 1)\n"
+           "  --batch N             rows per micro-batch (default 4)\n"
+           "  --grad-accum N        micro-batches per optimizer step (default 1)\n"
+           "  --batch-tokens N      tokens per step instead (sets --grad-accum)\n"
+           "  --seq-len N           tokens per row (default 512); longer records are truncated\n"
+           "  --no-pack             one record per row (padded) instead of packing\n"
+           "  --no-shuffle          keep the file's order\n"
+           "  --clip X              gradient-norm clipping (default 1, 0 = off)\n"
+           "  --weight-decay X      AdamW decoupled weight decay (default 0)\n"
+           "  --adam-beta1/--adam-beta2/--adam-eps X   AdamW constants (0.9, 0.999, 1e-8)\n"
+           "  --seed N              data order and LoRA init (default 42)\n"
+           "  --eval-every N        evaluate on --val every N steps (and at the end)\n"
+           "  --early-stop N        stop after N evaluations without improvement; keep the best\n"
+           "  --save-every N        checkpoint every N steps (OUT/checkpoints)\n"
+           "  --save-total-limit N  checkpoints kept (default 2; the best is always kept)\n"
+           "  --resume              continue from the newest complete checkpoint in OUT\n"
+           "  --log FILE            metrics JSONL (step, epoch, loss, lr, grad_norm, tokens_per_s, elapsed_s)\n"
+           "  --skip-nonfinite N    skip up to N steps with NaN/Inf loss or gradients (default: stop)\n"
+           "  --lora-r N            LoRA rank (default 8)\n"
+           "  --lora-alpha X        LoRA alpha (default 16; scale alpha/r)\n"
+           "  --lora-dropout X      recorded in adapter_config.json (not applied on the CPU)\n"
+           "  --lora-targets LIST   q,k,v,o,gate,up,down or all-linear (default q,k,v,o)\n"
+           "  --rslora              scale alpha/sqrt(r)\n"
+           "  --device cpu          (the only device of this build)\n"
+           "  -q, -v                quieter / more verbose\n"
+           "  -h, --help            this help;  --version  version\n\n"
+           "SIGINT/SIGTERM finish the current step, save a checkpoint and exit 0.\n"
+           "Exit status: 0 done or stopped, 1 bad data or training failure, 2 usage.\n");
+}
+
+int main(int argc, char **argv) {
+    ft_train_opts o;
+    ft_train_defaults(&o);
+    o.prog = PROG;
+    // --config first (flags override its values), and -h/--version anywhere.
+    void *cfg_json = NULL;
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) { usage(); return FT_EXIT_OK; }
+        if (!strcmp(argv[i], "--version")) { ft_cli_version(PROG); return FT_EXIT_OK; }
+    }
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        const char *v = NULL;
+        if (!strcmp(a, "--config")) {
+            if (i + 1 >= argc) return ft_cli_usage(PROG, "--config needs a value");
+            v = argv[i + 1];
+        } else if (!strncmp(a, "--config=", 9)) {
+            v = a + 9;
+        }
+        if (v) {
+            ft_train_config_free(cfg_json);
+            if (ft_train_load_config(&o, v, &cfg_json)) {
+                int rc = ft_cli_usage(PROG, "%s", ft_errmsg());
+                ft_train_config_free(cfg_json);
+                return rc;
+            }
+        }
+    }
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (!strcmp(a, "-q")) { ft_verbosity = 0; continue; }
+        if (!strcmp(a, "-v")) { ft_verbosity = 2; continue; }
+        if (!strcmp(a, "--config")) { i++; continue; }
+        if (!strncmp(a, "--config=", 9)) continue;
+        char name[64];
+        const char *val = NULL;
+        if (!strcmp(a, "-o")) {
+            strcpy(name, "output");
+        } else if (!strncmp(a, "--", 2) && a[2]) {
+            const char *eq = strchr(a, '=');
+            size_t n = eq ? (size_t)(eq - a - 2) : strlen(a + 2);
+            if (n >= sizeof name) return ft_cli_usage(PROG, "unknown option '%s'", a);
+            memcpy(name, a + 2, n);
+            name[n] = 0;
+            if (eq) val = eq + 1;
+        } else {
+            ft_train_config_free(cfg_json);
+            return ft_cli_usage(PROG, a[0] == '-' ? "unknown option '%s'" : "unexpected argument '%s'", a);
+        }
+        if (!ft_train_opt_known(name)) {
+            ft_train_config_free(cfg_json);
+            return ft_cli_usage(PROG, "unknown option '%s'", a);
+        }
+        if (!val && !ft_train_opt_is_bool(name)) {
+            if (i + 1 >= argc) {
+                ft_train_config_free(cfg_json);
+                return ft_cli_usage(PROG, "%s needs a value", a);
+            }
+            val = argv[++i];
+        }
+        if (ft_train_set(&o, name, val)) {
+            int rc = ft_cli_usage(PROG, "%s", ft_errmsg());
+            ft_train_config_free(cfg_json);
+            return rc;
+        }
+    }
+    const char *missing = !o.model ? "--model" : !o.data ? "--data" : !o.out ? "-o OUT" : NULL;
+    if (missing) {
+        ft_train_config_free(cfg_json);
+        return ft_cli_usage(PROG, "%s is required", missing);
+    }
+    if (o.max_steps <= 0 && o.epochs <= 0) {
+        ft_train_config_free(cfg_json);
+        return ft_cli_usage(PROG, "nothing to do: --epochs and --max-steps are both 0");
+    }
+    if (o.early_stop > 0 && (!o.val || o.eval_every <= 0)) {
+        ft_train_config_free(cfg_json);
+        return ft_cli_usage(PROG, "--early-stop needs --val and --eval-every");
+    }
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    o.stop = &stop_flag;
+    int rc = ft_train_run(&o);
+    ft_train_config_free(cfg_json);
+    if (rc < 0) return ft_cli_fail(PROG, FT_EXIT_DATA);
+    return FT_EXIT_OK;
+}
