@@ -67,12 +67,12 @@ uint64_t ft_splitmix64(uint64_t *state) {
     return z ^ (z >> 31);
 }
 
-void ft_rng_seed(ft_rng *r, uint64_t seed) {
+void ft_frng_seed(ft_frng *r, uint64_t seed) {
     uint64_t s = seed;
     for (int i = 0; i < 4; i++) r->s[i] = ft_splitmix64(&s);
 }
 
-uint64_t ft_rng_next(ft_rng *r) {
+uint64_t ft_frng_next(ft_frng *r) {
     uint64_t *s = r->s;
     uint64_t result = rotl(s[1] * 5, 7) * 9;
     uint64_t t = s[1] << 17;
@@ -85,18 +85,18 @@ uint64_t ft_rng_next(ft_rng *r) {
     return result;
 }
 
-uint64_t ft_rng_below(ft_rng *r, uint64_t n) {
+uint64_t ft_frng_below(ft_frng *r, uint64_t n) {
     // Lemire's multiply-and-reject: unbiased for every n.
-    unsigned __int128 m = (unsigned __int128)ft_rng_next(r) * n;
+    unsigned __int128 m = (unsigned __int128)ft_frng_next(r) * n;
     uint64_t lo = (uint64_t)m;
     if (lo < n) {
         uint64_t thresh = -n % n;
         while (lo < thresh) {
-            m = (unsigned __int128)ft_rng_next(r) * n;
+            m = (unsigned __int128)ft_frng_next(r) * n;
             lo = (uint64_t)m;
         }
     }
     return (uint64_t)(m >> 64);
 }
 
-double ft_rng_double(ft_rng *r) { return (double)(ft_rng_next(r) >> 11) * 0x1.0p-53; }
+double ft_frng_double(ft_frng *r) { return (double)(ft_frng_next(r) >> 11) * 0x1.0p-53; }

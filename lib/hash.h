@@ -1,7 +1,7 @@
 // hash.h — non-cryptographic hashing and a seeded random generator for data curation.
 // ft_hash64/ft_hash128: a two-lane multiply-rotate construction in the style of MurmurHash3
 // (written for this project) with a 64-bit avalanche finaliser; inputs are read as
-// little-endian 64-bit words. ft_rng: xoshiro256** seeded through splitmix64.
+// little-endian 64-bit words. ft_frng: xoshiro256** seeded through splitmix64.
 #ifndef FT_HASH_H
 #define FT_HASH_H
 
@@ -25,12 +25,12 @@ void ft_hash128(const void *data, size_t n, uint64_t seed, uint64_t out[2]);
 // ---- seeded random numbers -----------------------------------------------------------
 typedef struct {
     uint64_t s[4];
-} ft_rng;
+} ft_frng;
 
 uint64_t ft_splitmix64(uint64_t *state);
-void ft_rng_seed(ft_rng *r, uint64_t seed);
-uint64_t ft_rng_next(ft_rng *r);
-uint64_t ft_rng_below(ft_rng *r, uint64_t n);   // uniform in [0, n), unbiased; n > 0
-double ft_rng_double(ft_rng *r);                // uniform in [0, 1), 53 bits
+void ft_frng_seed(ft_frng *r, uint64_t seed);
+uint64_t ft_frng_next(ft_frng *r);
+uint64_t ft_frng_below(ft_frng *r, uint64_t n);   // uniform in [0, n), unbiased; n > 0
+double ft_frng_double(ft_frng *r);                // uniform in [0, 1), 53 bits
 
 #endif
