@@ -7,6 +7,8 @@ gguf.quants, Q/K rows un-permuted the way llama.cpp's converter permuted them).
   model_ref.py compare MODEL DATA.tok DUMP.f32 TOL   compare ft-eval ppl --dump-logits output
                                                      with the reference; prints the max abs diff
   model_ref.py ppl MODEL DATA.tok                    reference {"loss","tokens"} (no mask)
+  model_ref.py generate HF_DIR PROMPTS.jsonl N       greedy generation of up to N tokens per record
+                                                     (HF tokenizers + jinja2 chat template), JSONL out
 """
 import json
 import math
@@ -223,6 +225,40 @@ def read_ftok(path):
     return out
 
 
+def generate(d, prompts, n_new):
+    import jinja2
+    from tokenizers import Tokenizer
+    c, w = load(d)
+    tok = Tokenizer.from_file(os.path.join(d, "tokenizer.json"))
+    tc = json.load(open(os.path.join(d, "tokenizer_config.json")))
+    env = jinja2.Environment(trim_blocks=True, lstrip_blocks=True)
+    tpl = env.from_string(tc["chat_template"])
+    nv = min(tok.get_vocab_size(with_added_tokens=True), c["V"])
+    stops = {tok.token_to_id(s) for s in ("<|im_end|>", "<|endoftext|>", "<|eot_id|>", "</s>") if tok.token_to_id(s) is not None}
+    for line in open(prompts, encoding="utf-8"):
+        rec = json.loads(line)
+        if "segments" in rec:
+            text = ""
+            for sg in rec["segments"]:
+                if sg.get("train"):
+                    break
+                text += sg["text"]
+        elif "messages" in rec:
+            text = tpl.render(messages=rec["messages"], add_generation_prompt=True,
+                              bos_token=tc.get("bos_token"), eos_token=tc.get("eos_token"))
+        else:
+            text = rec["prompt"]
+        ids = tok.encode(text, add_special_tokens=False).ids
+        out = []
+        for _ in range(n_new):
+            nxt = int(np.argmax(forward(c, w, ids + out)[-1, :nv]))
+            if nxt in stops:
+                break
+            out.append(nxt)
+        rec["output"] = tok.decode(out, skip_special_tokens=True)
+        print(json.dumps(rec, ensure_ascii=False, separators=(",", ":")))
+
+
 def main():
     cmd = sys.argv[1]
     if cmd == "write-ftok":
@@ -256,6 +292,8 @@ def main():
                 tot -= lp[i, r[i + 1]]
                 cnt += 1
         print(json.dumps({"loss": tot / cnt, "tokens": cnt}))
+    elif cmd == "generate":
+        generate(sys.argv[2], sys.argv[3], int(sys.argv[4]))
     else:
         sys.exit(__doc__)
 

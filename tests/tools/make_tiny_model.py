@@ -10,9 +10,9 @@ Q/K rows permuted for the llama arch, tied embeddings when --tie, tokenizer.ggml
       [--dtype f32|f16|bf16] [--gguf-type f32|f16|q8_0] [--tie] [--arch llama|qwen2]
       [--rope-scaling none|linear|llama3] [--shards N]
 
-The tokenizer is byte-level BPE over the 256 byte symbols (no merges, ids 3..258) after the
-special tokens <|endoftext|> = 0, <|im_start|> = 1 (bos), <|im_end|> = 2 (eos), as SmolLM2;
-the model's vocabulary is padded to --vocab rows (GGUF: <|padN|> control tokens).
+The tokenizer is byte-level BPE: special tokens <|endoftext|> = 0, <|im_start|> = 1 (bos),
+<|im_end|> = 2 (eos) as SmolLM2, the 256 byte symbols (ids 3..258), 6 merges (259..264);
+padded to --vocab with special <|padN|> tokens (added tokens in tokenizer.json, control in GGUF).
 """
 import argparse
 import json
@@ -38,16 +38,26 @@ CHATML = ("{% for message in messages %}{{ '<|im_start|>' + message['role'] + '\
           "+ '<|im_end|>' + '\\n' }}{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif %}")
 
 
+MERGES = [("Ġ", "t"), ("h", "e"), ("Ġt", "he"), ("i", "n"), ("e", "r"), ("Ġ", "a")]
+
+
 def vocab_list():
-    # specials first (ids 0,1,2 like SmolLM2), then the 256 byte symbols in byte order
+    # specials first (ids 0,1,2 like SmolLM2), the 256 byte symbols in byte order, then merges
     b2u = bytes_to_unicode()
-    return SPECIALS + [b2u[b] for b in range(256)]
+    return SPECIALS + [b2u[b] for b in range(256)] + [a + b for a, b in MERGES]
 
 
-def tokenizer_json():
+def pad_tokens(V):
+    return [f"<|pad{i}|>" for i in range(V - len(vocab_list()))]
+
+
+def tokenizer_json(V):
     vocab = {s: i for i, s in enumerate(vocab_list())}
+    pads = pad_tokens(V)
     added = [{"id": i, "content": s, "single_word": False, "lstrip": False, "rstrip": False,
               "normalized": False, "special": True} for i, s in enumerate(SPECIALS)]
+    added += [{"id": len(vocab) + i, "content": s, "single_word": False, "lstrip": False, "rstrip": False,
+               "normalized": False, "special": True} for i, s in enumerate(pads)]
     return {
         "version": "1.0", "truncation": None, "padding": None, "added_tokens": added, "normalizer": None,
         "pre_tokenizer": {"type": "ByteLevel", "add_prefix_space": False, "trim_offsets": True, "use_regex": True},
@@ -55,7 +65,7 @@ def tokenizer_json():
         "decoder": {"type": "ByteLevel", "add_prefix_space": True, "trim_offsets": True, "use_regex": True},
         "model": {"type": "BPE", "dropout": None, "unk_token": None, "continuing_subword_prefix": None,
                   "end_of_word_suffix": None, "fuse_unk": False, "byte_fallback": False,
-                  "ignore_merges": False, "vocab": vocab, "merges": []},
+                  "ignore_merges": False, "vocab": vocab, "merges": [f"{a} {b}" for a, b in MERGES]},
     }
 
 
@@ -148,7 +158,7 @@ def write_hf(a, t):
     with open(os.path.join(a.hf, "config.json"), "w") as f:
         json.dump(config(a), f, indent=1)
     with open(os.path.join(a.hf, "tokenizer.json"), "w") as f:
-        json.dump(tokenizer_json(), f, ensure_ascii=False)
+        json.dump(tokenizer_json(a.vocab), f, ensure_ascii=False)
     with open(os.path.join(a.hf, "tokenizer_config.json"), "w") as f:
         json.dump({"bos_token": "<|im_start|>", "eos_token": "<|im_end|>", "chat_template": CHATML,
                    "add_bos_token": False, "add_eos_token": False, "tokenizer_class": "GPT2Tokenizer"}, f)
@@ -211,12 +221,12 @@ def write_gguf(a, t):
     if a.rope_scaling == "linear":
         w.add_rope_scaling_type(gguf.RopeScalingType.LINEAR)
         w.add_rope_scaling_factor(2.0)
-    toks = vocab_list() + [f"<|pad{i}|>" for i in range(a.vocab - len(vocab_list()))]
+    toks = vocab_list() + pad_tokens(a.vocab)
     w.add_tokenizer_model("gpt2")
     w.add_tokenizer_pre("default")
     w.add_token_list(toks)
     w.add_token_types([3 if i < len(SPECIALS) or i >= len(vocab_list()) else 1 for i in range(len(toks))])
-    w.add_token_merges([])
+    w.add_token_merges([f"{a} {b}" for a, b in MERGES])
     w.add_bos_token_id(1)
     w.add_eos_token_id(2)
     w.add_add_bos_token(False)

@@ -1,0 +1,353 @@
+// generate.c — `ft-eval --model M generate PROMPTS.jsonl`: for each record, build the prompt
+// (segment JSONL from ft-template --generation-prompt, {"messages"} rendered with the model's
+// chat template and generation prompt, or {"prompt"} raw text), generate with the KV cache
+// (greedy by default; temperature / top-k / top-p with --seed), stop at EOS / end-of-turn
+// tokens, --stop strings or --max-new-tokens, and write the record with "output" added.
+#include <jansson.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "err.h"
+#include "gguf.h"
+#include "io.h"
+#include "jinja.h"
+#include "jsonl.h"
+#include "model.h"
+#include "model_common.h"
+#include "sample.h"
+#include "tokenizer.h"
+
+static const char *PROG = "ft-eval generate";
+#define MAX_STOPS 16
+
+static void help(void) {
+    printf("Usage: ft-eval --model M [--adapter DIR]... generate [OPTIONS] [PROMPTS.jsonl]\n\n"
+           "Generate an answer for every JSONL record (stdin when no file or '-') and write the record\n"
+           "with \"output\" added. Prompts: {\"segments\":[{\"text\",\"train\"}...]} (the text before the first\n"
+           "train segment, e.g. from ft-template --generation-prompt), {\"messages\":[...]} (rendered with\n"
+           "the model's chat template and the generation prompt) or {\"prompt\": \"raw text\"} (BOS added\n"
+           "when the tokenizer adds one). Generation stops at the model's EOS / end-of-turn tokens.\n\n"
+           "Options:\n"
+           "  --max-new-tokens N  at most N new tokens (default 256)\n"
+           "  --temperature T     sampling temperature (default 0 = greedy)\n"
+           "  --top-k K           sample among the K most likely tokens (default off)\n"
+           "  --top-p P           nucleus sampling mass (default 1 = off)\n"
+           "  --seed S            RNG seed (default 0); record i uses seed S + i\n"
+           "  --stop STR          stop when the output contains STR (cut there; repeatable)\n"
+           "  --max-len N         context length: prompt + output (default: the model's, at most 4096)\n"
+           "  --skip-bad          skip (and count) bad records instead of failing\n"
+           "%s\nExit status: 0 ok, 1 bad data or model, 2 usage.\n",
+           ft_eval_common_help);
+}
+
+typedef struct {
+    ft_model *m;
+    ft_tokenizer *tok;
+    ft_jinja *tpl;            // chat template (NULL when the model has none)
+    char *bos_str, *eos_str;
+    ft_kvcache kv;
+    ft_sampler smp;
+    float *logits;            // (V,)
+    int32_t *ids;             // (ctx,)
+    uint32_t *gen;            // (max_new,)
+    int ctx, max_new;
+    int tok_vocab;            // tokenizer's vocabulary size (<= model's)
+    const char *stops[MAX_STOPS];
+    int n_stops;
+    int32_t stop_ids[64];
+    int n_stop_ids;
+    uint64_t seed;
+} gen_state;
+
+static char *load_chat_template(const ft_model *m) {
+    const char *p = m->path;
+    size_t n = strlen(p);
+    char *src = NULL;
+    if (n > 5 && !strcmp(p + n - 5, ".gguf")) {
+        gguf_file *g = gguf_open(p);
+        if (!g) return NULL;
+        if (gguf_find(g, "tokenizer.chat_template")) gguf_get_str(g, "tokenizer.chat_template", &src);
+        gguf_close(g);
+        return src;
+    }
+    char path[4096];
+    size_t len;
+    snprintf(path, sizeof path, "%s/chat_template.jinja", p);
+    if (ft_read_all(path, &src, &len) == 0) return src;
+    snprintf(path, sizeof path, "%s/tokenizer_config.json", p);
+    json_t *o = json_load_file(path, 0, NULL);
+    if (!o) return NULL;
+    json_t *ct = json_object_get(o, "chat_template");
+    if (json_is_string(ct)) src = ft_strdup(json_string_value(ct));
+    else if (json_is_array(ct)) {   // [{"name": "default", "template": ...}, ...]
+        size_t i;
+        json_t *e;
+        json_array_foreach(ct, i, e) {
+            const char *nm = json_string_value(json_object_get(e, "name"));
+            if (nm && !strcmp(nm, "default") && json_is_string(json_object_get(e, "template")))
+                src = ft_strdup(json_string_value(json_object_get(e, "template")));
+        }
+    }
+    json_decref(o);
+    return src;
+}
+
+static char *token_str(const ft_tokenizer *t, int32_t id) {
+    if (id < 0) return ft_strdup("");
+    size_t len;
+    const char *s = ft_tokenizer_piece(t, (uint32_t)id, &len);
+    if (!s) return ft_strdup("");
+    char *o = ft_malloc(len + 1);
+    if (o) { memcpy(o, s, len); o[len] = 0; }
+    return o;
+}
+
+// The prompt text of a record (malloc'd) and whether BOS should be added. -2 = bad record.
+static int prompt_of(gen_state *g, json_t *rec, char **text, int *add_bos) {
+    *add_bos = 0;
+    json_t *segs = json_object_get(rec, "segments"), *msgs = json_object_get(rec, "messages"),
+           *pr = json_object_get(rec, "prompt");
+    if (json_is_array(segs)) {
+        size_t cap = 1, i;
+        json_t *s;
+        json_array_foreach(segs, i, s) {
+            const char *t = json_string_value(json_object_get(s, "text"));
+            if (!t) return ft_err("segment %zu has no \"text\" string", i), -2;
+            cap += strlen(t);
+        }
+        char *buf = ft_malloc(cap), *w = buf;
+        if (!buf) return -1;
+        json_array_foreach(segs, i, s) {
+            if (json_is_true(json_object_get(s, "train"))) break;   // the answer starts here
+            const char *t = json_string_value(json_object_get(s, "text"));
+            size_t l = strlen(t);
+            memcpy(w, t, l);
+            w += l;
+        }
+        *w = 0;
+        *text = buf;
+        return 0;
+    }
+    if (json_is_array(msgs)) {
+        if (!g->tpl) return ft_err("{\"messages\"} needs a chat template, and %s has none", g->m->path), -2;
+        json_t *vars = json_pack("{s:O, s:b, s:s, s:s}", "messages", msgs, "add_generation_prompt", 1, "bos_token",
+                                 g->bos_str, "eos_token", g->eos_str);
+        size_t len;
+        int rc = vars ? ft_jinja_render(g->tpl, vars, text, &len) : ft_err("out of memory");
+        json_decref(vars);
+        return rc < 0 ? -2 : 0;
+    }
+    if (json_is_string(pr)) {
+        *text = ft_strdup(json_string_value(pr));
+        *add_bos = ft_tokenizer_add_bos_default(g->tok) && ft_tokenizer_bos(g->tok) >= 0;
+        return *text ? 0 : -1;
+    }
+    return ft_err("record has none of \"segments\", \"messages\", \"prompt\""), -2;
+}
+
+// Valid UTF-8 copy of s: each maximal invalid subpart becomes one U+FFFD, as Python's
+// decode(errors="replace") and Rust's from_utf8_lossy (HF tokenizers' decoders) do.
+static char *utf8_fix(const char *str) {
+    const unsigned char *s = (const unsigned char *)str;
+    size_t n = strlen(str), i = 0;
+    char *o = ft_malloc(3 * n + 1), *w = o;
+    if (!o) return NULL;
+    while (i < n) {
+        unsigned c = s[i];
+        int need = 0;
+        unsigned lo = 0x80, hi = 0xBF;   // valid range of the second byte
+        if (c < 0x80) { *w++ = (char)c; i++; continue; }
+        if (c >= 0xC2 && c <= 0xDF) need = 1;
+        else if (c >= 0xE0 && c <= 0xEF) { need = 2; if (c == 0xE0) lo = 0xA0; if (c == 0xED) hi = 0x9F; }
+        else if (c >= 0xF0 && c <= 0xF4) { need = 3; if (c == 0xF0) lo = 0x90; if (c == 0xF4) hi = 0x8F; }
+        int k = 0;   // continuation bytes that fit
+        while (need && k < need && i + 1 + k < n) {
+            unsigned d = s[i + 1 + k];
+            if (k == 0 ? (d < lo || d > hi) : (d < 0x80 || d > 0xBF)) break;
+            k++;
+        }
+        if (need && k == need) { memcpy(w, s + i, (size_t)need + 1); w += need + 1; }
+        else { memcpy(w, "\xEF\xBF\xBD", 3); w += 3; }
+        i += (size_t)k + 1;
+    }
+    *w = 0;
+    return o;
+}
+
+static int is_stop_id(const gen_state *g, int id) {
+    for (int i = 0; i < g->n_stop_ids; i++)
+        if (g->stop_ids[i] == id) return 1;
+    return 0;
+}
+
+// Generate for one prompt; *out malloc'd. -2 = bad record (prompt too long / bad text).
+static int run_one(gen_state *g, const char *text, int add_bos, uint64_t seed, char **out) {
+    uint32_t *pid = NULL;
+    size_t np = 0;
+    if (ft_tokenizer_encode(g->tok, text, strlen(text), 0, &pid, &np) < 0) return -2;
+    size_t n = np + (add_bos ? 1 : 0);
+    if (n == 0) { free(pid); return ft_err("empty prompt"), -2; }
+    if (n + 1 > (size_t)g->ctx) {
+        free(pid);
+        return ft_err("prompt of %zu tokens does not fit the context of %d (--max-len)", n, g->ctx), -2;
+    }
+    size_t k = 0;
+    if (add_bos) g->ids[k++] = ft_tokenizer_bos(g->tok);
+    for (size_t i = 0; i < np; i++) g->ids[k++] = (int32_t)pid[i];
+    free(pid);
+    ft_kvcache_reset(&g->kv);
+    g->smp.state = seed;
+    if (ft_model_decode(g->m, &g->kv, g->ids, (int)n, g->logits) < 0) return -1;
+    int ng = 0;
+    char *txt = NULL;
+    size_t tl = 0;
+    while (ng < g->max_new) {
+        // a model's embedding may have more rows than the tokenizer has tokens: never pick those
+        for (int i = g->tok_vocab; i < g->m->cfg.vocab_size; i++) g->logits[i] = -INFINITY;
+        int next = ft_sample(&g->smp, g->logits);
+        if (is_stop_id(g, next)) break;
+        g->gen[ng++] = (uint32_t)next;
+        if (g->n_stops) {
+            free(txt);
+            txt = NULL;
+            if (ft_tokenizer_decode_ex(g->tok, g->gen, (size_t)ng, 1, &txt, &tl) < 0) return -1;
+            int hit = 0;
+            for (int s = 0; s < g->n_stops && !hit; s++) {
+                char *at = strstr(txt, g->stops[s]);
+                if (at) { *at = 0; hit = 1; }
+            }
+            if (hit) { *out = txt; return 0; }
+        }
+        if (g->kv.n + 1 > g->ctx) break;   // context full
+        int32_t t = next;
+        if (ng < g->max_new && ft_model_decode(g->m, &g->kv, &t, 1, g->logits) < 0) { free(txt); return -1; }
+    }
+    free(txt);
+    if (ft_tokenizer_decode_ex(g->tok, g->gen, (size_t)ng, 1, out, &tl) < 0) return -1;
+    return 0;
+}
+
+int ft_eval_generate(int argc, char **argv) {
+    ft_eval_common co = {0};
+    gen_state g = {0};
+    const char *input = NULL;
+    long max_new = 256, top_k = 0, max_len = 0;
+    double temp = 0, top_p = 1;
+    uint64_t seed = 0;
+    int skip_bad = 0;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        int c = ft_eval_common_opt(&co, PROG, argc, argv, &i);
+        if (c < 0) return FT_EXIT_USAGE;
+        if (c) continue;
+        if (!strcmp(a, "-h") || !strcmp(a, "--help")) { help(); return 0; }
+        if (!strcmp(a, "--version")) { ft_cli_version("ft-eval"); return 0; }
+        if (!strcmp(a, "--skip-bad")) { skip_bad = 1; continue; }
+        int val = !strcmp(a, "--max-new-tokens") || !strcmp(a, "--temperature") || !strcmp(a, "--top-k") ||
+                  !strcmp(a, "--top-p") || !strcmp(a, "--seed") || !strcmp(a, "--stop") || !strcmp(a, "--max-len");
+        if (val && i + 1 >= argc) return ft_cli_usage(PROG, "option %s needs a value", a);
+        int bad = 0;
+        if (!strcmp(a, "--max-new-tokens")) bad = ft_parse_long(a, argv[++i], 0, 1 << 20, &max_new);
+        else if (!strcmp(a, "--temperature")) bad = ft_parse_double(a, argv[++i], 0, 100, &temp);
+        else if (!strcmp(a, "--top-k")) bad = ft_parse_long(a, argv[++i], 0, 1 << 26, &top_k);
+        else if (!strcmp(a, "--top-p")) bad = ft_parse_double(a, argv[++i], 1e-9, 1, &top_p);
+        else if (!strcmp(a, "--seed")) bad = ft_parse_u64(a, argv[++i], &seed);
+        else if (!strcmp(a, "--max-len")) bad = ft_parse_long(a, argv[++i], 2, 1 << 20, &max_len);
+        else if (!strcmp(a, "--stop")) {
+            if (g.n_stops == MAX_STOPS) return ft_cli_usage(PROG, "at most %d --stop strings", MAX_STOPS);
+            if (!argv[i + 1][0]) return ft_cli_usage(PROG, "--stop needs a non-empty string");
+            g.stops[g.n_stops++] = argv[++i];
+        } else if (a[0] == '-' && a[1]) return ft_cli_usage(PROG, "unknown option '%s'", a);
+        else if (input) return ft_cli_usage(PROG, "one input file at most");
+        else input = a;
+        if (bad < 0) return ft_cli_usage(PROG, "%s", ft_errmsg());
+    }
+    if (!co.model) return ft_cli_usage(PROG, "--model is required");
+    ft_model *m = ft_eval_open_model(&co);
+    if (!m) return ft_cli_fail(PROG, FT_EXIT_DATA);
+    int rc = FT_EXIT_DATA;
+    ft_jsonl *in = NULL;
+    ft_writer *out = NULL;
+    char *tsrc = NULL;
+    uint64_t nrec = 0, nbad = 0;
+    g.m = m;
+    g.max_new = (int)max_new;
+    g.seed = seed;
+    if (!m->tokenizer_path) { ft_err("%s: the model has no tokenizer (tokenizer.json)", m->path); goto done; }
+    if (!(g.tok = ft_tokenizer_load(m->tokenizer_path))) goto done;
+    g.tok_vocab = (int)ft_tokenizer_vocab_size(g.tok);
+    if (g.tok_vocab > m->cfg.vocab_size) g.tok_vocab = m->cfg.vocab_size;
+    const uint32_t *sid;
+    size_t ns = ft_tokenizer_stop_ids(g.tok, &sid);
+    for (size_t i = 0; i < ns && g.n_stop_ids < 64; i++) g.stop_ids[g.n_stop_ids++] = (int32_t)sid[i];
+    for (int i = 0; i < m->cfg.n_eos && g.n_stop_ids < 64; i++) g.stop_ids[g.n_stop_ids++] = m->cfg.eos_ids[i];
+    if ((tsrc = load_chat_template(m))) {
+        if (!(g.tpl = ft_jinja_parse(tsrc, strlen(tsrc), "chat_template"))) goto done;
+    }
+    g.bos_str = token_str(g.tok, ft_tokenizer_bos(g.tok));
+    g.eos_str = token_str(g.tok, ft_tokenizer_eos(g.tok));
+    g.ctx = (int)(max_len ? max_len : (m->cfg.max_pos < 4096 ? m->cfg.max_pos : 4096));
+    if (!g.bos_str || !g.eos_str || ft_kvcache_init(&g.kv, m, g.ctx, 256) < 0 ||
+        ft_sampler_init(&g.smp, m->cfg.vocab_size, (float)temp, (int)top_k, (float)top_p, seed) < 0)
+        goto done;
+    g.logits = ft_malloc((size_t)m->cfg.vocab_size * sizeof(float));
+    g.ids = ft_malloc((size_t)g.ctx * sizeof(int32_t));
+    g.gen = ft_malloc(((size_t)g.max_new + 1) * sizeof(uint32_t));
+    if (!g.logits || !g.ids || !g.gen) goto done;
+    if (!(in = ft_jsonl_open(input, 0)) || !(out = ft_writer_open(co.out))) goto done;
+    json_t *rec;
+    int got;
+    while ((got = ft_jsonl_next(in, &rec)) != 0) {
+        if (got == -1) goto done;
+        if (got == -2) {
+            if (!skip_bad) goto done;
+            ft_cli_info(PROG, 1, "skipped: %s", ft_errmsg());
+            nbad++;
+            continue;
+        }
+        char *text = NULL, *answer = NULL;
+        int add_bos, r = prompt_of(&g, rec, &text, &add_bos);
+        if (r == 0) r = run_one(&g, text, add_bos, seed + nrec, &answer);
+        free(text);
+        if (r < 0) {
+            json_decref(rec);
+            ft_err_ctx("%s:%zu", ft_jsonl_name(in), ft_jsonl_lineno(in));
+            if (r == -2 && skip_bad) { ft_cli_info(PROG, 1, "skipped: %s", ft_errmsg()); nbad++; continue; }
+            goto done;
+        }
+        char *fixed = utf8_fix(answer);
+        free(answer);
+        if (!fixed || json_object_set_new(rec, "output", json_string(fixed)) < 0) {
+            free(fixed);
+            json_decref(rec);
+            ft_err("out of memory");
+            goto done;
+        }
+        free(fixed);
+        char *line = ft_json_dumps(rec);
+        json_decref(rec);
+        if (!line || ft_writer_printf(out, "%s\n", line) < 0 || ft_writer_flush(out) < 0) { free(line); goto done; }
+        free(line);
+        nrec++;
+    }
+    if (ft_writer_commit(out) < 0) { out = NULL; goto done; }
+    out = NULL;
+    ft_cli_info(PROG, 2, "%llu records generated, %llu skipped", (unsigned long long)nrec, (unsigned long long)nbad);
+    if (nbad) ft_cli_info(PROG, 1, "%llu bad records skipped", (unsigned long long)nbad);
+    rc = 0;
+done:
+    if (rc) ft_cli_fail(PROG, rc);
+    if (out) ft_writer_abort(out);
+    if (in) ft_jsonl_close(in);
+    free(tsrc);
+    if (g.tpl) ft_jinja_free(g.tpl);
+    if (g.tok) ft_tokenizer_free(g.tok);
+    free(g.bos_str); free(g.eos_str); free(g.logits); free(g.ids); free(g.gen);
+    if (g.kv.k) ft_kvcache_free(&g.kv);
+    ft_sampler_free(&g.smp);
+    ft_eval_close_model(&co, m);
+    return rc;
+}
