@@ -1,0 +1,46 @@
+# ft-train refuses bad usage (exit 2) and bad data (exit 1, file named), and stops on a
+# non-finite loss naming the step without writing a checkpoint (--skip-nonfinite N tolerates N).
+. "$FT_ROOT/tests/lib.sh"
+need_py
+export OMP_NUM_THREADS=1
+"$FT_PY" "$FT_ROOT/tests/tools/make_tiny_model.py" --hf tiny --hidden 32 --intermediate 64 --layers 1 --vocab 300 --seed 1
+"$FT_PY" "$FT_ROOT/tests/cli/train-data.py" train.tok 1 20
+expect_exit 2 ft-train --data train.tok -o out
+expect_in "--model is required" err
+expect_exit 2 ft-train --model tiny --data train.tok -o out --bogus 1
+expect_in "unknown option '--bogus'" err
+expect_exit 2 ft-train --model tiny --data train.tok -o out --lr abc
+expect_in "--lr" err
+expect_exit 2 ft-train --model tiny --data train.tok -o out --early-stop 2
+expect_exit 1 ft-train --model tiny --data train.tok -o out --method prefix
+expect_in "prefix" err
+printf 'FTOK\001\000' >bad.tok
+expect_exit 1 ft-train --model tiny --data bad.tok -o out
+expect_in "bad.tok" err
+"$FT_PY" "$FT_ROOT/tests/cli/train-data.py" big.tok 1 20 --vocab 5000
+"$FT_PY" - <<'PY'
+import struct
+# one record with token id 4000 >= the model's 300-token vocabulary
+with open("oov.tok", "wb") as f:
+    f.write(b"FTOK" + struct.pack("<HHIIQQ", 1, 0, 5000, 0, 0, 0))
+    f.write(struct.pack("<II3I", 3, 0, 1, 4000, 2))
+PY
+expect_exit 1 ft-train --model tiny --data oov.tok -o out
+expect_in "oov.tok: token id 4000" err
+echo '{"lr": "fast"}' >cfg.json
+expect_exit 2 ft-train --config cfg.json --model tiny --data train.tok -o out
+expect_in "cfg.json" err
+# a NaN weight: the first step's loss is NaN
+mkdir nanm && cp tiny/* nanm/
+"$FT_PY" - <<'PY'
+from safetensors.numpy import load_file, save_file
+t = load_file("nanm/model.safetensors")
+t["model.norm.weight"][0] = float("nan")
+save_file(t, "nanm/model.safetensors", metadata={"format": "pt"})
+PY
+expect_exit 1 ft-train --model nanm --data train.tok -o nanout --method full --max-steps 5 --save-every 1
+expect_in "step 1: non-finite loss" err
+[ -z "$(ls nanout/checkpoints 2>/dev/null)" ] || fail "a checkpoint was written for a NaN run"
+expect_exit 1 ft-train --model nanm --data train.tok -o nanout --method full --max-steps 5 --skip-nonfinite 2
+expect_in "update skipped (2 of 2 allowed)" err
+expect_in "step 3: non-finite loss" err
