@@ -1,0 +1,249 @@
+// jinja_exec.c — runs Jinja statements (text, output, if, for with loop.* and else, set,
+// block set, namespace attribute set, macro, call, filter blocks, break/continue) and holds
+// the public entry points: ft_jinja_parse, ft_jinja_render, ft_jinja_free.
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "err.h"
+#include "jinja_int.h"
+
+struct ft_jinja {
+    jarena ast, run;
+    jnode *root;
+    char *name;
+};
+
+static int set_var(jctx *c, jscope *s, const char *name, jv v) {
+    return jd_set(c->a, s->vars, jv_strn(name, strlen(name)), v);
+}
+
+static jscope *child_scope(jctx *c, jscope *parent) {
+    jscope *s = ja_alloc(c->a, sizeof *s);
+    if (!s) return NULL;
+    jv d = jv_dict(c->a, 4);
+    if (!d.u.d) return NULL;
+    s->parent = parent; s->vars = d.u.d;
+    return s;
+}
+
+// Items a for loop walks: list items, dict keys, string characters.
+static int iter_items(jctx *c, const jnode *at, jv v, jlist **out) {
+    if (v.t == JV_LIST) { *out = v.u.l; return 0; }
+    jv l = jv_list(c->a, 0);
+    if (!l.u.l) return -1;
+    if (v.t == JV_DICT) {
+        for (size_t i = 0; i < v.u.d->n; i++) if (jl_push(c->a, l.u.l, v.u.d->k[i])) return -1;
+    } else if (v.t == JV_STR) {
+        for (size_t i = 0; i < v.u.s.n;) {
+            size_t j = i;
+            ju_decode(v.u.s.s, v.u.s.n, &j);
+            if (jl_push(c->a, l.u.l, jv_strn(v.u.s.s + i, j - i))) return -1;
+            i = j;
+        }
+    } else if (v.t != JV_UNDEF) {
+        return jinja_err(c, at, "'%s' object is not iterable", jv_type_name(v));
+    }
+    *out = l.u.l;
+    return 0;
+}
+
+static int bind_targets(jctx *c, const jnode *n, jscope *s, jv item) {
+    if (n->ntargets == 1) return set_var(c, s, n->targets[0], item);
+    jlist *parts;
+    if (item.t != JV_LIST && item.t != JV_STR)
+        return jinja_err(c, n, "cannot unpack non-iterable %s object", jv_type_name(item));
+    if (iter_items(c, n, item, &parts)) return -1;
+    if (parts->n != n->ntargets)
+        return jinja_err(c, n, "%s values to unpack (expected %zu, got %zu)", parts->n > n->ntargets ? "too many" : "not enough",
+                         n->ntargets, parts->n);
+    for (size_t i = 0; i < n->ntargets; i++) if (set_var(c, s, n->targets[i], parts->v[i])) return -1;
+    return 0;
+}
+
+static int exec_for(jctx *c, jscope *outer, const jnode *n) {
+    jv seq;
+    if (jinja_eval(c, outer, n->a, &seq)) return -1;
+    jlist *items;
+    if (iter_items(c, n, seq, &items)) return -1;
+    jscope *s = child_scope(c, outer);
+    if (!s) return -1;
+    if (n->c) {   // inline filter: {% for x in xs if cond %} (loop.length counts what passes)
+        jv kept = jv_list(c->a, 0);
+        if (!kept.u.l) return -1;
+        for (size_t i = 0; i < items->n; i++) {
+            jv ok;
+            if (bind_targets(c, n, s, items->v[i]) || jinja_eval(c, s, n->c, &ok)) return -1;
+            if (jv_truthy(ok) && jl_push(c->a, kept.u.l, items->v[i])) return -1;
+        }
+        items = kept.u.l;
+    }
+    jloop *L = ja_alloc(c->a, sizeof *L);
+    if (!L) return -1;
+    jv lv = {.t = JV_LOOP};
+    lv.u.loop = L;
+    L->length = (int64_t)items->n;
+    for (size_t i = 0; i < items->n; i++) {
+        L->index0 = (int64_t)i;
+        L->has_prev = i > 0; L->has_next = i + 1 < items->n;
+        if (L->has_prev) L->prev = items->v[i - 1];
+        if (L->has_next) L->next = items->v[i + 1];
+        if (bind_targets(c, n, s, items->v[i]) || set_var(c, s, "loop", lv)) return -1;
+        int rc = jinja_exec(c, s, n->b);
+        if (rc < 0) return -1;
+        if (rc == 1) break;
+    }
+    if (!items->n && n->els) return jinja_exec(c, outer, n->els);
+    return 0;
+}
+
+static int capture(jctx *c, jscope *s, const jnode *body, jv *out) {
+    jbuf buf = {0}, *saved = c->out;
+    c->out = &buf;
+    int rc = jinja_exec(c, s, body);
+    c->out = saved;
+    if (rc < 0 || buf.oom) { free(buf.p); return rc < 0 ? -1 : ft_err("out of memory"); }
+    *out = jv_str_copy(c->a, buf.p ? buf.p : "", buf.n);
+    free(buf.p);
+    return 0;
+}
+
+int jinja_exec(jctx *c, jscope *s, const jnode *n) {
+    jv v;
+    switch (n->kind) {
+    case N_BODY:
+        for (size_t i = 0; i < n->nargs; i++) {
+            int rc = jinja_exec(c, s, n->args[i]);
+            if (rc) return rc;
+        }
+        return 0;
+    case N_TEXT:
+        jb_put(c->out, n->lit.u.s.s, n->lit.u.s.n);
+        return 0;
+    case N_OUT:
+        if (jinja_eval(c, s, n->a, &v)) return -1;
+        jv_str(c->out, v);
+        if (c->out->n > ((size_t)1 << 30)) return jinja_err(c, n, "output larger than 1 GiB");
+        return 0;
+    case N_IF:
+        if (jinja_eval(c, s, n->a, &v)) return -1;
+        if (jv_truthy(v)) return jinja_exec(c, s, n->b);
+        return n->els ? jinja_exec(c, s, n->els) : 0;
+    case N_FOR:
+        return exec_for(c, s, n);
+    case N_SET:
+        if (jinja_eval(c, s, n->a, &v)) return -1;
+        if (n->str2) {
+            jv ns = jinja_lookup(s, n->str);
+            if (ns.t != JV_DICT || !ns.u.d->ns)
+                return jinja_err(c, n, "cannot assign attribute on non-namespace object '%s'", n->str);
+            return jd_set(c->a, ns.u.d, jv_strn(n->str2, strlen(n->str2)), v);
+        }
+        return set_var(c, s, n->str, v);
+    case N_SETBLOCK:
+        if (capture(c, s, n->b, &v)) return -1;
+        return set_var(c, s, n->str, v);
+    case N_MACRO: {
+        jmacro *m = ja_alloc(c->a, sizeof *m);
+        if (!m) return -1;
+        m->def = n; m->closure = s;
+        v.t = JV_MACRO; v.u.m = m;
+        return set_var(c, s, n->str, v);
+    }
+    case N_CALLBLOCK: {
+        jmacro *m = ja_alloc(c->a, sizeof *m);
+        if (!m) return -1;
+        m->def = n; m->closure = s; m->is_caller = 1;
+        jv caller = {.t = JV_MACRO};
+        caller.u.m = m;
+        const jnode *call = n->a;
+        jv fn, *args, *kwv;
+        if (jinja_eval(c, s, call->a, &fn)) return -1;
+        args = ja_alloc(c->a, (call->nargs + 1) * sizeof(jv));
+        kwv = ja_alloc(c->a, (call->nkw + 1) * sizeof(jv));
+        const char **kwn = ja_alloc(c->a, (call->nkw + 1) * sizeof(char *));
+        if (!args || !kwv || !kwn) return -1;
+        for (size_t i = 0; i < call->nargs; i++) if (jinja_eval(c, s, call->args[i], &args[i])) return -1;
+        for (size_t i = 0; i < call->nkw; i++) {
+            if (jinja_eval(c, s, call->kwv[i], &kwv[i])) return -1;
+            kwn[i] = call->kwn[i];
+        }
+        kwn[call->nkw] = "caller"; kwv[call->nkw] = caller;
+        if (jinja_call_value(c, call, fn, args, call->nargs, kwn, kwv, call->nkw + 1, &v)) return -1;
+        jv_str(c->out, v);
+        return 0;
+    }
+    case N_FILTERBLOCK: {
+        jv body;
+        if (capture(c, s, n->b, &body)) return -1;
+        jnode *ph = n->c;   // placeholder literal at the bottom of the chain
+        jv saved = ph->lit;
+        ph->lit = body;
+        int rc = jinja_eval(c, s, n->a, &v);
+        ph->lit = saved;
+        if (rc) return -1;
+        jv_str(c->out, v);
+        return 0;
+    }
+    case N_BREAK: return 1;
+    case N_CONTINUE: return 2;
+    }
+    return jinja_err(c, n, "not a statement");
+}
+
+// ---- public API -------------------------------------------------------------------------
+ft_jinja *ft_jinja_parse(const char *src, size_t len, const char *name) {
+    ft_jinja *t = ft_calloc(1, sizeof *t);
+    if (!t) return NULL;
+    t->name = ft_strdup(name ? name : "<template>");
+    if (!t->name) { free(t); return NULL; }
+    jtok *toks; size_t ntok;
+    if (jinja_lex(&t->ast, src, len, t->name, &toks, &ntok) ||
+        !(t->root = jinja_parse_tokens(&t->ast, toks, ntok, t->name))) {
+        ft_jinja_free(t);
+        return NULL;
+    }
+    return t;
+}
+
+static int add_func(jctx *c, jscope *s, const char *name, int id) {
+    jv f = {.t = JV_FUNC};
+    f.u.i = id;
+    return set_var(c, s, name, f);
+}
+
+int ft_jinja_render(ft_jinja *t, const json_t *vars, char **out, size_t *out_len) {
+    ja_reset(&t->run);
+    jbuf buf = {0};
+    jctx c = {.a = &t->run, .name = t->name, .out = &buf};
+    jscope *builtins = child_scope(&c, NULL);
+    jscope *root = builtins ? child_scope(&c, builtins) : NULL;
+    if (!root) return -1;
+    if (add_func(&c, builtins, "range", JF_RANGE) || add_func(&c, builtins, "namespace", JF_NAMESPACE) ||
+        add_func(&c, builtins, "dict", JF_DICT) || add_func(&c, builtins, "raise_exception", JF_RAISE) ||
+        add_func(&c, builtins, "strftime_now", JF_STRFTIME))
+        return -1;
+    if (vars && json_is_object(vars)) {
+        const char *k; json_t *v;
+        json_object_foreach((json_t *)vars, k, v)
+            if (set_var(&c, root, k, jv_from_json(c.a, v))) return -1;
+    }
+    c.globals = root;
+    int rc = jinja_exec(&c, root, t->root);
+    if (rc < 0 || buf.oom) {
+        free(buf.p);
+        return rc < 0 ? -1 : ft_err("%s: out of memory while rendering", t->name);
+    }
+    if (!buf.p) { buf.p = ft_strdup(""); if (!buf.p) return -1; }
+    *out = buf.p;
+    *out_len = buf.n;
+    return 0;
+}
+
+void ft_jinja_free(ft_jinja *t) {
+    if (!t) return;
+    ja_free(&t->ast);
+    ja_free(&t->run);
+    free(t->name);
+    free(t);
+}

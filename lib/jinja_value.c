@@ -1,0 +1,430 @@
+// jinja_value.c — the Jinja interpreter's values with Python semantics: arena allocation,
+// truthiness, equality and ordering, str()/repr() as Python prints them, json.dumps
+// (ensure_ascii=False) for tojson, conversion from jansson values, UTF-8 code points.
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "err.h"
+#include "jinja_int.h"
+
+// ---- arena ------------------------------------------------------------------------------
+struct ja_chunk { ja_chunk *next; size_t used, cap; max_align_t data[]; };
+
+void *ja_alloc(jarena *a, size_t n) {
+    n = (n + 15) & ~(size_t)15;
+    ja_chunk *c = a->head;
+    if (!c || c->cap - c->used < n) {
+        size_t cap = n > (64u << 10) ? n : (64u << 10);
+        ja_chunk *nc = malloc(sizeof *nc + cap);
+        if (!nc) { ft_err("out of memory"); return NULL; }
+        nc->next = c; nc->used = 0; nc->cap = cap;
+        a->head = c = nc;
+    }
+    void *p = (char *)c->data + c->used;
+    c->used += n;
+    memset(p, 0, n);
+    return p;
+}
+
+char *ja_strndup(jarena *a, const char *s, size_t n) {
+    char *p = ja_alloc(a, n + 1);
+    if (p) { if (n) memcpy(p, s, n); p[n] = 0; }
+    return p;
+}
+
+void ja_reset(jarena *a) {
+    ja_chunk *c = a->head;
+    if (!c) return;
+    while (c->next) { ja_chunk *n = c->next; c->next = n->next; free(n); }
+    c->used = 0;
+}
+
+void ja_free(jarena *a) {
+    for (ja_chunk *c = a->head, *n; c; c = n) { n = c->next; free(c); }
+    a->head = NULL;
+}
+
+// ---- buffer -----------------------------------------------------------------------------
+void jb_put(jbuf *b, const char *s, size_t n) {
+    if (b->oom || !n) return;
+    if (b->n + n + 1 > b->cap) {
+        size_t cap = b->cap ? b->cap * 2 : 256;
+        while (cap < b->n + n + 1) cap *= 2;
+        char *p = realloc(b->p, cap);
+        if (!p) { b->oom = 1; return; }
+        b->p = p; b->cap = cap;
+    }
+    memcpy(b->p + b->n, s, n);
+    b->n += n;
+    b->p[b->n] = 0;
+}
+void jb_puts(jbuf *b, const char *s) { jb_put(b, s, strlen(s)); }
+void jb_putc(jbuf *b, char c) { jb_put(b, &c, 1); }
+
+// ---- constructors -----------------------------------------------------------------------
+jv jv_undef(const char *hint) { jv v = {.t = JV_UNDEF}; v.u.s.s = hint; return v; }
+jv jv_none(void) { jv v = {.t = JV_NONE}; return v; }
+jv jv_bool(int b) { jv v = {.t = JV_BOOL}; v.u.i = !!b; return v; }
+jv jv_int(int64_t i) { jv v = {.t = JV_INT}; v.u.i = i; return v; }
+jv jv_float(double f) { jv v = {.t = JV_FLOAT}; v.u.f = f; return v; }
+jv jv_strn(const char *s, size_t n) { jv v = {.t = JV_STR}; v.u.s.s = s; v.u.s.n = n; return v; }
+jv jv_str_copy(jarena *a, const char *s, size_t n) {
+    char *p = ja_strndup(a, s, n);
+    return p ? jv_strn(p, n) : jv_undef(NULL);
+}
+jv jv_list(jarena *a, size_t cap) {
+    jv v = {.t = JV_LIST};
+    v.u.l = ja_alloc(a, sizeof(jlist));
+    if (v.u.l && cap) { v.u.l->v = ja_alloc(a, cap * sizeof(jv)); v.u.l->cap = cap; }
+    return v;
+}
+jv jv_dict(jarena *a, size_t cap) {
+    jv v = {.t = JV_DICT};
+    v.u.d = ja_alloc(a, sizeof(jdict));
+    if (v.u.d && cap) {
+        v.u.d->k = ja_alloc(a, cap * sizeof(jv));
+        v.u.d->v = ja_alloc(a, cap * sizeof(jv));
+        v.u.d->cap = cap;
+    }
+    return v;
+}
+
+int jl_push(jarena *a, jlist *l, jv v) {
+    if (l->n == l->cap) {
+        size_t cap = l->cap ? l->cap * 2 : 4;
+        jv *p = ja_alloc(a, cap * sizeof(jv));
+        if (!p) return -1;
+        if (l->n) memcpy(p, l->v, l->n * sizeof(jv));
+        l->v = p; l->cap = cap;
+    }
+    l->v[l->n++] = v;
+    return 0;
+}
+
+jv *jd_get(const jdict *d, jv k) {
+    for (size_t i = 0; i < d->n; i++)
+        if (jv_equal(d->k[i], k)) return &d->v[i];
+    return NULL;
+}
+jv *jd_gets(const jdict *d, const char *key) {
+    size_t n = strlen(key);
+    for (size_t i = 0; i < d->n; i++)
+        if (d->k[i].t == JV_STR && d->k[i].u.s.n == n && memcmp(d->k[i].u.s.s, key, n) == 0) return &d->v[i];
+    return NULL;
+}
+int jd_set(jarena *a, jdict *d, jv k, jv v) {
+    jv *p = jd_get(d, k);
+    if (p) { *p = v; return 0; }
+    if (d->n == d->cap) {
+        size_t cap = d->cap ? d->cap * 2 : 4;
+        jv *nk = ja_alloc(a, cap * sizeof(jv)), *nv = ja_alloc(a, cap * sizeof(jv));
+        if (!nk || !nv) return -1;
+        if (d->n) { memcpy(nk, d->k, d->n * sizeof(jv)); memcpy(nv, d->v, d->n * sizeof(jv)); }
+        d->k = nk; d->v = nv; d->cap = cap;
+    }
+    d->k[d->n] = k; d->v[d->n] = v; d->n++;
+    return 0;
+}
+
+// ---- semantics --------------------------------------------------------------------------
+int jv_truthy(jv v) {
+    switch (v.t) {
+    case JV_UNDEF: case JV_NONE: return 0;
+    case JV_BOOL: case JV_INT: return v.u.i != 0;
+    case JV_FLOAT: return v.u.f != 0.0;
+    case JV_STR: return v.u.s.n > 0;
+    case JV_LIST: return v.u.l->n > 0;
+    case JV_DICT: return v.u.d->ns || v.u.d->n > 0;
+    default: return 1;
+    }
+}
+
+static int is_num(jv v) { return v.t == JV_BOOL || v.t == JV_INT || v.t == JV_FLOAT; }
+static double num(jv v) { return v.t == JV_FLOAT ? v.u.f : (double)v.u.i; }
+
+int jv_equal(jv a, jv b) {
+    if (is_num(a) && is_num(b)) {
+        if (a.t != JV_FLOAT && b.t != JV_FLOAT) return a.u.i == b.u.i;
+        return num(a) == num(b);
+    }
+    if (a.t != b.t) return 0;
+    switch (a.t) {
+    case JV_UNDEF: case JV_NONE: return 1;
+    case JV_STR: return a.u.s.n == b.u.s.n && memcmp(a.u.s.s, b.u.s.s, a.u.s.n) == 0;
+    case JV_LIST:
+        if (a.u.l->n != b.u.l->n) return 0;
+        for (size_t i = 0; i < a.u.l->n; i++) if (!jv_equal(a.u.l->v[i], b.u.l->v[i])) return 0;
+        return 1;
+    case JV_DICT:
+        if (a.u.d == b.u.d) return 1;
+        if (a.u.d->ns || b.u.d->ns || a.u.d->n != b.u.d->n) return 0;
+        for (size_t i = 0; i < a.u.d->n; i++) {
+            jv *o = jd_get(b.u.d, a.u.d->k[i]);
+            if (!o || !jv_equal(a.u.d->v[i], *o)) return 0;
+        }
+        return 1;
+    default: return a.u.m == b.u.m;
+    }
+}
+
+int jv_compare(jv a, jv b) {
+    if (is_num(a) && is_num(b)) {
+        if (a.t != JV_FLOAT && b.t != JV_FLOAT) return (a.u.i > b.u.i) - (a.u.i < b.u.i);
+        double x = num(a), y = num(b);
+        return (x > y) - (x < y);
+    }
+    if (a.t == JV_STR && b.t == JV_STR) {
+        size_t n = a.u.s.n < b.u.s.n ? a.u.s.n : b.u.s.n;
+        int c = n ? memcmp(a.u.s.s, b.u.s.s, n) : 0;
+        if (c) return c < 0 ? -1 : 1;
+        return (a.u.s.n > b.u.s.n) - (a.u.s.n < b.u.s.n);
+    }
+    if (a.t == JV_LIST && b.t == JV_LIST) {
+        for (size_t i = 0; i < a.u.l->n && i < b.u.l->n; i++) {
+            if (jv_equal(a.u.l->v[i], b.u.l->v[i])) continue;
+            return jv_compare(a.u.l->v[i], b.u.l->v[i]);
+        }
+        return (a.u.l->n > b.u.l->n) - (a.u.l->n < b.u.l->n);
+    }
+    return -2;
+}
+
+const char *jv_type_name(jv v) {
+    static const char *names[] = {"undefined", "NoneType", "bool", "int", "float", "str", "list",
+                                  "dict", "LoopContext", "Macro", "function", "method"};
+    if (v.t == JV_DICT && v.u.d->ns) return "Namespace";
+    return names[v.t];
+}
+
+// ---- printing ---------------------------------------------------------------------------
+void jv_float_repr(jbuf *b, double f) {
+    char tmp[64];
+    if (isnan(f)) { jb_puts(b, "nan"); return; }
+    if (isinf(f)) { jb_puts(b, f < 0 ? "-inf" : "inf"); return; }
+    // shortest digits that round-trip, then Python's layout (exponent if exp < -4 or >= 16)
+    int prec;
+    for (prec = 1; prec <= 17; prec++) {
+        snprintf(tmp, sizeof tmp, "%.*e", prec - 1, f);
+        if (strtod(tmp, NULL) == f) break;
+    }
+    char *e = strchr(tmp, 'e');
+    int exp = atoi(e + 1);
+    char digits[32]; int nd = 0; int neg = tmp[0] == '-';
+    for (char *p = tmp + neg; p < e; p++) if (*p >= '0' && *p <= '9') digits[nd++] = *p;
+    while (nd > 1 && digits[nd - 1] == '0') nd--;
+    digits[nd] = 0;
+    if (neg) jb_putc(b, '-');
+    if (exp < -4 || exp >= 16) {
+        jb_putc(b, digits[0]);
+        if (nd > 1) { jb_putc(b, '.'); jb_puts(b, digits + 1); }
+        snprintf(tmp, sizeof tmp, "e%c%02d", exp < 0 ? '-' : '+', exp < 0 ? -exp : exp);
+        jb_puts(b, tmp);
+    } else if (exp < 0) {
+        jb_puts(b, "0.");
+        for (int i = 0; i < -exp - 1; i++) jb_putc(b, '0');
+        jb_puts(b, digits);
+    } else {
+        for (int i = 0; i <= exp; i++) jb_putc(b, i < nd ? digits[i] : '0');
+        jb_putc(b, '.');
+        if (nd > exp + 1) jb_puts(b, digits + exp + 1); else jb_putc(b, '0');
+    }
+}
+
+static void str_repr(jbuf *b, const char *s, size_t n) {
+    int has_sq = memchr(s, '\'', n) != NULL, has_dq = memchr(s, '"', n) != NULL;
+    char q = has_sq && !has_dq ? '"' : '\'';
+    jb_putc(b, q);
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        char tmp[8];
+        if (c == (unsigned char)q || c == '\\') { jb_putc(b, '\\'); jb_putc(b, (char)c); }
+        else if (c == '\n') jb_puts(b, "\\n");
+        else if (c == '\r') jb_puts(b, "\\r");
+        else if (c == '\t') jb_puts(b, "\\t");
+        else if (c < 0x20 || c == 0x7f) { snprintf(tmp, sizeof tmp, "\\x%02x", c); jb_puts(b, tmp); }
+        else jb_putc(b, (char)c);
+    }
+    jb_putc(b, q);
+}
+
+void jv_repr(jbuf *b, jv v) {
+    if (v.t == JV_STR) { str_repr(b, v.u.s.s, v.u.s.n); return; }
+    jv_str(b, v);
+}
+
+void jv_str(jbuf *b, jv v) {
+    char tmp[32];
+    switch (v.t) {
+    case JV_UNDEF: return;
+    case JV_NONE: jb_puts(b, "None"); return;
+    case JV_BOOL: jb_puts(b, v.u.i ? "True" : "False"); return;
+    case JV_INT: snprintf(tmp, sizeof tmp, "%lld", (long long)v.u.i); jb_puts(b, tmp); return;
+    case JV_FLOAT: jv_float_repr(b, v.u.f); return;
+    case JV_STR: jb_put(b, v.u.s.s, v.u.s.n); return;
+    case JV_LIST:
+        jb_putc(b, '[');
+        for (size_t i = 0; i < v.u.l->n; i++) { if (i) jb_puts(b, ", "); jv_repr(b, v.u.l->v[i]); }
+        jb_putc(b, ']');
+        return;
+    case JV_DICT:
+        if (v.u.d->ns) jb_puts(b, "<Namespace ");
+        jb_putc(b, '{');
+        for (size_t i = 0; i < v.u.d->n; i++) {
+            if (i) jb_puts(b, ", ");
+            jv_repr(b, v.u.d->k[i]); jb_puts(b, ": "); jv_repr(b, v.u.d->v[i]);
+        }
+        jb_putc(b, '}');
+        if (v.u.d->ns) jb_putc(b, '>');
+        return;
+    case JV_LOOP: jb_puts(b, "<LoopContext>"); return;
+    case JV_MACRO: jb_puts(b, "<Macro>"); return;
+    default: jb_puts(b, "<function>"); return;
+    }
+}
+
+static void json_str(jbuf *b, const char *s, size_t n) {
+    jb_putc(b, '"');
+    size_t start = 0;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c >= 0x20 && c != '"' && c != '\\') continue;
+        jb_put(b, s + start, i - start);
+        start = i + 1;
+        char tmp[8];
+        switch (c) {
+        case '"': jb_puts(b, "\\\""); break;
+        case '\\': jb_puts(b, "\\\\"); break;
+        case '\n': jb_puts(b, "\\n"); break;
+        case '\r': jb_puts(b, "\\r"); break;
+        case '\t': jb_puts(b, "\\t"); break;
+        case '\b': jb_puts(b, "\\b"); break;
+        case '\f': jb_puts(b, "\\f"); break;
+        default: snprintf(tmp, sizeof tmp, "\\u%04x", c); jb_puts(b, tmp);
+        }
+    }
+    jb_put(b, s + start, n - start);
+    jb_putc(b, '"');
+}
+
+static void json_nl(jbuf *b, int indent, int depth) {
+    jb_putc(b, '\n');
+    for (int i = 0; i < indent * depth; i++) jb_putc(b, ' ');
+}
+
+int jv_tojson(jbuf *b, jv v, int indent, int depth) {
+    if (depth > 200) return ft_err("tojson: nesting too deep");
+    switch (v.t) {
+    case JV_NONE: jb_puts(b, "null"); return 0;
+    case JV_BOOL: jb_puts(b, v.u.i ? "true" : "false"); return 0;
+    case JV_INT: jv_str(b, v); return 0;
+    case JV_FLOAT:
+        if (isnan(v.u.f)) jb_puts(b, "NaN");
+        else if (isinf(v.u.f)) jb_puts(b, v.u.f < 0 ? "-Infinity" : "Infinity");
+        else jv_float_repr(b, v.u.f);
+        return 0;
+    case JV_STR: json_str(b, v.u.s.s, v.u.s.n); return 0;
+    case JV_LIST:
+        if (!v.u.l->n) { jb_puts(b, "[]"); return 0; }
+        jb_putc(b, '[');
+        for (size_t i = 0; i < v.u.l->n; i++) {
+            if (i) jb_puts(b, indent >= 0 ? "," : ", ");
+            if (indent >= 0) json_nl(b, indent, depth + 1);
+            if (jv_tojson(b, v.u.l->v[i], indent, depth + 1)) return -1;
+        }
+        if (indent >= 0) json_nl(b, indent, depth);
+        jb_putc(b, ']');
+        return 0;
+    case JV_DICT:
+        if (!v.u.d->n) { jb_puts(b, "{}"); return 0; }
+        jb_putc(b, '{');
+        for (size_t i = 0; i < v.u.d->n; i++) {
+            if (i) jb_puts(b, indent >= 0 ? "," : ", ");
+            if (indent >= 0) json_nl(b, indent, depth + 1);
+            jv k = v.u.d->k[i];
+            if (k.t == JV_STR) json_str(b, k.u.s.s, k.u.s.n);
+            else if (k.t == JV_INT || k.t == JV_FLOAT || k.t == JV_BOOL || k.t == JV_NONE) {
+                jbuf t = {0};
+                if (k.t == JV_NONE) jb_puts(&t, "null");
+                else if (k.t == JV_BOOL) jb_puts(&t, k.u.i ? "true" : "false");
+                else jv_str(&t, k);
+                json_str(b, t.p ? t.p : "", t.n);
+                free(t.p);
+            } else return ft_err("tojson: keys must be str, int, float, bool or None, not %s", jv_type_name(k));
+            jb_puts(b, ": ");
+            if (jv_tojson(b, v.u.d->v[i], indent, depth + 1)) return -1;
+        }
+        if (indent >= 0) json_nl(b, indent, depth);
+        jb_putc(b, '}');
+        return 0;
+    default:
+        return ft_err("tojson: Object of type %s is not JSON serializable", jv_type_name(v));
+    }
+}
+
+jv jv_from_json(jarena *a, const json_t *j) {
+    switch (json_typeof(j)) {
+    case JSON_NULL: return jv_none();
+    case JSON_TRUE: return jv_bool(1);
+    case JSON_FALSE: return jv_bool(0);
+    case JSON_INTEGER: return jv_int(json_integer_value(j));
+    case JSON_REAL: return jv_float(json_real_value(j));
+    case JSON_STRING: return jv_strn(json_string_value(j), json_string_length(j));
+    case JSON_ARRAY: {
+        size_t n = json_array_size(j);
+        jv l = jv_list(a, n);
+        if (!l.u.l) return jv_undef(NULL);
+        for (size_t i = 0; i < n; i++) l.u.l->v[i] = jv_from_json(a, json_array_get(j, i));
+        l.u.l->n = n;
+        return l;
+    }
+    case JSON_OBJECT: {
+        size_t n = json_object_size(j);
+        jv d = jv_dict(a, n);
+        if (!d.u.d) return jv_undef(NULL);
+        const char *k; json_t *val; size_t i = 0;
+        json_object_foreach((json_t *)j, k, val) {
+            d.u.d->k[i] = jv_strn(k, strlen(k));
+            d.u.d->v[i] = jv_from_json(a, val);
+            i++;
+        }
+        d.u.d->n = i;
+        return d;
+    }
+    }
+    return jv_none();
+}
+
+jv jv_to_str(jarena *a, jv v) {
+    if (v.t == JV_STR) return v;
+    jbuf b = {0};
+    jv_str(&b, v);
+    jv r = jv_str_copy(a, b.p ? b.p : "", b.n);
+    free(b.p);
+    return r;
+}
+
+// ---- UTF-8 ------------------------------------------------------------------------------
+int ju_decode(const char *s, size_t n, size_t *i) {
+    const unsigned char *u = (const unsigned char *)s;
+    unsigned c = u[*i];
+    int len = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 1;
+    if (*i + (size_t)len > n) len = 1;
+    unsigned cp = len == 1 ? c : len == 2 ? c & 0x1f : len == 3 ? c & 0x0f : c & 0x07;
+    for (int k = 1; k < len; k++) cp = (cp << 6) | (u[*i + k] & 0x3f);
+    *i += len;
+    return (int)cp;
+}
+
+size_t ju_len(const char *s, size_t n) {
+    size_t c = 0;
+    for (size_t i = 0; i < n; c++) ju_decode(s, n, &i);
+    return c;
+}
+
+size_t ju_offset(const char *s, size_t n, size_t cp) {
+    size_t i = 0;
+    for (size_t c = 0; c < cp && i < n; c++) ju_decode(s, n, &i);
+    return i;
+}
