@@ -3,6 +3,7 @@
 // saved log-sum-exp, never stored). Work is cut into tiles of BQ query rows; each tile's
 // scores S = Q K^T and the products P V, dO V^T, dS K, dS^T Q are sgemm calls on strided
 // views of the (B, T, H, D) tensors, so no transposed copies are made.
+#pragma GCC optimize("no-trapping-math")  // lets GCC vectorise the clamps of ft_cpu_expf
 #include "cpu_internal.h"
 #include "err.h"
 
@@ -52,6 +53,7 @@ static void tile_scores(float *S, const float *q, const float *k, const int32_t 
     }
 }
 
+FT_CPU_CLONES
 void ft_cpu_attention(float *out, float *lse, const float *q, const float *k, const float *v,
                       const int32_t *doc, int B, int T, int Hq, int Hkv, int D) {
     int group = Hq / Hkv, ntiles = (T + BQ - 1) / BQ;
@@ -78,9 +80,12 @@ void ft_cpu_attention(float *out, float *lse, const float *q, const float *k, co
             tile_scores(S, q, k, docb, b, T, Hq, Hkv, D, hq, kvh, t0, R, s0, L, scale);
             for (int r = 0; r < R; r++) {
                 float *row = S + (size_t)r * L, mx = -INFINITY, sum = 0.0f;
+                #pragma omp simd reduction(max : mx)
                 for (int j = 0; j < L; j++) mx = row[j] > mx ? row[j] : mx;
-                for (int j = 0; j < L; j++) { row[j] = expf(row[j] - mx); sum += row[j]; }
+                #pragma omp simd reduction(+ : sum)
+                for (int j = 0; j < L; j++) { row[j] = ft_cpu_expf(row[j] - mx); sum += row[j]; }
                 float inv = 1.0f / sum;
+                #pragma omp simd
                 for (int j = 0; j < L; j++) row[j] *= inv;
                 lse[((size_t)b * Hq + hq) * T + t0 + r] = mx + logf(sum);
             }
@@ -101,6 +106,7 @@ oom:
 //   dV += P^T dO,  dS = P * (dO V^T - Di),  dQ += scale dS K,  dK += scale dS^T Q.
 // One task per (b, kv head) owns that head's dK/dV slices, so accumulation needs no atomics;
 // it walks the query heads of its group and all query tiles.
+FT_CPU_CLONES
 void ft_cpu_attention_backward(float *dq, float *dk, float *dv, const float *dout, const float *out,
                                const float *lse, const float *q, const float *k, const float *v,
                                const int32_t *doc, int B, int T, int Hq, int Hkv, int D) {
@@ -133,7 +139,8 @@ void ft_cpu_attention_backward(float *dq, float *dk, float *dv, const float *dou
                     for (int r = 0; r < R; r++) {
                         float l = lse[((size_t)b * Hq + hq) * T + t0 + r];
                         float *row = P + (size_t)r * L;
-                        for (int j = 0; j < L; j++) row[j] = expf(row[j] - l);  // exp(-inf) = 0
+                        #pragma omp simd
+                        for (int j = 0; j < L; j++) row[j] = ft_cpu_expf(row[j] - l);  // exp(-inf) = 0
                         const float *o = out + qoff + (size_t)r * Hq * D, *g = dout + qoff + (size_t)r * Hq * D;
                         float s = 0.0f;
                         for (int d = 0; d < D; d++) s += o[d] * g[d];
@@ -145,7 +152,9 @@ void ft_cpu_attention_backward(float *dq, float *dk, float *dv, const float *dou
                     for (int r = 0; r < R; r++) {
                         float *ds = dS + (size_t)r * L;
                         const float *p = P + (size_t)r * L;
-                        for (int j = 0; j < L; j++) ds[j] = p[j] * (ds[j] - Di[r]);
+                        float di = Di[r];
+                        #pragma omp simd
+                        for (int j = 0; j < L; j++) ds[j] = p[j] * (ds[j] - di);
                     }
                     if (dq) ft_cpu_sgemm(0, 0, R, D, L, scale, dS, L, k + koff, Hkv * D, 1.0f, dq + qoff, Hq * D);
                     if (dk) ft_cpu_sgemm(1, 0, L, D, R, scale, dS, L, q + qoff, Hq * D, 1.0f, dk + koff, Hkv * D);

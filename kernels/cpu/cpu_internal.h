@@ -7,6 +7,43 @@
 #include <stddef.h>
 #include <stdint.h>
 
+// Hot loops are compiled twice, for AVX2+FMA machines (Haswell and later) and for baseline
+// x86-64, and picked at load time (GCC function multi-versioning), so the default build
+// vectorises 8-wide without -march=native. Not under sanitizers (ifunc resolvers run before
+// their runtime is up).
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(__SANITIZE_ADDRESS__)
+#define FT_CPU_CLONES __attribute__((target_clones("arch=haswell", "default")))
+#else
+#define FT_CPU_CLONES
+#endif
+
+// exp(x) in float32 that GCC can vectorise (no libm call, no branches): x = n*ln2 + r with
+// |r| <= ln2/2, e^r by a degree-7 polynomial (cephes expf coefficients, ~1 ulp), 2^n through
+// the exponent bits. exp(-inf) and anything below -86.5 give exactly 0 (the float32 normal
+// range ends near e^-87.3; softmax terms that small vanish in the rounding of the sum anyway),
+// above 88.72 gives +inf, NaN stays NaN. Files using it in loops set
+// `#pragma GCC optimize("no-trapping-math")` so GCC may if-convert the clamps and vectorise.
+static inline __attribute__((always_inline)) float ft_cpu_expf(float x) {
+    union { float f; int32_t i; } t, scale;
+    float xc = x < -86.5f ? -86.5f : x;
+    xc = xc > 88.72283f ? 88.72283f : xc;
+    t.f = xc * 1.44269504088896341f + 12582912.0f;  // 1.5*2^23: rounds to integer n
+    float n = t.f - 12582912.0f;
+    float r = xc - n * 0.693359375f;
+    r = r - n * -2.12194440e-4f;
+    float p = 1.9875691500e-4f;
+    p = p * r + 1.3981999507e-3f;
+    p = p * r + 8.3334519073e-3f;
+    p = p * r + 4.1665795894e-2f;
+    p = p * r + 1.6666665459e-1f;
+    p = p * r + 5.0000001201e-1f;
+    p = p * r * r + r + 1.0f;
+    scale.i = (t.i - 0x4B400000 + 126) << 23;  // 2^(n-1): n = 128 stays finite until the *2
+    float y = (p * scale.f) * 2.0f;
+    y = x < -86.5f ? 0.0f : y;
+    return x > 88.72283f ? __builtin_inff() : y;
+}
+
 // Row-major C(M,N) = alpha * op(A)(M,K) @ op(B)(K,N) + beta * C, op = transpose when ta/tb.
 // When beta == 0, C is overwritten (its old contents, even NaN, are ignored).
 void ft_cpu_sgemm(int ta, int tb, int M, int N, int K, float alpha, const float *A, int lda,

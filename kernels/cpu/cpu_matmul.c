@@ -1,6 +1,7 @@
 // cpu_matmul.c — dense linear algebra of the CPU op table: the row-major sgemm wrapper
 // (OpenBLAS cblas_sgemm when built with FT_HAVE_BLAS, cache-friendly OpenMP loops otherwise),
 // linear layers forward/backward and the inference LM head.
+#pragma GCC optimize("no-trapping-math")  // lets GCC vectorise the clamps of ft_cpu_expf
 #include "cpu_internal.h"
 #include "err.h"
 
@@ -22,6 +23,7 @@ void ft_cpu_fill_nan(float *p, size_t n) {
 
 #ifndef FT_HAVE_BLAS
 // One row of C: c(N) = beta*c + alpha * a_row(K) @ op(B)(K,N); a_row has stride sa.
+FT_CPU_CLONES
 static void gemm_row(int tb, int N, int K, float alpha, const float *a, size_t sa, const float *B,
                      int ldb, float beta, float *c) {
     if (beta == 0.0f) memset(c, 0, (size_t)N * sizeof *c);

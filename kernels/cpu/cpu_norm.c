@@ -1,10 +1,12 @@
 // cpu_norm.c — RMSNorm and rotary position embedding (HF rotate_half convention) of the CPU
 // op table, forward and backward. Rows are independent, so both parallelise over N.
+#pragma GCC optimize("no-trapping-math")  // lets GCC vectorise the clamps of ft_cpu_expf
 #include "cpu_internal.h"
 
 #include <math.h>
 
 // out(N,C) = x(N,C) * rstd(N) * weight(C), rstd = 1/sqrt(mean(x^2) + eps)
+FT_CPU_CLONES
 void ft_cpu_rmsnorm(float *out, float *rstd, const float *x, const float *weight, int N, int C, float eps) {
     #pragma omp parallel for schedule(static) if ((double)N * C > 1e5)
     for (int n = 0; n < N; n++) {
@@ -21,6 +23,7 @@ void ft_cpu_rmsnorm(float *out, float *rstd, const float *x, const float *weight
 
 // y = x*r*w with r = (mean(x^2)+eps)^-1/2:
 //   dx_j += r*g_j*w_j - (r^3/C) * x_j * sum_i g_i*w_i*x_i,   dweight_i += sum_n g_i * x_i * r
+FT_CPU_CLONES
 void ft_cpu_rmsnorm_backward(float *dx, float *dweight, const float *dout, const float *x,
                              const float *weight, const float *rstd, int N, int C) {
     int big = (double)N * C > 1e5;

@@ -1,5 +1,6 @@
 // cpu_pointwise.c — elementwise ops of the CPU op table: SwiGLU, embedding lookup, AdamW
 // (PyTorch torch.optim.AdamW semantics) and the add/axpy helpers of the model glue.
+#pragma GCC optimize("no-trapping-math")  // lets GCC vectorise the clamps of ft_cpu_expf
 #include "cpu_internal.h"
 
 #include <math.h>
@@ -8,24 +9,31 @@
 #define BIG(n) ((double)(n) > 65536.0)
 
 // out(N,F) = silu(gate) * up, silu(g) = g * sigmoid(g)
+FT_CPU_CLONES
 void ft_cpu_swiglu(float *out, const float *gate, const float *up, int N, int F) {
     size_t n = (size_t)N * F;
     #pragma omp parallel for simd schedule(static) if (BIG(n))
     for (size_t i = 0; i < n; i++) {
         float g = gate[i];
-        out[i] = g / (1.0f + expf(-g)) * up[i];
+        out[i] = g / (1.0f + ft_cpu_expf(-g)) * up[i];
     }
 }
 
 // d silu(g)/dg = sig * (1 + g * (1 - sig))
+FT_CPU_CLONES
 void ft_cpu_swiglu_backward(float *dgate, float *dup, const float *dout, const float *gate,
                             const float *up, int N, int F) {
     size_t n = (size_t)N * F;
-    #pragma omp parallel for schedule(static) if (BIG(n))
-    for (size_t i = 0; i < n; i++) {
-        float g = gate[i], sig = 1.0f / (1.0f + expf(-g));
-        if (dgate) dgate[i] += dout[i] * up[i] * sig * (1.0f + g * (1.0f - sig));
-        if (dup) dup[i] += dout[i] * g * sig;
+    if (dgate) {
+        #pragma omp parallel for simd schedule(static) if (BIG(n))
+        for (size_t i = 0; i < n; i++) {
+            float g = gate[i], sig = 1.0f / (1.0f + ft_cpu_expf(-g));
+            dgate[i] += dout[i] * up[i] * sig * (1.0f + g * (1.0f - sig));
+        }
+    }
+    if (dup) {
+        #pragma omp parallel for simd schedule(static) if (BIG(n))
+        for (size_t i = 0; i < n; i++) dup[i] += dout[i] * gate[i] / (1.0f + ft_cpu_expf(-gate[i]));
     }
 }
 
@@ -55,6 +63,7 @@ void ft_cpu_embedding_backward(float *dtable, const int32_t *ids, const float *d
 // torch.optim.AdamW (amsgrad=False, maximize=False), step counted from 1:
 //   p *= 1 - lr*wd;  m = b1*m + (1-b1)*g;  v = b2*v + (1-b2)*g^2
 //   p -= (lr / (1-b1^t)) * m / (sqrt(v) / sqrt(1-b2^t) + eps)
+FT_CPU_CLONES
 void ft_cpu_adamw(float *p, const float *g, float *m, float *v, size_t n, float lr, float beta1,
                   float beta2, float eps, float weight_decay, int step) {
     double bc1 = 1.0 - pow((double)beta1, step), bc2 = 1.0 - pow((double)beta2, step);

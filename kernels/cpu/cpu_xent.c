@@ -2,6 +2,7 @@
 // at a time (sgemm), a numerically stable log-softmax (max subtracted), the loss summed in
 // double, and the gradient softmax - onehot pushed back through the head by two more sgemms.
 // Only rows whose mask is set are gathered into chunks, so the (N, V) logits never exist.
+#pragma GCC optimize("no-trapping-math")  // lets GCC vectorise the clamps of ft_cpu_expf
 #include "cpu_internal.h"
 #include "err.h"
 
@@ -9,11 +10,40 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum { RC = 128 };  // rows per chunk: logits scratch is RC*V floats (24 MiB at V=49152)
+// Rows per chunk: about 32 MiB of logits scratch (170 rows at V=49152), between 64 and 256 rows
+// so the dw sgemm (inner dimension = rows) stays efficient.
+static int chunk_rows(int V) {
+    int r = (8 << 20) / (V > 0 ? V : 1);
+    return r < 64 ? 64 : r > 256 ? 256 : r;
+}
+
+// Softmax statistics of one logits row, in place: row[j] becomes exp(z_j - max); returns
+// log(sum_j exp(z_j - max)) + max = logsumexp(z). Sums in float over blocks of 1024 (SIMD
+// lanes), blocks added in double.
+FT_CPU_CLONES
+static double row_exp_lse(float *row, int V, float *mx_out) {
+    float mx = -INFINITY;
+    #pragma omp simd reduction(max : mx)
+    for (int j = 0; j < V; j++) mx = row[j] > mx ? row[j] : mx;
+    double sum = 0.0;
+    for (int j0 = 0; j0 < V; j0 += 1024) {
+        int j1 = j0 + 1024 < V ? j0 + 1024 : V;
+        float s = 0.0f;
+        #pragma omp simd reduction(+ : s)
+        for (int j = j0; j < j1; j++) {
+            float e = ft_cpu_expf(row[j] - mx);
+            row[j] = e;
+            s += e;
+        }
+        sum += s;
+    }
+    *mx_out = mx;
+    return sum;
+}
 
 double ft_cpu_lm_head_xent(float *dh, float *dw, const float *h, const float *w, const int32_t *target,
                            const uint8_t *mask, int N, int C, int V, float grad_scale) {
-    int grad = dh || dw;
+    int grad = dh || dw, RC = chunk_rows(V);
     float *logits = malloc((size_t)RC * V * sizeof *logits);  // (RC, V)
     float *hc = malloc((size_t)RC * C * sizeof *hc);          // (RC, C) gathered rows of h
     float *dhc = grad ? malloc((size_t)RC * C * sizeof *dhc) : NULL;
@@ -40,14 +70,12 @@ double ft_cpu_lm_head_xent(float *dh, float *dw, const float *h, const float *w,
         for (int r = 0; r < R; r++) {
             float *row = logits + (size_t)r * V;
             int tgt = target[idx[r]];
-            float mx = -INFINITY;
-            for (int j = 0; j < V; j++) mx = row[j] > mx ? row[j] : mx;
-            float zt = row[tgt] - mx;
-            double sum = 0.0;
-            for (int j = 0; j < V; j++) { row[j] = expf(row[j] - mx); sum += row[j]; }
-            chunk_loss += log(sum) - zt;  // -log softmax[tgt] = lse - z[tgt]
+            float zt = row[tgt], mx;
+            double sum = row_exp_lse(row, V, &mx);
+            chunk_loss += log(sum) + mx - zt;  // -log softmax[tgt] = lse - z[tgt]
             if (grad) {  // d(loss*grad_scale)/dz = grad_scale * (softmax - onehot)
                 float k = (float)(grad_scale / sum);
+                #pragma omp simd
                 for (int j = 0; j < V; j++) row[j] *= k;
                 row[tgt] -= grad_scale;
             }
