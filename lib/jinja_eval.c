@@ -435,6 +435,7 @@ int jinja_eval(jctx *c, jscope *s, const jnode *n, jv *out) {
         if (!l.u.l) return -1;
         for (size_t i = 0; i < n->nargs; i++) if (jinja_eval(c, s, n->args[i], &l.u.l->v[i])) return -1;
         l.u.l->n = n->nargs;
+        l.u.l->tuple = n->kind == N_TUPLE;
         *out = l;
         return 0;
     }

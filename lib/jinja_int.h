@@ -54,7 +54,7 @@ typedef struct jv {
     } u;
 } jv;
 
-struct jlist { jv *v; size_t n, cap; };
+struct jlist { jv *v; size_t n, cap; int tuple; };
 struct jdict { jv *k, *v; size_t n, cap; int ns; };
 struct jloop { int64_t index0, length; jv prev, next; int has_prev, has_next; };
 struct jmethod { jv self; const char *name; };

@@ -238,7 +238,7 @@ int jinja_method(jctx *c, const jnode *at, jv self, const char *name, jv *args, 
             else {
                 jv pair = jv_list(a, 2);
                 if (!pair.u.l) return -1;
-                pair.u.l->v[0] = d->k[i]; pair.u.l->v[1] = d->v[i]; pair.u.l->n = 2;
+                pair.u.l->v[0] = d->k[i]; pair.u.l->v[1] = d->v[i]; pair.u.l->n = 2; pair.u.l->tuple = 1;
                 l.u.l->v[i] = pair;
             }
         }

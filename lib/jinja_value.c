@@ -154,7 +154,7 @@ int jv_equal(jv a, jv b) {
     case JV_UNDEF: case JV_NONE: return 1;
     case JV_STR: return a.u.s.n == b.u.s.n && memcmp(a.u.s.s, b.u.s.s, a.u.s.n) == 0;
     case JV_LIST:
-        if (a.u.l->n != b.u.l->n) return 0;
+        if (a.u.l->n != b.u.l->n || a.u.l->tuple != b.u.l->tuple) return 0;
         for (size_t i = 0; i < a.u.l->n; i++) if (!jv_equal(a.u.l->v[i], b.u.l->v[i])) return 0;
         return 1;
     case JV_DICT:
@@ -264,9 +264,10 @@ void jv_str(jbuf *b, jv v) {
     case JV_FLOAT: jv_float_repr(b, v.u.f); return;
     case JV_STR: jb_put(b, v.u.s.s, v.u.s.n); return;
     case JV_LIST:
-        jb_putc(b, '[');
+        jb_putc(b, v.u.l->tuple ? '(' : '[');
         for (size_t i = 0; i < v.u.l->n; i++) { if (i) jb_puts(b, ", "); jv_repr(b, v.u.l->v[i]); }
-        jb_putc(b, ']');
+        if (v.u.l->tuple && v.u.l->n == 1) jb_putc(b, ',');
+        jb_putc(b, v.u.l->tuple ? ')' : ']');
         return;
     case JV_DICT:
         if (v.u.d->ns) jb_puts(b, "<Namespace ");

@@ -130,6 +130,17 @@ static const char *find(const char *h, size_t hn, size_t from, const char *nd, s
     return memmem(h + from, hn - from, nd, nn);
 }
 
+// The two continuations diverged after mk bytes: never end a marker inside a special-token
+// tag such as "<|user|>" or "[INST]" whose opening they happen to share.
+static size_t tag_boundary(const char *s, size_t mk) {
+    for (size_t i = mk; i-- > 0;) {
+        if (s[i] == '>' || s[i] == ']') return mk;
+        if (s[i] == '<' || s[i] == '[') return i;
+        if (s[i] == '\n' || s[i] == ' ') return mk;
+    }
+    return mk;
+}
+
 int ft_template_spans(ft_template *t, const json_t *msgs, const json_t *extra, char **text, size_t *len,
                       ft_span **spans, size_t *nspans, int *n_unlocated) {
     *spans = NULL; *nspans = 0;
@@ -178,6 +189,7 @@ int ft_template_spans(ft_template *t, const json_t *msgs, const json_t *extra, c
                 const char *ut = upto + e;
                 size_t un = ulen - (size_t)e;
                 while (mk < tn && mk < un && tail[mk] == ut[mk]) mk++;
+                if (mk < tn && mk < un) mk = tag_boundary(tail, mk);
             }
             e += (long)mk;
         } else if (prompt_prefix && upto && starts(full, flen, upto, ulen) && ulen > plen) {
@@ -253,8 +265,10 @@ int ft_template_record(ft_template *t, const ft_template_opts *o, const json_t *
         else add_seg(segs, text, len, 0);
     } else {
         ft_span *sp = NULL; size_t ns = 0;
-        if (ft_template_spans(t, msgs, extra, &text, &len, &sp, &ns, n_unlocated)) rc = -2;
-        else if (o->train_on_inputs) add_seg(segs, text, len, 1);
+        if (o->train_on_inputs) {
+            if (ft_template_render(t, msgs, extra, 0, &text, &len)) rc = -2;
+            else add_seg(segs, text, len, 1);
+        } else if (ft_template_spans(t, msgs, extra, &text, &len, &sp, &ns, n_unlocated)) rc = -2;
         else {
             size_t pos = 0, first = o->last_turn_only && ns ? ns - 1 : 0;
             for (size_t i = first; i < ns; i++) {
@@ -266,7 +280,6 @@ int ft_template_record(ft_template *t, const ft_template_opts *o, const json_t *
         }
         free(sp);
     }
-    if (rc == 0 && !json_array_size(segs) && len == 0) add_seg(segs, "", 0, 0);
     free(text);
     json_decref(msgs);
     json_decref(extra);

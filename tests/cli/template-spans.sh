@@ -1,0 +1,59 @@
+# Loss spans on real templates (built-ins and the models' own templates from cases.jsonl):
+# the train:true segments are exactly each assistant content (trimmed where the template trims
+# it) followed by the marker that closes its turn, in order, and nothing else; the segments
+# concatenated are the whole rendering. Contents are chosen to trip naive searches (the
+# first answer "OK" also occurs inside the user's question; padded content).
+source "$FT_ROOT/tests/lib.sh"
+command -v jq >/dev/null || skip "jq not installed"
+cases="$FT_TESTDATA/chat-templates/cases.jsonl"
+conv='[{"role":"system","content":"You are terse."},{"role":"user","content":"Say OK please"},{"role":"assistant","content":"OK"},{"role":"user","content":"Now 2+2?"},{"role":"assistant","content":"  4, of course.  "},{"role":"user","content":"Bye"},{"role":"assistant","content":"Bye!\nSee you."}]'
+raw='["OK","  4, of course.  ","Bye!\nSee you."]'
+trimmed='["OK","4, of course.","Bye!\nSee you."]'
+# check NAME TEMPLATE-ARGS... -- CONTENTS MARKERS (JSON arrays) [no-system]
+check() {
+  local name=$1; shift
+  local args=(); while [ "$1" != -- ]; do args+=("$1"); shift; done; shift
+  local contents=$1 markers=$2 msgs=$conv
+  [ "${3:-}" = no-system ] && msgs=$(jq -c '.[1:]' <<<"$conv")
+  jq -nc --argjson m "$msgs" '{id: "x", messages: $m}' >in.jsonl
+  ft-template "${args[@]}" in.jsonl >out.jsonl 2>err || { cat err >&2; fail "$name: ft-template failed"; }
+  local got want
+  got=$(jq -c '[.segments[] | select(.train) | .text]' out.jsonl)
+  want=$(jq -nc --argjson c "$contents" --argjson k "$markers" '[range($c|length) | $c[.] + $k[.]]')
+  [ "$got" = "$want" ] || fail "$name: train segments $got, expected $want"
+  [ "$(jq -r .id out.jsonl)" = x ] || fail "$name: id not passed through"
+  # segments concatenated = the whole rendering (as --train-on-inputs renders it, one segment)
+  ft-template "${args[@]}" --train-on-inputs in.jsonl >all.jsonl
+  [ "$(jq -c '[.segments[].train]' all.jsonl)" = '[true]' ] || fail "$name: --train-on-inputs is not one trainable segment"
+  [ "$(jq -j '[.segments[].text]|join("")' out.jsonl)" = "$(jq -j '.segments[0].text' all.jsonl)" ] || fail "$name: segments do not add up to the rendering"
+  # --last-turn-only: only the final answer
+  ft-template "${args[@]}" --last-turn-only in.jsonl >last.jsonl
+  got=$(jq -c '[.segments[] | select(.train) | .text]' last.jsonl)
+  want=$(jq -nc --argjson c "$contents" --argjson k "$markers" '[$c[-1] + $k[-1]]')
+  [ "$got" = "$want" ] || fail "$name: --last-turn-only gave $got, expected $want"
+  echo "ok $name" >&2
+}
+
+check chatml -t chatml -- "$raw" '["<|im_end|>\n","<|im_end|>\n","<|im_end|>\n"]'
+check llama3 -t llama3 -- "$trimmed" '["<|eot_id|>","<|eot_id|>","<|eot_id|>"]'
+check mistral -t mistral -- "$raw" '["</s>","</s>","</s>"]'
+check gemma -t gemma -- "$trimmed" '["<end_of_turn>\n","<end_of_turn>\n","<end_of_turn>\n"]' no-system
+check phi3 -t phi3 -- "$raw" '["<|end|>\n","<|end|>\n","<|end|>\n<|endoftext|>"]'
+if [ -f "$cases" ]; then
+  jq -c 'select(.name | startswith("teknium/OpenHermes")) | .template' "$cases" | head -1 | jq -j . >openhermes.jinja
+  check openhermes-chatml -t openhermes.jinja -- "$raw" '["<|im_end|>\n","<|im_end|>\n","<|im_end|>\n"]'
+  jq -c 'select(.name | contains("v1'"'"' template with a system")) | .template' "$cases" | head -1 | jq -j . >mistral-v1.jinja
+  check mistral-v1 -t mistral-v1.jinja --bos-token '<s>' --eos-token '</s>' -- "$raw" '["</s>","</s>","</s>"]'
+  jq -c 'select(.name | startswith("google/gemma-7b-it")) | .template' "$cases" | head -1 | jq -j . >gemma-it.jinja
+  check gemma-7b-it -t gemma-it.jinja -- "$trimmed" '["<end_of_turn>\n","<end_of_turn>\n","<end_of_turn>\n"]' no-system
+  jq -c 'select(.name | startswith("Phi-3-mini")) | .template' "$cases" | head -1 | jq -j . >phi3-mini.jinja
+  check phi3-mini -t phi3-mini.jinja -- "$raw" '["<|end|>\n","<|end|>\n","<|end|>\n"]'
+fi
+# --generation-prompt: the final answer is held out as "reference", the rest ends with the prompt
+jq -nc --argjson m "$conv" '{id: "g", messages: $m}' >in.jsonl
+ft-template -t chatml --generation-prompt in.jsonl >gen.jsonl
+[ "$(jq -r .reference gen.jsonl)" = "$(printf 'Bye!\nSee you.')" ] || fail "reference not held out: $(cat gen.jsonl)"
+[ "$(jq -c '[.segments[].train]' gen.jsonl)" = '[false]' ] || fail "--generation-prompt segments must all be train:false"
+want='<|im_start|>system\nYou are terse.<|im_end|>\n<|im_start|>user\nSay OK please<|im_end|>\n<|im_start|>assistant\nOK<|im_end|>\n<|im_start|>user\nNow 2+2?<|im_end|>\n<|im_start|>assistant\n  4, of course.  <|im_end|>\n<|im_start|>user\nBye<|im_end|>\n<|im_start|>assistant\n'
+[ "$(jq -j '.segments[0].text' gen.jsonl)" = "$(printf '%b' "$want")" ] ||
+  fail "--generation-prompt rendering: $(jq .segments[0].text gen.jsonl)"

@@ -1,0 +1,196 @@
+"""template_ref.py — Python jinja2 reference for ft-template's Jinja interpreter.
+
+Renders a battery of templates (every feature chat templates use: whitespace control,
+literals, Python value printing, arithmetic, slicing by code points, loop.*, macros, call
+blocks, namespace, filters, tests, string methods, tojson) with the environment HF
+apply_chat_template builds (ImmutableSandboxedEnvironment, trim_blocks, lstrip_blocks,
+loopcontrols, tojson = json.dumps(ensure_ascii=False), raise_exception), runs
+`ft-template --template T --train-on-inputs` on the same messages, and compares the
+concatenated segment text (or, for templates that raise, that both fail with the message).
+
+usage: template_ref.py check        (ft-template on PATH; exit 1 on any difference)
+       template_ref.py bench TEMPLATE_FILE DATA.jsonl N   (records/s of jinja2 rendering)
+"""
+import json
+import subprocess
+import sys
+import time
+
+import jinja2
+from jinja2.ext import loopcontrols
+from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+
+class TemplateError(Exception):
+    pass
+
+
+def make_env():
+    def raise_exception(msg):
+        raise TemplateError(msg)
+
+    def tojson(x, ensure_ascii=False, indent=None, separators=None, sort_keys=False):
+        return json.dumps(x, ensure_ascii=ensure_ascii, indent=indent, separators=separators, sort_keys=sort_keys)
+
+    env = ImmutableSandboxedEnvironment(trim_blocks=True, lstrip_blocks=True, extensions=[loopcontrols])
+    env.filters["tojson"] = tojson
+    env.globals["raise_exception"] = raise_exception
+    return env
+
+
+MSGS = [
+    {"role": "system", "content": "Be brief."},
+    {"role": "user", "content": "  Héllo wörld, ça va? 日本語 "},
+    {"role": "assistant", "content": "Fine.\nThanks!", "meta": {"score": 0.5, "tags": ["a", "B", "a"]}},
+    {"role": "user", "content": "Why's \"that\"?"},
+]
+
+CASES = [
+    # whitespace control: trim_blocks, lstrip_blocks, '-' and '+'
+    "{% for m in messages %}\n  {% if m.role == 'user' %}\n    U:{{ m.content }}\n  {% endif %}\n{% endfor %}\nend",
+    "a  {%- if true %}  b  {% endif -%}  c\n  {%+ if true %}d{% endif %}\n   {#- c -#}   e",
+    "x\n    {# comment #}\ny {%- raw %} {{ not parsed }} {% endraw %}\n",
+    "{{- ' lead' -}}\n\n  {{ 'x' }}  \n{% if true -%}\n  trimmed\n{%- endif %}\n",
+    "  {% set a = 1 %}\n  {{ a }}\n{%+ set b = 2 %}{{ b }}",
+    # literals and Python printing
+    "{{ 1 }} {{ 1.0 }} {{ 2.50 }} {{ 1e20 }} {{ 0.0001 }} {{ 0.00001 }} {{ 1/3 }} {{ -0.5 }} {{ 10**16 * 1.0 }}",
+    "{{ true }} {{ none }} {{ [1, 'a', none, true, 1.5] }} {{ {'k': 'v', 'n': [1]} }} {{ \"it's\" }} {{ ['it\\'s', 'q\"'] }}",
+    "{{ 7 // 2 }} {{ -7 // 2 }} {{ 7 % 3 }} {{ -7 % 3 }} {{ 7 / 2 }} {{ 2 ** 10 }} {{ 3 * 'ab' }} {{ [1] * 3 }} {{ 1 + 2.0 }}",
+    "{{ 'a' ~ 1 ~ none ~ true }} {{ 'x' + 'y' }} {{ [1, 2] + [3] }} {{ (1, 2) }} {{ 'abc' 'def' }}",
+    "{{ '\\u00e9\\x41\\n\\t|' }}",
+    # comparisons, membership, logic
+    "{{ 1 < 2 < 3 }} {{ 1 == 1.0 }} {{ 'a' < 'b' }} {{ [1, 2] == [1, 2] }} {{ 'ell' in 'hello' }} {{ 3 not in [1, 2] }}",
+    "{{ 'k' in {'k': 1} }} {{ not true or false }} {{ 0 or 'x' }} {{ 1 and 2 }} {{ none and 1 }} {{ 'yes' if 0 else 'no' }}",
+    "[{{ 'shown' if false }}] {{ undefined_thing }}|{{ undefined_thing is defined }}|{{ messages[9] is defined }}",
+    # subscripts and slicing (code points)
+    "{{ messages[1].content[2:7] }}|{{ messages[1].content[::-1] }}|{{ messages[1].content[-5:] }}|{{ messages[-1]['role'] }}",
+    "{{ messages[1:3] | length }} {{ messages[::2] | map(attribute='role') | join(',') }} {{ 'héllo'[1] }} {{ [1,2,3][-1] }}",
+    "{{ messages[2].meta.score }} {{ messages[2]['meta']['tags'][1] }} {{ messages[0].nope is defined }}",
+    # loops
+    "{% for m in messages %}{{ loop.index }}/{{ loop.index0 }}/{{ loop.revindex }}/{{ loop.revindex0 }}/{{ loop.first }}/{{ loop.last }}/{{ loop.length }};{% endfor %}",
+    "{% for m in messages if m.role != 'system' %}{{ loop.index }}:{{ m.role }}{{ ',' if not loop.last }}{% endfor %}",
+    "{% for m in [] %}x{% else %}empty{% endfor %}|{% for k, v in {'a': 1, 'b': 2}.items() %}{{ k }}={{ v }} {% endfor %}",
+    "{% for i in range(10) %}{% if i == 2 %}{% continue %}{% endif %}{% if i > 5 %}{% break %}{% endif %}{{ i }}{% endfor %}",
+    "{% for x in 'ab' %}{{ loop.cycle('odd', 'even') }}{{ loop.previtem is defined }}{% endfor %}|{{ range(2, 11, 3) | list }}",
+    "{% for m in messages %}{% set x = m.role %}{% endfor %}[{{ x }}]{% set ns = namespace(n=0, last='') %}"
+    "{% for m in messages %}{% set ns.n = ns.n + 1 %}{% set ns.last = m.role %}{% endfor %}{{ ns.n }} {{ ns.last }}",
+    # set, block set, macros, call blocks, filter blocks
+    "{% set t %}<{{ messages[0].content }}>{% endset %}{{ t | upper }} {% set d = {'a': [1, 2]} %}{{ d.a[1] }}",
+    "{% macro tag(name, body='-', end='/') %}<{{ name }}>{{ body }}<{{ end }}{{ name }}>{% endmacro %}"
+    "{{ tag('a') }}{{ tag('b', 'x') }}{{ tag('c', end='\\\\') }}",
+    "{% macro wrap(x) %}[{{ caller(x) }}]{% endmacro %}{% call(v) wrap(3) %}v={{ v * 2 }}{% endcall %}",
+    "{% filter upper %}shout {{ messages[0].content }}{% endfilter %}",
+    # filters
+    "{{ messages[1].content | trim }}|{{ '  x ' | trim }}|{{ 'hello world' | title }}|{{ 'hELLO' | capitalize }}|{{ 'Ab' | lower }}{{ 'ab' | upper }}",
+    "{{ messages | length }} {{ messages | first | tojson }} {{ (messages | last).role }} {{ [3, 1, 2] | sort }} {{ ['b', 'A', 'c'] | sort }}",
+    "{{ messages | selectattr('role', 'equalto', 'user') | map(attribute='content') | map('trim') | join(' / ') }}",
+    "{{ messages | rejectattr('role', 'in', ['user', 'system']) | list | length }} {{ [0, 1, '', 'a'] | select | list }}",
+    "{{ messages[2].meta.tags | unique | list }} {{ ['a', 'A', 'b'] | unique | join }} {{ none | default('d') }} {{ '' | default('e', true) }} {{ u | default('f') }}",
+    "{{ 'a\\nb\\n\\nc' | indent(2) }}|{{ 'a\\nb' | indent(3, true) }}|{{ 'x,y' | replace(',', ';') }}|{{ 'aaa' | replace('a', 'b', 2) }}",
+    "{{ '42' | int + 1 }} {{ '3.5' | float }} {{ 'x' | int }} {{ 3.7 | int }} {{ 2.567 | round(2) }} {{ -3 | abs }} {{ [1, 2.5] | sum }} {{ [3, 1] | min }} {{ ['b', 'a'] | max }}",
+    "{{ {'b': 1, 'a': 2} | dictsort }} {{ {'x': 1} | items | list }} {{ [1, 2] | reverse | list }} {{ 'abc' | reverse }} {{ 'one two  three' | wordcount }}",
+    "{{ 5 | string + '!' }} {{ [1, 2] | string }} {{ 'abc' | list }} {{ 'x' | center(5) }}|{{ '%s-%s' | format(1, 'b') }}",
+    # tojson as HF does it
+    "{{ messages | tojson }}",
+    "{{ messages[2] | tojson(indent=2) }}\n{{ {'u': 'é\\u2028\"\\\\', 'f': [1.0, 1e-7, 100000000000000000000.0], 'e': {}, 'l': []} | tojson }}",
+    "{{ {'b': none, 'a': true} | tojson(indent=4) }}",
+    # tests
+    "{{ 1 is number }} {{ 'a' is string }} {{ {} is mapping }} {{ [] is iterable }} {{ none is none }} {{ true is true }} {{ 0 is false }} {{ 3 is odd }} {{ 4 is even }} {{ 9 is divisibleby 3 }}",
+    "{{ 'a' is equalto 'a' }} {{ 2 is gt 1 }} {{ 1 is in [1] }} {{ 'abc' is lower }} {{ 1.5 is float }} {{ 1 is integer }} {{ x is undefined }} {{ messages is sequence }} {{ 1 is not string }}",
+    # string methods
+    "{{ '  a b  '.strip() }}|{{ 'xxaxx'.strip('x') }}|{{ '  a'.lstrip() }}|{{ 'a  '.rstrip() }}|{{ 'a,b,,c'.split(',') }}|{{ ' a  b '.split() }}|{{ 'a b c'.split(' ', 1) }}",
+    "{{ 'hello'.startswith('he') }} {{ 'hello'.endswith(('x', 'lo')) }} {{ 'hello'.upper() }} {{ 'Hello'.lower() }} {{ 'hello world'.title() }} {{ \"it's\".title() }} {{ 'hELLO'.capitalize() }}",
+    "{{ 'a-b'.replace('-', '+') }} {{ '{} and {}'.format(1, 'x') }} {{ '{0}{1}{0}'.format('a', 'b') }} {{ '{n}!'.format(n=5) }} {{ 'hello'.find('l') }} {{ 'hello'.count('l') }} {{ ', '.join(['a', 'b']) }}",
+    "{{ '12'.isdigit() }} {{ 'ab'.isalpha() }} {{ 'a\\nb\\r\\nc'.splitlines() }} {{ {'a': 1}.get('a') }} {{ {'a': 1}.get('b', 'dflt') }} {{ {'a': 1}.keys() | list }} {{ {'a': 1}.values() | list }}",
+    # errors
+    "{{ raise_exception('Conversation roles must alternate!') }}",
+    "{% for m in messages %}{% if m.role == 'system' %}{{ raise_exception('System role not supported') }}{% endif %}{% endfor %}",
+]
+
+ERROR_CASES = [   # both must fail; the reference message (any jinja2 wording) just has to exist
+    "{{ 'a' + 1 }}",
+    "{{ undefined_thing.attr }}",
+    "{{ messages[0].content.nope.deeper }}",
+    "{% for x in 5 %}{% endfor %}",
+    "{{ 1 / 0 }}",
+]
+
+SYNTAX_ERRORS = ["{% if x %}", "{% for %}", "{{ 'unterminated }}", "{% endfor %}", "{{ a b }}", "{% bogus %}"]
+
+
+def render(env, src, msgs):
+    return env.from_string(src).render(messages=msgs, bos_token="<s>", eos_token="</s>", add_generation_prompt=False)
+
+
+def run_tool(src, msgs):
+    with open("t.jinja", "w") as f:
+        f.write(src)
+    with open("in.jsonl", "w") as f:
+        f.write(json.dumps({"messages": msgs}, ensure_ascii=False) + "\n")
+    p = subprocess.run(["ft-template", "--template", "t.jinja", "--bos-token", "<s>", "--eos-token", "</s>",
+                        "--train-on-inputs", "in.jsonl"], capture_output=True)
+    text = None
+    if p.returncode == 0:
+        lines = p.stdout.decode().split("\n")[:-1]
+        assert len(lines) == 1, p.stdout
+        text = "".join(s["text"] for s in json.loads(lines[0])["segments"])
+    return p.returncode, text, p.stderr.decode()
+
+
+def check():
+    env = make_env()
+    bad = 0
+    for i, src in enumerate(CASES):
+        try:
+            want, err = render(env, src, MSGS), None
+        except TemplateError as e:
+            want, err = None, str(e)
+        rc, got, stderr = run_tool(src, MSGS)
+        if err is not None:
+            if rc != 1 or err not in stderr:
+                print(f"case {i}: jinja2 raised {err!r}; ft-template exit {rc}: {stderr.strip()}", file=sys.stderr)
+                bad += 1
+        elif rc != 0 or got != want:
+            print(f"case {i}: {src!r}\n  jinja2      : {want!r}\n  ft-template : {got!r} (exit {rc}) {stderr.strip()}",
+                  file=sys.stderr)
+            bad += 1
+    for i, src in enumerate(ERROR_CASES + SYNTAX_ERRORS):
+        try:
+            render(env, src, MSGS)
+            print(f"error case {i}: jinja2 did not fail on {src!r}", file=sys.stderr)
+            bad += 1
+        except (jinja2.TemplateError, TypeError, ZeroDivisionError):
+            pass
+        rc, got, stderr = run_tool(src, MSGS)
+        if rc != 1 or not stderr.startswith("ft-template: ") or "t.jinja:1:" not in stderr:
+            print(f"error case {i}: {src!r}: want exit 1 and 't.jinja:1:' in the message, got {rc}: {stderr.strip()}",
+                  file=sys.stderr)
+            bad += 1
+    n = len(CASES) + len(ERROR_CASES) + len(SYNTAX_ERRORS)
+    print(f"{n - bad}/{n} template cases agree with jinja2 {jinja2.__version__}", file=sys.stderr)
+    return 1 if bad else 0
+
+
+def bench(tpl_file, data, n):
+    env = make_env()
+    tpl = env.from_string(open(tpl_file).read())
+    recs = [json.loads(l) for l in open(data)]
+    t0 = time.perf_counter()
+    done = 0
+    while done < n:
+        for r in recs:
+            tpl.render(messages=r["messages"], bos_token="<s>", eos_token="</s>", add_generation_prompt=False)
+            done += 1
+            if done >= n:
+                break
+    dt = time.perf_counter() - t0
+    print(f"{done / dt:.1f}")
+    return 0
+
+
+if __name__ == "__main__":
+    if sys.argv[1] == "check":
+        sys.exit(check())
+    if sys.argv[1] == "bench":
+        sys.exit(bench(sys.argv[2], sys.argv[3], int(sys.argv[4])))
+    sys.exit(2)
