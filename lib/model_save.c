@@ -1,0 +1,337 @@
+// model_save.c — HF dir and GGUF export of an ft_model (see model_save.h).
+#include "model_save.h"
+#include "err.h"
+#include "gguf.h"
+#include "io.h"
+#include "quant.h"
+#include "safetensors.h"
+#include "train_io.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+void ft_model_gguf_name(const char *hf, char *out, size_t n) {
+    static const char *map[][2] = {{"self_attn.q_proj", "attn_q"}, {"self_attn.k_proj", "attn_k"},
+                                   {"self_attn.v_proj", "attn_v"}, {"self_attn.o_proj", "attn_output"},
+                                   {"mlp.gate_proj", "ffn_gate"},  {"mlp.up_proj", "ffn_up"},
+                                   {"mlp.down_proj", "ffn_down"},  {"input_layernorm", "attn_norm"},
+                                   {"post_attention_layernorm", "ffn_norm"}};
+    int l, k = 0;
+    if (!strcmp(hf, "model.embed_tokens.weight")) { snprintf(out, n, "token_embd.weight"); return; }
+    if (!strcmp(hf, "model.norm.weight")) { snprintf(out, n, "output_norm.weight"); return; }
+    if (!strcmp(hf, "lm_head.weight")) { snprintf(out, n, "output.weight"); return; }
+    if (sscanf(hf, "model.layers.%d.%n", &l, &k) == 1 && k > 0) {
+        const char *rest = hf + k;
+        for (size_t i = 0; i < sizeof map / sizeof *map; i++) {
+            size_t len = strlen(map[i][0]);
+            if (!strncmp(rest, map[i][0], len) && rest[len] == '.') {
+                snprintf(out, n, "blk.%d.%s%s", l, map[i][1], rest + len);
+                return;
+            }
+        }
+    }
+    snprintf(out, n, "?");
+}
+
+int ft_model_permute_rows(float *w, int n_head, int rows, int cols) {
+    // GGUF row h*D + 2i + j  <-  HF row h*D + j*D/2 + i
+    int D = rows / n_head, half = D / 2;
+    float *tmp = ft_malloc((size_t)rows * cols * sizeof(float));
+    if (!tmp) return -1;
+    memcpy(tmp, w, (size_t)rows * cols * sizeof(float));
+    for (int h = 0; h < n_head; h++)
+        for (int j = 0; j < 2; j++)
+            for (int i = 0; i < half; i++)
+                memcpy(w + (size_t)(h * D + 2 * i + j) * cols, tmp + (size_t)(h * D + j * half + i) * cols,
+                       (size_t)cols * sizeof(float));
+    free(tmp);
+    return 0;
+}
+
+static char *join(const char *a, const char *b) {
+    size_t n = strlen(a) + strlen(b) + 2;
+    char *p = ft_malloc(n);
+    if (p) snprintf(p, n, "%s/%s", a, b);
+    return p;
+}
+
+// Remove a directory we created (flat: only files inside).
+static void rm_flat_dir(const char *dir) {
+    DIR *d = opendir(dir);
+    if (d) {
+        struct dirent *e;
+        while ((e = readdir(d))) {
+            if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) continue;
+            char *p = join(dir, e->d_name);
+            if (p) unlink(p);
+            free(p);
+        }
+        closedir(d);
+    }
+    rmdir(dir);
+}
+
+static int dir_empty_or_absent(const char *dir) {
+    DIR *d = opendir(dir);
+    if (!d) return errno == ENOENT ? 1 : 0;
+    struct dirent *e;
+    int empty = 1;
+    while ((e = readdir(d)))
+        if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) empty = 0;
+    closedir(d);
+    return empty;
+}
+
+static int copy_file(const char *src, const char *dst) {
+    char *data;
+    size_t len;
+    if (ft_read_all(src, &data, &len)) return -1;
+    int rc = ft_write_all(dst, data, len);
+    free(data);
+    return rc;
+}
+
+// Convert n floats to dtype storage (malloc'd).
+static void *convert(const float *src, size_t n, int dtype) {
+    if (dtype == ST_F32) {
+        float *d = ft_malloc(n * 4);
+        if (d) memcpy(d, src, n * 4);
+        return d;
+    }
+    uint16_t *d = ft_malloc(n * 2);
+    if (!d) return NULL;
+    for (size_t i = 0; i < n; i++) d[i] = dtype == ST_F16 ? ft_f32_to_f16(src[i]) : ft_f32_to_bf16(src[i]);
+    return d;
+}
+
+int ft_model_save_hf(const ft_model *m, const char *dir, int dtype, uint64_t shard_bytes) {
+    if (dtype != ST_F32 && dtype != ST_F16 && dtype != ST_BF16)
+        return ft_err("%s: unsupported output dtype %s (use f32, f16 or bf16)", dir, st_dtype_name(dtype));
+    if (!dir_empty_or_absent(dir)) return ft_err("%s: exists and is not empty; choose a new output directory", dir);
+    size_t dl = strlen(dir);
+    char *tmp = ft_malloc(dl + 16);
+    if (!tmp) return -1;
+    snprintf(tmp, dl + 16, "%s.tmp.XXXXXX", dir);
+    if (!mkdtemp(tmp)) { free(tmp); return ft_err("%s: cannot create a temporary directory: %s", dir, strerror(errno)); }
+    chmod(tmp, 0755);
+    int rc = -1, n_shards = 0;
+    void **bufs = ft_calloc((size_t)m->n_tensors, sizeof *bufs);
+    int *shard_of = ft_calloc((size_t)m->n_tensors, sizeof *shard_of);
+    char *cfg = NULL;
+    json_t *wmap = json_object();
+    if (!bufs || !shard_of || !wmap) goto out;
+    size_t esz = st_dtype_size(dtype);
+    // assign tensors to shards in table order
+    uint64_t cur = 0, total = 0;
+    for (int i = 0; i < m->n_tensors; i++) {
+        const ft_tensor_info *t = &m->tensors[i];
+        shard_of[i] = -1;
+        if (m->cfg.tie_embeddings && !strcmp(t->name, "lm_head.weight")) continue;
+        uint64_t b = (uint64_t)t->numel * esz;
+        if (n_shards == 0 || (shard_bytes && cur > 0 && cur + b > shard_bytes)) { n_shards++; cur = 0; }
+        shard_of[i] = n_shards - 1;
+        cur += b;
+        total += b;
+    }
+    for (int s = 0; s < n_shards; s++) {
+        st_writer *w = st_writer_new();
+        if (!w) goto out;
+        char name[96];
+        if (n_shards == 1) snprintf(name, sizeof name, "model.safetensors");
+        else snprintf(name, sizeof name, "model-%05d-of-%05d.safetensors", s + 1, n_shards);
+        int bad = 0;
+        for (int i = 0; i < m->n_tensors && !bad; i++) {
+            if (shard_of[i] != s) continue;
+            const ft_tensor_info *t = &m->tensors[i];
+            if (!(bufs[i] = convert(m->params + t->offset, t->numel, dtype))) { bad = 1; break; }
+            uint64_t shape[2] = {(uint64_t)t->shape[0], (uint64_t)t->shape[1]};
+            if (st_writer_add(w, t->name, dtype, t->n_dims, shape, bufs[i])) bad = 1;
+            json_object_set_new(wmap, t->name, json_string(name));
+        }
+        char *p = join(tmp, name);
+        if (!bad && (!p || st_writer_meta(w, "format", "pt") || st_writer_write(w, p))) bad = 1;
+        free(p);
+        st_writer_free(w);
+        for (int i = 0; i < m->n_tensors; i++)
+            if (shard_of[i] == s) { free(bufs[i]); bufs[i] = NULL; }
+        if (bad) goto out;
+    }
+    if (n_shards > 1) {
+        json_t *idx = json_object(), *meta = json_object();
+        json_object_set_new(meta, "total_size", json_integer((json_int_t)total));
+        json_object_set_new(idx, "metadata", meta);
+        json_object_set(idx, "weight_map", wmap);
+        char *s = json_dumps(idx, JSON_INDENT(2) | JSON_SORT_KEYS);
+        json_decref(idx);
+        char *p = join(tmp, "model.safetensors.index.json");
+        int bad = !s || !p || ft_write_all(p, s, strlen(s));
+        free(s);
+        free(p);
+        if (bad) goto out;
+    }
+    // config.json: the source's when it was an HF dir (keeps fields ft does not model), else generated
+    {
+        char *src_cfg = NULL;
+        struct stat sb;
+        if (m->path && !stat(m->path, &sb) && S_ISDIR(sb.st_mode)) src_cfg = join(m->path, "config.json");
+        char *p = join(tmp, "config.json");
+        int bad;
+        if (src_cfg && !stat(src_cfg, &sb)) {
+            // rewrite torch_dtype to what we store
+            json_error_t e;
+            json_t *j = json_load_file(src_cfg, 0, &e);
+            if (!j) { ft_err("%s: %s", src_cfg, e.text); bad = 1; }
+            else {
+                json_object_set_new(j, "torch_dtype", json_string(dtype == ST_F32 ? "float32" : dtype == ST_F16 ? "float16" : "bfloat16"));
+                char *s = json_dumps(j, JSON_INDENT(2));
+                bad = !s || !p || ft_write_all(p, s, strlen(s));
+                free(s);
+                json_decref(j);
+            }
+        } else {
+            cfg = ft_train_config_json(&m->cfg);
+            bad = !cfg || !p || ft_write_all(p, cfg, strlen(cfg));
+        }
+        free(src_cfg);
+        free(p);
+        if (bad) goto out;
+    }
+    // tokenizer and generation files from an HF source
+    if (m->path) {
+        struct stat sb;
+        if (!stat(m->path, &sb) && S_ISDIR(sb.st_mode)) {
+            static const char *const files[] = {"tokenizer.json", "tokenizer_config.json", "special_tokens_map.json",
+                                                "generation_config.json", "vocab.json", "merges.txt",
+                                                "tokenizer.model", "chat_template.jinja", "added_tokens.json"};
+            for (size_t i = 0; i < sizeof files / sizeof *files; i++) {
+                char *s = join(m->path, files[i]), *d = join(tmp, files[i]);
+                int bad = !s || !d || (!stat(s, &sb) && S_ISREG(sb.st_mode) && copy_file(s, d));
+                free(s);
+                free(d);
+                if (bad) goto out;
+            }
+        }
+    }
+    rmdir(dir);   // empty or absent
+    if (rename(tmp, dir) != 0) { ft_err("%s: cannot rename into place: %s", dir, strerror(errno)); goto out; }
+    rc = 0;
+out:
+    if (rc) rm_flat_dir(tmp);
+    if (bufs)
+        for (int i = 0; i < m->n_tensors; i++) free(bufs[i]);
+    free(bufs);
+    free(shard_of);
+    free(cfg);
+    free(tmp);
+    json_decref(wmap);
+    return rc;
+}
+
+// ---- GGUF ----------------------------------------------------------------------------------
+
+static int file_type_of(uint32_t type) {
+    switch (type) {
+    case GGML_F32: return 0;
+    case GGML_F16: return 1;
+    case GGML_Q8_0: return 7;
+    case GGML_BF16: return 32;
+    default: return -1;
+    }
+}
+
+static int write_model_meta(gguf_writer *w, const ft_config *c) {
+    const char *a = c->arch;
+    char k[128];
+    int bad = gguf_w_str(w, "general.architecture", a);
+#define KU32(name, val) (snprintf(k, sizeof k, "%s." name, a), bad |= gguf_w_u32(w, k, (uint32_t)(val)))
+#define KF32(name, val) (snprintf(k, sizeof k, "%s." name, a), bad |= gguf_w_f32(w, k, (float)(val)))
+    KU32("block_count", c->n_layers);
+    KU32("context_length", c->max_pos);
+    KU32("embedding_length", c->hidden);
+    KU32("feed_forward_length", c->intermediate);
+    KU32("attention.head_count", c->n_heads);
+    KU32("attention.head_count_kv", c->n_kv_heads);
+    KU32("rope.dimension_count", c->head_dim);
+    KU32("vocab_size", c->vocab_size);
+    KF32("rope.freq_base", c->rope_theta);
+    KF32("attention.layer_norm_rms_epsilon", c->rms_eps);
+#undef KU32
+#undef KF32
+    return bad ? -1 : 0;
+}
+
+int ft_model_save_gguf(const ft_model *m, const char *path, uint32_t type, const char *src_gguf,
+                       int allow_no_tokenizer) {
+    if (file_type_of(type) < 0) return ft_err("%s: unsupported GGUF output type %s (use f32, f16, bf16 or q8_0)", path,
+                                              ggml_type_name(type) ? ggml_type_name(type) : "?");
+    gguf_file *src = NULL;
+    if (src_gguf && !(src = gguf_open(src_gguf))) return -1;
+    if (!src && !allow_no_tokenizer)
+        return ft_err("%s: the base model is not a GGUF file, so there is no tokenizer metadata to carry over; "
+                      "merge against the GGUF base or write --format hf", path);
+    int rc = -1;
+    gguf_writer *w = gguf_writer_new();
+    void **bufs = ft_calloc((size_t)m->n_tensors + 1, sizeof *bufs);
+    if (!w || !bufs) goto out;
+    if (src) {
+        for (uint64_t i = 0; i < src->n_kv; i++) {
+            const gguf_kv *kv = &src->kv[i];
+            char key[512];
+            if (kv->key_len >= sizeof key) continue;
+            memcpy(key, kv->key, kv->key_len);
+            key[kv->key_len] = 0;
+            if (!strcmp(key, "general.file_type") || !strcmp(key, "general.alignment")) continue;
+            if (gguf_w_value(w, key, &kv->val)) goto out;
+        }
+    } else if (write_model_meta(w, &m->cfg)) goto out;
+    if (gguf_w_u32(w, "general.file_type", (uint32_t)file_type_of(type))) goto out;
+    int permute = !strcmp(m->cfg.arch, "llama");
+    for (int i = 0; i < m->n_tensors; i++) {
+        const ft_tensor_info *t = &m->tensors[i];
+        if (m->cfg.tie_embeddings && !strcmp(t->name, "lm_head.weight")) continue;
+        char gn[128];
+        ft_model_gguf_name(t->name, gn, sizeof gn);
+        if (!strcmp(gn, "?")) { ft_err("%s: no GGUF name for tensor %s", path, t->name); goto out; }
+        uint64_t rows = t->n_dims == 2 ? (uint64_t)t->shape[0] : 1, cols = t->n_dims == 2 ? (uint64_t)t->shape[1] : (uint64_t)t->shape[0];
+        float *f = ft_malloc(t->numel * sizeof(float));
+        if (!f) goto out;
+        memcpy(f, m->params + t->offset, t->numel * sizeof(float));
+        if (permute && (strstr(t->name, "q_proj.") || strstr(t->name, "k_proj."))) {
+            int nh = strstr(t->name, "q_proj.") ? m->cfg.n_heads : m->cfg.n_kv_heads;
+            if (ft_model_permute_rows(f, nh, (int)rows, (int)cols)) { free(f); goto out; }
+        }
+        uint32_t tt = t->n_dims == 1 ? GGML_F32 : type;
+        if (tt == GGML_Q8_0 && cols % 32) tt = GGML_F16;
+        void *data = f;
+        if (tt == GGML_F16 || tt == GGML_BF16) {
+            data = convert(f, t->numel, tt == GGML_F16 ? ST_F16 : ST_BF16);
+            free(f);
+        } else if (tt == GGML_Q8_0) {
+            data = ft_malloc(ggml_type_nbytes(GGML_Q8_0, t->numel));
+            if (data && ft_quantize_q8_0(f, data, t->numel)) { free(data); data = NULL; }
+            free(f);
+        }
+        if (!data) goto out;
+        bufs[i] = data;
+        uint64_t ne[2] = {cols, rows};
+        if (gguf_w_tensor(w, gn, tt, t->n_dims, ne, data)) goto out;
+    }
+    if (src) {   // per-frequency rope factors (Llama 3.1) are carried over as they were
+        const gguf_tensor *rf = gguf_find_tensor(src, "rope_freqs.weight");
+        if (rf && gguf_w_tensor(w, rf->name, rf->type, rf->n_dims, rf->ne, rf->data)) goto out;
+    }
+    rc = gguf_writer_write(w, path);
+out:
+    if (bufs)
+        for (int i = 0; i <= m->n_tensors; i++) free(bufs[i]);
+    free(bufs);
+    gguf_writer_free(w);
+    gguf_close(src);
+    return rc;
+}

@@ -1,0 +1,212 @@
+// ft-merge — fold LoRA adapters into a base model (W + sum_i w_i * scale_i * B_i A_i, in f32)
+// and write an HF dir or a GGUF file; or convert a PEFT LoRA adapter to llama.cpp's GGUF
+// adapter layout. Thin: flags here, the work in lib/lora.c and lib/model_save.c.
+#include <getopt.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "err.h"
+#include "gguf.h"
+#include "lora.h"
+#include "model.h"
+#include "model_save.h"
+#include "safetensors.h"
+
+#define PROG "ft-merge"
+#define MAX_ADAPTERS 64
+
+static void usage(void) {
+    printf("Usage: ft-merge --model BASE --adapter DIR [--weight W] [--adapter DIR2 --weight W2 ...] -o OUT\n"
+           "       ft-merge --model BASE --adapter DIR --to-gguf-adapter -o ADAPTER.gguf\n\n"
+           "Merge LoRA adapters into the base weights: W + sum_i w_i * scale_i * B_i A_i, computed in f32\n"
+           "(scale = alpha/r, or alpha/sqrt(r) for rsLoRA). Quantized bases are dequantized first.\n\n"
+           "Options:\n"
+           "  --model PATH        base model: HF dir, .safetensors next to config.json, or .gguf\n"
+           "  --adapter DIR       PEFT LoRA adapter dir (adapter_config.json + adapter_model.safetensors); repeatable\n"
+           "  --weight W          weight of the adapter given just before (default 1)\n"
+           "  -o, --output OUT    output dir (--format hf) or file (--format gguf); must not exist yet for hf\n"
+           "  --format hf|gguf    output format (default: gguf when OUT ends in .gguf, else hf)\n"
+           "  --dtype T           stored type: bf16 (default for hf), f16, f32; q8_0 for gguf (default f16 for gguf)\n"
+           "  --shard-size SIZE   hf: split safetensors beyond SIZE bytes (suffix K/M/G; default 5G)\n"
+           "  --to-gguf-adapter   write the (single) adapter as a llama.cpp LoRA GGUF instead of merging\n"
+           "  -q, --quiet         no messages;  -v, --verbose  more messages\n"
+           "  -h, --help          this help;    --version      version\n\n"
+           "Exit status: 0 ok, 1 bad input or failure (nothing is written), 2 usage.\n");
+}
+
+static int parse_size(const char *s, uint64_t *out) {
+    char *end;
+    double v = strtod(s, &end);
+    if (end == s || v <= 0) return ft_err("--shard-size: '%s' is not a size", s);
+    double mul = 1;
+    if (*end == 'K' || *end == 'k') mul = 1e3, end++;
+    else if (*end == 'M' || *end == 'm') mul = 1e6, end++;
+    else if (*end == 'G' || *end == 'g') mul = 1e9, end++;
+    if (*end == 'B' || *end == 'b') end++;
+    if (*end) return ft_err("--shard-size: '%s' is not a size (e.g. 5G, 500M)", s);
+    *out = (uint64_t)(v * mul);
+    return 0;
+}
+
+static int ends_with(const char *s, const char *suf) {
+    size_t a = strlen(s), b = strlen(suf);
+    return a >= b && !strcmp(s + a - b, suf);
+}
+
+// Report whether a GGUF base is quantized (it is then dequantized before merging).
+static void note_quantized(const char *path) {
+    if (!ends_with(path, ".gguf")) return;
+    gguf_file *g = gguf_open(path);
+    if (!g) return;
+    for (uint64_t i = 0; i < g->n_tensors; i++) {
+        uint32_t t = g->tensors[i].type;
+        if (t != GGML_F32 && t != GGML_F16 && t != GGML_BF16) {
+            ft_cli_info(PROG, 1, "base %s is quantized (%s): dequantized to f32 before merging", path, ggml_type_name(t));
+            break;
+        }
+    }
+    gguf_close(g);
+}
+
+static int write_gguf_adapter(ft_model *m, const ft_adapter *a, const char *out) {
+    gguf_writer *w = gguf_writer_new();
+    if (!w) return -1;
+    int rc = -1, n = a->L * FT_LORA_N_TARGETS;
+    float **bufs = ft_calloc((size_t)n, sizeof *bufs);
+    if (!bufs) goto done;
+    float alpha = a->cfg.alpha;
+    if (a->cfg.rslora) alpha = a->cfg.alpha * sqrtf((float)a->cfg.r);   // llama.cpp scales by alpha/r
+    if (gguf_w_str(w, "general.type", "adapter") || gguf_w_str(w, "general.architecture", m->cfg.arch) ||
+        gguf_w_str(w, "adapter.type", "lora") || gguf_w_f32(w, "adapter.lora.alpha", alpha))
+        goto done;
+    int permute = !strcmp(m->cfg.arch, "llama");
+    for (int l = 0; l < a->L; l++)
+        for (int j = 0; j < FT_LORA_N_TARGETS; j++) {
+            const ft_lora *h = &a->hooks[l * FT_LORA_N_TARGETS + j];
+            if (!h->r) continue;
+            const char *sn;
+            ft_linear *lin = ft_model_layer_linear(m, l, j, &sn);
+            char hf[128], gn[160], name[192];
+            snprintf(hf, sizeof hf, "model.layers.%d.%s.%s.weight", l, j < 4 ? "self_attn" : "mlp", sn);
+            ft_model_gguf_name(hf, gn, sizeof gn);
+            uint64_t ne_a[2] = {(uint64_t)lin->in, (uint64_t)h->r}, ne_b[2] = {(uint64_t)h->r, (uint64_t)lin->out};
+            snprintf(name, sizeof name, "%s.lora_a", gn);
+            if (gguf_w_tensor(w, name, GGML_F32, 2, ne_a, h->A)) goto done;
+            const float *B = h->B;
+            if (permute && (j == 0 || j == 1)) {
+                float *pb = ft_malloc((size_t)lin->out * h->r * sizeof(float));
+                if (!pb) goto done;
+                memcpy(pb, h->B, (size_t)lin->out * h->r * sizeof(float));
+                bufs[l * FT_LORA_N_TARGETS + j] = pb;
+                if (ft_model_permute_rows(pb, j == 0 ? m->cfg.n_heads : m->cfg.n_kv_heads, lin->out, h->r)) goto done;
+                B = pb;
+            }
+            snprintf(name, sizeof name, "%s.lora_b", gn);
+            if (gguf_w_tensor(w, name, GGML_F32, 2, ne_b, B)) goto done;
+        }
+    rc = gguf_writer_write(w, out);
+done:
+    if (bufs)
+        for (int i = 0; i < n; i++) free(bufs[i]);
+    free(bufs);
+    gguf_writer_free(w);
+    return rc;
+}
+
+int main(int argc, char **argv) {
+    const char *model = NULL, *out = NULL, *format = NULL, *dtype = NULL;
+    const char *adapters[MAX_ADAPTERS];
+    double weights[MAX_ADAPTERS];
+    int n_ad = 0, to_gguf_adapter = 0;
+    uint64_t shard = 5000000000ull;
+    enum { O_MODEL = 256, O_ADAPTER, O_WEIGHT, O_FORMAT, O_DTYPE, O_SHARD, O_TOGGUF, O_VERSION };
+    static const struct option opts[] = {
+        {"model", required_argument, 0, O_MODEL},   {"adapter", required_argument, 0, O_ADAPTER},
+        {"weight", required_argument, 0, O_WEIGHT}, {"output", required_argument, 0, 'o'},
+        {"format", required_argument, 0, O_FORMAT}, {"dtype", required_argument, 0, O_DTYPE},
+        {"shard-size", required_argument, 0, O_SHARD}, {"to-gguf-adapter", no_argument, 0, O_TOGGUF},
+        {"quiet", no_argument, 0, 'q'}, {"verbose", no_argument, 0, 'v'}, {"help", no_argument, 0, 'h'},
+        {"version", no_argument, 0, O_VERSION}, {0, 0, 0, 0}};
+    opterr = 0;
+    int c;
+    while ((c = getopt_long(argc, argv, "o:qvh", opts, NULL)) != -1) {
+        switch (c) {
+        case O_MODEL: model = optarg; break;
+        case O_ADAPTER:
+            if (n_ad == MAX_ADAPTERS) return ft_cli_usage(PROG, "at most %d adapters", MAX_ADAPTERS);
+            adapters[n_ad] = optarg;
+            weights[n_ad++] = 1.0;
+            break;
+        case O_WEIGHT:
+            if (!n_ad) return ft_cli_usage(PROG, "--weight must follow the --adapter it applies to");
+            if (ft_parse_double("--weight", optarg, -1e6, 1e6, &weights[n_ad - 1])) return ft_cli_usage(PROG, "%s", ft_errmsg());
+            break;
+        case 'o': out = optarg; break;
+        case O_FORMAT: format = optarg; break;
+        case O_DTYPE: dtype = optarg; break;
+        case O_SHARD:
+            if (parse_size(optarg, &shard)) return ft_cli_usage(PROG, "%s", ft_errmsg());
+            break;
+        case O_TOGGUF: to_gguf_adapter = 1; break;
+        case 'q': ft_verbosity = 0; break;
+        case 'v': ft_verbosity = 2; break;
+        case 'h': usage(); return 0;
+        case O_VERSION: ft_cli_version(PROG); return 0;
+        default: return ft_cli_usage(PROG, "unknown or incomplete option '%s'", argv[optind - 1]);
+        }
+    }
+    if (optind < argc) return ft_cli_usage(PROG, "unexpected argument '%s'", argv[optind]);
+    if (!model) return ft_cli_usage(PROG, "--model is required");
+    if (!n_ad) return ft_cli_usage(PROG, "at least one --adapter is required");
+    if (!out || !strcmp(out, "-")) return ft_cli_usage(PROG, "-o OUT is required (a directory or a .gguf file)");
+    if (to_gguf_adapter && n_ad != 1) return ft_cli_usage(PROG, "--to-gguf-adapter converts exactly one adapter");
+    int gguf = format ? !strcmp(format, "gguf") : ends_with(out, ".gguf");
+    if (format && strcmp(format, "gguf") && strcmp(format, "hf")) return ft_cli_usage(PROG, "--format must be hf or gguf");
+    int st_type = ST_BF16;
+    uint32_t g_type = GGML_F16;
+    if (dtype) {
+        if (!strcmp(dtype, "bf16")) st_type = ST_BF16, g_type = GGML_BF16;
+        else if (!strcmp(dtype, "f16")) st_type = ST_F16, g_type = GGML_F16;
+        else if (!strcmp(dtype, "f32")) st_type = ST_F32, g_type = GGML_F32;
+        else if (!strcmp(dtype, "q8_0") && gguf) g_type = GGML_Q8_0;
+        else return ft_cli_usage(PROG, "--dtype must be bf16, f16, f32%s", gguf ? " or q8_0" : " (q8_0 only with --format gguf)");
+    }
+
+    ft_model *m = ft_model_load(model);
+    if (!m) return ft_cli_fail(PROG, FT_EXIT_DATA);
+    int rc = FT_EXIT_DATA;
+    if (to_gguf_adapter) {
+        ft_adapter a = {0};
+        if (ft_adapter_load(&a, m, adapters[0]) || write_gguf_adapter(m, &a, out)) {
+            ft_adapter_free(&a);
+            goto fail;
+        }
+        ft_adapter_free(&a);
+        ft_cli_info(PROG, 1, "wrote llama.cpp LoRA adapter %s", out);
+        ft_model_free(m);
+        return 0;
+    }
+    note_quantized(model);
+    for (int i = 0; i < n_ad; i++) {
+        ft_adapter a = {0};
+        if (ft_adapter_load(&a, m, adapters[i])) { ft_adapter_free(&a); goto fail; }
+        for (int h = 0; h < a.L * FT_LORA_N_TARGETS; h++) a.hooks[h].scale *= (float)weights[i];
+        ft_adapter_detach(&a);
+        ft_adapter_merge(&a, m);
+        ft_cli_info(PROG, 2, "merged %s (r=%d, alpha=%g%s, weight %g)", adapters[i], a.cfg.r, a.cfg.alpha,
+                    a.cfg.rslora ? ", rsLoRA" : "", weights[i]);
+        ft_adapter_free(&a);
+    }
+    if (gguf) {
+        if (ft_model_save_gguf(m, out, g_type, ends_with(model, ".gguf") ? model : NULL, 0)) goto fail;
+    } else if (ft_model_save_hf(m, out, st_type, shard)) goto fail;
+    ft_cli_info(PROG, 1, "merged %d adapter%s into %s", n_ad, n_ad == 1 ? "" : "s", out);
+    rc = 0;
+fail:
+    if (rc) ft_cli_fail(PROG, rc);
+    ft_model_free(m);
+    return rc;
+}
