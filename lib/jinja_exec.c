@@ -198,7 +198,8 @@ ft_jinja *ft_jinja_parse(const char *src, size_t len, const char *name) {
     t->name = ft_strdup(name ? name : "<template>");
     if (!t->name) { free(t); return NULL; }
     jtok *toks; size_t ntok;
-    if (jinja_lex(&t->ast, src, len, t->name, &toks, &ntok) ||
+    char *copy = ja_strndup(&t->ast, src, len);   // text tokens point into the source
+    if (!copy || jinja_lex(&t->ast, copy, len, t->name, &toks, &ntok) ||
         !(t->root = jinja_parse_tokens(&t->ast, toks, ntok, t->name))) {
         ft_jinja_free(t);
         return NULL;
