@@ -1,0 +1,391 @@
+// ft-tokenize — text (JSONL with a text field, or ft-template segments) to FTOK token streams
+// or HF-style {"input_ids","labels"} JSONL, and back (--decode). Records are read by the main
+// thread, parsed and encoded by -j worker threads, and written in input order.
+#include <jansson.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "err.h"
+#include "ftok.h"
+#include "io.h"
+#include "jsonl.h"
+#include "tokenizer.h"
+
+#define PROG "ft-tokenize"
+#define BATCH 512
+
+typedef struct {
+    char *line; size_t len; size_t lineno;
+    int rc;                 // 0 ok, -2 bad record (msg), -1 fatal
+    char *msg;
+    ft_tok_ids ids;
+    uint8_t *mask; size_t mask_cap;
+    char *json;             // --jsonl / --decode output line
+} rec;
+
+typedef struct {
+    const ft_tokenizer *tok;
+    const char *field, *name;
+    int flags, jsonl, decode;
+    rec *recs; size_t n;
+    size_t next;
+    pthread_mutex_t mu;
+} job;
+
+static void usage(void) {
+    printf("Usage: ft-tokenize --tokenizer TOK [OPTIONS] [FILE...]\n\n"
+           "Tokenize JSONL records into an FTOK stream (or JSONL with --jsonl); --decode goes back.\n"
+           "TOK is a tokenizer.json, a model directory holding one, or a .gguf file.\n\n"
+           "Input records: {\"segments\":[{\"text\",\"train\"}...]} from ft-template (texts concatenated,\n"
+           "special tokens recognised, no BOS/EOS, a token is a target when it starts in a train segment)\n"
+           "or {\"text\": ...} (every token a target, BOS/EOS as the tokenizer adds them).\n\n"
+           "Options:\n"
+           "  --tokenizer TOK   tokenizer to use (required)\n"
+           "  --field NAME      text field of plain records (default: text)\n"
+           "  --add-bos, --no-add-bos, --add-eos, --no-add-eos\n"
+           "                    override the tokenizer's BOS/EOS defaults for text records\n"
+           "  --jsonl           write {\"input_ids\":[...],\"labels\":[...]} lines (labels -100 = not trained)\n"
+           "  --decode          read FTOK (or --jsonl output) and write {\"text\": ...} lines\n"
+           "  --info            print the tokenizer's vocabulary size, id and special tokens, and exit\n"
+           "  -j, --threads N   worker threads (default 1); output order is the input order\n"
+           "  --skip-bad        skip bad records (counted on stderr) instead of failing\n"
+           "  -o FILE           output (default stdout; \".zst\" compresses)\n"
+           "  -q, -v            quieter / more verbose\n"
+           "  -h, --help, --version\n\n"
+           "Exit codes: 0 ok, 1 bad data or runtime failure, 2 usage.\n");
+}
+
+static int fail_rec(rec *r, const char *name, const char *fmt, const char *why) {
+    char buf[2048];
+    snprintf(buf, sizeof buf, fmt, name, r->lineno, why);
+    r->msg = strdup(buf);
+    r->rc = -2;
+    return -2;
+}
+
+static char *json_string_lossy(const char *s, size_t n) {
+    // JSON strings must be UTF-8: replace each invalid byte by U+FFFD, as HF decode shows it
+    char *o = malloc(n * 3 + 1);
+    if (!o) return NULL;
+    size_t k = 0, i = 0;
+    while (i < n) {
+        long bad = ft_utf8_invalid_at(s + i, n - i);
+        size_t good = bad < 0 ? n - i : (size_t)bad;
+        memcpy(o + k, s + i, good); k += good; i += good;
+        if (bad >= 0) { memcpy(o + k, "\xEF\xBF\xBD", 3); k += 3; i++; }
+    }
+    o[k] = 0;
+    json_t *v = json_object();
+    json_object_set_new(v, "text", json_stringn(o, k));
+    free(o);
+    char *d = ft_json_dumps(v);
+    json_decref(v);
+    return d;
+}
+
+static char *jsonl_line(const json_t *obj, const ft_tok_ids *ids, const uint8_t *mask) {
+    json_t *o = json_object(), *in = json_array(), *lab = json_array();
+    for (size_t i = 0; i < ids->n; i++) {
+        json_array_append_new(in, json_integer(ids->ids[i]));
+        json_array_append_new(lab, json_integer(mask[i] ? (json_int_t)ids->ids[i] : -100));
+    }
+    json_object_set_new(o, "input_ids", in);
+    json_object_set_new(o, "labels", lab);
+    const char *k; json_t *v;
+    json_object_foreach((json_t *)obj, k, v)
+        if (strcmp(k, "segments") && strcmp(k, "input_ids") && strcmp(k, "labels")) json_object_set(o, k, v);
+    char *d = ft_json_dumps(o);
+    json_decref(o);
+    return d;
+}
+
+static int mask_grow(rec *r, size_t n) {
+    if (r->mask_cap >= n) return 0;
+    uint8_t *m = realloc(r->mask, n ? n : 1);
+    if (!m) return -1;
+    r->mask = m; r->mask_cap = n;
+    return 0;
+}
+
+// Parse, check and encode one record (worker side).
+static void do_record(job *jb, ft_tok_ws *ws, rec *r) {
+    const char *name = jb->name;
+    char *line = r->line;
+    size_t len = r->len;
+    if (len && line[len - 1] == '\r') len--;
+    if (r->lineno == 1 && len >= 3 && !memcmp(line, "\xEF\xBB\xBF", 3)) { fail_rec(r, name, "%s:%zu: %s", "byte order mark at the start of the file (JSONL must be UTF-8 without BOM)"); return; }
+    long bad = ft_utf8_invalid_at(line, len);
+    if (bad >= 0) { char w[64]; snprintf(w, sizeof w, "invalid UTF-8 at byte %ld of the line", bad + 1); fail_rec(r, name, "%s:%zu: %s", w); return; }
+    json_error_t e;
+    json_t *obj = json_loadb(line, len, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &e);
+    if (!obj) { char w[256]; snprintf(w, sizeof w, "invalid JSON at column %d: %s", e.column, e.text); fail_rec(r, name, "%s:%zu: %s", w); return; }
+    if (!json_is_object(obj)) { json_decref(obj); fail_rec(r, name, "%s:%zu: %s", "expected a JSON object"); return; }
+    json_t *segs = json_object_get(obj, "segments");
+    char *text = NULL;
+    size_t tlen = 0;
+    size_t *seg_end = NULL; uint8_t *seg_train = NULL; size_t nseg = 0;
+    int flags = jb->flags;
+    if (segs) {
+        if (!json_is_array(segs)) { fail_rec(r, name, "%s:%zu: %s", "\"segments\" must be an array"); goto out; }
+        nseg = json_array_size(segs);
+        seg_end = malloc((nseg + 1) * sizeof *seg_end); seg_train = malloc(nseg + 1);
+        size_t total = 0, i; json_t *s;
+        json_array_foreach(segs, i, s) {
+            json_t *tx = json_object_get(s, "text"), *tr = json_object_get(s, "train");
+            if (!json_is_string(tx)) { char w[128]; snprintf(w, sizeof w, "segments[%zu]: \"text\" must be a string", i); fail_rec(r, name, "%s:%zu: %s", w); goto out; }
+            if (tr && !json_is_boolean(tr)) { char w[128]; snprintf(w, sizeof w, "segments[%zu]: \"train\" must be true or false", i); fail_rec(r, name, "%s:%zu: %s", w); goto out; }
+            total += json_string_length(tx);
+        }
+        text = malloc(total + 1);
+        json_array_foreach(segs, i, s) {
+            json_t *tx = json_object_get(s, "text");
+            memcpy(text + tlen, json_string_value(tx), json_string_length(tx));
+            tlen += json_string_length(tx);
+            seg_end[i] = tlen; seg_train[i] = json_is_true(json_object_get(s, "train"));
+        }
+        flags = 0;   // chat-template semantics: the template wrote any BOS/EOS itself
+    } else {
+        json_t *tx = json_object_get(obj, jb->field);
+        if (!json_is_string(tx)) {
+            char w[160]; snprintf(w, sizeof w, "no string \"%.60s\" field (and no \"segments\")", jb->field);
+            fail_rec(r, name, "%s:%zu: %s", w); goto out;
+        }
+        tlen = json_string_length(tx);
+        text = malloc(tlen + 1);
+        memcpy(text, json_string_value(tx), tlen);
+    }
+    if (ft_tokenizer_encode_ws(jb->tok, ws, text, tlen, flags, &r->ids)) {
+        fail_rec(r, name, "%s:%zu: %s", ft_errmsg()); goto out;
+    }
+    if (mask_grow(r, r->ids.n)) { r->rc = -1; r->msg = strdup("out of memory"); goto out; }
+    for (size_t i = 0; i < r->ids.n; i++) {
+        if (!segs) { r->mask[i] = 1; continue; }
+        size_t k = 0;
+        while (k < nseg && r->ids.offs[i] >= seg_end[k]) k++;
+        r->mask[i] = k < nseg ? seg_train[k] : 0;
+    }
+    if (jb->jsonl) r->json = jsonl_line(obj, &r->ids, r->mask);
+    r->rc = 0;
+out:
+    free(text); free(seg_end); free(seg_train);
+    json_decref(obj);
+}
+
+static void *worker(void *arg) {
+    job *jb = arg;
+    ft_tok_ws *ws = ft_tok_ws_new();
+    for (;;) {
+        pthread_mutex_lock(&jb->mu);
+        size_t i = jb->next++;
+        pthread_mutex_unlock(&jb->mu);
+        if (i >= jb->n) break;
+        if (!ws) { jb->recs[i].rc = -1; jb->recs[i].msg = strdup("out of memory"); continue; }
+        do_record(jb, ws, &jb->recs[i]);
+    }
+    ft_tok_ws_free(ws);
+    return NULL;
+}
+
+static void run_batch(job *jb, int threads) {
+    jb->next = 0;
+    if (threads <= 1 || jb->n < 2) { worker(jb); return; }
+    pthread_t th[256];
+    int nt = threads > 256 ? 256 : threads;
+    for (int i = 0; i < nt; i++) pthread_create(&th[i], NULL, worker, jb);
+    for (int i = 0; i < nt; i++) pthread_join(th[i], NULL);
+}
+
+static void print_info(const ft_tokenizer *t) {
+    const uint32_t *stop;
+    size_t ns = ft_tokenizer_stop_ids(t, &stop);
+    printf("kind %s\nvocab_size %u\ntokenizer_id %016llx\nbos %d\neos %d\nunk %d\npad %d\nadd_bos %d\nadd_eos %d\nstop",
+           ft_tokenizer_kind(t), ft_tokenizer_vocab_size(t), (unsigned long long)ft_tokenizer_id(t), ft_tokenizer_bos(t),
+           ft_tokenizer_eos(t), ft_tokenizer_unk(t), ft_tokenizer_pad(t), ft_tokenizer_add_bos_default(t),
+           ft_tokenizer_add_eos_default(t));
+    for (size_t i = 0; i < ns; i++) printf(" %u", stop[i]);
+    printf("\n");
+}
+
+static int decode_main(const ft_tokenizer *t, char **files, int nfiles, const char *out) {
+    ft_writer *w = ft_writer_open(out);
+    if (!w) return ft_cli_fail(PROG, FT_EXIT_DATA);
+    const char *stdin_only[] = {"-"};
+    if (nfiles == 0) { files = (char **)stdin_only; nfiles = 1; }
+    for (int f = 0; f < nfiles; f++) {
+        ft_reader *r = ft_reader_open(files[f]);
+        if (!r) goto fail;
+        char magic[4] = {0};
+        ssize_t got = ft_reader_peek(r, magic, 4);
+        ft_reader_close(r);
+        if (got < 0) goto fail;
+        if (got == 4 && !memcmp(magic, "FTOK", 4)) {
+            ftok_reader *fr = ftok_open(files[f]);
+            if (!fr) goto fail;
+            ftok_record rec = {0};
+            int rc;
+            while ((rc = ftok_next(fr, &rec)) == 1) {
+                char *s; size_t n;
+                if (ft_tokenizer_decode(t, rec.tokens, rec.n, &s, &n)) {
+                    ft_err_ctx("%s: record %llu", ftok_reader_name(fr), (unsigned long long)ftok_reader_count(fr));
+                    rc = -1; break;
+                }
+                char *j = json_string_lossy(s, n);
+                free(s);
+                if (!j || ft_writer_printf(w, "%s\n", j)) { free(j); rc = -1; break; }
+                free(j);
+            }
+            ftok_record_free(&rec);
+            ftok_close(fr);
+            if (rc < 0) goto fail;
+            continue;
+        }
+        ft_jsonl *jl = ft_jsonl_open(files[f], 0);
+        if (!jl) goto fail;
+        json_t *o;
+        int rc;
+        while ((rc = ft_jsonl_next(jl, &o)) == 1) {
+            json_t *ids = json_object_get(o, "input_ids");
+            size_t n = json_array_size(ids);
+            uint32_t *v = malloc((n + 1) * sizeof *v);
+            int ok = json_is_array(ids) && v;
+            for (size_t i = 0; ok && i < n; i++) {
+                json_t *x = json_array_get(ids, i);
+                if (!json_is_integer(x) || json_integer_value(x) < 0 || json_integer_value(x) > UINT32_MAX) ok = 0;
+                else v[i] = (uint32_t)json_integer_value(x);
+            }
+            char *s = NULL; size_t sl;
+            if (!ok) ft_err("%s:%zu: \"input_ids\" must be an array of token ids", ft_jsonl_name(jl), ft_jsonl_lineno(jl));
+            else if (ft_tokenizer_decode(t, v, n, &s, &sl)) { ft_err_ctx("%s:%zu", ft_jsonl_name(jl), ft_jsonl_lineno(jl)); ok = 0; }
+            free(v);
+            json_decref(o);
+            char *j = ok ? json_string_lossy(s, sl) : NULL;
+            free(s);
+            if (!ok || !j || ft_writer_printf(w, "%s\n", j)) { free(j); rc = -1; break; }
+            free(j);
+        }
+        ft_jsonl_close(jl);
+        if (rc < 0) goto fail;
+    }
+    if (ft_writer_commit(w)) return ft_cli_fail(PROG, FT_EXIT_DATA);
+    return 0;
+fail:
+    ft_writer_abort(w);
+    return ft_cli_fail(PROG, FT_EXIT_DATA);
+}
+
+int main(int argc, char **argv) {
+    const char *tokpath = NULL, *field = "text", *out = "-";
+    int jsonl = 0, decode = 0, info = 0, skip_bad = 0, bos = -1, eos = -1;
+    long threads = 1;
+    char **files_mem = malloc((size_t)argc * sizeof *files_mem), **files = files_mem;
+    int nfiles = 0;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+#define NEEDARG() do { if (i + 1 >= argc) return ft_cli_usage(PROG, "option '%s' needs a value", a); } while (0)
+        if (!strcmp(a, "-h") || !strcmp(a, "--help")) { usage(); return 0; }
+        else if (!strcmp(a, "--version")) { ft_cli_version(PROG); return 0; }
+        else if (!strcmp(a, "-q")) ft_verbosity = 0;
+        else if (!strcmp(a, "-v")) ft_verbosity = 2;
+        else if (!strcmp(a, "--tokenizer")) { NEEDARG(); tokpath = argv[++i]; }
+        else if (!strcmp(a, "--field")) { NEEDARG(); field = argv[++i]; }
+        else if (!strcmp(a, "-o")) { NEEDARG(); out = argv[++i]; }
+        else if (!strcmp(a, "-j") || !strcmp(a, "--threads")) {
+            NEEDARG();
+            if (ft_parse_long(a, argv[++i], 1, 256, &threads)) return ft_cli_usage(PROG, "%s", ft_errmsg());
+        }
+        else if (!strcmp(a, "--jsonl")) jsonl = 1;
+        else if (!strcmp(a, "--decode")) decode = 1;
+        else if (!strcmp(a, "--info")) info = 1;
+        else if (!strcmp(a, "--skip-bad")) skip_bad = 1;
+        else if (!strcmp(a, "--add-bos")) bos = 1;
+        else if (!strcmp(a, "--no-add-bos")) bos = 0;
+        else if (!strcmp(a, "--add-eos")) eos = 1;
+        else if (!strcmp(a, "--no-add-eos")) eos = 0;
+        else if (a[0] == '-' && a[1]) return ft_cli_usage(PROG, "unknown option '%s'", a);
+        else files[nfiles++] = argv[i];
+    }
+    if (!tokpath) return ft_cli_usage(PROG, "--tokenizer is required");
+    ft_tokenizer *tok = ft_tokenizer_load(tokpath);
+    if (!tok) return ft_cli_fail(PROG, FT_EXIT_DATA);
+    if (info) { print_info(tok); ft_tokenizer_free(tok); free(files); return 0; }
+    if (decode) { int rc = decode_main(tok, files, nfiles, out); ft_tokenizer_free(tok); free(files); return rc; }
+
+    int flags = 0;
+    if (bos < 0) bos = ft_tokenizer_add_bos_default(tok);
+    if (eos < 0) eos = ft_tokenizer_add_eos_default(tok);
+    if (bos == ft_tokenizer_add_bos_default(tok) && eos == ft_tokenizer_add_eos_default(tok) && (bos || eos))
+        flags = FT_TOK_DEFAULT_SPECIAL;
+    else flags = (bos ? FT_TOK_BOS : 0) | (eos ? FT_TOK_EOS : 0);
+
+    ftok_header h = {FTOK_VERSION, FTOK_FLAG_MASK, ft_tokenizer_vocab_size(tok), ft_tokenizer_id(tok)};
+    ftok_writer *fw = NULL;
+    ft_writer *jw = NULL;
+    if (jsonl) jw = ft_writer_open(out);
+    else fw = ftok_writer_open(out, &h);
+    if (!jw && !fw) { ft_tokenizer_free(tok); return ft_cli_fail(PROG, FT_EXIT_DATA); }
+
+    job jb = {.tok = tok, .field = field, .flags = flags, .jsonl = jsonl};
+    pthread_mutex_init(&jb.mu, NULL);
+    jb.recs = calloc(BATCH, sizeof *jb.recs);
+    const char *stdin_only[] = {"-"};
+    if (nfiles == 0) { files = (char **)stdin_only; nfiles = 1; }
+    int rc = 0;
+    size_t nrec = 0, nbad = 0, ntok = 0;
+    ft_progress pg;
+    ft_progress_start(&pg, "tokenize", 0);
+    for (int f = 0; f < nfiles && rc == 0; f++) {
+        ft_reader *r = ft_reader_open(files[f]);
+        if (!r) { rc = -1; break; }
+        jb.name = ft_reader_name(r);
+        size_t lineno = 0;
+        int eof = 0;
+        while (!eof && rc == 0) {
+            jb.n = 0;
+            while (jb.n < BATCH) {
+                char *line; size_t len;
+                int g = ft_reader_getline(r, &line, &len, FT_JSONL_MAX_LINE_DEFAULT);
+                if (g == 0) { eof = 1; break; }
+                if (g < 0) { ft_err_ctx("%s:%zu", jb.name, lineno + 1); rc = -1; break; }
+                lineno++;
+                rec *x = &jb.recs[jb.n++];
+                free(x->line);
+                x->line = malloc(len + 1);
+                memcpy(x->line, line, len); x->line[len] = 0;
+                x->len = len; x->lineno = lineno; x->rc = -1;
+                free(x->msg); x->msg = NULL; free(x->json); x->json = NULL;
+            }
+            if (rc) break;
+            run_batch(&jb, (int)threads);
+            for (size_t i = 0; i < jb.n && rc == 0; i++) {
+                rec *x = &jb.recs[i];
+                if (x->rc == -2 && skip_bad) { nbad++; ft_cli_info(PROG, 2, "skipped: %s", x->msg); continue; }
+                if (x->rc) { ft_err("%s", x->msg ? x->msg : "error"); rc = -1; break; }
+                nrec++; ntok += x->ids.n;
+                if (jsonl) { if (!x->json || ft_writer_printf(jw, "%s\n", x->json)) rc = -1; }
+                else if (x->ids.n > UINT32_MAX) rc = ft_err("record too long");
+                else if (ftok_write(fw, x->ids.ids, x->mask, (uint32_t)x->ids.n)) rc = -1;
+            }
+            ft_progress_update(&pg, nrec, NULL);
+        }
+        ft_reader_close(r);
+    }
+    ft_progress_end(&pg);
+    for (size_t i = 0; i < BATCH; i++) {
+        free(jb.recs[i].line); free(jb.recs[i].msg); free(jb.recs[i].json); free(jb.recs[i].mask);
+        ft_tok_ids_free(&jb.recs[i].ids);
+    }
+    free(jb.recs);
+    pthread_mutex_destroy(&jb.mu);
+    free(files_mem);
+    if (rc == 0) rc = jsonl ? ft_writer_commit(jw) : ftok_writer_commit(fw);
+    else if (jsonl) ft_writer_abort(jw);
+    else ftok_writer_abort(fw);
+    ft_tokenizer_free(tok);
+    if (rc) return ft_cli_fail(PROG, FT_EXIT_DATA);
+    if (nbad) ft_cli_info(PROG, 1, "skipped %zu bad records", nbad);
+    ft_cli_info(PROG, 2, "%zu records, %zu tokens", nrec, ntok);
+    return 0;
+}
