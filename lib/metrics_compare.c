@@ -223,7 +223,8 @@ int ft_compare_run(const ft_compare_opts *o, json_t **out, int *failed, char *fa
             goto done;
         }
         double a = json_number_value(va2), b = json_number_value(vb2), w = worse_by(g->metric, a, b, g->percent);
-        int ok = g->min_gain ? (-w >= g->value) : (w <= g->value);
+        double slack = 1e-9 * (fabs(g->value) > 1 ? fabs(g->value) : 1);   // 2.0 -> 2.1 is 5%, not 5.000000000000004%
+        int ok = g->min_gain ? (-w >= g->value - slack) : (w <= g->value + slack);
         json_t *gj = json_object();
         json_object_set_new(gj, "gate", json_string(desc));
         json_object_set_new(gj, "metric", json_string(g->metric));
