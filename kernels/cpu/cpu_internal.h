@@ -7,12 +7,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
-// Hot loops are compiled twice, for AVX2+FMA machines (Haswell and later) and for baseline
-// x86-64, and picked at load time (GCC function multi-versioning), so the default build
+// Hot loops are compiled twice, for CPUs with AVX2 (Intel Haswell+, AMD Zen+) and for baseline
+// x86-64, picked at load time by CPU feature (GCC function multi-versioning), so the default build
 // vectorises 8-wide without -march=native. Not under sanitizers (ifunc resolvers run before
 // their runtime is up).
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(__SANITIZE_ADDRESS__)
-#define FT_CPU_CLONES __attribute__((target_clones("arch=haswell", "default")))
+#define FT_CPU_CLONES __attribute__((target_clones("avx2", "default")))
 #else
 #define FT_CPU_CLONES
 #endif
