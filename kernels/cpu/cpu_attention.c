@@ -96,6 +96,7 @@ static void tile_scores(float *S, const att_geom *g, const float *q, const float
 FT_CPU_CLONES
 void ft_cpu_attention(float *out, float *lse, const float *q, const float *k, const float *v,
                       const int32_t *doc, int B, int T, int Hq, int Hkv, int D) {
+    if (B <= 0 || T <= 0) return;
     att_geom g;
     int failed = geom_init(&g, doc, B, T, Hq, Hkv, D) < 0;
     long ntask = failed ? 0 : (long)B * Hq * g.ntiles;
@@ -179,6 +180,7 @@ static void head_backward(const att_geom *g, int b, int hq, float *dq, float *dk
 void ft_cpu_attention_backward(float *dq, float *dk, float *dv, const float *dout, const float *out,
                                const float *lse, const float *q, const float *k, const float *v,
                                const int32_t *doc, int B, int T, int Hq, int Hkv, int D) {
+    if (B <= 0 || T <= 0) return;
     att_geom g;
     int failed = geom_init(&g, doc, B, T, Hq, Hkv, D) < 0, nt = nthreads();
     size_t hd = (size_t)T * D;

@@ -48,6 +48,10 @@ static inline __attribute__((always_inline)) float ft_cpu_expf(float x) {
 // When beta == 0, C is overwritten (its old contents, even NaN, are ignored).
 void ft_cpu_sgemm(int ta, int tb, int M, int N, int K, float alpha, const float *A, int lda,
                   const float *B, int ldb, float beta, float *C, int ldc);
+// The same with plain OpenMP loops: the fallback without BLAS (always built, so it is tested).
+// Expects M, N, K > 0.
+void ft_cpu_sgemm_loops(int ta, int tb, int M, int N, int K, float alpha, const float *A, int lda,
+                        const float *B, int ldb, float beta, float *C, int ldc);
 // Fill n floats with NaN: what a void op leaves when it cannot get scratch memory, so the
 // caller's non-finite check stops the run (the reason is in ft_errmsg()).
 void ft_cpu_fill_nan(float *p, size_t n);

@@ -21,7 +21,6 @@ void ft_cpu_fill_nan(float *p, size_t n) {
     for (size_t i = 0; i < n; i++) p[i] = NAN;
 }
 
-#ifndef FT_HAVE_BLAS
 // One row of C: c(N) = beta*c + alpha * a_row(K) @ op(B)(K,N); a_row has stride sa.
 FT_CPU_CLONES
 static void gemm_row(int tb, int N, int K, float alpha, const float *a, size_t sa, const float *B,
@@ -31,7 +30,6 @@ static void gemm_row(int tb, int N, int K, float alpha, const float *a, size_t s
     if (!tb) {  // B is (K, N): c += a[k] * B[k, :], contiguous and vectorizable
         for (int k = 0; k < K; k++) {
             float ak = alpha * a[(size_t)k * sa];
-            if (ak == 0.0f) continue;
             const float *b = B + (size_t)k * ldb;
             for (int j = 0; j < N; j++) c[j] += ak * b[j];
         }
@@ -45,7 +43,17 @@ static void gemm_row(int tb, int N, int K, float alpha, const float *a, size_t s
         }
     }
 }
-#endif
+
+void ft_cpu_sgemm_loops(int ta, int tb, int M, int N, int K, float alpha, const float *A, int lda,
+                        const float *B, int ldb, float beta, float *C, int ldc) {
+    // Row i of op(A): A[i, :] (stride 1) or A[:, i] (stride lda).
+    double work = (double)M * N * K;
+    #pragma omp parallel for schedule(static) if (work > 1e6)
+    for (int i = 0; i < M; i++) {
+        const float *a = ta ? A + i : A + (size_t)i * lda;
+        gemm_row(tb, N, K, alpha, a, ta ? (size_t)lda : 1, B, ldb, beta, C + (size_t)i * ldc);
+    }
+}
 
 void ft_cpu_sgemm(int ta, int tb, int M, int N, int K, float alpha, const float *A, int lda,
                   const float *B, int ldb, float beta, float *C, int ldc) {
@@ -61,13 +69,7 @@ void ft_cpu_sgemm(int ta, int tb, int M, int N, int K, float alpha, const float 
     cblas_sgemm(FT_CBLAS_ROW_MAJOR, ta ? FT_CBLAS_TRANS : FT_CBLAS_NO_TRANS,
                 tb ? FT_CBLAS_TRANS : FT_CBLAS_NO_TRANS, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
 #else
-    // Row i of op(A): A[i, :] (stride 1) or A[:, i] (stride lda).
-    double work = (double)M * N * K;
-    #pragma omp parallel for schedule(static) if (work > 1e6)
-    for (int i = 0; i < M; i++) {
-        const float *a = ta ? A + i : A + (size_t)i * lda;
-        gemm_row(tb, N, K, alpha, a, ta ? (size_t)lda : 1, B, ldb, beta, C + (size_t)i * ldc);
-    }
+    ft_cpu_sgemm_loops(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
 #endif
 }
 

@@ -4,6 +4,7 @@
 // rule written out by hand. Attention has its own file (test_ops_attn.c).
 #include "ops_check.h"
 #include "ops.h"
+#include "cpu/cpu_internal.h"
 
 #define FWD_TOL 2e-5  // float32 forward vs double reference (see ops_check.h)
 
@@ -75,6 +76,57 @@ static void test_lm_head_logits(void **st) {
         }
     assert_true(oc_relerr("lm_head_logits", lg, ref, (size_t)N * V, FWD_TOL) <= FWD_TOL);
     free(h); free(w); free(lg); free(ref);
+}
+
+// The loop sgemm (the fallback of builds without BLAS), all four transpose cases, strided
+// operands, beta 0 over a NaN-filled C (must be ignored) and beta 1 (accumulate).
+static void test_sgemm_loops(void **st) {
+    (void)st;
+    oc_seed(8);
+    int M = 37, N = 29, K = 41, pad = 3;
+    for (int ta = 0; ta < 2; ta++)
+        for (int tb = 0; tb < 2; tb++)
+            for (int acc = 0; acc < 2; acc++) {
+                int lda = (ta ? M : K) + pad, ldb = (tb ? K : N) + pad, ldc = N + pad;
+                float *A = oc_randf((size_t)(ta ? K : M) * lda, 1), *B = oc_randf((size_t)(tb ? N : K) * ldb, 1);
+                float *C = oc_randf((size_t)M * ldc, 1);
+                double *want = malloc(sizeof(double) * M * N);
+                float *got = malloc(sizeof(float) * M * N);
+                for (int i = 0; i < M; i++)
+                    for (int j = 0; j < N; j++) {
+                        double s = 0;
+                        for (int k = 0; k < K; k++)
+                            s += (double)(ta ? A[k * lda + i] : A[i * lda + k]) * (tb ? B[j * ldb + k] : B[k * ldb + j]);
+                        want[i * N + j] = 0.5 * s + (acc ? C[i * ldc + j] : 0.0);
+                        if (!acc) C[i * ldc + j] = NAN;
+                    }
+                ft_cpu_sgemm_loops(ta, tb, M, N, K, 0.5f, A, lda, B, ldb, acc ? 1.0f : 0.0f, C, ldc);
+                for (int i = 0; i < M; i++) memcpy(got + i * N, C + i * ldc, N * sizeof *got);
+                assert_true(oc_relerr("sgemm loops", got, want, (size_t)M * N, FWD_TOL) <= FWD_TOL);
+                free(A); free(B); free(C); free(want); free(got);
+            }
+}
+
+// The vectorisable exp used by softmax, xent and swiglu: within 2 ulp of exp over its range,
+// exact 0 at -inf and below the normal range, inf above, NaN kept.
+static void test_expf(void **st) {
+    (void)st;
+    oc_seed(9);
+    double worst = 0;
+    for (int i = 0; i < 1000000; i++) {
+        float x = (float)(oc_unif() * 86.0) + 0.5f;  // [-85.5, 86.5)
+        if (i < 1000) x = (float)i * 1e-3f - 0.5f;  // around 0, where n = 0 and r = x
+        double e = fabs(ft_cpu_expf(x) - exp((double)x)) / exp((double)x);
+        if (e > worst) worst = e;
+    }
+    printf("# expf max rel err %.3g (%.2f ulp of 2^-24)\n", worst, worst / 5.96e-8);
+    assert_true(worst < 2 * 1.2e-7);
+    assert_true(ft_cpu_expf(-INFINITY) == 0.0f);
+    assert_true(ft_cpu_expf(-100.0f) == 0.0f);
+    assert_true(ft_cpu_expf(0.0f) == 1.0f);
+    assert_true(isinf(ft_cpu_expf(89.0f)) && isinf(ft_cpu_expf(INFINITY)));
+    assert_true(isnan(ft_cpu_expf(NAN)));
+    assert_true(fabs(ft_cpu_expf(88.7f) - exp((double)88.7f)) / exp((double)88.7f) < 2.4e-7);
 }
 
 // ---------------------------------------------------------------- rmsnorm
@@ -299,6 +351,7 @@ int main(void) {
     ops = ft_ops_cpu();
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_matmul),   cmocka_unit_test(test_lm_head_logits),
+        cmocka_unit_test(test_sgemm_loops), cmocka_unit_test(test_expf),
         cmocka_unit_test(test_rmsnorm),  cmocka_unit_test(test_rope),
         cmocka_unit_test(test_swiglu),   cmocka_unit_test(test_embedding),
         cmocka_unit_test(test_adamw),    cmocka_unit_test(test_elementwise),
