@@ -422,7 +422,18 @@ static int eval_call(jctx *c, jscope *s, const jnode *n, jv extra_caller, jv *ou
 }
 
 // ---- expressions ------------------------------------------------------------------------
+static int eval_node(jctx *c, jscope *s, const jnode *n, jv *out);
+
+// Depth guard: long operator or attribute chains must not exhaust the stack.
 int jinja_eval(jctx *c, jscope *s, const jnode *n, jv *out) {
+    if (c->edepth > 400) return jinja_err(c, n, "expression nested too deeply");
+    c->edepth++;
+    int rc = eval_node(c, s, n, out);
+    c->edepth--;
+    return rc;
+}
+
+static int eval_node(jctx *c, jscope *s, const jnode *n, jv *out) {
     jv a, b;
     switch (n->kind) {
     case N_LIT: *out = n->lit; return 0;

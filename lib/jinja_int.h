@@ -151,6 +151,7 @@ typedef struct {
     jbuf *out;
     jscope *globals;
     int depth;              // macro recursion guard
+    int edepth;             // expression evaluation depth guard
 } jctx;
 
 // Builtin functions (JV_FUNC ids).

@@ -15,6 +15,7 @@ typedef struct {
     const jtok *t;
     size_t n, i;
     const char *name;
+    int depth;          // nesting guard: bad input must not exhaust the stack
 } parser;
 
 typedef struct { jnode **v; size_t n, cap; } nvec;
@@ -294,11 +295,14 @@ static jnode *parse_filter_expr(parser *P, jnode *n) {
 
 static jnode *parse_unary(parser *P, int with_filter) {
     jnode *n;
+    if (P->depth > 200) return perr(P, "expression nested too deeply");
     if (is_op(cur(P), "-") || is_op(cur(P), "+")) {
+        P->depth++;
         int neg = is_op(cur(P), "-");
         P->i++;
         if (!(n = mk(P, neg ? N_NEG : N_POS))) return NULL;
         if (!(n->a = parse_unary(P, 0))) return NULL;
+        P->depth--;
     } else if (!(n = parse_primary(P))) return NULL;
     if (!(n = parse_postfix(P, n))) return NULL;
     return with_filter ? parse_filter_expr(P, n) : n;
@@ -380,7 +384,9 @@ static jnode *parse_not(parser *P) {
     if (is_name(cur(P), "not")) {
         P->i++;
         jnode *n = mk(P, N_NOT);
+        if (++P->depth > 200) return perr(P, "expression nested too deeply");
         if (!n || !(n->a = parse_not(P))) return NULL;
+        P->depth--;
         return n;
     }
     return parse_compare(P);
@@ -406,7 +412,9 @@ static jnode *parse_or(parser *P) {
     return l;
 }
 static jnode *parse_expr(parser *P, int cond) {
+    if (++P->depth > 200) return perr(P, "expression nested too deeply");
     jnode *l = parse_or(P);
+    P->depth--;
     while (cond && l && is_name(cur(P), "if")) {
         P->i++;
         jnode *n = mk(P, N_COND);
@@ -587,6 +595,7 @@ static jnode *parse_stmt(parser *P) {
 }
 
 static jnode *parse_body(parser *P, const char *const *ends) {
+    if (++P->depth > 200) return perr(P, "statements nested too deeply");
     jnode *body = mk(P, N_BODY);
     if (!body) return NULL;
     nvec v = {0};
@@ -622,6 +631,7 @@ static jnode *parse_body(parser *P, const char *const *ends) {
         if (nv_push(P, &v, n)) return NULL;
     }
     body->args = v.v; body->nargs = v.n;
+    P->depth--;
     return body;
 }
 

@@ -144,7 +144,18 @@ int jv_truthy(jv v) {
 static int is_num(jv v) { return v.t == JV_BOOL || v.t == JV_INT || v.t == JV_FLOAT; }
 static double num(jv v) { return v.t == JV_FLOAT ? v.u.f : (double)v.u.i; }
 
+static _Thread_local int eq_depth;
+static int equal_body(jv a, jv b);
+
 int jv_equal(jv a, jv b) {
+    if (eq_depth > 100) return 0;
+    eq_depth++;
+    int r = equal_body(a, b);
+    eq_depth--;
+    return r;
+}
+
+static int equal_body(jv a, jv b) {
     if (is_num(a) && is_num(b)) {
         if (a.t != JV_FLOAT && b.t != JV_FLOAT) return a.u.i == b.u.i;
         return num(a) == num(b);
@@ -169,7 +180,18 @@ int jv_equal(jv a, jv b) {
     }
 }
 
+static _Thread_local int cmp_depth;
+static int compare_body(jv a, jv b);
+
 int jv_compare(jv a, jv b) {
+    if (cmp_depth > 100) return -2;
+    cmp_depth++;
+    int r = compare_body(a, b);
+    cmp_depth--;
+    return r;
+}
+
+static int compare_body(jv a, jv b) {
     if (is_num(a) && is_num(b)) {
         if (a.t != JV_FLOAT && b.t != JV_FLOAT) return (a.u.i > b.u.i) - (a.u.i < b.u.i);
         double x = num(a), y = num(b);
@@ -254,7 +276,17 @@ void jv_repr(jbuf *b, jv v) {
     jv_str(b, v);
 }
 
+static _Thread_local int str_depth;
+static void str_body(jbuf *b, jv v);
+
 void jv_str(jbuf *b, jv v) {
+    if ((v.t == JV_LIST || v.t == JV_DICT) && str_depth > 100) { jb_puts(b, "[...]"); return; }
+    str_depth++;
+    str_body(b, v);
+    str_depth--;
+}
+
+static void str_body(jbuf *b, jv v) {
     char tmp[32];
     switch (v.t) {
     case JV_UNDEF: return;
