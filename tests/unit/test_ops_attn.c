@@ -6,6 +6,10 @@
 #include "ops_check.h"
 #include "ops.h"
 
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
 #define FWD_TOL 2e-5  // float32 forward vs double reference (see ops_check.h)
 
 static const ft_ops *ops;
@@ -72,6 +76,22 @@ static void check_attention(int B, int T, int Hq, int Hkv, int D, const int32_t 
     float *dk2 = oc_copyf(dk0, nk);
     ops->attention_backward(NULL, dk2, NULL, g, out, lse, q, k, v, doc, B, T, Hq, Hkv, D);
     assert_memory_equal(dk2, dk, nk * sizeof *dk);
+#ifdef _OPENMP
+    // The backward picks its task split from the thread count (kv heads owned, or per query
+    // head with a reduction): both must give the same gradients.
+    int nt0 = omp_get_max_threads();
+    for (int nt = 1; nt <= 4 * B * Hkv; nt *= 4 * B * Hkv) {
+        omp_set_num_threads(nt);
+        float *q3 = oc_copyf(dq0, nq), *k3 = oc_copyf(dk0, nk), *v3 = oc_copyf(dv0, nk);
+        ops->attention_backward(q3, k3, v3, g, out, lse, q, k, v, doc, B, T, Hq, Hkv, D);
+        double *rq = oc_todouble(dq, nq), *rk = oc_todouble(dk, nk), *rv = oc_todouble(dv, nk);
+        assert_true(oc_relerr("dq other split", q3, rq, nq, 1e-6) <= 1e-6);
+        assert_true(oc_relerr("dk other split", k3, rk, nk, 1e-6) <= 1e-6);
+        assert_true(oc_relerr("dv other split", v3, rv, nk, 1e-6) <= 1e-6);
+        free(q3); free(k3); free(v3); free(rq); free(rk); free(rv);
+    }
+    omp_set_num_threads(nt0);
+#endif
     free(q); free(k); free(v); free(g); free(out); free(lse); free(oref); free(lref);
     free(c.q); free(c.k); free(c.v); free(c.g); free(dq0); free(dk0); free(dv0);
     free(dq); free(dk); free(dv); free(dk2);
