@@ -17,20 +17,20 @@ check() {
   [ "${3:-}" = no-system ] && msgs=$(jq -c '.[1:]' <<<"$conv")
   jq -nc --argjson m "$msgs" '{id: "x", messages: $m}' >in.jsonl
   ft-template "${args[@]}" in.jsonl >out.jsonl 2>err || { cat err >&2; fail "$name: ft-template failed"; }
-  local got want
-  got=$(jq -c '[.segments[] | select(.train) | .text]' out.jsonl)
-  want=$(jq -nc --argjson c "$contents" --argjson k "$markers" '[range($c|length) | $c[.] + $k[.]]')
-  [ "$got" = "$want" ] || fail "$name: train segments $got, expected $want"
-  [ "$(jq -r .id out.jsonl)" = x ] || fail "$name: id not passed through"
-  # segments concatenated = the whole rendering (as --train-on-inputs renders it, one segment)
   ft-template "${args[@]}" --train-on-inputs in.jsonl >all.jsonl
-  [ "$(jq -c '[.segments[].train]' all.jsonl)" = '[true]' ] || fail "$name: --train-on-inputs is not one trainable segment"
-  [ "$(jq -j '[.segments[].text]|join("")' out.jsonl)" = "$(jq -j '.segments[0].text' all.jsonl)" ] || fail "$name: segments do not add up to the rendering"
-  # --last-turn-only: only the final answer
   ft-template "${args[@]}" --last-turn-only in.jsonl >last.jsonl
-  got=$(jq -c '[.segments[] | select(.train) | .text]' last.jsonl)
-  want=$(jq -nc --argjson c "$contents" --argjson k "$markers" '[$c[-1] + $k[-1]]')
-  [ "$got" = "$want" ] || fail "$name: --last-turn-only gave $got, expected $want"
+  # one jq pass: train segments in order = content + marker; segments add up to the whole
+  # rendering (--train-on-inputs: one trainable segment); --last-turn-only: the final answer
+  jq -nr --argjson c "$contents" --argjson k "$markers" --slurpfile o out.jsonl --slurpfile a all.jsonl --slurpfile l last.jsonl '
+    ([range($c|length) | $c[.] + $k[.]]) as $want
+    | ([$o[0].segments[] | select(.train) | .text]) as $got
+    | if $got != $want then "train segments \($got|tojson), expected \($want|tojson)"
+      elif $o[0].id != "x" then "id not passed through"
+      elif ([$a[0].segments[].train] != [true]) then "--train-on-inputs is not one trainable segment"
+      elif ([$o[0].segments[].text] | join("")) != $a[0].segments[0].text then "segments do not add up to the rendering"
+      elif ([$l[0].segments[] | select(.train) | .text] != [$want[-1]]) then "--last-turn-only: \([$l[0].segments[] | select(.train) | .text]|tojson)"
+      else "ok" end' >verdict
+  [ "$(cat verdict)" = ok ] || fail "$name: $(cat verdict)"
   echo "ok $name" >&2
 }
 
