@@ -32,7 +32,9 @@ typedef struct {
     // current record
     ftok_record rec;
     json_t *obj;
-    char *line;              // serialised JSONL record
+    const char *line;        // raw JSONL record (borrowed from its reader)
+    size_t line_len;
+    int src;                 // input the current record came from
     const char *text;
     size_t text_len;
     char *text_owned;
@@ -112,11 +114,13 @@ static int next_raw(pipe_t *p) {
         int i = 0;
         while (i < p->n_in - 1 && u >= p->cum[i]) i++;
         int r = read_from(p, &p->in[i]);
+        p->src = i;
         if (r == 1) p->mix_count[i]++;
         return r;   // the first stream to run dry ends the mix (the weights stay exact)
     }
     for (;;) {
         int r = read_from(p, &p->in[p->cur]);
+        p->src = p->cur;
         if (r != 0) return r;
         if (p->cur + 1 >= p->n_in) return 0;
         ft_fstream_close(&p->in[p->cur]);
@@ -250,7 +254,7 @@ static int units_of(pipe_t *p, size_t *n) {
 static void content_hash(pipe_t *p, uint64_t h[2]) {
     if (p->kind == FT_KIND_FTOK) ft_hash128(p->rec.tokens, (size_t)p->rec.n * 4, CONTENT_SEED, h);
     else if (p->text) ft_hash128(p->text, p->text_len, CONTENT_SEED, h);
-    else ft_hash128(p->line, strlen(p->line), CONTENT_SEED ^ 1, h);
+    else ft_hash128(p->line, p->line_len, CONTENT_SEED ^ 1, h);
 }
 
 #define DROP(r) do { p->st.drop[r]++; return 0; } while (0)
@@ -262,11 +266,9 @@ static int process(pipe_t *p) {
     p->text = NULL;
     free(p->text_owned);
     p->text_owned = NULL;
-    free(p->line);
-    p->line = NULL;
     uint32_t len, trained;
     if (p->kind == FT_KIND_JSONL) {
-        if (!(p->line = ft_json_dumps(p->obj))) return -1;
+        p->line = ft_jsonl_line(p->in[p->src].js, &p->line_len);
         int t = ft_record_text(p->obj, o->field, &p->text, &p->text_len, &p->text_owned);
         if (t < 0) return -1;
         if (!t) p->text = NULL;
@@ -323,7 +325,7 @@ static int process(pipe_t *p) {
         bh.n = p->rec.n;
         pay = (size_t)p->rec.n * ((p->hdr.flags & FTOK_FLAG_MASK) ? 5 : 4);
     } else {
-        pay = strlen(p->line);
+        pay = p->line_len;
         bh.n = (uint32_t)pay;
     }
     if (blob_reserve(p, sizeof bh + pay)) return -1;
@@ -480,7 +482,6 @@ out:
     free(p.mix_count);
     ftok_record_free(&p.rec);
     json_decref(p.obj);
-    free(p.line);
     free(p.text_owned);
     free(p.units);
     free(p.blob);

@@ -68,7 +68,8 @@ typedef struct {
     double threshold;
     int num_perm, bands, rows, shingle;
     uint64_t seed;
-    uint64_t *a, *b;      // (num_perm,)
+    uint32_t *al, *ah;    // (num_perm,) low and high halves of the odd multipliers a_i
+    uint64_t *b;          // (num_perm,)
     uint32_t *sig;        // (num_perm,) scratch
     uint64_t *grams;      // scratch shingle hashes
     size_t grams_cap;

@@ -11,6 +11,8 @@ struct ft_jsonl {
     ft_reader *r;
     size_t max_line;
     size_t lineno;
+    const char *last;
+    size_t last_len;
 };
 
 ft_jsonl *ft_jsonl_open(const char *path, size_t max_line) {
@@ -83,10 +85,16 @@ int ft_jsonl_next(ft_jsonl *j, json_t **obj) {
         return ft_err("%s:%zu: expected a JSON object, got another JSON value", name, j->lineno), -2;
     }
     *obj = v;
+    j->last = line;
+    j->last_len = len;
     return 1;
 }
 
 size_t ft_jsonl_lineno(const ft_jsonl *j) { return j->lineno; }
+const char *ft_jsonl_line(const ft_jsonl *j, size_t *len) {
+    *len = j->last_len;
+    return j->last;
+}
 const char *ft_jsonl_name(const ft_jsonl *j) { return ft_reader_name(j->r); }
 
 void ft_jsonl_close(ft_jsonl *j) {

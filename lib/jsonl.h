@@ -20,6 +20,9 @@ ft_jsonl *ft_jsonl_open_reader(struct ft_reader *in, size_t max_line);
 // -1 = fatal (I/O error, decompression error).
 int ft_jsonl_next(ft_jsonl *j, json_t **obj);
 size_t ft_jsonl_lineno(const ft_jsonl *j);        // line number of the last record returned
+// The raw text of the record last returned (without '\n' or a trailing '\r'), valid until the
+// next ft_jsonl_next; lets a filter pass records through byte for byte.
+const char *ft_jsonl_line(const ft_jsonl *j, size_t *len);
 const char *ft_jsonl_name(const ft_jsonl *j);
 void ft_jsonl_close(ft_jsonl *j);
 
