@@ -1,0 +1,168 @@
+// test_jinja.c — the Jinja interpreter and chat-template spans at the library level:
+// hand-computed renderings (whitespace control, Python printing, slicing by code points,
+// tojson), error messages with template lines, render reuse, loss-span offsets, and random
+// token soup that must fail cleanly (no crash, no leak; run under ASan by `make check`).
+#include "testutil.h"
+#include "err.h"
+#include "jinja.h"
+#include "template.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+// Render src with vars (JSON text) and compare with want; want NULL: must fail with `err` in the message.
+static void expect(const char *src, const char *vars, const char *want, const char *err) {
+    ft_jinja *t = ft_jinja_parse(src, strlen(src), "t.jinja");
+    if (!t) {
+        if (want) fail_msg("parse failed: %s (template %s)", ft_errmsg(), src);
+        assert_non_null(strstr(ft_errmsg(), err));
+        return;
+    }
+    json_error_t je;
+    json_t *v = vars ? json_loads(vars, 0, &je) : json_object();
+    assert_non_null(v);
+    char *out = NULL;
+    size_t len = 0;
+    int rc = ft_jinja_render(t, v, &out, &len);
+    if (want) {
+        if (rc) fail_msg("render failed: %s (template %s)", ft_errmsg(), src);
+        if (strcmp(out, want)) fail_msg("template %s\n  got  [%s]\n  want [%s]", src, out, want);
+        assert_int_equal(len, strlen(want));
+    } else {
+        assert_int_equal(rc, -1);
+        if (!strstr(ft_errmsg(), err)) fail_msg("error [%s] lacks [%s]", ft_errmsg(), err);
+    }
+    free(out);
+    json_decref(v);
+    ft_jinja_free(t);
+}
+
+static void test_whitespace(void **st) {
+    (void)st;
+    // lstrip_blocks removes the indentation before a tag, trim_blocks the newline after it
+    expect("  {% if true %}\n  x\n  {% endif %}\ny", NULL, "  x\ny", NULL);
+    expect("a {%- if true -%} b {%- endif -%} c", NULL, "abc", NULL);
+    expect("a\n  {%+ if true %}b{% endif %}", NULL, "a\n  b", NULL);
+    expect("{{ 'x' }}\n{# c #}\nz", NULL, "x\nz", NULL);
+    expect("{% raw %}{{ a }}{% endraw %}", NULL, "{{ a }}", NULL);
+}
+
+static void test_values(void **st) {
+    (void)st;
+    expect("{{ 0.1 + 0.2 }} {{ 1e16 }} {{ 123456789.0 }} {{ 1/4 }} {{ 5 // -2 }} {{ -5 % 3 }}", NULL,
+           "0.30000000000000004 1e+16 123456789.0 0.25 -3 1", NULL);
+    expect("{{ none }} {{ true }} {{ [1, 'a', none] }} {{ {'k': false} }} {{ (1,) }}", NULL,
+           "None True [1, 'a', None] {'k': False} (1,)", NULL);
+    expect("{{ s[1:3] }}|{{ s[-1] }}|{{ s|length }}|{{ s|upper }}", "{\"s\": \"h\\u00e9\\u65e5x\"}",
+           "\xc3\xa9\xe6\x97\xa5|x|4|H\xc3\x89\xe6\x97\xa5X", NULL);
+    expect("{{ d|tojson }}", "{\"d\": {\"a\": [1, 2.5, null], \"b\": \"\\u00e9\\n\\u0001\"}}",
+           "{\"a\": [1, 2.5, null], \"b\": \"\xc3\xa9\\n\\u0001\"}", NULL);
+    expect("{{ d|tojson(indent=2) }}", "{\"d\": {\"a\": [1]}}", "{\n  \"a\": [\n    1\n  ]\n}", NULL);
+    expect("{{ u }}|{{ u is defined }}|{{ u|default('d') }}", NULL, "|False|d", NULL);
+}
+
+static void test_statements(void **st) {
+    (void)st;
+    expect("{% for x in xs %}{{ loop.index }}{{ x }}{% if not loop.last %},{% endif %}{% endfor %}", "{\"xs\": [\"a\", \"b\"]}",
+           "1a,2b", NULL);
+    expect("{% set ns = namespace(n=0) %}{% for x in xs %}{% set ns.n = ns.n + x %}{% endfor %}{{ ns.n }}",
+           "{\"xs\": [1, 2, 3]}", "6", NULL);
+    expect("{% macro m(a, b=2) %}{{ a + b }}{% endmacro %}{{ m(1) }}{{ m(1, b=5) }}", NULL, "36", NULL);
+    expect("{% for k, v in d.items() %}{{ k }}{{ v }}{% endfor %}", "{\"d\": {\"x\": 1, \"y\": 2}}", "x1y2", NULL);
+}
+
+static void test_errors(void **st) {
+    (void)st;
+    expect("a\n{% if x %}\nb", NULL, NULL, "t.jinja:3: unexpected end of template, expected 'endif'");
+    expect("a\n\n{{ x | nosuch }}", NULL, NULL, "t.jinja:3: no filter named 'nosuch'");
+    expect("line1\n{{ raise_exception('Only user and assistant') }}", NULL, NULL, "t.jinja:2: Only user and assistant");
+    expect("{{ 'a' + 1 }}", NULL, NULL, "can only concatenate str");
+    expect("{{ x.y }}", NULL, NULL, "'x' is undefined");
+    expect("{% endfor %}", NULL, NULL, "unexpected 'endfor'");
+    expect("{{ 'abc }}", NULL, NULL, "unterminated string");
+}
+
+static void test_render_reuse(void **st) {
+    (void)st;
+    const char *src = "{% for m in messages %}{{ m.content ~ '|' }}{% endfor %}";
+    ft_jinja *t = ft_jinja_parse(src, strlen(src), "t");
+    assert_non_null(t);
+    for (int i = 0; i < 300; i++) {
+        char vars[128];
+        snprintf(vars, sizeof vars, "{\"messages\": [{\"content\": \"m%d\"}, {\"content\": \"n\"}]}", i);
+        json_t *v = json_loads(vars, 0, NULL);
+        char *out; size_t len;
+        assert_int_equal(ft_jinja_render(t, v, &out, &len), 0);
+        char want[64];
+        snprintf(want, sizeof want, "m%d|n|", i);
+        assert_string_equal(out, want);
+        free(out);
+        json_decref(v);
+    }
+    ft_jinja_free(t);
+}
+
+// Spans on the chatml built-in, offsets computed by hand.
+static void test_spans(void **st) {
+    (void)st;
+    ft_template *t = ft_template_load("chatml", NULL);
+    assert_non_null(t);
+    json_t *msgs = json_loads("[{\"role\":\"user\",\"content\":\"OK?\"},{\"role\":\"assistant\",\"content\":\"OK\"}]", 0, NULL);
+    char *text; size_t len, n; ft_span *sp;
+    int unloc = 0;
+    assert_int_equal(ft_template_spans(t, msgs, NULL, &text, &len, &sp, &n, &unloc), 0);
+    const char *want = "<|im_start|>user\nOK?<|im_end|>\n<|im_start|>assistant\nOK<|im_end|>\n";
+    assert_string_equal(text, want);
+    assert_int_equal(n, 1);
+    assert_int_equal(unloc, 0);
+    size_t start = strlen("<|im_start|>user\nOK?<|im_end|>\n<|im_start|>assistant\n");
+    assert_int_equal(sp[0].start, start);
+    assert_int_equal(sp[0].end, start + strlen("OK<|im_end|>\n"));
+    free(text); free(sp);
+    json_decref(msgs);
+    ft_template_free(t);
+}
+
+// Token soup: every outcome is a clean success or a clean error.
+static void test_soup(void **st) {
+    (void)st;
+    static const char *frag[] = {"{{", "}}", "{%", "%}", "{#", "#}", "-", "+", " if ", " for ", " in ", " endif ",
+                                 " endfor ", " set ", "=", "x", "'s'", "\"", "(", ")", "[", "]", "{", "}", "|", "trim",
+                                 ".", ",", ":", "1", "2.5", " and ", " not ", " is ", "defined", "\n", " macro ",
+                                 " endmacro ", "loop", "messages", "~", "*", "/", "%", "range(3)", " else ", "raw", " "};
+    unsigned seed = 12345;
+    json_t *vars = json_loads("{\"messages\": [{\"role\": \"user\", \"content\": \"c\"}], \"x\": [1, 2]}", 0, NULL);
+    int ok = 0;
+    for (int i = 0; i < 3000; i++) {
+        char src[512] = "";
+        size_t n = 0;
+        int k = 1 + (int)((seed = seed * 1103515245u + 12345u) >> 16) % 24;
+        for (int j = 0; j < k; j++) {
+            const char *f = frag[((seed = seed * 1103515245u + 12345u) >> 16) % (sizeof frag / sizeof *frag)];
+            size_t fl = strlen(f);
+            if (n + fl >= sizeof src) break;
+            memcpy(src + n, f, fl);
+            n += fl;
+        }
+        src[n] = 0;
+        ft_jinja *t = ft_jinja_parse(src, n, "soup");
+        if (!t) { assert_true(strncmp(ft_errmsg(), "soup:", 5) == 0); continue; }
+        char *out;
+        size_t len;
+        if (ft_jinja_render(t, vars, &out, &len) == 0) { ok++; free(out); }
+        else assert_true(strncmp(ft_errmsg(), "soup:", 5) == 0);
+        ft_jinja_free(t);
+    }
+    json_decref(vars);
+    assert_true(ok > 0);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_whitespace), cmocka_unit_test(test_values),     cmocka_unit_test(test_statements),
+        cmocka_unit_test(test_errors),     cmocka_unit_test(test_render_reuse), cmocka_unit_test(test_spans),
+        cmocka_unit_test(test_soup),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
