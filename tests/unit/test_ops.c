@@ -79,11 +79,13 @@ static void test_lm_head_logits(void **st) {
 }
 
 // The loop sgemm (the fallback of builds without BLAS), all four transpose cases, strided
-// operands, beta 0 over a NaN-filled C (must be ignored) and beta 1 (accumulate).
+// operands, beta 0 over a NaN-filled C (must be ignored) and beta 1 (accumulate), row
+// counts that are not multiples of the 4x4 and 16-row blocks.
 static void test_sgemm_loops(void **st) {
     (void)st;
     oc_seed(8);
-    int M = 37, N = 29, K = 41, pad = 3;
+    int N = 29, K = 41, pad = 3;
+    for (int M = 5; M <= 37; M += 32)  // 5 rows: the row-panel kernel; 37: transposed-B dot products
     for (int ta = 0; ta < 2; ta++)
         for (int tb = 0; tb < 2; tb++)
             for (int acc = 0; acc < 2; acc++) {
