@@ -91,12 +91,16 @@ static int getnum(const char *name, const char *v, long lo, long hi, long *dst) 
     return 0;
 }
 
+// Argument arrays live for the whole run (reachable from here, so early returns leak nothing).
+static const char **inputs, **decon;
+static ft_mix_input *mix;
+
 int main(int argc, char **argv) {
     ft_filter_opts o;
     ft_filter_defaults(&o);
-    const char **inputs = calloc(argc, sizeof *inputs);
-    const char **decon = calloc(argc, sizeof *decon);
-    ft_mix_input *mix = calloc(argc, sizeof *mix);
+    inputs = calloc(argc, sizeof *inputs);
+    decon = calloc(argc, sizeof *decon);
+    mix = calloc(argc, sizeof *mix);
     if (!inputs || !decon || !mix) return ft_cli_fail(prog, FT_EXIT_DATA);
     o.inputs = inputs;
     o.decon = decon;
@@ -249,9 +253,5 @@ int main(int argc, char **argv) {
                     (long long)json_integer_value(json_object_get(stats, "records_val")));
     }
     json_decref(stats);
-    for (int i = 0; i < o.n_mix; i++) free((char *)mix[i].path);
-    free(inputs);
-    free(decon);
-    free(mix);
     return 0;
 }
