@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "err.h"
 #include "io.h"
@@ -61,11 +62,7 @@ static char *records_path(const char *override, json_t *rep, const char *rep_pat
     if (override) return ft_strdup(override);
     const char *p = json_string_value(json_object_get(rep, "per_record"));
     if (!p) return NULL;
-    FILE *f;
-    if (p[0] == '/' || (f = fopen(p, "r")) != NULL) {
-        if (p[0] != '/') fclose(f);
-        return ft_strdup(p);
-    }
+    if (p[0] == '/' || access(p, R_OK) == 0) return ft_strdup(p);
     const char *slash = strrchr(rep_path, '/');
     if (!slash) return ft_strdup(p);
     size_t dl = (size_t)(slash - rep_path) + 1;
