@@ -283,7 +283,12 @@ static int process(pipe_t *p) {
     content_hash(p, h);
     if (o->shard_n && h[0] % (uint64_t)o->shard_n != (uint64_t)o->shard_i) { p->st.not_in_shard++; return 0; }
     int need_text = o->use_quality || o->min_len >= 0 || o->max_len >= 0 || o->n_decon || o->dedup == 2;
-    if (p->kind == FT_KIND_JSONL && need_text && !p->text) DROP(FT_DROP_NO_TEXT);
+    if (p->kind == FT_KIND_JSONL && need_text && !p->text) {
+        // a record without text cannot be measured: bad data, skippable with --skip-bad
+        if (o->skip_bad) DROP(FT_DROP_NO_TEXT);
+        return ft_err("%s:%zu: record has no string field \"%s\" and no \"segments\" to take its text from (see --field)",
+                      ft_fstream_name(&p->in[p->src]), ft_jsonl_lineno(p->in[p->src].js), o->field ? o->field : "text");
+    }
     if (o->use_quality) {
         int r = ft_quality_check(&o->quality, p->text, p->text_len);
         if (r >= 0) { p->q_drops[r]++; DROP(FT_DROP_QUALITY); }

@@ -50,3 +50,11 @@ expect_exit 2 ft-filter --shard 4/4 a.tok
 expect_exit 2 ft-filter --split val=0.1 a.tok
 expect_exit 2 ft-filter --dedup fuzzy a.tok
 expect_exit 2 ft-filter --q-no-such-rule 1 a.tok
+
+# a JSONL record without the text field is bad data when an operation needs its text
+printf '{"text":"a b"}\n{"messages":[]}\n' >nt.jsonl
+expect_exit 1 ft-filter --min-len 1 nt.jsonl -o nt.out
+expect_in 'nt.jsonl:2: record has no string field "text"' err
+no_output nt.out
+expect_exit 0 ft-filter --min-len 1 nt.jsonl -o nt.out --skip-bad --stats
+expect_in '"no_text": 1' err
