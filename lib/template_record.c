@@ -183,11 +183,16 @@ int ft_template_spans(ft_template *t, const json_t *msgs, const json_t *extra, c
         if (s >= 0) {
             // closing marker: common prefix of what follows in the full text and in the
             // rendering that ends with this message
-            const char *tail = full + e;
-            size_t tn = flen - (size_t)e, mk = 0;
+            const char *tail = full + e, *ut = NULL;
+            size_t tn = flen - (size_t)e, mk = 0, un = 0, cl = (size_t)(e - s);
             if (upto && (size_t)e <= ulen && memcmp(upto, full, (size_t)e) == 0) {
-                const char *ut = upto + e;
-                size_t un = ulen - (size_t)e;
+                ut = upto + e; un = ulen - (size_t)e;
+            } else if (upto && cl) {   // the renderings differ earlier (e.g. tools moved): last occurrence
+                const char *last = NULL, *p = upto;
+                while ((p = find(upto, ulen, (size_t)(p - upto), full + s, cl))) { last = p; p++; }
+                if (last) { ut = last + cl; un = ulen - (size_t)(ut - upto); }
+            }
+            if (ut) {
                 while (mk < tn && mk < un && tail[mk] == ut[mk]) mk++;
                 if (mk < tn && mk < un) mk = tag_boundary(tail, mk);
             }

@@ -57,3 +57,17 @@ ft-template -t chatml --generation-prompt in.jsonl >gen.jsonl
 want='<|im_start|>system\nYou are terse.<|im_end|>\n<|im_start|>user\nSay OK please<|im_end|>\n<|im_start|>assistant\nOK<|im_end|>\n<|im_start|>user\nNow 2+2?<|im_end|>\n<|im_start|>assistant\n  4, of course.  <|im_end|>\n<|im_start|>user\nBye<|im_end|>\n<|im_start|>assistant\n'
 [ "$(jq -j '.segments[0].text' gen.jsonl)" = "$(printf '%b' "$want")" ] ||
   fail "--generation-prompt rendering: $(jq .segments[0].text gen.jsonl)"
+# tool use (Mistral v3, tools announced before the last user turn): the final answer still
+# trains on content + "</s>"; the tool-call turn, which the prefix renderings cannot isolate
+# (the tools block moves), is reported and gets no loss rather than a wrong one
+if [ -f "$cases" ]; then
+  jq -c 'select(.name | startswith("Mistral-Large-Instruct-2407")) | .template' "$cases" | head -1 | jq -j . >mistral-v3.jinja
+  jq -nc '{tools: [{type: "function", function: {name: "get_weather", parameters: {type: "object"}}}],
+           messages: [{role: "user", content: "Weather in Paris?"},
+                      {role: "assistant", content: null, tool_calls: [{id: "abc123def", type: "function", function: {name: "get_weather", arguments: {city: "Paris"}}}]},
+                      {role: "tool", tool_call_id: "abc123def", content: "22C"},
+                      {role: "assistant", content: "It is 22C."}, {role: "user", content: "Thanks"}]}' >tools.jsonl
+  ft-template -t mistral-v3.jinja --eos-token '</s>' tools.jsonl >out.jsonl 2>err
+  [ "$(jq -c '[.segments[] | select(.train) | .text]' out.jsonl)" = '["It is 22C.</s>"]' ] || fail "tools: $(cat out.jsonl)"
+  expect_in "1 assistant message(s) do not appear" err
+fi

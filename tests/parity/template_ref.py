@@ -12,6 +12,7 @@ usage: template_ref.py check        (ft-template on PATH; exit 1 on any differen
        template_ref.py bench TEMPLATE_FILE DATA.jsonl N [e2e]   (records/s of jinja2 rendering)
 """
 import json
+import os
 import subprocess
 import sys
 import time
@@ -118,15 +119,35 @@ ERROR_CASES = [   # both must fail; the reference message (any jinja2 wording) j
 SYNTAX_ERRORS = ["{% if x %}", "{% for %}", "{{ 'unterminated }}", "{% endfor %}", "{{ a b }}", "{% bogus %}"]
 
 
-def render(env, src, msgs):
-    return env.from_string(src).render(messages=msgs, bos_token="<s>", eos_token="</s>", add_generation_prompt=False)
+TOOLS = [{"type": "function", "function": {"name": "get_weather", "description": "Weather of a city",
+           "parameters": {"type": "object", "properties": {"city": {"type": "string", "description": "Name"}},
+                          "required": ["city"]}}}]
+TOOL_MSGS = [
+    {"role": "system", "content": "Use tools."},
+    {"role": "user", "content": "Weather in Paris?"},
+    {"role": "assistant", "content": None, "tool_calls": [
+        {"id": "abc123def", "type": "function", "function": {"name": "get_weather", "arguments": {"city": "Paris"}}}]},
+    {"role": "tool", "tool_call_id": "abc123def", "name": "get_weather", "content": "22C, sunny"},
+    {"role": "assistant", "content": "It is 22C and sunny."},
+    {"role": "user", "content": "Thanks"},
+]
+# real templates from the shared corpus that use tools / tool_calls
+TOOL_TEMPLATES = ["Mistral-Large-Instruct-2407", "Mistral-Nemo-Instruct-2407", "ibm-granite/granite-3.0-8b-instruct",
+                  "yandex/YandexGPT-5-Lite-8B-instruct"]
 
 
-def run_tool(src, msgs):
+def render(env, src, msgs, **kw):
+    return env.from_string(src).render(messages=msgs, bos_token="<s>", eos_token="</s>", add_generation_prompt=False, **kw)
+
+
+def run_tool(src, msgs, tools=None):
     with open("t.jinja", "w") as f:
         f.write(src)
+    rec = {"messages": msgs}
+    if tools is not None:
+        rec["tools"] = tools
     with open("in.jsonl", "w") as f:
-        f.write(json.dumps({"messages": msgs}, ensure_ascii=False) + "\n")
+        f.write(json.dumps(rec, ensure_ascii=False) + "\n")
     p = subprocess.run(["ft-template", "--template", "t.jinja", "--bos-token", "<s>", "--eos-token", "</s>",
                         "--train-on-inputs", "in.jsonl"], capture_output=True)
     text = None
@@ -167,6 +188,25 @@ def check():
                   file=sys.stderr)
             bad += 1
     n = len(CASES) + len(ERROR_CASES) + len(SYNTAX_ERRORS)
+    corpus = os.path.join(os.environ.get("FT_TESTDATA", ""), "chat-templates", "cases.jsonl")
+    if os.path.exists(corpus):
+        tpls = {}
+        for line in open(corpus):
+            c = json.loads(line)
+            for name in TOOL_TEMPLATES:
+                if c["name"].startswith(name):
+                    tpls.setdefault(name, c["template"])
+        for name, src in tpls.items():
+            try:
+                want = render(env, src, TOOL_MSGS, tools=TOOLS)
+            except (jinja2.TemplateError, TemplateError, TypeError):
+                want = None   # the template cannot render this conversation: ft-template must fail too
+            rc, got, stderr = run_tool(src, TOOL_MSGS, TOOLS)
+            n += 1
+            if (want is None and rc != 1) or (want is not None and (rc != 0 or got != want)):
+                print(f"tools with {name}:\n  jinja2      : {want!r}\n  ft-template : {got!r} (exit {rc}) {stderr.strip()}",
+                      file=sys.stderr)
+                bad += 1
     print(f"{n - bad}/{n} template cases agree with jinja2 {jinja2.__version__}", file=sys.stderr)
     return 1 if bad else 0
 
