@@ -333,7 +333,9 @@ static int process(pipe_t *p) {
         pay = p->line_len;
         bh.n = (uint32_t)pay;
     }
-    if (blob_reserve(p, sizeof bh + pay)) return -1;
+    size_t total = (sizeof bh + pay + 3) & ~(size_t)3;   // keeps token arrays 4-byte aligned in buffers
+    if (blob_reserve(p, total)) return -1;
+    memset(p->blob + total - 4, 0, 4);
     memcpy(p->blob, &bh, sizeof bh);
     if (p->kind == FT_KIND_FTOK) {
         memcpy(p->blob + sizeof bh, p->rec.tokens, (size_t)p->rec.n * 4);
@@ -341,7 +343,7 @@ static int process(pipe_t *p) {
     } else {
         memcpy(p->blob + sizeof bh, p->line, pay);
     }
-    return pass_on(p, p->blob, (uint32_t)(sizeof bh + pay));
+    return pass_on(p, p->blob, (uint32_t)total);
 }
 
 static json_t *report(pipe_t *p) {

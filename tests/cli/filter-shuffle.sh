@@ -5,8 +5,8 @@ PY=$FT_PY; [ -x "$PY" ] || PY=$(command -v python3) || skip "no python3"
 H="$FT_ROOT/tests/cli/filter-ftok.py"
 $PY -c '
 import json
-for i in range(6000): print(json.dumps({"tokens": [i] + [i % 97] * 60}))' >in.toks
-$PY "$H" write in.tok --vocab 10000 <in.toks       # ~1.5 MB
+for i in range(6000): print(json.dumps({"tokens": [i] + [i % 97] * (60 + i % 3), "mask": [(i + k) % 2 for k in range(61 + i % 3)]}))' >in.toks
+$PY "$H" write in.tok --mask --vocab 10000 <in.toks   # ~1.6 MB, odd lengths
 ft-filter --shuffle --seed 1 in.tok -o s1.tok
 ft-filter --shuffle --seed 1 --mem 1 --tmp-dir . in.tok -o s1m.tok --stats-out st.json
 ft-filter --shuffle --seed 2 in.tok -o s2.tok
