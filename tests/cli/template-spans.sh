@@ -71,3 +71,13 @@ if [ -f "$cases" ]; then
   [ "$(jq -c '[.segments[] | select(.train) | .text]' out.jsonl)" = '["It is 22C.</s>"]' ] || fail "tools: $(cat out.jsonl)"
   expect_in "1 assistant message(s) do not appear" err
 fi
+# tool calls with a Qwen2.5-style template: the tool-call turn trains on the text it adds
+# (the call and "<|im_end|>\n"), the answer on content + marker
+jq -nc '{tools: [{type: "function", function: {name: "get_weather", parameters: {type: "object"}}}],
+         messages: [{role: "user", content: "Weather in Paris?"},
+                    {role: "assistant", content: null, tool_calls: [{type: "function", function: {name: "get_weather", arguments: {city: "Paris"}}}]},
+                    {role: "tool", content: "22C"}, {role: "assistant", content: "It is 22C."}]}' >tools.jsonl
+ft-template -t "$FT_ROOT/tests/cli/template-qwen25.jinja" tools.jsonl >out.jsonl 2>err
+want='["<tool_call>\n{\"name\": \"get_weather\", \"arguments\": {\"city\": \"Paris\"}}\n</tool_call><|im_end|>\n","It is 22C.<|im_end|>\n"]'
+[ "$(jq -c '[.segments[] | select(.train) | .text]' out.jsonl)" = "$want" ] || fail "qwen tool calls: $(jq -c '[.segments[] | select(.train) | .text]' out.jsonl)"
+[ ! -s err ] || fail "qwen tool calls: unexpected warning $(cat err)"

@@ -196,6 +196,9 @@ def check():
             for name in TOOL_TEMPLATES:
                 if c["name"].startswith(name):
                     tpls.setdefault(name, c["template"])
+        # a Qwen2.5-style template with tools and tool calls, kept next to the CLI tests
+        qwen = os.path.join(os.environ["FT_ROOT"], "tests", "cli", "template-qwen25.jinja")
+        tpls["qwen25-style"] = open(qwen).read()
         for name, src in tpls.items():
             try:
                 want = render(env, src, TOOL_MSGS, tools=TOOLS)
