@@ -8,6 +8,7 @@
                                against sacrebleu (sentence scores of every EVERY-th record)
   rouge CORPUS [REPORT PER STEM]...      check ft-eval's ROUGE against rouge-score (STEM: 0/1)
   porter-words OUT / porter WORDS STEMS   Porter stems vs nltk's PorterStemmer()
+  choice-data OUT / choice MODEL DATA REPORT PER   ft-eval choice vs a NumPy log-likelihood
 Exits 1 with the first mismatches printed; tolerance 1e-6 (the issue's bar).
 """
 import json
@@ -262,12 +263,72 @@ def check_porter(words, stems):
     c.done("porter")
 
 
+def choice_data(path, n=24):
+    """Multiple-choice records: contexts (some ending in a space), 2-4 choices, labels."""
+    rng = random.Random(11)
+    with open(path, "w", encoding="utf-8") as f:
+        for i in range(n):
+            ctx = " ".join(rng.choice(WORDS) for _ in range(rng.randint(1, 12)))
+            ctx += rng.choice(["", " ", ":", "? ", "\n"])
+            k = rng.randint(2, 4)
+            ch = [rng.choice(["", " "]) + " ".join(rng.choice(WORDS) for _ in range(rng.randint(1, 4)))
+                  for _ in range(k)]
+            f.write(json.dumps({"id": i, "context": ctx, "choices": ch, "label": rng.randrange(k)}) + "\n")
+
+
+def check_choice(model, data, report, per):
+    """Log-likelihoods by the NumPy float64 forward of model_ref.py and HF tokenizers, encoded
+    as lm-evaluation-harness does; acc / acc_norm recomputed from them."""
+    import os
+    import numpy as np
+    from tokenizers import Tokenizer
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    import model_ref
+    c, w = model_ref.load(model)
+    tok = Tokenizer.from_file(os.path.join(model, "tokenizer.json"))
+    enc = lambda s: tok.encode(s, add_special_tokens=False).ids
+    rows = per_record(per)
+    rep = json.load(open(report))
+    chk = Checker()
+    acc = accn = 0
+    recs = [json.loads(l) for l in open(data, encoding="utf-8")]
+    for i, r in enumerate(recs):
+        ctx = r["context"]
+        n_sp = len(ctx) - len(ctx.rstrip())
+        lls = []
+        for ch in r["choices"]:
+            cx, cont = (ctx[:-n_sp], ctx[-n_sp:] + ch) if n_sp else (ctx, ch)
+            whole, cenc = enc(cx + cont), enc(cx)
+            cont_enc = whole[len(cenc):]
+            toks = cenc + cont_enc
+            logits = model_ref.forward(c, w, toks)
+            lp = logits - logits.max(-1, keepdims=True)
+            lp = lp - np.log(np.exp(lp).sum(-1, keepdims=True))
+            lls.append(float(sum(lp[len(cenc) - 1 + j, t] for j, t in enumerate(cont_enc))))
+        for k, (g, want) in enumerate(zip(rows[i]["ll"], lls)):
+            chk.close(f"record {i} choice {k} log-likelihood", g, want, 1e-3)
+        pred = int(np.argmax(lls))
+        predn = int(np.argmax([l / len(ch.encode()) for l, ch in zip(lls, r["choices"])]))
+        chk.equal(f"record {i} pred", rows[i]["pred"], pred)
+        chk.equal(f"record {i} pred_norm", rows[i]["pred_norm"], predn)
+        acc += pred == r["label"]
+        accn += predn == r["label"]
+    chk.close("acc", rep["acc"], acc / len(recs), 1e-12)
+    chk.close("acc_norm", rep["acc_norm"], accn / len(recs), 1e-12)
+    print(f"choice: acc {acc / len(recs):.4f} acc_norm {accn / len(recs):.4f} on {len(recs)} records (NumPy reference)")
+    chk.done("choice")
+
+
 if __name__ == "__main__":
     cmd = sys.argv[1]
     if cmd == "gen":
         gen(sys.argv[2], int(sys.argv[3]) if len(sys.argv) > 3 else 1200)
     elif cmd == "bleu":
         check_bleu(*sys.argv[2:6])
+    elif cmd == "choice-data":
+        choice_data(sys.argv[2])
+    elif cmd == "choice":
+        check_choice(*sys.argv[2:6])
     elif cmd == "porter-words":
         porter_words(sys.argv[2])
     elif cmd == "porter":
