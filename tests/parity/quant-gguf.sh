@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Dequantization parity: blocks of every supported ggml type with random contents, written
 # into a GGUF by the Python `gguf` package, dequantized by ft (ft-info --dump) and by
-# gguf.quants.dequantize; then the real model's tensors of each type it uses.
+# gguf.quants.dequantize; then the real model: the first rows of one tensor of each type it
+# uses, and ft-info's metadata and tensor table against GGUFReader.
 source "$FT_ROOT/tests/lib.sh"
 need_py
 "$FT_PY" - <<'PY' || fail "python reference failed"
@@ -53,7 +54,19 @@ m=$(model_path) || true
 "$FT_PY" - "$m" <<'PY' > names || fail "reading the model with gguf failed"
 import sys, numpy as np, gguf
 from gguf import GGUFReader
+import json
+from gguf import GGUFValueType as V
 r = GGUFReader(sys.argv[1]); seen = set()
+want = {"metadata": {}, "tensors": []}       # what ft-info must report for the model
+for f in r.fields.values():
+    if f.name.startswith("GGUF."): continue
+    if f.types[0] == V.ARRAY: want["metadata"][f.name] = {"elem_type": f.types[1].name.lower(), "count": len(f.data)}
+    elif f.types[0] == V.STRING: want["metadata"][f.name] = bytes(f.parts[-1]).decode()
+    else: want["metadata"][f.name] = f.parts[-1].tolist()[0]
+for t in r.tensors:
+    want["tensors"].append({"name": t.name, "dtype": t.tensor_type.name, "shape": [int(x) for x in t.shape],
+                            "bytes": int(t.n_bytes), "offset": int(t.data_offset - r.data_offset)})
+json.dump(want, open("model-want.json", "w"))
 for t in r.tensors:
     if t.tensor_type.name in seen: continue
     seen.add(t.tensor_type.name); print(t.name, t.tensor_type.name)
@@ -73,4 +86,20 @@ for line in open("names"):
     print(f"{name} {typ}: {ref.size} values, bit-identical {same}")
     bad += not same
 sys.exit(bad)
+PY
+ft-info "$m" > model-got.json || fail "ft-info on the model failed"
+"$FT_PY" - <<'PY' || fail "ft-info disagrees with GGUFReader on the model"
+import json
+got = json.load(open("model-got.json")); want = json.load(open("model-want.json"))
+m = got["metadata"]
+assert len(m) == len(want["metadata"]), (sorted(m), sorted(want["metadata"]))
+for k, v in want["metadata"].items():
+    g = m[k]
+    if isinstance(v, dict):
+        n = len(g) if isinstance(g, list) else g["count"]
+        assert n == v["count"], (k, g, v)
+    elif isinstance(v, float): assert abs(g - v) <= 1e-7 * abs(v), (k, g, v)
+    else: assert g == v, (k, g, v)
+assert got["tensors"] == want["tensors"]
+print(f"model: {len(m)} metadata keys and {len(want['tensors'])} tensors as GGUFReader reads them")
 PY
