@@ -24,7 +24,7 @@
 // above 88.72 gives +inf, NaN stays NaN. Files using it in loops set
 // `#pragma GCC optimize("no-trapping-math")` so GCC may if-convert the clamps and vectorise.
 static inline __attribute__((always_inline)) float ft_cpu_expf(float x) {
-    union { float f; int32_t i; } t, scale;
+    union { float f; uint32_t u; } t, scale;  // unsigned: wraps defined for NaN inputs
     float xc = x < -86.5f ? -86.5f : x;
     xc = xc > 88.72283f ? 88.72283f : xc;
     t.f = xc * 1.44269504088896341f + 12582912.0f;  // 1.5*2^23: rounds to integer n
@@ -38,7 +38,7 @@ static inline __attribute__((always_inline)) float ft_cpu_expf(float x) {
     p = p * r + 1.6666665459e-1f;
     p = p * r + 5.0000001201e-1f;
     p = p * r * r + r + 1.0f;
-    scale.i = (t.i - 0x4B400000 + 126) << 23;  // 2^(n-1): n = 128 stays finite until the *2
+    scale.u = (t.u - 0x4B400000u + 126u) << 23;  // 2^(n-1): n = 128 stays finite until the *2
     float y = (p * scale.f) * 2.0f;
     y = x < -86.5f ? 0.0f : y;
     return x > 88.72283f ? __builtin_inff() : y;
