@@ -428,6 +428,7 @@ static int run(pipe_t *p) {
         }
         if (r < 0) return -1;
         int rc = process(p);
+        if (o->progress && (p->st.in & 4095) == 0) o->progress(o->progress_ctx, p->st.in, p->st.out);
         json_decref(p->obj);
         p->obj = NULL;
         if (rc) return -1;

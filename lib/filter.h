@@ -189,6 +189,9 @@ typedef struct {
     double split_val;         // 0 = off
     long head;                // -1 = off
     int shard_i, shard_n;     // shard_n 0 = off
+    // called every 4096 records read (e.g. for a progress bar); may be NULL
+    void (*progress)(void *ctx, uint64_t records_in, uint64_t records_out);
+    void *progress_ctx;
 } ft_filter_opts;
 
 void ft_filter_defaults(ft_filter_opts *o);

@@ -79,6 +79,12 @@ static void usage(void) {
     printf("\nExit status: 0 ok, 1 bad data or runtime failure (no output file is left), 2 usage.\n");
 }
 
+static void on_progress(void *ctx, uint64_t in, uint64_t out) {
+    char extra[64];
+    snprintf(extra, sizeof extra, "records, %llu out", (unsigned long long)out);
+    ft_progress_update(ctx, in, extra);
+}
+
 // Value of option argv[*i] ("--x VALUE" or "--x=VALUE"); NULL when missing.
 static const char *optval(int argc, char **argv, int *i, const char *eq) {
     if (eq) return eq + 1;
@@ -227,8 +233,13 @@ int main(int argc, char **argv) {
     if (o.min_len >= 0 && o.max_len >= 0 && o.min_len > o.max_len) return ft_cli_usage(prog, "--min-len is above --max-len");
     if (o.sample_n >= 0 && o.sample_frac >= 0) return ft_cli_usage(prog, "--sample given twice");
 
+    ft_progress pg;   // on a TTY only
+    ft_progress_start(&pg, prog, 0);
+    o.progress = on_progress;
+    o.progress_ctx = &pg;
     json_t *stats = NULL;
     int rc = ft_filter_run(&o, &stats);
+    ft_progress_end(&pg);
     if (rc) {
         json_decref(stats);
         return ft_cli_fail(prog, FT_EXIT_DATA);
