@@ -14,4 +14,9 @@ if [ ${#missing[@]} -gt 0 ]; then
   exit 1
 fi
 scripts/model.sh fetch >/dev/null || exit 1
-exec make --no-print-directory -f pipelines/sft.mk MODEL="$(scripts/model.sh path)" "$@"
+start=$SECONDS
+echo "demo: LoRA instruction tuning of SmolLM2-135M-Instruct on examples/json-extract (pipelines/sft.mk, work dir build/demo)"
+make --no-print-directory -f pipelines/sft.mk MODEL="$(scripts/model.sh path)" OUT=build/demo "$@"
+rc=$?
+echo "demo: finished in $((SECONDS - start)) s (exit $rc)"
+exit $rc
