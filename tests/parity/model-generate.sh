@@ -5,6 +5,7 @@
 # The three prompt shapes ({"prompt"}, {"messages"}, {"segments"}) on tiny random Llama
 # (GQA) and Qwen2 models; the same prompts through the GGUF of the Llama model.
 source "$FT_ROOT/tests/lib.sh"
+export OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-passive}   # no spinning threads on a shared machine
 need_py
 mk() { "$FT_PY" "$FT_ROOT/tests/tools/make_tiny_model.py" "$@"; }
 cat >p.jsonl <<'J'

@@ -8,9 +8,10 @@
 # 1e-4 leaves a 50x margin while any real error (a wrong rope pair, mask or permutation)
 # moves logits by 1e-2 or more.
 source "$FT_ROOT/tests/lib.sh"
+export OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-passive}   # no spinning threads on a shared machine
 need_py
 mk() { "$FT_PY" "$FT_ROOT/tests/tools/make_tiny_model.py" "$@"; }
-ref() { "$FT_PY" "$FT_ROOT/tests/parity/model_ref.py" "$@"; }
+ref() { OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 "$FT_PY" "$FT_ROOT/tests/parity/model_ref.py" "$@"; }
 ref write-ftok d.tok '[[5,17,99,200,3,4,250,251,10],[7,8],[1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31,32,33,34,35,36,37,38]]'
 check() {  # check MODEL TOL
   ft-eval --model "$1" ppl --dump-logits l.f32 d.tok >ppl.json || fail "ft-eval ppl on $1"

@@ -7,6 +7,9 @@ gguf.quants, Q/K rows un-permuted the way llama.cpp's converter permuted them).
   model_ref.py compare MODEL DATA.tok DUMP.f32 TOL   compare ft-eval ppl --dump-logits output
                                                      with the reference; prints the max abs diff
   model_ref.py ppl MODEL DATA.tok                    reference {"loss","tokens"} (no mask)
+  model_ref.py gguf2hf MODEL.gguf DIR               write the GGUF's weights as an HF dir (f32 safetensors,
+                                                     Q/K un-permuted, config.json from the metadata)
+  model_ref.py diff A.f32 B.f32 TOL                  max abs diff of two raw f32 dumps (exit 1 if > TOL)
   model_ref.py generate HF_DIR PROMPTS.jsonl N       greedy generation of up to N tokens per record
                                                      (HF tokenizers + jinja2 chat template), JSONL out
 """
@@ -33,7 +36,7 @@ def load_hf(d):
         except TypeError:
             t = load_bf16(p)
         for k, v in t.items():
-            w[k] = v.astype(np.float64)
+            w[k] = v.astype(np.float32)   # exact; forward() computes in float64
     c = {
         "arch": cfg["model_type"], "V": cfg["vocab_size"], "C": cfg["hidden_size"], "L": cfg["num_hidden_layers"],
         "H": cfg["num_attention_heads"], "Hkv": cfg.get("num_key_value_heads", cfg["num_attention_heads"]),
@@ -107,7 +110,7 @@ def load_gguf(p):
     w = {}
     rope_freqs = None
     for t in r.tensors:
-        a = gguf.quants.dequantize(t.data, t.tensor_type).astype(np.float64)
+        a = gguf.quants.dequantize(t.data, t.tensor_type).astype(np.float32)   # float64 math in forward()
         a = a.reshape([int(x) for x in reversed(t.shape)]) if len(t.shape) > 1 else a.reshape(-1)
         n = t.name
         if n == "rope_freqs.weight":
@@ -172,7 +175,7 @@ def forward(c, w, tokens):
     """logits (T, V) of one sequence."""
     T, H, Hkv, D = len(tokens), c["H"], c["Hkv"], c["D"]
     pos = np.arange(T, dtype=np.float64)
-    x = w["model.embed_tokens.weight"][np.asarray(tokens)]
+    x = w["model.embed_tokens.weight"][np.asarray(tokens)].astype(np.float64)
     mask = np.triu(np.full((T, T), -np.inf), 1)
     for l in range(c["L"]):
         p = f"model.layers.{l}."
@@ -223,6 +226,22 @@ def read_ftok(path):
         if flags & 1:
             o += ((n + 7) // 8 + 3) // 4 * 4
     return out
+
+
+def gguf2hf(src, d):
+    from safetensors.numpy import save_file
+    c, w = load_gguf(src)
+    os.makedirs(d, exist_ok=True)
+    tied = w["lm_head.weight"] is w["model.embed_tokens.weight"]
+    out = {k: v.astype(np.float32) for k, v in w.items() if not (tied and k == "lm_head.weight")}
+    save_file(out, os.path.join(d, "model.safetensors"))
+    F = w["model.layers.0.mlp.gate_proj.weight"].shape[0]
+    cfg = {"model_type": "llama" if c["arch"] == "llama" else c["arch"], "vocab_size": c["V"],
+           "hidden_size": c["C"], "intermediate_size": F, "num_hidden_layers": c["L"],
+           "num_attention_heads": c["H"], "num_key_value_heads": c["Hkv"], "head_dim": c["D"],
+           "rms_norm_eps": float(c["eps"]), "rope_theta": float(c["theta"]), "tie_word_embeddings": tied,
+           "max_position_embeddings": 2048}
+    json.dump(cfg, open(os.path.join(d, "config.json"), "w"), indent=1)
 
 
 def generate(d, prompts, n_new):
@@ -292,6 +311,15 @@ def main():
                 tot -= lp[i, r[i + 1]]
                 cnt += 1
         print(json.dumps({"loss": tot / cnt, "tokens": cnt}))
+    elif cmd == "gguf2hf":
+        gguf2hf(sys.argv[2], sys.argv[3])
+    elif cmd == "diff":
+        a, b = np.fromfile(sys.argv[2], dtype="<f4"), np.fromfile(sys.argv[3], dtype="<f4")
+        if a.size != b.size:
+            sys.exit(f"sizes differ: {a.size} vs {b.size}")
+        d = float(np.abs(a - b).max()) if a.size else 0.0
+        print(f"{a.size} values, max abs diff {d:.3e} (tol {float(sys.argv[4]):g})")
+        sys.exit(0 if d <= float(sys.argv[4]) else 1)
     elif cmd == "generate":
         generate(sys.argv[2], sys.argv[3], int(sys.argv[4]))
     else:
