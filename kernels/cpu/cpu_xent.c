@@ -41,6 +41,7 @@ static double row_exp_lse(float *row, int V, float *mx_out) {
     return sum;
 }
 
+FT_CPU_CLONES
 double ft_cpu_lm_head_xent(float *dh, float *dw, const float *h, const float *w, const int32_t *target,
                            const uint8_t *mask, int N, int C, int V, float grad_scale) {
     int grad = dh || dw, RC = chunk_rows(V);

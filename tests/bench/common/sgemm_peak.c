@@ -22,7 +22,7 @@ double ft_bench_sgemm_peak(int n) {
     if (!a || !b || !c) { free(a); free(b); free(c); return 0; }
     for (size_t i = 0; i < nn; i++) { a[i] = (float)(i % 7) * 0.1f; b[i] = (float)(i % 5) * 0.1f; }
     double best = 1e30;
-    for (int rep = 0; rep < 5; rep++) {
+    for (int rep = 0; rep < 8; rep++) {
         double t0 = ft_bench_now();
 #ifdef FT_HAVE_BLAS
         cblas_sgemm(101, 111, 112, n, n, n, 1.0f, a, n, b, n, 0.0f, c, n);

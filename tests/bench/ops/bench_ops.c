@@ -1,6 +1,7 @@
 // bench_ops.c — speed of the CPU op table at SmolLM2-135M shapes (C=576, F=1536, V=49152,
 // 9 query / 3 kv heads of 64), one row of T tokens by default: achieved GFLOP/s of each op
-// against the cblas_sgemm peak measured in the same run.
+// against the cblas_sgemm peak measured in the same run (before; re-measured after, to show
+// whether the machine was busy).
 // Usage: bench_ops [T] [B]
 #include "ops.h"
 #include "sgemm_peak.h"
@@ -31,8 +32,8 @@ int main(int argc, char **argv) {
     int T = argc > 1 ? atoi(argv[1]) : 512, B = argc > 2 ? atoi(argv[2]) : 1;
     int N = B * T, C = 576, F = 1536, V = 49152, Hq = 9, Hkv = 3, D = 64;
     const ft_ops *ops = ft_ops_cpu();
-    peak = ft_bench_sgemm_peak(1024);
-    printf("sgemm peak (1024^3, cblas_sgemm): %.1f GFLOP/s\n", peak);
+    peak = ft_bench_sgemm_peak(1024);  // measured again at the end; the higher one is used
+    printf("sgemm peak (1024^3, cblas_sgemm): %.1f GFLOP/s (before)\n", peak);
     printf("shapes: B=%d T=%d C=%d F=%d V=%d Hq=%d Hkv=%d D=%d\n", B, T, C, F, V, Hq, Hkv, D);
 
     float *x = randf((size_t)N * C, 1), *w = randf((size_t)F * C, 0.1f), *out = randf((size_t)N * F, 1);
@@ -68,5 +69,8 @@ int main(int argc, char **argv) {
     for (int i = 0; i < D / 2; i++) inv[i] = powf(10000.f, -2.0f * i / D);
     t = TIME(20, ops->rope(q, pos, inv, N, Hq, D));
     printf("%-34s %9.3f ms %8.2f GB/s\n", "rope (q)", t * 1e3, 8.0 * nq / t * 1e-9);
+    double p2 = ft_bench_sgemm_peak(1024);
+    printf("sgemm peak (1024^3, cblas_sgemm): %.1f GFLOP/s (after)%s\n", p2,
+           p2 > 1.25 * peak || peak > 1.25 * p2 ? "  -- unstable: the machine is busy, ratios are rough" : "");
     return 0;
 }
