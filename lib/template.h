@@ -49,6 +49,10 @@ typedef struct {
 // beyond recognition (they get no loss; the caller reports them).
 int ft_template_record(ft_template *t, const ft_template_opts *o, const json_t *rec, json_t **out, int *n_unlocated);
 
+// One output record as a compact JSON line (no newline), segments first as produced.
+// malloc'd; NULL + ft_err on failure.
+char *ft_template_dump(const json_t *rec);
+
 // Loss spans of a rendering: byte ranges [start, end) of `text` that are trainable.
 typedef struct { size_t start, end; } ft_span;
 // For a conversation (messages already normalized), render and derive the spans of every

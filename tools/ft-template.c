@@ -117,7 +117,7 @@ int main(int argc, char **argv) {
                 n_bad++;
                 continue;
             }
-            char *line = ft_json_dumps(out);
+            char *line = ft_template_dump(out);
             json_decref(out);
             if (!line || ft_writer_write(w, line, strlen(line)) || ft_writer_write(w, "\n", 1)) {
                 free(line);

@@ -43,7 +43,7 @@ while IFS= read -r -d '' got; do
   k=${oks[$i]}; i=$((i + 1))
   if [ "$got" != "${want[$k]}" ]; then
     echo "case $k (${names[$k]}): rendering differs" >&2
-    diff <(printf '%s' "${want[$k]}" | cat -A) <(printf '%s' "$got" | cat -A) | head -10 >&2
+    diff <(printf '%s' "${want[$k]}" | cat -A) <(printf '%s' "$got" | cat -A) | head -10 >&2 || true
     bad=$((bad + 1))
   fi
 done < <(jq -j '[.segments[].text] | join(""), "\u0000"' out*.jsonl)

@@ -6,6 +6,8 @@
 source "$FT_ROOT/tests/lib.sh"
 command -v jq >/dev/null || skip "jq not installed"
 cases="$FT_TESTDATA/chat-templates/cases.jsonl"
+# the first template in the corpus matching a jq condition (no pipe into head: pipefail)
+tplof() { jq -j -s "map($1)[0].template" "$cases"; }
 conv='[{"role":"system","content":"You are terse."},{"role":"user","content":"Say OK please"},{"role":"assistant","content":"OK"},{"role":"user","content":"Now 2+2?"},{"role":"assistant","content":"  4, of course.  "},{"role":"user","content":"Bye"},{"role":"assistant","content":"Bye!\nSee you."}]'
 raw='["OK","  4, of course.  ","Bye!\nSee you."]'
 trimmed='["OK","4, of course.","Bye!\nSee you."]'
@@ -40,13 +42,13 @@ check mistral -t mistral -- "$raw" '["</s>","</s>","</s>"]'
 check gemma -t gemma -- "$trimmed" '["<end_of_turn>\n","<end_of_turn>\n","<end_of_turn>\n"]' no-system
 check phi3 -t phi3 -- "$raw" '["<|end|>\n","<|end|>\n","<|end|>\n<|endoftext|>"]'
 if [ -f "$cases" ]; then
-  jq -c 'select(.name | startswith("teknium/OpenHermes")) | .template' "$cases" | head -1 | jq -j . >openhermes.jinja
+  tplof 'select(.name | startswith("teknium/OpenHermes"))' >openhermes.jinja
   check openhermes-chatml -t openhermes.jinja -- "$raw" '["<|im_end|>\n","<|im_end|>\n","<|im_end|>\n"]'
-  jq -c 'select(.name | contains("v1'"'"' template with a system")) | .template' "$cases" | head -1 | jq -j . >mistral-v1.jinja
+  tplof 'select(.name | contains("v1\u0027 template with a system"))' >mistral-v1.jinja
   check mistral-v1 -t mistral-v1.jinja --bos-token '<s>' --eos-token '</s>' -- "$raw" '["</s>","</s>","</s>"]'
-  jq -c 'select(.name | startswith("google/gemma-7b-it")) | .template' "$cases" | head -1 | jq -j . >gemma-it.jinja
+  tplof 'select(.name | startswith("google/gemma-7b-it"))' >gemma-it.jinja
   check gemma-7b-it -t gemma-it.jinja -- "$trimmed" '["<end_of_turn>\n","<end_of_turn>\n","<end_of_turn>\n"]' no-system
-  jq -c 'select(.name | startswith("Phi-3-mini")) | .template' "$cases" | head -1 | jq -j . >phi3-mini.jinja
+  tplof 'select(.name | startswith("Phi-3-mini"))' >phi3-mini.jinja
   check phi3-mini -t phi3-mini.jinja -- "$raw" '["<|end|>\n","<|end|>\n","<|end|>\n"]'
 fi
 # --generation-prompt: the final answer is held out as "reference", the rest ends with the prompt
@@ -61,7 +63,7 @@ want='<|im_start|>system\nYou are terse.<|im_end|>\n<|im_start|>user\nSay OK ple
 # trains on content + "</s>"; the tool-call turn, which the prefix renderings cannot isolate
 # (the tools block moves), is reported and gets no loss rather than a wrong one
 if [ -f "$cases" ]; then
-  jq -c 'select(.name | startswith("Mistral-Large-Instruct-2407")) | .template' "$cases" | head -1 | jq -j . >mistral-v3.jinja
+  tplof 'select(.name | startswith("Mistral-Large-Instruct-2407"))' >mistral-v3.jinja
   jq -nc '{tools: [{type: "function", function: {name: "get_weather", parameters: {type: "object"}}}],
            messages: [{role: "user", content: "Weather in Paris?"},
                       {role: "assistant", content: null, tool_calls: [{id: "abc123def", type: "function", function: {name: "get_weather", arguments: {city: "Paris"}}}]},
