@@ -97,6 +97,7 @@ const char *gguf_type_name(uint32_t t);   // "uint32", "string", ...
 
 // ---- writer ------------------------------------------------------------------------------
 typedef struct gguf_writer gguf_writer;
+// Metadata is kept in insertion order; setting a key again replaces its value.
 gguf_writer *gguf_writer_new(void);
 int gguf_w_u32(gguf_writer *w, const char *key, uint32_t v);
 int gguf_w_i32(gguf_writer *w, const char *key, int32_t v);
