@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 // Render src with vars (JSON text) and compare with want; want NULL: must fail with `err` in the message.
 static void expect(const char *src, const char *vars, const char *want, const char *err) {
@@ -81,6 +82,16 @@ static void test_errors(void **st) {
     expect("{{ x.y }}", NULL, NULL, "'x' is undefined");
     expect("{% endfor %}", NULL, NULL, "unexpected 'endfor'");
     expect("{{ 'abc }}", NULL, NULL, "unterminated string");
+}
+
+static void test_strftime_now(void **st) {
+    (void)st;
+    char want[16];
+    time_t now = time(NULL);
+    struct tm tm;
+    localtime_r(&now, &tm);
+    strftime(want, sizeof want, "%Y", &tm);
+    expect("{{ strftime_now('%Y') }}", NULL, want, NULL);
 }
 
 static void test_render_reuse(void **st) {
@@ -162,7 +173,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_whitespace), cmocka_unit_test(test_values),     cmocka_unit_test(test_statements),
         cmocka_unit_test(test_errors),     cmocka_unit_test(test_render_reuse), cmocka_unit_test(test_spans),
-        cmocka_unit_test(test_soup),
+        cmocka_unit_test(test_soup),       cmocka_unit_test(test_strftime_now),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
