@@ -418,6 +418,7 @@ static int run(pipe_t *p) {
     if (p->kind == FT_KIND_JSONL && o->min_trained >= 0) return ft_err("--min-trained applies to FTOK token streams only (input is JSONL)");
     if (p->kind == FT_KIND_FTOK && o->use_quality) return ft_err("--quality applies to JSONL text only (input is FTOK)");
     if (writers_open(p)) return -1;
+    p->stop = o->head == 0 && !p->shuf && o->sample_n < 0;
     while (!p->stop) {
         int r = next_raw(p);
         if (r == 0) break;
