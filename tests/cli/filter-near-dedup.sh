@@ -39,3 +39,33 @@ for m in (3, 6, 12, 33):
 assert not fails, fails
 assert st["dropped"]["duplicate_near"] == sum(600 - kept[m] for m in (3, 6, 12, 33))
 PY
+
+# FTOK: token 5-gram shingles (the default). For pairs with a few tokens replaced, the exact
+# Jaccard J_i of the shingle sets is computed here; dropped records must total sum P(J_i)
+# within 4.5 standard deviations (sum P(1-P)).
+H="$FT_ROOT/tests/cli/filter-ftok.py"
+$PY - <<'PY'
+import json, random
+r = random.Random(3)
+nxt = iter(range(1, 10**7))
+with open("pairs.toks", "w") as f, open("jac.txt", "w") as g:
+    for i in range(400):
+        a = [next(nxt) for _ in range(100)]
+        b = list(a)
+        for k in r.sample(range(100), r.randint(1, 6)): b[k] = next(nxt)
+        sa = {tuple(a[j:j + 5]) for j in range(96)}; sb = {tuple(b[j:j + 5]) for j in range(96)}
+        g.write("%.6f\n" % (len(sa & sb) / len(sa | sb)))
+        f.write(json.dumps({"tokens": a}) + "\n" + json.dumps({"tokens": b}) + "\n")
+PY
+$PY "$H" write pairs.tok --vocab 0 <pairs.toks
+ft-filter --dedup near pairs.tok -o pairs.out.tok --stats-out st2.json
+$PY - <<'PY'
+import json
+st = json.load(open("st2.json")); d = st["dedup"]; b, r = d["bands"], d["rows"]
+assert d["shingle"] == 5 and d["shingle_unit"] == "tokens", d
+P = [1 - (1 - j ** r) ** b for j in map(float, open("jac.txt"))]
+exp, var = sum(P), sum(p * (1 - p) for p in P)
+got = st["dropped"].get("duplicate_near", 0)
+print("FTOK pairs: dropped %d, expected %.1f +- %.1f" % (got, exp, var ** 0.5))
+assert abs(got - exp) <= 4.5 * var ** 0.5 + 1, (got, exp, var)
+PY
