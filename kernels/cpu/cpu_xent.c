@@ -49,8 +49,9 @@ double ft_cpu_lm_head_xent(float *dh, float *dw, const float *h, const float *w,
     float *hc = malloc((size_t)RC * C * sizeof *hc);          // (RC, C) gathered rows of h
     float *dhc = grad ? malloc((size_t)RC * C * sizeof *dhc) : NULL;
     int *idx = malloc(RC * sizeof *idx);
+    double *rl = malloc(RC * sizeof *rl);  // per-row losses, summed in row order (deterministic)
     double loss = 0.0;
-    if (!logits || !hc || !idx || (grad && !dhc)) {
+    if (!logits || !hc || !idx || !rl || (grad && !dhc)) {
         ft_err("lm_head_xent: out of memory for a %d x %d logits chunk", RC, V);
         loss = NAN;
         goto done;
@@ -66,14 +67,13 @@ double ft_cpu_lm_head_xent(float *dh, float *dw, const float *h, const float *w,
         }
         if (R == 0) break;
         ft_cpu_sgemm(0, 1, R, V, C, 1.0f, hc, C, w, C, 0.0f, logits, V);
-        double chunk_loss = 0.0;
-        #pragma omp parallel for schedule(static) reduction(+ : chunk_loss)
+        #pragma omp parallel for schedule(static)
         for (int r = 0; r < R; r++) {
             float *row = logits + (size_t)r * V;
             int tgt = target[idx[r]];
             float zt = row[tgt], mx;
             double sum = row_exp_lse(row, V, &mx);
-            chunk_loss += log(sum) + mx - zt;  // -log softmax[tgt] = lse - z[tgt]
+            rl[r] = log(sum) + mx - zt;  // -log softmax[tgt] = lse - z[tgt]
             if (grad) {  // d(loss*grad_scale)/dz = grad_scale * (softmax - onehot)
                 float k = (float)(grad_scale / sum);
                 #pragma omp simd
@@ -81,7 +81,7 @@ double ft_cpu_lm_head_xent(float *dh, float *dw, const float *h, const float *w,
                 row[tgt] -= grad_scale;
             }
         }
-        loss += chunk_loss;
+        for (int r = 0; r < R; r++) loss += rl[r];
         if (!grad) continue;
         if (dh) {
             ft_cpu_sgemm(0, 0, R, C, V, 1.0f, logits, V, w, C, 0.0f, dhc, C);
@@ -94,6 +94,6 @@ double ft_cpu_lm_head_xent(float *dh, float *dw, const float *h, const float *w,
         if (dw) ft_cpu_sgemm(1, 0, V, C, R, 1.0f, logits, V, hc, C, 1.0f, dw, C);
     }
 done:
-    free(logits); free(hc); free(dhc); free(idx);
+    free(logits); free(hc); free(dhc); free(idx); free(rl);
     return loss;
 }

@@ -349,6 +349,20 @@ static void test_elementwise(void **st) {
 }
 
 
+// Every entry of the table is filled (the model glue calls them unchecked) and the CUDA
+// entry point exists (NULL in builds without a CUDA op table).
+static void test_table_complete(void **st) {
+    (void)st;
+    assert_string_equal(ops->name, "cpu");
+    assert_true(ops->matmul && ops->matmul_backward && ops->rmsnorm && ops->rmsnorm_backward);
+    assert_true(ops->rope && ops->rope_backward && ops->attention && ops->attention_backward);
+    assert_true(ops->swiglu && ops->swiglu_backward && ops->embedding && ops->embedding_backward);
+    assert_true(ops->lm_head_xent && ops->lm_head_logits && ops->adamw);
+    assert_true(ops->add && ops->add_inplace && ops->scale_add);
+    const ft_ops *cu = ft_ops_cuda();
+    if (cu) assert_non_null(cu->attention);
+}
+
 int main(void) {
     ops = ft_ops_cpu();
     const struct CMUnitTest tests[] = {
@@ -357,6 +371,7 @@ int main(void) {
         cmocka_unit_test(test_rmsnorm),  cmocka_unit_test(test_rope),
         cmocka_unit_test(test_swiglu),   cmocka_unit_test(test_embedding),
         cmocka_unit_test(test_adamw),    cmocka_unit_test(test_elementwise),
+        cmocka_unit_test(test_table_complete),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -101,6 +101,29 @@ static void test_xent_no_targets(void **st) {
     free(h); free(w); free(dh); free(dw);
 }
 
+// Bitwise-identical results on repeated calls (exact --resume relies on it): the loss is summed
+// in row order, not in whatever order threads finish.
+static void test_xent_deterministic(void **st) {
+    (void)st;
+    oc_seed(16);
+    int N = 700, C = 8, V = 301;
+    float *h = oc_randf((size_t)N * C, 2), *w = oc_randf((size_t)V * C, 1);
+    int32_t *tgt = malloc(N * sizeof *tgt);
+    for (int n = 0; n < N; n++) tgt[n] = oc_int(V);
+    float *dh1 = calloc((size_t)N * C, 4), *dh2 = calloc((size_t)N * C, 4);
+    float *dw1 = calloc((size_t)V * C, 4), *dw2 = calloc((size_t)V * C, 4);
+    double l1 = ops->lm_head_xent(dh1, dw1, h, w, tgt, NULL, N, C, V, 0.5f);
+    for (int rep = 0; rep < 5; rep++) {
+        memset(dh2, 0, (size_t)N * C * 4);
+        memset(dw2, 0, (size_t)V * C * 4);
+        double l2 = ops->lm_head_xent(dh2, dw2, h, w, tgt, NULL, N, C, V, 0.5f);
+        assert_memory_equal(&l1, &l2, sizeof l1);
+        assert_memory_equal(dh1, dh2, (size_t)N * C * 4);
+        assert_memory_equal(dw1, dw2, (size_t)V * C * 4);
+    }
+    free(h); free(w); free(tgt); free(dh1); free(dh2); free(dw1); free(dw2);
+}
+
 // ------------------------------------------------ tied embedding chain
 // x = W[ids]; h = rmsnorm(x) * g; loss = scale * xent(h, W): W gets gradient from both ends.
 typedef struct { double *W, *g; const int32_t *ids, *tgt; const uint8_t *mask; int N, C, V; float eps; double scale; } tie_ctx;
@@ -148,7 +171,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_xent_small),        cmocka_unit_test(test_xent_chunks),
         cmocka_unit_test(test_xent_large_logits), cmocka_unit_test(test_xent_no_targets),
-        cmocka_unit_test(test_tied_embedding_chain),
+        cmocka_unit_test(test_xent_deterministic), cmocka_unit_test(test_tied_embedding_chain),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
