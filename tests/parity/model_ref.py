@@ -6,7 +6,7 @@ gguf.quants, Q/K rows un-permuted the way llama.cpp's converter permuted them).
   model_ref.py write-ftok OUT.tok TOKENS_JSON        write records (list of lists) as FTOK
   model_ref.py compare MODEL DATA.tok DUMP.f32 TOL   compare ft-eval ppl --dump-logits output
                                                      with the reference; prints the max abs diff
-  model_ref.py ppl MODEL DATA.tok                    reference {"loss","tokens"} (no mask)
+  model_ref.py ppl MODEL DATA.tok                    reference {"loss","tokens","records"} (mask honoured)
   model_ref.py gguf2hf MODEL.gguf DIR               write the GGUF's weights as an HF dir (f32 safetensors,
                                                      Q/K un-permuted, config.json from the metadata)
   model_ref.py diff A.f32 B.f32 TOL                  max abs diff of two raw f32 dumps (exit 1 if > TOL)
@@ -210,11 +210,11 @@ def write_ftok(path, records, vocab=0, tokenizer_id=0):
             f.write(struct.pack("<II", len(r), 0) + struct.pack(f"<{len(r)}I", *r))
 
 
-def read_ftok(path):
+def read_ftok(path, with_mask=False):
     raw = open(path, "rb").read()
     assert raw[:4] == b"FTOK"
     flags = struct.unpack("<H", raw[6:8])[0]
-    o, out = 32, []
+    o, out, masks = 32, [], []
     while o < len(raw):
         if raw[o:o + 4] == b"FTOK":
             o += 32
@@ -223,59 +223,13 @@ def read_ftok(path):
         o += 8
         out.append(list(struct.unpack(f"<{n}I", raw[o:o + 4 * n])))
         o += 4 * n
+        m = [1] * n
         if flags & 1:
-            o += ((n + 7) // 8 + 3) // 4 * 4
-    return out
-
-
-def gguf2hf(src, d):
-    from safetensors.numpy import save_file
-    c, w = load_gguf(src)
-    os.makedirs(d, exist_ok=True)
-    tied = w["lm_head.weight"] is w["model.embed_tokens.weight"]
-    out = {k: v.astype(np.float32) for k, v in w.items() if not (tied and k == "lm_head.weight")}
-    save_file(out, os.path.join(d, "model.safetensors"))
-    F = w["model.layers.0.mlp.gate_proj.weight"].shape[0]
-    cfg = {"model_type": "llama" if c["arch"] == "llama" else c["arch"], "vocab_size": c["V"],
-           "hidden_size": c["C"], "intermediate_size": F, "num_hidden_layers": c["L"],
-           "num_attention_heads": c["H"], "num_key_value_heads": c["Hkv"], "head_dim": c["D"],
-           "rms_norm_eps": float(c["eps"]), "rope_theta": float(c["theta"]), "tie_word_embeddings": tied,
-           "max_position_embeddings": 2048}
-    json.dump(cfg, open(os.path.join(d, "config.json"), "w"), indent=1)
-
-
-def generate(d, prompts, n_new):
-    import jinja2
-    from tokenizers import Tokenizer
-    c, w = load(d)
-    tok = Tokenizer.from_file(os.path.join(d, "tokenizer.json"))
-    tc = json.load(open(os.path.join(d, "tokenizer_config.json")))
-    env = jinja2.Environment(trim_blocks=True, lstrip_blocks=True)
-    tpl = env.from_string(tc["chat_template"])
-    nv = min(tok.get_vocab_size(with_added_tokens=True), c["V"])
-    stops = {tok.token_to_id(s) for s in ("<|im_end|>", "<|endoftext|>", "<|eot_id|>", "</s>") if tok.token_to_id(s) is not None}
-    for line in open(prompts, encoding="utf-8"):
-        rec = json.loads(line)
-        if "segments" in rec:
-            text = ""
-            for sg in rec["segments"]:
-                if sg.get("train"):
-                    break
-                text += sg["text"]
-        elif "messages" in rec:
-            text = tpl.render(messages=rec["messages"], add_generation_prompt=True,
-                              bos_token=tc.get("bos_token"), eos_token=tc.get("eos_token"))
-        else:
-            text = rec["prompt"]
-        ids = tok.encode(text, add_special_tokens=False).ids
-        out = []
-        for _ in range(n_new):
-            nxt = int(np.argmax(forward(c, w, ids + out)[-1, :nv]))
-            if nxt in stops:
-                break
-            out.append(nxt)
-        rec["output"] = tok.decode(out, skip_special_tokens=True)
-        print(json.dumps(rec, ensure_ascii=False, separators=(",", ":")))
+            nb = (n + 7) // 8
+            m = [(raw[o + i // 8] >> (i % 8)) & 1 for i in range(n)]
+            o += (nb + 3) // 4 * 4
+        masks.append(m)
+    return (out, masks) if with_mask else out
 
 
 def main():
@@ -301,16 +255,21 @@ def main():
         print(f"records {len(recs)} positions {n} vocab {c['V']} max|logit| {scale:.3f} max abs diff {worst:.3e} (tol {tol:g})")
         sys.exit(0 if worst <= tol else 1)
     elif cmd == "ppl":
+        # mean -log p(token i | tokens < i) over targets i >= 1 with mask bit i set
         c, w = load(sys.argv[2])
         tot, cnt = 0.0, 0
-        for r in read_ftok(sys.argv[3]):
+        recs, masks = read_ftok(sys.argv[3], with_mask=True)
+        for r, m in zip(recs, masks):
+            if len(r) < 2:
+                continue
             lg = forward(c, w, r)
             lg = lg - lg.max(-1, keepdims=True)
             lp = lg - np.log(np.exp(lg).sum(-1, keepdims=True))
-            for i in range(len(r) - 1):
-                tot -= lp[i, r[i + 1]]
-                cnt += 1
-        print(json.dumps({"loss": tot / cnt, "tokens": cnt}))
+            for i in range(1, len(r)):
+                if m[i]:
+                    tot -= lp[i - 1, r[i]]
+                    cnt += 1
+        print(json.dumps({"loss": tot / cnt, "tokens": cnt, "records": len(recs)}))
     elif cmd == "gguf2hf":
         gguf2hf(sys.argv[2], sys.argv[3])
     elif cmd == "diff":

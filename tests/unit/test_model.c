@@ -76,6 +76,8 @@ static void test_config_json_llama3(void **st) {
     assert_int_equal(ft_config_from_json(&c, p), -1);
     assert_non_null(strstr(ft_errmsg(), "gpt2"));
     tu_rmdir(d);
+    free(p);
+    free(d);
 }
 
 // Write m as an HF dir, optionally dropping or mis-shaping one tensor.
@@ -124,6 +126,7 @@ static void test_hf_roundtrip_and_errors(void **st) {
     assert_null(ft_model_load(d));
     assert_non_null(strstr(ft_errmsg(), "model.layers.0.mlp.gate_proj.weight: shape [32, 48]"));
     tu_rmdir(d);
+    free(d);
     ft_model_free(m);
 }
 
