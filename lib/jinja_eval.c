@@ -3,6 +3,7 @@
 // macro call get their own; namespace() objects carry state out of loops), undefined values
 // that print as "" but fail when used, and the public parse/render entry points.
 #include <stdarg.h>
+#include <stdint.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -151,8 +152,10 @@ static int eval_slice(jctx *c, jscope *s, const jnode *n, jv obj, jv *out) {
     if (obj.t == JV_LIST) {
         jv l = jv_list(c->a, 0);
         if (!l.u.l) return -1;
-        for (int64_t i = a; step > 0 ? i < b : i > b; i += step)
+        for (int64_t i = a; step > 0 ? i < b : i > b;) {
             if (jl_push(c->a, l.u.l, obj.u.l->v[i])) return -1;
+            if (__builtin_add_overflow(i, step, &i)) break;
+        }
         *out = l;
         return 0;
     }
@@ -163,10 +166,11 @@ static int eval_slice(jctx *c, jscope *s, const jnode *n, jv obj, jv *out) {
         return 0;
     }
     jbuf buf = {0};
-    for (int64_t i = a; step > 0 ? i < b : i > b; i += step) {
+    for (int64_t i = a; step > 0 ? i < b : i > b;) {
         size_t o0 = ju_offset(obj.u.s.s, obj.u.s.n, (size_t)i), o1 = o0;
         ju_decode(obj.u.s.s, obj.u.s.n, &o1);
         jb_put(&buf, obj.u.s.s + o0, o1 - o0);
+        if (__builtin_add_overflow(i, step, &i)) break;
     }
     *out = jv_str_copy(c->a, buf.p ? buf.p : "", buf.n);
     free(buf.p);
@@ -216,18 +220,37 @@ static int binop(jctx *c, const jnode *n, const char *op, jv a, jv b, jv *out) {
         int64_t x = a.u.i, y = b.u.i;
         double fx = num(a), fy = num(b);
         switch (op[0]) {
-        case '+': *out = ints ? jv_int(x + y) : jv_float(fx + fy); return 0;
-        case '-': *out = ints ? jv_int(x - y) : jv_float(fx - fy); return 0;
+        case '+': case '-': {
+            int64_t r;
+            if (!ints) { *out = jv_float(op[0] == '+' ? fx + fy : fx - fy); return 0; }
+            if (op[0] == '+' ? __builtin_add_overflow(x, y, &r) : __builtin_sub_overflow(x, y, &r))
+                return jinja_err(c, n, "integer overflow");
+            *out = jv_int(r);
+            return 0;
+        }
         case '*':
             if (op[1] == '*') {
-                if (ints && y >= 0) { int64_t r = 1; for (int64_t i = 0; i < y && i < 64; i++) r *= x; *out = jv_int(r); }
+                if (ints && y >= 0) {   // square and multiply, overflow-checked
+                    int64_t r = 1, base = x, e = y;
+                    while (e > 0) {
+                        if ((e & 1) && __builtin_mul_overflow(r, base, &r)) return jinja_err(c, n, "integer overflow");
+                        e >>= 1;
+                        if (e && __builtin_mul_overflow(base, base, &base)) return jinja_err(c, n, "integer overflow");
+                    }
+                    *out = jv_int(r);
+                }
                 else *out = jv_float(pow(fx, fy));
                 return 0;
             }
-            *out = ints ? jv_int(x * y) : jv_float(fx * fy);
+            if (ints) {
+                int64_t r;
+                if (__builtin_mul_overflow(x, y, &r)) return jinja_err(c, n, "integer overflow");
+                *out = jv_int(r);
+            } else *out = jv_float(fx * fy);
             return 0;
         case '/':
             if (fy == 0) return jinja_err(c, n, "division by zero");
+            if (ints && y == -1 && x == INT64_MIN) return jinja_err(c, n, "integer overflow");
             if (op[1] == '/') {
                 if (ints) { int64_t q = x / y; if ((x % y != 0) && ((x < 0) != (y < 0))) q--; *out = jv_int(q); }
                 else *out = jv_float(floor(fx / fy));
@@ -237,6 +260,7 @@ static int binop(jctx *c, const jnode *n, const char *op, jv a, jv b, jv *out) {
             return 0;
         case '%':
             if (fy == 0) return jinja_err(c, n, "modulo by zero");
+            if (ints && y == -1) { *out = jv_int(0); return 0; }
             if (ints) { int64_t r = x % y; if (r != 0 && ((r < 0) != (y < 0))) r += y; *out = jv_int(r); }
             else { double r = fmod(fx, fy); if (r != 0 && ((r < 0) != (fy < 0))) r += fy; *out = jv_float(r); }
             return 0;
@@ -349,9 +373,10 @@ static int call_builtin(jctx *c, const jnode *at, int id, jv *args, size_t nargs
         if (st == 0) return jinja_err(c, at, "range() arg 3 must not be zero");
         jv l = jv_list(c->a, 0);
         if (!l.u.l) return -1;
-        for (int64_t i = a; st > 0 ? i < b : i > b; i += st) {
+        for (int64_t i = a; st > 0 ? i < b : i > b;) {
             if (l.u.l->n >= 10000000) return jinja_err(c, at, "range too large");
             if (jl_push(c->a, l.u.l, jv_int(i))) return -1;
+            if (__builtin_add_overflow(i, st, &i)) break;
         }
         *out = l;
         return 0;
@@ -494,7 +519,10 @@ static int eval_node(jctx *c, jscope *s, const jnode *n, jv *out) {
         if (jinja_eval(c, s, n->a, &a)) return -1;
         if (a.t == JV_UNDEF) return undef_err(c, n, a);
         if (a.t == JV_FLOAT) *out = jv_float(n->kind == N_NEG ? -a.u.f : a.u.f);
-        else if (a.t == JV_INT || a.t == JV_BOOL) *out = jv_int(n->kind == N_NEG ? -a.u.i : a.u.i);
+        else if (a.t == JV_INT || a.t == JV_BOOL) {
+            if (n->kind == N_NEG && a.u.i == INT64_MIN) return jinja_err(c, n, "integer overflow");
+            *out = jv_int(n->kind == N_NEG ? -a.u.i : a.u.i);
+        }
         else return jinja_err(c, n, "bad operand type for unary %c: '%s'", n->kind == N_NEG ? '-' : '+', jv_type_name(a));
         return 0;
     case N_BIN:

@@ -2,6 +2,7 @@
 // HF's tojson (json.dumps, ensure_ascii=False) and jinja2's quirks (unique and sort are
 // case-insensitive by default, default() only replaces undefined unless boolean=true).
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -272,13 +273,16 @@ int jinja_filter(jctx *c, const jnode *at, const char *name, jv v, jv *args, siz
             d = strtod(tmp, &end);
             ok = t.u.s.n && !*end;
         } else ok = 0;
-        if (!ok) { *out = def; return 0; }
+        if (!ok || (isint && !(d > -9.2e18 && d < 9.2e18))) { *out = def; return 0; }
         *out = isint ? jv_int((int64_t)d) : jv_float(d);
         return 0;
     }
     if (IS("abs")) {
         if (v.t == JV_FLOAT) *out = jv_float(fabs(v.u.f));
-        else if (v.t == JV_INT || v.t == JV_BOOL) *out = jv_int(v.u.i < 0 ? -v.u.i : v.u.i);
+        else if (v.t == JV_INT || v.t == JV_BOOL) {
+            if (v.u.i == INT64_MIN) return jinja_err(c, at, "integer overflow");
+            *out = jv_int(v.u.i < 0 ? -v.u.i : v.u.i);
+        }
         else return jinja_err(c, at, "bad operand type for abs(): '%s'", jv_type_name(v));
         return 0;
     }
@@ -302,7 +306,10 @@ int jinja_filter(jctx *c, const jnode *at, const char *name, jv v, jv *args, siz
             if (IS("sum")) {
                 if ((acc.t != JV_INT && acc.t != JV_FLOAT) || (x.t != JV_INT && x.t != JV_FLOAT && x.t != JV_BOOL))
                     return jinja_err(c, at, "sum: unsupported operand types");
-                acc = acc.t == JV_INT && x.t != JV_FLOAT ? jv_int(acc.u.i + x.u.i)
+                int64_t r;
+                if (acc.t == JV_INT && x.t != JV_FLOAT && __builtin_add_overflow(acc.u.i, x.u.i, &r))
+                    return jinja_err(c, at, "integer overflow");
+                acc = acc.t == JV_INT && x.t != JV_FLOAT ? jv_int(r)
                                                           : jv_float((acc.t == JV_FLOAT ? acc.u.f : (double)acc.u.i) + (x.t == JV_FLOAT ? x.u.f : (double)x.u.i));
             } else if (acc.t == JV_UNDEF) acc = x;
             else {
@@ -432,7 +439,7 @@ int jinja_test(jctx *c, const jnode *at, const char *name, jv v, jv *args, size_
         if (v.t != JV_INT) return jinja_err(c, at, "'%s' test needs an integer", name);
         if (IS("divisibleby")) {
             if (x.t != JV_INT || x.u.i == 0) return jinja_err(c, at, "divisibleby needs a non-zero integer");
-            *out = v.u.i % x.u.i == 0;
+            *out = x.u.i == -1 || v.u.i % x.u.i == 0;
         } else *out = (v.u.i & 1) == IS("odd");
     } else if (IS("lower") || IS("upper")) {
         if (v.t != JV_STR) { *out = 0; return 0; }

@@ -82,6 +82,11 @@ static void test_errors(void **st) {
     expect("{{ x.y }}", NULL, NULL, "'x' is undefined");
     expect("{% endfor %}", NULL, NULL, "unexpected 'endfor'");
     expect("{{ 'abc }}", NULL, NULL, "unterminated string");
+    // Python has big integers; ft reports what int64 cannot hold instead of wrapping
+    expect("{{ 9223372036854775807 + 1 }}", NULL, NULL, "integer overflow");
+    expect("{{ 2 ** 63 }}", NULL, NULL, "integer overflow");
+    expect("{{ (-2) ** 63 }} {{ (-1) ** 9223372036854775807 }} {{ [1, 2, 3][::9223372036854775807] }}", NULL,
+           "-9223372036854775808 -1 [1]", NULL);
 }
 
 static void test_strftime_now(void **st) {
