@@ -14,6 +14,7 @@ again and must equal the damaged file byte for byte, or nothing is written.
 Usage: tokenize_gguf_repair.py DAMAGED.gguf OUT.gguf   (an intact file is copied as is)
 """
 import codecs
+import functools
 import itertools
 import re
 import struct
@@ -37,6 +38,16 @@ class Rebuild:
         self.out = bytearray()
 
     def emit(self, b):
+        if not self.dec.getstate()[0]:   # fast path: nothing pending and b is whole valid UTF-8
+            try:
+                b.decode("utf-8")
+                if self.d.startswith(b, self.dpos):
+                    self.dpos += len(b)
+                    self.out += b
+                    return True
+                return False
+            except UnicodeDecodeError:
+                pass
         st = self.dec.getstate()
         txt = self.dec.decode(b).encode("utf-8")
         if self.d[self.dpos:self.dpos + len(txt)] != txt:
@@ -59,6 +70,9 @@ class Rebuild:
     def peek(self, n):
         """Up to n original-byte guesses ahead: literal bytes, None for each U+FFFD."""
         out, p = [], self.dpos
+        pending = len(self.dec.getstate()[0])
+        if pending:   # bytes of an unfinished sequence: their U+FFFD (or char) is still ahead
+            p += 3 if self.d[p:p + 3] == FFFD else pending
         while len(out) < n and p < len(self.d):
             if self.d[p:p + 3] == FFFD:
                 out.append(None)
@@ -69,10 +83,11 @@ class Rebuild:
         return out
 
 
+@functools.lru_cache(maxsize=None)
 def lost_expansions(k):
     """Byte strings of length k that a UTF-8 'replace' decoder turns into ONE U+FFFD."""
     if k == 1:
-        return [bytes([b]) for b in range(0x80, 0x100)]
+        return tuple(bytes([b]) for b in range(0x80, 0x100))
     cont = range(0x80, 0xC0)
     if k == 2:   # a 3- or 4-byte sequence cut after its second byte
         out = []
@@ -80,38 +95,49 @@ def lost_expansions(k):
             lo, hi = (0xA0, 0xC0) if a == 0xE0 else (0x80, 0xA0) if a == 0xED else (0x90, 0xC0) if a == 0xF0 \
                 else (0x80, 0x90) if a == 0xF4 else (0x80, 0xC0)
             out += [bytes([a, c]) for c in range(lo, hi)]
-        return out
-    return [bytes([a, c, e]) for a in range(0xF0, 0xF5) for c in range(0x90 if a == 0xF0 else 0x80, 0x90 if a == 0xF4 else 0xC0)
-            for e in cont]
+        return tuple(out)
+    return tuple(bytes([a, c, e]) for a in range(0xF0, 0xF5)
+                 for c in range(0x90 if a == 0xF0 else 0x80, 0x90 if a == 0xF4 else 0xC0) for e in cont)
 
 
 def int_cands(rb, fmt):
     """Integers whose encoding may have produced the damaged bytes ahead (a U+FFFD stands for
-    one to three lost bytes); the caller checks each by emitting it."""
+    one to three lost bytes), most likely first (one byte per U+FFFD); the caller checks each
+    by emitting it."""
     size = struct.calcsize("<" + fmt)
     pat = rb.peek(size)
-    res = []
 
-    def rec(i, acc, lost):
+    def rec(i, acc, lost, maxk):
         if len(acc) == size:
-            res.append(struct.unpack("<" + fmt, bytes(acc))[0])
+            yield struct.unpack("<" + fmt, acc)[0]
             return
         if i >= len(pat) or lost > 2:
             return
         if pat[i] is not None:
-            rec(i + 1, acc + bytes([pat[i]]), lost)
+            yield from rec(i + 1, acc + bytes([pat[i]]), lost, maxk)
             return
-        for k in (1, 2, 3):
+        for k in range(1, maxk + 1):
             if len(acc) + k <= size:
                 for e in lost_expansions(k):
-                    rec(i + 1, acc + e, lost + 1)
+                    yield from rec(i + 1, acc + e, lost + 1, maxk)
 
-    rec(0, b"", 0)
-    return res
+    yield from rec(0, b"", 0, 1)
+    for v in rec(0, b"", 0, 3):
+        yield v   # (repeats the one-byte ones; harmless: they were rejected already)
+
+
+def lazy(f):
+    yield from f()
 
 
 def read_int(rb, fmt, what):
-    pat = rb.peek(struct.calcsize("<" + fmt))
+    size = struct.calcsize("<" + fmt)
+    raw = rb.d[rb.dpos:rb.dpos + size]
+    if len(raw) == size and max(raw) < 0x80 and not rb.dec.getstate()[0]:
+        rb.dpos += size
+        rb.out += raw
+        return struct.unpack("<" + fmt, raw)[0]
+    pat = rb.peek(size)
     if None not in pat:
         v = struct.unpack("<" + fmt, bytes(pat))[0]
         rb.must(struct.pack("<" + fmt, v), what)
@@ -196,11 +222,10 @@ def repair(data):
             n = read_int(rb, "Q", key + " count")
             if n is None:
                 if et == 8:   # count by parsing strings until the next key, then check the count fits
-                    cands = set(int_cands(rb, "Q"))
                     st, dp, ol = rb.dec.getstate(), rb.dpos, len(rb.out)
                     probe = None
-                    for c in sorted(cands):
-                        if rb.emit(struct.pack("<Q", c)):
+                    for c in int_cands(rb, "Q"):
+                        if c < (1 << 24) and rb.emit(struct.pack("<Q", c)):   # a plausible count
                             probe = c
                             break
                     assert probe is not None, key
@@ -209,7 +234,6 @@ def repair(data):
                         items.append(read_string(rb, f"{key}[{len(items)}]"))
                     if len(items) != probe:   # redo with the count that the structure says
                         rb.dec.setstate(st); rb.dpos = dp; del rb.out[ol:]
-                        assert len(items) in cands, f"{key}: {len(items)} strings but the count does not fit"
                         rb.must(struct.pack("<Q", len(items)), key + " count")
                         for i, s in enumerate(items):
                             rb.must(struct.pack("<Q", len(s)) + s, f"{key}[{i}]")
@@ -227,9 +251,14 @@ def repair(data):
                 if v is None:
                     if et != 6:
                         raise SystemExit(f"repair: {key}[{i}]: damaged integer in an array")
-                    cands = [-(i - 259.0), 0.0, -1000.0, -1e9, prev - 1, prev, prev + 1]
-                    cands += [-(i - k) * 1.0 for k in range(0, 600)]
-                    v = struct.unpack("<f", rb.pick([struct.pack("<f", c) for c in cands], f"{key}[{i}]"))[0]
+                    # SentencePiece scores: -(id - k) for normal pieces, 0 / -1000 / -10000 / -1e9
+                    # for special ones; last resort any completion of the lost bytes (only
+                    # added tokens end up there, whose scores a BPE tokenizer never reads)
+                    cands = itertools.chain([-(i - 259.0), 0.0, -1000.0, -10000.0, -1e9, prev - 1, prev, prev + 1],
+                                            (-(i - k) * 1.0 for k in range(0, 600)))
+                    pats = itertools.chain((struct.pack("<f", c) for c in cands),
+                                           (struct.pack("<I", c) for c in lazy(lambda: int_cands(rb, "I"))))
+                    v = struct.unpack("<f", rb.pick(pats, f"{key}[{i}]"))[0]
                 vals.append(v)
                 prev = v
             kv[key] = vals
@@ -240,15 +269,15 @@ def repair(data):
             v = read_int(rb, fmt, key)
             if v is None:
                 if key.endswith("_token_id"):
-                    cands = [c for c in int_cands(rb, fmt) if 0 <= c < len(kv["tokenizer.ggml.tokens"])]
+                    cands = sorted(set(c for c in itertools.islice(int_cands(rb, fmt), 300000) if 0 <= c < len(kv["tokenizer.ggml.tokens"])))
                     ctl = [c for c in cands if types and types[c] == 3]
                     assert len(ctl) == 1, f"{key}: {len(cands)} candidates, {len(ctl)} of them control tokens"
                     rb.must(struct.pack("<" + fmt, ctl[0]), key)
                 else:   # model hyper-parameters do not matter to a tokenizer
                     common = [1e-5, 1e-6, 1e-12, 1e4, 1e5, 1e6, 5e5] if fmt in "fd" else []
-                    pats = [struct.pack("<" + fmt, c) for c in common]
                     ufmt = {1: "B", 2: "H", 4: "I", 8: "Q"}[struct.calcsize("<" + fmt)]
-                    pats += [struct.pack("<" + ufmt, c) for c in int_cands(rb, ufmt)]
+                    pats = itertools.chain((struct.pack("<" + fmt, c) for c in common),
+                                           (struct.pack("<" + ufmt, c) for c in lazy(lambda: int_cands(rb, ufmt))))
                     rb.pick(pats, key)
                     print(f"note: {key}: value reconstructed approximately (not a tokenizer key)", file=sys.stderr)
     rb.must(data[rb.dpos:], "padding")
