@@ -37,7 +37,10 @@ static int nthreads(void) {
 // Document starts of every row, in O(T) per document boundary; a row whose boundary meets an
 // id seen before is not contiguous (its masks are then checked element by element).
 static int geom_init(att_geom *g, const int32_t *doc, int B, int T, int Hq, int Hkv, int D) {
-    *g = (att_geom){B, T, Hq, Hkv, D, Hq / Hkv, (T + BQ - 1) / BQ, 1.0f / sqrtf((float)D), doc, NULL, NULL};
+    *g = (att_geom){B, T, Hq, Hkv, D, 1, (T + BQ - 1) / BQ, 1.0f / sqrtf((float)D), doc, NULL, NULL};
+    if (Hkv <= 0 || Hq % Hkv != 0 || D <= 0)
+        return ft_err("attention: %d query heads are not a multiple of %d kv heads (head dim %d)", Hq, Hkv, D);
+    g->group = Hq / Hkv;
     g->lo = malloc((size_t)B * T * sizeof *g->lo);
     g->contig = malloc((size_t)B);
     if (!g->lo || !g->contig) return ft_err("attention: out of memory (T=%d)", T);
@@ -98,8 +101,13 @@ void ft_cpu_attention(float *out, float *lse, const float *q, const float *k, co
                       const int32_t *doc, int B, int T, int Hq, int Hkv, int D) {
     if (B <= 0 || T <= 0) return;
     att_geom g;
-    int failed = geom_init(&g, doc, B, T, Hq, Hkv, D) < 0;
-    long ntask = failed ? 0 : (long)B * Hq * g.ntiles;
+    if (geom_init(&g, doc, B, T, Hq, Hkv, D) < 0) {  // message set by geom_init
+        geom_free(&g);
+        ft_cpu_fill_nan(out, (size_t)B * T * Hq * D);
+        return;
+    }
+    int failed = 0;
+    long ntask = (long)B * Hq * g.ntiles;
     #pragma omp parallel reduction(| : failed) if (ntask > 1)
     {
         float *S = malloc((size_t)BQ * T * sizeof *S);  // (BQ, T) scores, then probabilities
@@ -182,11 +190,15 @@ void ft_cpu_attention_backward(float *dq, float *dk, float *dv, const float *dou
                                const int32_t *doc, int B, int T, int Hq, int Hkv, int D) {
     if (B <= 0 || T <= 0) return;
     att_geom g;
-    int failed = geom_init(&g, doc, B, T, Hq, Hkv, D) < 0, nt = nthreads();
+    if (geom_init(&g, doc, B, T, Hq, Hkv, D) < 0) {  // message set by geom_init
+        geom_free(&g);
+        goto fail;
+    }
+    int failed = 0, nt = nthreads();
     size_t hd = (size_t)T * D;
     float *part = NULL;  // (B, Hq, 2, T, D) private dK, dV per query head, split mode only
-    if (!failed && g.group > 1 && B * Hkv < 2 * nt && (dk || dv)) part = calloc((size_t)B * Hq * 2 * hd, sizeof *part);
-    long ntask = failed ? 0 : part ? (long)B * Hq : (long)B * Hkv;
+    if (g.group > 1 && B * Hkv < 2 * nt && (dk || dv)) part = calloc((size_t)B * Hq * 2 * hd, sizeof *part);
+    long ntask = part ? (long)B * Hq : (long)B * Hkv;
     #pragma omp parallel reduction(| : failed) if (ntask > 1)
     {
         float *P = malloc((size_t)BQ * T * sizeof *P);   // (BQ, T) probabilities
@@ -227,6 +239,7 @@ void ft_cpu_attention_backward(float *dq, float *dk, float *dv, const float *dou
     geom_free(&g);
     if (!failed) return;
     ft_err("attention backward: out of memory for scratch (T=%d)", T);
+fail:
     ft_cpu_fill_nan(dq, (size_t)B * T * Hq * D);
     ft_cpu_fill_nan(dk, (size_t)B * T * Hkv * D);
     ft_cpu_fill_nan(dv, (size_t)B * T * Hkv * D);

@@ -5,6 +5,7 @@
 // little-endian arrays for tests/parity/ops-*.py (the NumPy reference).
 #include "ops_check.h"
 #include "ops.h"
+#include "err.h"
 
 #ifdef _OPENMP
 #include <omp.h>
@@ -119,6 +120,20 @@ static void test_attention_tiles(void **st) {
     check_attention(1, 130, 1, 1, 5, NULL, 60);
 }
 
+// A head count that is not a multiple of the kv heads is refused (it would index past k/v):
+// outputs become NaN, which the caller's non-finite check reports, with the reason in ft_errmsg.
+static void test_attention_bad_heads(void **st) {
+    (void)st;
+    int B = 1, T = 3, Hq = 5, Hkv = 2, D = 4;
+    float q[60] = {0}, k[24] = {0}, v[24] = {0}, out[60], lse[15], dq[60] = {0}, dk[24] = {0}, dv[24] = {0};
+    ft_err_clear();
+    ops->attention(out, lse, q, k, v, NULL, B, T, Hq, Hkv, D);
+    assert_true(isnan(out[0]) && isnan(out[59]));
+    assert_non_null(strstr(ft_errmsg(), "not a multiple"));
+    ops->attention_backward(dq, dk, dv, out, out, lse, q, k, v, NULL, B, T, Hq, Hkv, D);
+    assert_true(isnan(dq[0]) && isnan(dk[23]) && isnan(dv[0]));
+}
+
 // ------------------------------------------------ dump mode for the NumPy parity tests
 static int dump(const char *dir, const char *name, const void *p, size_t bytes) {
     char path[4096];
@@ -174,6 +189,7 @@ int main(int argc, char **argv) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_attention_small),
         cmocka_unit_test(test_attention_tiles),
+        cmocka_unit_test(test_attention_bad_heads),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
