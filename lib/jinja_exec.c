@@ -88,6 +88,8 @@ static int exec_for(jctx *c, jscope *outer, const jnode *n) {
         L->has_prev = i > 0; L->has_next = i + 1 < items->n;
         if (L->has_prev) L->prev = items->v[i - 1];
         if (L->has_next) L->next = items->v[i + 1];
+        // a fresh scope per iteration: as in jinja2, a `set` in the body does not carry over
+        if (i && !(s = child_scope(c, outer))) return -1;
         if (bind_targets(c, n, s, items->v[i]) || set_var(c, s, "loop", lv)) return -1;
         int rc = jinja_exec(c, s, n->b);
         if (rc < 0) return -1;

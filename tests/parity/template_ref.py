@@ -118,6 +118,13 @@ CASES = [
     "{{ 'hello'.startswith('he') }} {{ 'hello'.endswith(('x', 'lo')) }} {{ 'hello'.upper() }} {{ 'Hello'.lower() }} {{ 'hello world'.title() }} {{ \"it's\".title() }} {{ 'hELLO'.capitalize() }}",
     "{{ 'a-b'.replace('-', '+') }} {{ '{} and {}'.format(1, 'x') }} {{ '{0}{1}{0}'.format('a', 'b') }} {{ '{n}!'.format(n=5) }} {{ 'hello'.find('l') }} {{ 'hello'.count('l') }} {{ ', '.join(['a', 'b']) }}",
     "{{ '12'.isdigit() }} {{ 'ab'.isalpha() }} {{ 'a\\nb\\r\\nc'.splitlines() }} {{ {'a': 1}.get('a') }} {{ {'a': 1}.get('b', 'dflt') }} {{ {'a': 1}.keys() | list }} {{ {'a': 1}.values() | list }}",
+    # scoping as jinja2 has it
+    "{% for x in [1, 2, 3] %}{% if loop.first %}{% set y = 'a' %}{% endif %}[{{ y }}]{% endfor %}",
+    "{% set x = 1 %}{% for i in [1] %}{% set x = 2 %}{{ x }}{% endfor %}{{ x }}{% if true %}{% set z = 3 %}{% endif %}{{ z }}",
+    "{% macro m() %}{{ later }}{{ inner() }}{% endmacro %}{% macro inner() %}in{% endmacro %}{% set later = 'L' %}{{ m() }}",
+    "{% for a in [1, 2] %}{% for b in 'xy' %}{{ loop.index }}{{ b }}{% endfor %}{{ loop.index }}{% endfor %}",
+    "{{ messages[0] }} {{ none | default('d') }} {{ 'a' * 0 }}|{{ 1 if none }}|{{ 1.5e3 }} {{ 10 / 2 }} {{ 2 ** -1 }} {{ 'abc'[5:] }}|{{ {'a': 1} | list }}",
+    "{% for k in {'b': 1, 'a': 2} %}{{ k }}{% endfor %} {{ 'a' < 'B' }} {{ [1, 'a'] | join(', ') }} {{ messages | map(attribute='role') | list }}",
     # HF's {% generation %} marker
     "{% for m in messages %}{% if m.role == 'assistant' %}{% generation %}{{ m.content }}!{% endgeneration %}{% else %}{{ m.role }}{% endif %}{% endfor %}",
     # errors
