@@ -181,6 +181,10 @@ int ft_template_spans(ft_template *t, const json_t *msgs, const json_t *extra, c
             }
             if (!cn && prompt_prefix) hit = full + base;
             if (hit) { s = hit - full; e = s + (long)cn; }
+            // when this turn's own text is known (both prefix renderings are prefixes of the
+            // full one), the content must lie inside it: a rewritten answer is not "found"
+            // in a later message that happens to repeat it
+            if (s >= 0 && prompt_prefix && upto && starts(full, flen, upto, ulen) && (size_t)e > ulen) s = e = -1;
         }
         if (s >= 0) {
             // closing marker: common prefix of what follows in the full text and in the
@@ -199,7 +203,7 @@ int ft_template_spans(ft_template *t, const json_t *msgs, const json_t *extra, c
                 if (mk < tn && mk < un) mk = tag_boundary(tail, mk);
             }
             e += (long)mk;
-        } else if (prompt_prefix && upto && starts(full, flen, upto, ulen) && ulen > plen) {
+        } else if (!json_is_string(c) && prompt_prefix && upto && starts(full, flen, upto, ulen) && ulen > plen) {
             s = (long)plen; e = (long)ulen;   // non-string content (tool calls): the turn's own text
         }
         free(prompt); free(upto);

@@ -83,3 +83,16 @@ ft-template -t "$FT_ROOT/tests/cli/template-qwen25.jinja" tools.jsonl >out.jsonl
 want='["<tool_call>\n{\"name\": \"get_weather\", \"arguments\": {\"city\": \"Paris\"}}\n</tool_call><|im_end|>\n","It is 22C.<|im_end|>\n"]'
 [ "$(jq -c '[.segments[] | select(.train) | .text]' out.jsonl)" = "$want" ] || fail "qwen tool calls: $(jq -c '[.segments[] | select(.train) | .text]' out.jsonl)"
 [ ! -s err ] || fail "qwen tool calls: unexpected warning $(cat err)"
+# a template that rewrites the answers (upper-cases them) while a later user message repeats
+# the original text: reported and given no loss, never masked onto the user's words
+printf "{%% for m in messages %%}<{{ m.role }}>{{ m.content|upper if m.role == 'assistant' else m.content }}</s>{%% endfor %%}" >upper.jinja
+echo '{"messages":[{"role":"user","content":"x"},{"role":"assistant","content":"hello"},{"role":"user","content":"hello"},{"role":"assistant","content":"ok"}]}' >rw.jsonl
+ft-template -t upper.jinja rw.jsonl >out.jsonl 2>err
+[ "$(jq -c '[.segments[] | select(.train)]' out.jsonl)" = '[]' ] || fail "rewritten answers were masked: $(cat out.jsonl)"
+expect_in "2 assistant message(s) do not appear in the rendering" err
+# a template that drops them: the same report
+printf "{%% for m in messages if m.role != 'assistant' %%}{{ m.content }}{%% endfor %%}" >drop.jinja
+ft-template -t drop.jinja rw.jsonl >out.jsonl 2>err
+[ "$(jq -j '[.segments[].text] | join("")' out.jsonl)" = xhello ] || fail "drop: $(cat out.jsonl)"
+[ "$(jq -c '[.segments[] | select(.train)]' out.jsonl)" = '[]' ] || fail "dropped answers were masked: $(cat out.jsonl)"
+expect_in "2 assistant message(s) do not appear in the rendering" err
