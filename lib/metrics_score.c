@@ -2,6 +2,7 @@
 // records, compute EM/F1/BLEU/chrF/ROUGE per record and over the corpus, 95% bootstrap CIs,
 // optional per-record JSONL (with BLEU/chrF sufficient statistics so compare can resample).
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -158,13 +159,48 @@ static int put_metric(const ft_score_opts *o, json_t *rep, json_t *ci, const cha
     return 0;
 }
 
+// Per-record scores, records spread over OpenMP threads. Token ids only need to agree within
+// a record, so each thread interns into its own BLEU / ROUGE vocabulary.
+static int score_all(const ft_score_opts *o, const recs *R, double *em, double *f1, double *bs, double *cs,
+                     double *rs) {
+    long n = (long)R->n;
+    int fail = 0;
+    char msg[1024] = "";
+#pragma omp parallel
+    {
+        ft_bleu *bleu = (o->metrics & FT_M_BLEU) ? ft_bleu_new(o->bleu_tok) : NULL;
+        ft_rouge *rouge = (o->metrics & FT_M_ROUGE) ? ft_rouge_new(o->rouge_stem) : NULL;
+        int ok = !((o->metrics & FT_M_BLEU) && !bleu) && !((o->metrics & FT_M_ROUGE) && !rouge);
+        long at = -1;
+#pragma omp for schedule(dynamic, 32)
+        for (long i = 0; i < n; i++) {
+            if (!ok) continue;
+            const rec *r = &R->v[i];
+            at = i;
+            if (((o->metrics & (FT_M_EM | FT_M_F1)) && ft_squad_scores(r->pred, r->refs, r->nrefs, &em[i], &f1[i]) < 0) ||
+                (bleu && ft_bleu_segment(bleu, r->pred, r->refs, r->nrefs, bs + i * FT_BLEU_NSTATS) < 0) ||
+                ((o->metrics & FT_M_CHRF) && ft_chrf_segment(r->pred, r->refs, r->nrefs, cs + i * FT_CHRF_NSTATS) < 0) ||
+                (rouge && ft_rouge_score(rouge, r->pred, r->refs, r->nrefs, rs + i * FT_ROUGE_N) < 0))
+                ok = 0;
+        }
+        if (!ok) {
+#pragma omp critical(ft_score_err)
+            if (!fail) {
+                fail = 1;
+                snprintf(msg, sizeof msg, "record %ld: %s", at + 1, ft_errmsg());
+            }
+        }
+        ft_bleu_free(bleu);
+        ft_rouge_free(rouge);
+    }
+    return fail ? ft_err("%s", msg) : 0;
+}
+
 int ft_score_run(const ft_score_opts *o, char **inputs, int ninputs, json_t **report, size_t *skipped) {
     recs R = {0};
     *skipped = 0;
     int rc = -1;
     double *em = NULL, *f1 = NULL, *bs = NULL, *cs = NULL, *rs = NULL;
-    ft_bleu *bleu = NULL;
-    ft_rouge *rouge = NULL;
     json_t *rep = NULL;
     ft_writer *w = NULL;
     if (read_records(o, inputs, ninputs, &R, skipped) < 0) goto done;
@@ -175,19 +211,10 @@ int ft_score_run(const ft_score_opts *o, char **inputs, int ninputs, json_t **re
     cs = ft_calloc((n + 1) * FT_CHRF_NSTATS, sizeof *cs);
     rs = ft_calloc((n + 1) * FT_ROUGE_N, sizeof *rs);
     if (!em || !f1 || !bs || !cs || !rs) goto done;
-    if ((o->metrics & FT_M_BLEU) && !(bleu = ft_bleu_new(o->bleu_tok))) goto done;
-    if ((o->metrics & FT_M_ROUGE) && !(rouge = ft_rouge_new(o->rouge_stem))) goto done;
     int nrefs = n ? R.v[0].nrefs : 1;
-    for (size_t i = 0; i < n; i++) {
-        rec *r = &R.v[i];
-        if (r->nrefs != nrefs) nrefs = -1;
-        if ((o->metrics & (FT_M_EM | FT_M_F1)) && ft_squad_scores(r->pred, r->refs, r->nrefs, &em[i], &f1[i]) < 0)
-            goto done;
-        if (bleu && ft_bleu_segment(bleu, r->pred, r->refs, r->nrefs, bs + i * FT_BLEU_NSTATS) < 0) goto done;
-        if ((o->metrics & FT_M_CHRF) && ft_chrf_segment(r->pred, r->refs, r->nrefs, cs + i * FT_CHRF_NSTATS) < 0)
-            goto done;
-        if (rouge && ft_rouge_score(rouge, r->pred, r->refs, r->nrefs, rs + i * FT_ROUGE_N) < 0) goto done;
-    }
+    for (size_t i = 0; i < n; i++)
+        if (R.v[i].nrefs != nrefs) nrefs = -1;
+    if (score_all(o, &R, em, f1, bs, cs, rs) < 0) goto done;
     rep = json_object();
     json_t *ci = json_object();
     json_object_set_new(rep, "records", json_integer((json_int_t)n));
@@ -286,7 +313,5 @@ done:
     json_decref(rep);
     recs_free(&R);
     free(em); free(f1); free(bs); free(cs); free(rs);
-    ft_bleu_free(bleu);
-    ft_rouge_free(rouge);
     return rc;
 }
