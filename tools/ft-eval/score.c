@@ -3,6 +3,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
 
 #include "cli.h"
 #include "err.h"
@@ -27,6 +30,7 @@ static void help(void) {
            "  --bootstrap N         resamples for the 95%% confidence intervals (default 1000, 0: none)\n"
            "  --seed N              bootstrap seed (default 12345)\n"
            "  --skip-bad            skip bad records (counted in the report) instead of failing\n"
+           "  --threads N           scoring threads (default: OpenMP's)\n"
            "  -o FILE               write the report to FILE (default: stdout)\n"
            "  -q, -v                quieter / more verbose\n"
            "  -h, --help            this help\n"
@@ -73,7 +77,14 @@ int ft_eval_score(int argc, char **argv) {
             if (ft_parse_u64(a, v, &o.seed) < 0) { free(inputs); return ft_cli_usage(P, "%s", ft_errmsg()); }
         } else if (!strcmp(a, "--skip-bad")) o.skip_bad = 1;
         else if (!strcmp(a, "-o")) { NEED(); out = v; }
-        else if (!strcmp(a, "--model") || !strcmp(a, "--adapter") || !strcmp(a, "--device") || !strcmp(a, "--threads"))
+        else if (!strcmp(a, "--threads")) {
+            long t;
+            NEED();
+            if (ft_parse_long(a, v, 1, 4096, &t) < 0) { free(inputs); return ft_cli_usage(P, "%s", ft_errmsg()); }
+#ifdef _OPENMP
+            omp_set_num_threads((int)t);
+#endif
+        } else if (!strcmp(a, "--model") || !strcmp(a, "--adapter") || !strcmp(a, "--device"))
             NEED();   // global options: no model is needed to score
         else if (a[0] == '-' && a[1]) { free(inputs); return ft_cli_usage(P, "unknown option '%s'", a); }
         else inputs[ninputs++] = (char *)a;
