@@ -2,6 +2,7 @@
 # or forced with --format, --system, passthrough fields, and reading zstd input from stdin.
 source "$FT_ROOT/tests/lib.sh"
 command -v jq >/dev/null || skip "jq not installed"
+command -v zstd >/dev/null || skip "zstd not installed"
 cat >in.jsonl <<'J'
 {"id":"m","messages":[{"role":"user","content":"Q1"},{"role":"assistant","content":"A1"}],"source":"s1"}
 {"id":"s","conversations":[{"from":"system","value":"S"},{"from":"human","value":"Q2"},{"from":"gpt","value":"A2"}]}

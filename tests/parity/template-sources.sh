@@ -5,6 +5,7 @@
 # template rendered like Python jinja2 renders it.
 source "$FT_ROOT/tests/lib.sh"
 need_py
+command -v jq >/dev/null || skip "jq not installed"
 "$FT_PY" -c 'import gguf, jinja2' 2>/dev/null || skip "gguf/jinja2 not installed in the venv"
 tpl='{{ bos_token }}{% for m in messages %}[{{ m.role }}] {{ m.content }}{{ eos_token if m.role == "assistant" }}
 {% endfor %}'
