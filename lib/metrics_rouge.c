@@ -99,12 +99,22 @@ static uint32_t *lcs_table(const int32_t *ref, size_t rn, const int32_t *can, si
     return t;
 }
 
+// LCS length with two rows: O(tn * pn) time, O(pn) memory (long documents stay cheap).
 static double rouge_l(const int32_t *t, size_t tn, const int32_t *p, size_t pn) {
     if (tn == 0 || pn == 0) return 0.0;
-    uint32_t *tab = lcs_table(t, tn, p, pn);
-    if (!tab) return -1;
-    double lcs = tab[tn * (pn + 1) + pn];
-    free(tab);
+    uint32_t *prev = ft_calloc(2 * (pn + 1), sizeof *prev);
+    if (!prev) return -1;
+    uint32_t *cur = prev + pn + 1, *base = prev;
+    for (size_t i = 1; i <= tn; i++) {
+        cur[0] = 0;
+        for (size_t j = 1; j <= pn; j++)
+            cur[j] = t[i - 1] == p[j - 1] ? prev[j - 1] + 1 : (prev[j] > cur[j - 1] ? prev[j] : cur[j - 1]);
+        uint32_t *x = prev;
+        prev = cur;
+        cur = x;
+    }
+    double lcs = prev[pn];
+    free(base);
     return fmeasure(lcs / (double)pn, lcs / (double)tn);
 }
 
