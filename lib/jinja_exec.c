@@ -200,6 +200,9 @@ ft_jinja *ft_jinja_parse(const char *src, size_t len, const char *name) {
     t->name = ft_strdup(name ? name : "<template>");
     if (!t->name) { free(t); return NULL; }
     jtok *toks; size_t ntok;
+    // jinja2's keep_trailing_newline=False (HF keeps the default): one final newline goes
+    if (len && src[len - 1] == '\n') len -= 1 + (len > 1 && src[len - 2] == '\r');
+    else if (len && src[len - 1] == '\r') len--;
     char *copy = ja_strndup(&t->ast, src, len);   // text tokens point into the source
     if (!copy || jinja_lex(&t->ast, copy, len, t->name, &toks, &ntok) ||
         !(t->root = jinja_parse_tokens(&t->ast, toks, ntok, t->name))) {

@@ -160,6 +160,35 @@ TOOL_TEMPLATES = ["Mistral-Large-Instruct-2407", "Mistral-Nemo-Instruct-2407", "
                   "yandex/YandexGPT-5-Lite-8B-instruct"]
 
 
+def whitespace_cases(n, seed=7):
+    """Random templates mixing text, spaces, tabs and newlines with tags carrying every
+    whitespace-control modifier: the trim_blocks/lstrip_blocks rules are where renderers drift."""
+    import random
+    rnd = random.Random(seed)
+    texts = ["", " ", "  ", "\t", "\n", " \n", "\n  ", "x", " y ", "\n\n", "z\n  "]
+    opens = ["{%", "{%-", "{%+"]
+    closes = ["%}", "-%}", "+%}"]
+    out = []
+    for _ in range(n):
+        parts = []
+        for _ in range(rnd.randint(1, 5)):
+            kind = rnd.choice(["if", "for", "set", "var", "comment"])
+            o, c = rnd.choice(opens), rnd.choice(closes)
+            t = lambda: rnd.choice(texts)
+            if kind == "if":
+                parts.append(f"{t()}{o} if true {c}{t()}{rnd.choice(opens)} endif {rnd.choice(closes)}{t()}")
+            elif kind == "for":
+                parts.append(f"{t()}{o} for m in messages[:2] {c}{t()}{{{{ m.role }}}}{t()}{rnd.choice(opens)} endfor {rnd.choice(closes)}{t()}")
+            elif kind == "set":
+                parts.append(f"{t()}{o} set v = 1 {c}{t()}")
+            elif kind == "var":
+                parts.append(f"{t()}{rnd.choice(['{{', '{{-'])} 'v' {rnd.choice(['}}', '-}}'])}{t()}")
+            else:
+                parts.append(f"{t()}{rnd.choice(['{#', '{#-'])} c {rnd.choice(['#}', '-#}'])}{t()}")
+        out.append("".join(parts))
+    return out
+
+
 def render(env, src, msgs, **kw):
     return env.from_string(src).render(messages=msgs, bos_token="<s>", eos_token="</s>", add_generation_prompt=False, **kw)
 
@@ -185,7 +214,7 @@ def run_tool(src, msgs, tools=None):
 def check():
     env = make_env()
     bad = 0
-    for i, src in enumerate(CASES):
+    for i, src in enumerate(CASES + whitespace_cases(120)):
         try:
             want, err = render(env, src, MSGS), None
         except TemplateError as e:
@@ -211,7 +240,7 @@ def check():
             print(f"error case {i}: {src!r}: want exit 1 and 't.jinja:1:' in the message, got {rc}: {stderr.strip()}",
                   file=sys.stderr)
             bad += 1
-    n = len(CASES) + len(ERROR_CASES) + len(SYNTAX_ERRORS)
+    n = len(CASES) + 120 + len(ERROR_CASES) + len(SYNTAX_ERRORS)
     corpus = os.path.join(os.environ.get("FT_TESTDATA", ""), "chat-templates", "cases.jsonl")
     if os.path.exists(corpus):
         tpls = {}
