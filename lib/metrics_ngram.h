@@ -6,13 +6,17 @@
 #include <stddef.h>
 #include <stdint.h>
 
-// The distinct n-grams of seq (sorted lexicographically) with their counts.
+// The distinct n-grams of seq with their counts, in a hash table keyed by content (exact:
+// equal hashes are confirmed by comparing the ids).
 typedef struct {
     const int32_t *seq;   // (len) the sequence the positions point into
     int n;                // order
     size_t nu;            // number of distinct n-grams
-    size_t *pos;          // (nu) start of one occurrence of each
+    size_t *pos;          // (nu) start of the first occurrence of each
     uint32_t *cnt;        // (nu) occurrences
+    uint64_t *hash;       // (nu) content hash
+    uint32_t *slots;      // (cap) distinct index + 1, 0 = empty
+    size_t cap;           // power of two, > 2 * nu
     size_t total;         // len - n + 1, or 0
 } ft_ngrams;
 
