@@ -306,8 +306,26 @@ static void cache_put(ft_tok_ws *ws, const char *w, size_t n, uint64_t h, const 
     ws->cache_n++;
 }
 
+static int bpe_word_one(const ft_tokenizer *t, ft_tok_ws *ws, const char *w, size_t n, ft_tok_ids *out,
+                        const uint32_t *align);
+
+// SentencePiece vocabularies have no token with a "▁" after another character, so no merge
+// crosses such a point: long words are cut there (exactly the same result, and cacheable).
 int tok_bpe_word(const ft_tokenizer *t, ft_tok_ws *ws, const char *w, size_t n, ft_tok_ids *out,
                  const uint32_t *align) {
+    if (!t->spm_split || n <= 16) return bpe_word_one(t, ws, w, n, out, align);
+    size_t a = 0;
+    for (size_t i = 1; i + 3 <= n; i++) {
+        if (memcmp(w + i, "\xE2\x96\x81", 3) == 0 && !(i >= 3 && memcmp(w + i - 3, "\xE2\x96\x81", 3) == 0)) {
+            if (bpe_word_one(t, ws, w + a, i - a, out, align + a)) return -1;
+            a = i;
+        }
+    }
+    return bpe_word_one(t, ws, w + a, n - a, out, align + a);
+}
+
+static int bpe_word_one(const ft_tokenizer *t, ft_tok_ws *ws, const char *w, size_t n, ft_tok_ids *out,
+                        const uint32_t *align) {
     if (n == 0) return 0;
     if (ws->owner != t) { cache_clear(ws); ws->owner = t; }
     if (t->ignore_merges) {
@@ -340,7 +358,7 @@ int tok_bpe_word(const ft_tokenizer *t, ft_tok_ws *ws, const char *w, size_t n, 
         out->offs = b;
         out->cap = nc;
     }
-    size_t k;
+    size_t k = 0;
     uint32_t *ids = out->ids + out->n, *offs = out->offs + out->n;
     if (bpe_merge(t, ws, w, n, ids, offs, &k)) return -1;
     if (n <= CACHE_MAX_WORD) cache_put(ws, w, n, h, ids, offs, k);

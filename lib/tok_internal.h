@@ -80,6 +80,7 @@ struct ft_tokenizer {
     tok_pairmap merges;
     uint32_t byte_id[256];         // byte-level: token of one byte; SPM: <0xNN> token (or NONE)
     int byte_fallback, fuse_unk, ignore_merges;
+    int spm_split;                 // no token has "▁" after another char: words may be cut there
     int32_t unk, bos, eos, pad, eot, eom;
     uint32_t *stop; size_t n_stop;
     uint32_t pre_ids[4], post_ids[4];   // post-processor: tokens around the sequence

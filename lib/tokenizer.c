@@ -143,6 +143,17 @@ int tok_finish(ft_tokenizer *t) {
             t->dec[id] = d; t->dec_len[id] = (uint32_t)k;
         }
     }
+    // may SentencePiece words be cut before each "▁" that follows another character?
+    t->spm_split = t->kind == TOK_SPM;
+    for (uint32_t id = 0; id < t->n_vocab && t->spm_split; id++) {
+        const char *p = t->raw[id];
+        if (!p) continue;
+        for (uint32_t i = 1; i + 3 <= t->raw_len[id]; i++)
+            if (memcmp(p + i, "\xE2\x96\x81", 3) == 0 && !(i >= 3 && memcmp(p + i - 3, "\xE2\x96\x81", 3) == 0)) {
+                t->spm_split = 0;
+                break;
+            }
+    }
     // byte tokens
     for (int b = 0; b < 256; b++) t->byte_id[b] = TOK_NONE;
     if (tok_strmap_build(&t->vocab, (const char **)t->raw, t->raw_len, t->n_vocab, NULL)) return -1;
