@@ -232,6 +232,56 @@ def read_ftok(path, with_mask=False):
     return (out, masks) if with_mask else out
 
 
+def gguf2hf(src, d):
+    from safetensors.numpy import save_file
+    c, w = load_gguf(src)
+    os.makedirs(d, exist_ok=True)
+    tied = w["lm_head.weight"] is w["model.embed_tokens.weight"]
+    out = {k: v.astype(np.float32) for k, v in w.items() if not (tied and k == "lm_head.weight")}
+    save_file(out, os.path.join(d, "model.safetensors"))
+    F = w["model.layers.0.mlp.gate_proj.weight"].shape[0]
+    cfg = {"model_type": "llama" if c["arch"] == "llama" else c["arch"], "vocab_size": c["V"],
+           "hidden_size": c["C"], "intermediate_size": F, "num_hidden_layers": c["L"],
+           "num_attention_heads": c["H"], "num_key_value_heads": c["Hkv"], "head_dim": c["D"],
+           "rms_norm_eps": float(c["eps"]), "rope_theta": float(c["theta"]), "tie_word_embeddings": tied,
+           "max_position_embeddings": 2048}
+    json.dump(cfg, open(os.path.join(d, "config.json"), "w"), indent=1)
+
+
+def generate(d, prompts, n_new):
+    import jinja2
+    from tokenizers import Tokenizer
+    c, w = load(d)
+    tok = Tokenizer.from_file(os.path.join(d, "tokenizer.json"))
+    tc = json.load(open(os.path.join(d, "tokenizer_config.json")))
+    env = jinja2.Environment(trim_blocks=True, lstrip_blocks=True)
+    tpl = env.from_string(tc["chat_template"])
+    nv = min(tok.get_vocab_size(with_added_tokens=True), c["V"])
+    stops = {tok.token_to_id(s) for s in ("<|im_end|>", "<|endoftext|>", "<|eot_id|>", "</s>") if tok.token_to_id(s) is not None}
+    for line in open(prompts, encoding="utf-8"):
+        rec = json.loads(line)
+        if "segments" in rec:
+            text = ""
+            for sg in rec["segments"]:
+                if sg.get("train"):
+                    break
+                text += sg["text"]
+        elif "messages" in rec:
+            text = tpl.render(messages=rec["messages"], add_generation_prompt=True,
+                              bos_token=tc.get("bos_token"), eos_token=tc.get("eos_token"))
+        else:
+            text = rec["prompt"]
+        ids = tok.encode(text, add_special_tokens=False).ids
+        out = []
+        for _ in range(n_new):
+            nxt = int(np.argmax(forward(c, w, ids + out)[-1, :nv]))
+            if nxt in stops:
+                break
+            out.append(nxt)
+        rec["output"] = tok.decode(out, skip_special_tokens=True)
+        print(json.dumps(rec, ensure_ascii=False, separators=(",", ":")))
+
+
 def main():
     cmd = sys.argv[1]
     if cmd == "write-ftok":
