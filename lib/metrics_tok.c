@@ -23,14 +23,18 @@ static void sb_grow(sbuf *b, size_t more) {
     b->p = p;
     b->cap = cap;
 }
+// Buffers are not NUL-terminated while they are built (lengths are kept); the caller of
+// ft_bleu_tokenize gets a terminated string.
 static void sb_put(sbuf *b, const char *s, size_t n) {
     sb_grow(b, n);
     if (b->oom) return;
     memcpy(b->p + b->n, s, n);
     b->n += n;
-    b->p[b->n] = 0;
 }
-static void sb_c(sbuf *b, char c) { sb_put(b, &c, 1); }
+static inline void sb_c(sbuf *b, char c) {
+    if (b->n + 1 < b->cap) b->p[b->n++] = c;
+    else sb_put(b, &c, 1);
+}
 
 // Decode one code point at s[i..n); returns its byte length (>= 1).
 static size_t cp_at(const char *s, size_t n, size_t i, uint32_t *c) {
@@ -71,7 +75,7 @@ static size_t rstrip_len(const char *s, size_t n) {
 static void replace_all(sbuf *dst, const char *s, size_t n, const char *from, const char *to) {
     size_t fl = strlen(from), tl = strlen(to);
     for (size_t i = 0; i < n;) {
-        if (i + fl <= n && memcmp(s + i, from, fl) == 0) { sb_put(dst, to, tl); i += fl; }
+        if (s[i] == from[0] && i + fl <= n && memcmp(s + i, from, fl) == 0) { sb_put(dst, to, tl); i += fl; }
         else sb_c(dst, s[i++]);
     }
 }
@@ -104,12 +108,15 @@ static int tok_13a(sbuf *out, const char *s, size_t n) {
     sb_put(&b, a.p ? a.p : "", a.n);
     sb_c(&b, ' ');
     a.n = 0;
+    sb_grow(&a, 3 * b.n + 8);
+    sb_grow(&b, 3 * b.n + 8);   // each later pass at most doubles what rule 1 produced
     for (size_t i = 0; i < b.n; i++) {
         unsigned char c = (unsigned char)b.p[i];
         if (is_13a_sym(c)) { sb_c(&a, ' '); sb_c(&a, (char)c); sb_c(&a, ' '); }
         else sb_c(&a, (char)c);
     }
     b.n = 0;   // ([^0-9])([\.,]) -> '\1 \2 '
+    sb_grow(&b, 2 * a.n + 8);
     for (size_t i = 0; i < a.n;) {
         unsigned char c = (unsigned char)a.p[i];
         if (i + 1 < a.n && !is_digit(c) && (a.p[i + 1] == '.' || a.p[i + 1] == ',')) {
@@ -118,6 +125,7 @@ static int tok_13a(sbuf *out, const char *s, size_t n) {
         } else sb_c(&b, a.p[i++]);
     }
     a.n = 0;   // ([\.,])([^0-9]) -> ' \1 \2'
+    sb_grow(&a, 2 * b.n + 8);
     for (size_t i = 0; i < b.n;) {
         char c = b.p[i];
         if (i + 1 < b.n && (c == '.' || c == ',') && !is_digit((unsigned char)b.p[i + 1])) {
@@ -126,6 +134,7 @@ static int tok_13a(sbuf *out, const char *s, size_t n) {
         } else sb_c(&a, b.p[i++]);
     }
     b.n = 0;   // ([0-9])(-) -> '\1 \2 '
+    sb_grow(&b, 2 * a.n + 8);
     for (size_t i = 0; i < a.n;) {
         if (i + 1 < a.n && is_digit((unsigned char)a.p[i]) && a.p[i + 1] == '-') {
             sb_c(&b, a.p[i]); sb_c(&b, ' '); sb_c(&b, '-'); sb_c(&b, ' ');
