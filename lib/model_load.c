@@ -77,12 +77,13 @@ ft_model *ft_model_new(const ft_config *cfg) {
     if (i_norm < 0 || i_head < 0) goto fail_idx;
     size_t bytes;
     if (!ft_mul_ok(m->n_params, sizeof(float), &bytes)) { ft_err("model too large"); goto fail_idx; }
-    m->params = NULL;
-    if (posix_memalign((void **)&m->params, 64, bytes ? bytes : 64) != 0) {
+    // calloc: large blocks come zeroed from mmap (page-aligned) without touching memory, so a
+    // config.json announcing a huge model fails on its first missing tensor, not on memset
+    m->params = calloc(m->n_params ? m->n_params : 16, sizeof(float));
+    if (!m->params) {
         ft_err("out of memory allocating %zu bytes of model weights", bytes);
         goto fail_idx;
     }
-    memset(m->params, 0, bytes);
     m->layers = ft_calloc((size_t)c->n_layers, sizeof *m->layers);
     m->inv_freq = ft_calloc((size_t)c->head_dim / 2, sizeof(float));
     if (!m->layers || !m->inv_freq) goto fail_idx;
