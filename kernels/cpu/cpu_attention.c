@@ -96,19 +96,18 @@ static void tile_scores(float *S, const att_geom *g, const float *q, const float
     }
 }
 
-// In place: row(L) = softmax(row); returns its log-sum-exp. A function of its own so the SIMD
-// reductions vectorise (inside the OpenMP-outlined task loop GCC does not).
+// In place: row(L) = exp(row - max), unnormalised; returns the row's sum of those (so the
+// softmax is row / sum, applied to the much shorter P V output row) and sets *lse. A function
+// of its own so the SIMD reductions vectorise (inside the OpenMP-outlined loop GCC does not).
 FT_CPU_CLONES
-static float softmax_row(float *row, int L) {
+static float exp_row(float *row, int L, float *lse) {
     float mx = -INFINITY, sum = 0.0f;
     #pragma omp simd reduction(max : mx)
     for (int j = 0; j < L; j++) mx = row[j] > mx ? row[j] : mx;
     #pragma omp simd reduction(+ : sum)
     for (int j = 0; j < L; j++) { row[j] = ft_cpu_expf(row[j] - mx); sum += row[j]; }
-    float inv = 1.0f / sum;
-    #pragma omp simd
-    for (int j = 0; j < L; j++) row[j] *= inv;
-    return mx + logf(sum);
+    *lse = mx + logf(sum);
+    return sum;
 }
 
 FT_CPU_CLONES
@@ -134,10 +133,15 @@ void ft_cpu_attention(float *out, float *lse, const float *q, const float *k, co
             int t0, R, s0, L;
             tile_range(&g, b, tile, &t0, &R, &s0, &L);
             tile_scores(S, &g, q, k, b, hq, t0, R, s0, L);
-            for (int r = 0; r < R; r++) lse[((size_t)b * Hq + hq) * T + t0 + r] = softmax_row(S + (size_t)r * L, L);
+            float inv[BQ], *lrow = lse + ((size_t)b * Hq + hq) * T + t0;  // (R) of lse(B, Hq, T)
+            for (int r = 0; r < R; r++) inv[r] = 1.0f / exp_row(S + (size_t)r * L, L, &lrow[r]);
             float *ot = out + (((size_t)b * T + t0) * Hq + hq) * D;
             const float *vs = v + (((size_t)b * T + s0) * Hkv + hq / g.group) * D;
             ft_cpu_sgemm(0, 0, R, D, L, 1.0f, S, L, vs, Hkv * D, 0.0f, ot, Hq * D);
+            for (int r = 0; r < R; r++) {
+                float *o = ot + (size_t)r * Hq * D;
+                for (int d = 0; d < D; d++) o[d] *= inv[r];
+            }
         }
         free(S);
     }
