@@ -112,7 +112,10 @@ static int decode_chunk(ft_model *m, ft_kvcache *kv, const int32_t *tokens, int 
         ft_linear_forward(ops, &ly->v, vc + (size_t)p0 * kvd, la->ln1, n, lt);
         ops->rope(la->q, a->pos, m->inv_freq, n, Hq, D);
         ops->rope(kc + (size_t)p0 * kvd, a->pos, m->inv_freq, n, Hkv, D);
-        cached_attention(la->att, la->q, kc, vc, n, p0, Hq, Hkv, D, kv->max_T);
+        if (p0 == 0)   // empty cache: plain causal attention over the chunk (the op table's kernel)
+            ops->attention(la->att, la->lse, la->q, kc, vc, NULL, 1, n, Hq, Hkv, D);
+        else
+            cached_attention(la->att, la->q, kc, vc, n, p0, Hq, Hkv, D, kv->max_T);
         ft_linear_forward(ops, &ly->o, a->tmp, la->att, n, lt);
         ops->add(la->x_mid, la->x, a->tmp, (size_t)n * C);
         ops->rmsnorm(la->ln2, la->ln2_rstd, la->x_mid, ly->mlp_norm, n, C, c->rms_eps);

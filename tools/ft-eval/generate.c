@@ -290,7 +290,7 @@ int ft_eval_generate(int argc, char **argv) {
     g.bos_str = token_str(g.tok, ft_tokenizer_bos(g.tok));
     g.eos_str = token_str(g.tok, ft_tokenizer_eos(g.tok));
     g.ctx = (int)(max_len ? max_len : (m->cfg.max_pos < 4096 ? m->cfg.max_pos : 4096));
-    if (!g.bos_str || !g.eos_str || ft_kvcache_init(&g.kv, m, g.ctx, 256) < 0 ||
+    if (!g.bos_str || !g.eos_str || ft_kvcache_init(&g.kv, m, g.ctx, g.ctx < 1024 ? g.ctx : 1024) < 0 ||
         ft_sampler_init(&g.smp, m->cfg.vocab_size, (float)temp, (int)top_k, (float)top_p, seed) < 0)
         goto done;
     g.logits = ft_malloc((size_t)m->cfg.vocab_size * sizeof(float));
