@@ -199,6 +199,14 @@ static void test_packed_documents(void **st) {
     }
     assert_float_equal(ft_model_loss(m, &ac, tg, mk, 9), want, 1e-4);
     ft_acts_free(&ac);
+    // B = 2 rows of T = 5 (b padded at the end): each row is its own sequence
+    int32_t rows2[10] = {4, 8, 15, 16, 23, 42, 1, 2, 3, 0};
+    assert_int_equal(ft_acts_alloc(&ac, &m->cfg, 2, 5, 1), 0);
+    assert_int_equal(ft_model_forward(m, &ac, rows2, NULL, NULL, 2, 5), 0);
+    ft_model_logits(m, &ac, NULL, 10, lp);
+    for (int i = 0; i < 5 * V; i++) assert_float_equal(lp[i], la[i], 1e-5);
+    for (int i = 0; i < 4 * V; i++) assert_float_equal(lp[5 * V + i], lb[i], 1e-5);
+    ft_acts_free(&ac);
     free(la); free(lb); free(lp);
     ft_model_free(m);
 }
