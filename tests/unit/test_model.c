@@ -175,7 +175,7 @@ static void test_packed_documents(void **st) {
         pos[i] = i < 5 ? i : i - 5;
         doc[i] = i < 5 ? 0 : 1;
     }
-    float *la = malloc(sizeof(float) * 5 * V), *lb = malloc(sizeof(float) * 4 * V), *lp = malloc(sizeof(float) * 9 * V);
+    float *la = malloc(sizeof(float) * 5 * V), *lb = malloc(sizeof(float) * 4 * V), *lp = malloc(sizeof(float) * 10 * V);
     full_logits(m, a, 5, la);
     full_logits(m, b, 4, lb);
     ft_acts ac;
