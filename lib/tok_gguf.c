@@ -6,6 +6,7 @@
 #include "err.h"
 #include "gguf.h"
 
+#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -168,7 +169,18 @@ int tok_load_gguf(ft_tokenizer *t, const char *path) {
         if (gguf_get_arr(g, "tokenizer.ggml.token_type", GGUF_T_INT32, &nt, &ttype)) goto out;
         if (nt != n) { ft_err("tokenizer.ggml.token_type has %llu entries for %llu tokens", (unsigned long long)nt, (unsigned long long)n); goto out; }
         if (!(types = ft_malloc(n * sizeof *types))) goto out;
-        for (uint64_t i = 0; i < n; i++) types[i] = (int32_t)gguf_arr_i64(ttype, i);
+        for (uint64_t i = 0; i < n; i++) {
+            types[i] = (int32_t)gguf_arr_i64(ttype, i);
+            if (types[i] == 6) {   // byte token: must be "<0xHH>"
+                const char *p = t->piece[i];
+                if (t->piece_len[i] != 6 || memcmp(p, "<0x", 3) || p[5] != '>' || !isxdigit((unsigned char)p[3]) ||
+                    !isxdigit((unsigned char)p[4])) {
+                    ft_err("tokenizer.ggml.tokens[%llu] \"%.20s\" is marked as a byte token but is not <0xHH>",
+                           (unsigned long long)i, p);
+                    goto out;
+                }
+            }
+        }
     }
     t->unk = opt_id(g, "tokenizer.ggml.unknown_token_id", (uint32_t)n);
     t->bos = opt_id(g, "tokenizer.ggml.bos_token_id", (uint32_t)n);

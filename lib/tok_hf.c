@@ -22,7 +22,7 @@ static const char *pattern_of(json_t *p, int *is_regex, size_t *len) {
 }
 
 static int add_norm(ft_tokenizer *t, json_t *n, const char *where) {
-    if (json_is_null(n)) return 0;
+    if (!n || json_is_null(n)) return 0;
     const char *ty = jstr(n, "type");
     if (!json_is_object(n) || !ty) return ft_err("%s: expected an object with a \"type\"", where);
     if (strcmp(ty, "Sequence") == 0) {
@@ -96,7 +96,7 @@ static int metaspace_opts(json_t *n, char *repl, size_t *rl, int *prepend, const
 }
 
 static int add_pre(ft_tokenizer *t, json_t *n, const char *where, int *bytelevel) {
-    if (json_is_null(n)) return 0;
+    if (!n || json_is_null(n)) return 0;
     const char *ty = jstr(n, "type");
     if (!json_is_object(n) || !ty) return ft_err("%s: expected an object with a \"type\"", where);
     if (!strcmp(ty, "Sequence")) {
@@ -313,6 +313,8 @@ int tok_load_hf(ft_tokenizer *t, const char *json_path, const char *config_path)
     if (!json_is_object(root)) { ft_err("expected a JSON object at the top"); goto out; }
     if (load_model(t, json_object_get(root, "model"), &m)) goto out;
     if (load_added(t, json_object_get(root, "added_tokens"))) goto out;
+    tok_strmap_free(&m);   // added tokens may have grown the arrays the map points into
+    if (tok_strmap_build(&m, (const char **)t->piece, t->piece_len, t->n_vocab, NULL)) goto out;
     if (add_norm(t, json_object_get(root, "normalizer"), "normalizer")) goto out;
     if (add_pre(t, json_object_get(root, "pre_tokenizer"), "pre_tokenizer", &bytelevel)) goto out;
     t->kind = bytelevel ? TOK_BYTELEVEL : TOK_SPM;
