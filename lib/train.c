@@ -12,6 +12,7 @@
 #include "model_backward.h"
 #include "optim.h"
 #include "train_io.h"
+#include "tokenizer.h"
 #include "train_rng.h"
 
 #include <jansson.h>
@@ -142,6 +143,19 @@ static double evaluate(trainer *t) {
 }
 
 // ---- setup ---------------------------------------------------------------------------------
+// A stream that names its tokenizer must match the model's (DESIGN.md §3).
+static int check_tokenizer(const ft_model *m, const ft_dataset *d) {
+    if (!d->tokenizer_id || !m->tokenizer_path) return 0;
+    ft_tokenizer *tok = ft_tokenizer_load(m->tokenizer_path);
+    if (!tok) return ft_err_ctx("checking the tokenizer of %s", d->name);
+    uint64_t id = ft_tokenizer_id(tok);
+    ft_tokenizer_free(tok);
+    if (id != d->tokenizer_id)
+        return ft_err("%s: tokenized with tokenizer %016llx, but the model's (%s) is %016llx", d->name,
+                      (unsigned long long)d->tokenizer_id, m->tokenizer_path, (unsigned long long)id);
+    return 0;
+}
+
 static int setup(trainer *t, const ft_train_opts *o) {
     memset(t, 0, sizeof *t);
     t->o = o;
@@ -163,6 +177,7 @@ static int setup(trainer *t, const ft_train_opts *o) {
             return ft_err("%s: token id %u is outside the model's vocabulary (%d)", t->val.name, t->val.max_token, c->vocab_size);
         t->have_val = 1;
     }
+    if (check_tokenizer(t->m, &t->data) || (t->have_val && check_tokenizer(t->m, &t->val))) return -1;
     if (t->data.n_no_target || t->data.n_truncated || t->data.n_empty)
         ft_cli_info(o->prog, 1, "%s: %zu records; skipped %zu without target, %zu empty; %zu longer than --seq-len %d truncated",
                     t->data.name, t->data.n_read, t->data.n_no_target, t->data.n_empty, t->data.n_truncated, T);

@@ -44,3 +44,14 @@ expect_in "step 1: non-finite loss" err
 expect_exit 1 ft-train --model nanm --data train.tok -o nanout --method full --max-steps 5 --skip-nonfinite 2
 expect_in "update skipped (2 of 2 allowed)" err
 expect_in "step 3: non-finite loss" err
+# a stream tokenized with another tokenizer (header tokenizer_id) is refused
+echo '{"text": "hello world"}' | ft-tokenize --tokenizer tiny -o ok.tok
+"$FT_PY" - <<'PY'
+d = bytearray(open("ok.tok", "rb").read())
+assert d[16:24] != bytes(8), "ft-tokenize wrote no tokenizer id"
+d[16] ^= 0xFF
+open("other.tok", "wb").write(bytes(d))
+PY
+ft-train --model tiny --data ok.tok -o tokok --max-steps 1 --seq-len 16 -q || fail "matching tokenizer refused"
+expect_exit 1 ft-train --model tiny --data other.tok -o tokbad --max-steps 1 --seq-len 16
+expect_in "other.tok: tokenized with tokenizer" err
