@@ -2,6 +2,7 @@
 # tests/bench/metrics/run.sh — pairs/s of `ft-eval score` beside Python sacrebleu (BLEU, chrF)
 # and rouge-score (ROUGE-1/2/L/Lsum) on the same generated corpus, in the same run.
 # Usage: tests/bench/metrics/run.sh [PAIRS]   (default 20000; not part of `make test`)
+# ft-eval runs on one thread (like the Python references) unless FT_BENCH_THREADS is set.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../../.." && pwd)
 n=${1:-20000}
@@ -9,6 +10,7 @@ py="$root/.venv/bin/python"
 bin="${FT_BIN:-$root/bin}/ft-eval"
 [ -x "$py" ] || { echo "no venv: run scripts/venv.sh" >&2; exit 1; }
 [ -x "$bin" ] || { echo "no $bin: run make" >&2; exit 1; }
+export OMP_NUM_THREADS="${FT_BENCH_THREADS:-1}"
 dir=$(mktemp -d)
 trap 'rm -rf "$dir"' EXIT
 "$py" "$root/tests/parity/metrics_ref.py" gen "$dir/c.jsonl" "$n"
@@ -49,7 +51,8 @@ for name, stem in (("rouge", False), ("rouge-stem", True)):
     sc = rouge_scorer.RougeScorer(types, use_stemmer=stem)
     py[name] = timed(lambda: [sc.score_multi(r, h) for h, r in zip(hyps, refs)])
 py["all"] = None
-print(f"{n} pairs (1-3 references), one process each, wall time")
+import os
+print(f"{n} pairs (1-3 references), one process each, wall time; ft-eval on {os.environ['OMP_NUM_THREADS']} thread(s)")
 print(f"{'metric':<12} {'ft-eval pairs/s':>16} {'python pairs/s':>16} {'speedup':>8}  reference")
 refname = {"bleu": "sacrebleu BLEU", "chrf": "sacrebleu chrF", "rouge": "rouge-score",
            "rouge-stem": "rouge-score use_stemmer", "all": "-"}
