@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "err.h"
@@ -86,7 +87,7 @@ static char *json_string_lossy(const char *s, size_t n) {
     return d;
 }
 
-static char *jsonl_line(const json_t *obj, const ft_tok_ids *ids, const uint8_t *mask) {
+static char *jsonl_line(const json_t *obj, const char *field, const ft_tok_ids *ids, const uint8_t *mask) {
     json_t *o = json_object(), *in = json_array(), *lab = json_array();
     for (size_t i = 0; i < ids->n; i++) {
         json_array_append_new(in, json_integer(ids->ids[i]));
@@ -96,7 +97,8 @@ static char *jsonl_line(const json_t *obj, const ft_tok_ids *ids, const uint8_t 
     json_object_set_new(o, "labels", lab);
     const char *k; json_t *v;
     json_object_foreach((json_t *)obj, k, v)
-        if (strcmp(k, "segments") && strcmp(k, "input_ids") && strcmp(k, "labels")) json_object_set(o, k, v);
+        if (strcmp(k, "segments") && strcmp(k, field) && strcmp(k, "input_ids") && strcmp(k, "labels"))
+            json_object_set(o, k, v);   // passthrough fields (id, reference, ...)
     char *d = ft_json_dumps(o);
     json_decref(o);
     return d;
@@ -167,7 +169,7 @@ static void do_record(job *jb, ft_tok_ws *ws, rec *r) {
         while (k < nseg && r->ids.offs[i] >= seg_end[k]) k++;
         r->mask[i] = k < nseg ? seg_train[k] : 0;
     }
-    if (jb->jsonl) r->json = jsonl_line(obj, &r->ids, r->mask);
+    if (jb->jsonl) r->json = jsonl_line(obj, segs ? "segments" : jb->field, &r->ids, r->mask);
     r->rc = 0;
 out:
     free(text); free(seg_end); free(seg_train);
@@ -209,6 +211,74 @@ static void print_info(const ft_tokenizer *t) {
     printf("\n");
 }
 
+static int decode_write(const ft_tokenizer *t, ft_writer *w, const uint32_t *ids, size_t n) {
+    char *s; size_t sl;
+    if (ft_tokenizer_decode(t, ids, n, &s, &sl)) return -1;
+    char *j = json_string_lossy(s, sl);
+    free(s);
+    int rc = (!j || ft_writer_printf(w, "%s\n", j)) ? -1 : 0;
+    free(j);
+    return rc;
+}
+
+// FTOK records from a path; stdin is first copied to a temporary file (its first bytes were
+// already taken by the format sniffing).
+static int decode_ftok(const ft_tokenizer *t, ft_writer *w, const char *path, ft_reader *r) {
+    char tmp[] = "/tmp/ft-tokenize-XXXXXX";
+    const char *src = path;
+    if (!strcmp(path, "-")) {
+        int fd = mkstemp(tmp);
+        if (fd < 0) return ft_err("cannot create a temporary file for stdin");
+        FILE *f = fdopen(fd, "wb");
+        char buf[1 << 16];
+        ssize_t k;
+        while ((k = ft_reader_read(r, buf, sizeof buf)) > 0) fwrite(buf, 1, (size_t)k, f);
+        fclose(f);
+        if (k < 0) { unlink(tmp); return -1; }
+        src = tmp;
+    }
+    ftok_reader *fr = ftok_open(src);
+    int rc = fr ? 0 : -1;
+    ftok_record rec = {0};
+    while (fr && (rc = ftok_next(fr, &rec)) == 1) {
+        if (decode_write(t, w, rec.tokens, rec.n)) {
+            ft_err_ctx("%s: record %llu", path, (unsigned long long)ftok_reader_count(fr));
+            rc = -1;
+            break;
+        }
+    }
+    ftok_record_free(&rec);
+    if (fr) ftok_close(fr);
+    if (src == tmp) unlink(tmp);
+    return rc < 0 ? -1 : 0;
+}
+
+static int decode_jsonl(const ft_tokenizer *t, ft_writer *w, ft_reader *r) {
+    const char *name = ft_reader_name(r);
+    char *line; size_t len, lineno = 0;
+    int g;
+    while ((g = ft_reader_getline(r, &line, &len, FT_JSONL_MAX_LINE_DEFAULT)) == 1) {
+        lineno++;
+        json_error_t e;
+        json_t *o = json_loadb(line, len, 0, &e);
+        json_t *ids = json_object_get(o, "input_ids");
+        size_t n = json_array_size(ids);
+        uint32_t *v = malloc((n + 1) * sizeof *v);
+        int ok = json_is_array(ids) && v;
+        for (size_t i = 0; ok && i < n; i++) {
+            json_t *x = json_array_get(ids, i);
+            if (!json_is_integer(x) || json_integer_value(x) < 0 || json_integer_value(x) > UINT32_MAX) ok = 0;
+            else v[i] = (uint32_t)json_integer_value(x);
+        }
+        json_decref(o);
+        if (!ok) ft_err("%s:%zu: expected a JSON object with \"input_ids\": an array of token ids", name, lineno);
+        else if (decode_write(t, w, v, n)) { ft_err_ctx("%s:%zu", name, lineno); ok = 0; }
+        free(v);
+        if (!ok) return -1;
+    }
+    return g < 0 ? -1 : 0;
+}
+
 static int decode_main(const ft_tokenizer *t, char **files, int nfiles, const char *out) {
     ft_writer *w = ft_writer_open(out);
     if (!w) return ft_cli_fail(PROG, FT_EXIT_DATA);
@@ -219,55 +289,14 @@ static int decode_main(const ft_tokenizer *t, char **files, int nfiles, const ch
         if (!r) goto fail;
         char magic[4] = {0};
         ssize_t got = ft_reader_peek(r, magic, 4);
-        ft_reader_close(r);
-        if (got < 0) goto fail;
-        if (got == 4 && !memcmp(magic, "FTOK", 4)) {
-            ftok_reader *fr = ftok_open(files[f]);
-            if (!fr) goto fail;
-            ftok_record rec = {0};
-            int rc;
-            while ((rc = ftok_next(fr, &rec)) == 1) {
-                char *s; size_t n;
-                if (ft_tokenizer_decode(t, rec.tokens, rec.n, &s, &n)) {
-                    ft_err_ctx("%s: record %llu", ftok_reader_name(fr), (unsigned long long)ftok_reader_count(fr));
-                    rc = -1; break;
-                }
-                char *j = json_string_lossy(s, n);
-                free(s);
-                if (!j || ft_writer_printf(w, "%s\n", j)) { free(j); rc = -1; break; }
-                free(j);
-            }
-            ftok_record_free(&rec);
-            ftok_close(fr);
-            if (rc < 0) goto fail;
-            continue;
-        }
-        ft_jsonl *jl = ft_jsonl_open(files[f], 0);
-        if (!jl) goto fail;
-        json_t *o;
         int rc;
-        while ((rc = ft_jsonl_next(jl, &o)) == 1) {
-            json_t *ids = json_object_get(o, "input_ids");
-            size_t n = json_array_size(ids);
-            uint32_t *v = malloc((n + 1) * sizeof *v);
-            int ok = json_is_array(ids) && v;
-            for (size_t i = 0; ok && i < n; i++) {
-                json_t *x = json_array_get(ids, i);
-                if (!json_is_integer(x) || json_integer_value(x) < 0 || json_integer_value(x) > UINT32_MAX) ok = 0;
-                else v[i] = (uint32_t)json_integer_value(x);
-            }
-            char *s = NULL; size_t sl;
-            if (!ok) ft_err("%s:%zu: \"input_ids\" must be an array of token ids", ft_jsonl_name(jl), ft_jsonl_lineno(jl));
-            else if (ft_tokenizer_decode(t, v, n, &s, &sl)) { ft_err_ctx("%s:%zu", ft_jsonl_name(jl), ft_jsonl_lineno(jl)); ok = 0; }
-            free(v);
-            json_decref(o);
-            char *j = ok ? json_string_lossy(s, sl) : NULL;
-            free(s);
-            if (!ok || !j || ft_writer_printf(w, "%s\n", j)) { free(j); rc = -1; break; }
-            free(j);
-        }
-        ft_jsonl_close(jl);
-        if (rc < 0) goto fail;
+        if (got < 0) rc = -1;
+        else if (got == 4 && !memcmp(magic, "FTOK", 4)) {
+            if (strcmp(files[f], "-")) { ft_reader_close(r); r = NULL; }
+            rc = decode_ftok(t, w, files[f], r);
+        } else rc = decode_jsonl(t, w, r);
+        if (r) ft_reader_close(r);
+        if (rc) goto fail;
     }
     if (ft_writer_commit(w)) return ft_cli_fail(PROG, FT_EXIT_DATA);
     return 0;
