@@ -338,7 +338,8 @@ int ft_train_run(const ft_train_opts *o) {
     int rc = 0, stopped = 0;
     double t0 = ft_now();
     ft_progress bar;
-    ft_progress_start(&bar, "train", (uint64_t)t->total_steps);
+    long first_step = t->step;   // > 0 after --resume: the bar's ETA counts this run's steps
+    ft_progress_start(&bar, "train", (uint64_t)(t->total_steps - first_step));
     if (t->step == 0 && t->have_val && o->eval_every > 0) {
         double ev = evaluate(t);
         log_line(t, "{\"step\": 0, \"epoch\": 0, \"eval_loss\": %.6f}", ev);
@@ -391,7 +392,7 @@ int ft_train_run(const ft_train_opts *o) {
                  t->step, epoch_frac(t), loss, lr, gnorm, tps, elapsed);
         char extra[128];
         snprintf(extra, sizeof extra, "loss %.4f lr %.2e %.0f tok/s", loss, lr, tps);
-        ft_progress_update(&bar, (uint64_t)t->step, extra);
+        ft_progress_update(&bar, (uint64_t)(t->step - first_step), extra);
         if (ft_verbosity >= 2) ft_cli_info(prog, 2, "step %ld: loss %.4f lr %.3g grad_norm %.3f", t->step, loss, lr, gnorm);
         int stop_early = 0, saved = 0;
         if (t->have_val && o->eval_every > 0 && (t->step % o->eval_every == 0 || t->step == t->total_steps)) {
