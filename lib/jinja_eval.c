@@ -100,6 +100,10 @@ static int get_item(jctx *c, const jnode *at, jv obj, jv key, jv *out) {
         free(b.p);
         return 0;
     }
+    if (obj.t == JV_LIST && obj.u.l->lazy) {
+        *out = mk_undef(c, "'generator' object is not subscriptable%s%s", "", "");
+        return 0;
+    }
     if ((obj.t == JV_LIST || obj.t == JV_STR) && (key.t == JV_INT || key.t == JV_BOOL)) {
         int64_t n = obj.t == JV_LIST ? (int64_t)obj.u.l->n : (int64_t)ju_len(obj.u.s.s, obj.u.s.n);
         int64_t i = key.u.i < 0 ? key.u.i + n : key.u.i;
@@ -116,9 +120,8 @@ static int get_item(jctx *c, const jnode *at, jv obj, jv key, jv *out) {
         *out = get_attr(c, obj, k);
         return 0;
     }
-    if (obj.t == JV_LIST || obj.t == JV_STR)
-        return jinja_err(c, at, "%s indices must be integers, not %s", jv_type_name(obj), jv_type_name(key));
-    *out = mk_undef(c, "'%s object' has no attribute '%s'", jv_type_name(obj), "?");
+    // jinja2 turns every failed subscript into an undefined value
+    *out = mk_undef(c, "'%s object' has no element of type %s", jv_type_name(obj), jv_type_name(key));
     return 0;
 }
 
@@ -145,13 +148,16 @@ static int eval_slice(jctx *c, jscope *s, const jnode *n, jv obj, jv *out) {
         if (step == 0) return jinja_err(c, n, "slice step cannot be zero");
     }
     if (obj.t == JV_UNDEF) return undef_err(c, n, obj);
+    // jinja2 compiles a slice to a plain Python subscript: what cannot be sliced is a TypeError
     if (obj.t != JV_LIST && obj.t != JV_STR) return jinja_err(c, n, "'%s' object is not subscriptable", jv_type_name(obj));
+    if (obj.t == JV_LIST && obj.u.l->lazy) return jinja_err(c, n, "'generator' object is not subscriptable");
     int64_t len = obj.t == JV_LIST ? (int64_t)obj.u.l->n : (int64_t)ju_len(obj.u.s.s, obj.u.s.n);
     int64_t a, b;
     if (slice_idx(c, n->b, s, len, step, 1, &a) || slice_idx(c, n->c, s, len, step, 0, &b)) return -1;
     if (obj.t == JV_LIST) {
         jv l = jv_list(c->a, 0);
         if (!l.u.l) return -1;
+        l.u.l->tuple = obj.u.l->tuple;
         for (int64_t i = a; step > 0 ? i < b : i > b;) {
             if (jl_push(c->a, l.u.l, obj.u.l->v[i])) return -1;
             if (__builtin_add_overflow(i, step, &i)) break;
@@ -267,7 +273,7 @@ static int binop(jctx *c, const jnode *n, const char *op, jv a, jv b, jv *out) {
         }
     }
     if (op[0] == '+' && a.t == JV_STR && b.t == JV_STR) return concat_str(c, a, b, out);
-    if (op[0] == '+' && a.t == JV_LIST && b.t == JV_LIST) {
+    if (op[0] == '+' && a.t == JV_LIST && b.t == JV_LIST && !a.u.l->lazy && !b.u.l->lazy && a.u.l->tuple == b.u.l->tuple) {
         jv l = jv_list(c->a, a.u.l->n + b.u.l->n);
         if (!l.u.l) return -1;
         memcpy(l.u.l->v, a.u.l->v, a.u.l->n * sizeof(jv));
@@ -295,6 +301,8 @@ static int contains(jctx *c, const jnode *n, jv item, jv seq, int *out) {
         return 0;
     case JV_LIST:
         *out = 0;
+        if (seq.u.l->lazy && seq.u.l->used) return 0;
+        seq.u.l->used = seq.u.l->lazy;
         for (size_t i = 0; i < seq.u.l->n && !*out; i++) *out = jv_equal(seq.u.l->v[i], item);
         return 0;
     case JV_DICT: *out = jd_get(seq.u.d, item) != NULL; return 0;

@@ -29,7 +29,11 @@ static jscope *child_scope(jctx *c, jscope *parent) {
 
 // Items a for loop walks: list items, dict keys, string characters.
 static int iter_items(jctx *c, const jnode *at, jv v, jlist **out) {
-    if (v.t == JV_LIST) { *out = v.u.l; return 0; }
+    if (v.t == JV_LIST && !(v.u.l->lazy && v.u.l->used)) {
+        v.u.l->used = v.u.l->lazy;   // a generator is iterated once
+        *out = v.u.l;
+        return 0;
+    }
     jv l = jv_list(c->a, 0);
     if (!l.u.l) return -1;
     if (v.t == JV_DICT) {
@@ -41,7 +45,7 @@ static int iter_items(jctx *c, const jnode *at, jv v, jlist **out) {
             if (jl_push(c->a, l.u.l, jv_strn(v.u.s.s + i, j - i))) return -1;
             i = j;
         }
-    } else if (v.t != JV_UNDEF) {
+    } else if (v.t != JV_UNDEF && v.t != JV_LIST) {
         return jinja_err(c, at, "'%s' object is not iterable", jv_type_name(v));
     }
     *out = l.u.l;

@@ -31,7 +31,11 @@ static int to_list(jctx *c, const jnode *at, jv v, jlist **out) {
     jv l = jv_list(c->a, 0);
     if (!l.u.l) return -1;
     switch (v.t) {
-    case JV_LIST: *out = v.u.l; return 0;
+    case JV_LIST:
+        if (v.u.l->lazy && v.u.l->used) break;   // an exhausted generator
+        v.u.l->used = v.u.l->lazy;
+        *out = v.u.l;
+        return 0;
     case JV_UNDEF: break;
     case JV_DICT: for (size_t i = 0; i < v.u.d->n; i++) if (jl_push(c->a, l.u.l, v.u.d->k[i])) return -1; break;
     case JV_STR:
@@ -106,6 +110,7 @@ static int select_items(jctx *c, const jnode *at, jv v, const fargs *f, int by_a
         } else r = jv_truthy(x);
         if ((r != 0) == keep && jl_push(c->a, res.u.l, items->v[i])) return -1;
     }
+    res.u.l->lazy = 1;
     *out = res;
     return 0;
 }
@@ -127,27 +132,36 @@ int jinja_filter(jctx *c, const jnode *at, const char *name, jv v, jv *args, siz
         *out = finish(a, &b);
         return 0;
     }
-    if (IS("safe") || (IS("list") && v.t == JV_LIST)) { *out = v; return 0; }
+    if (IS("safe")) { *out = v; return 0; }
     if (IS("string")) { *out = jv_to_str(a, v); return 0; }
     if (IS("length") || IS("count")) {
         switch (v.t) {
         case JV_STR: *out = jv_int((int64_t)ju_len(v.u.s.s, v.u.s.n)); return 0;
-        case JV_LIST: *out = jv_int((int64_t)v.u.l->n); return 0;
+        case JV_LIST:
+            if (v.u.l->lazy) return jinja_err(c, at, "object of type 'generator' has no len()");
+            *out = jv_int((int64_t)v.u.l->n);
+            return 0;
         case JV_DICT: *out = jv_int((int64_t)v.u.d->n); return 0;
         case JV_UNDEF: *out = jv_int(0); return 0;
         default: return jinja_err(c, at, "object of type '%s' has no len()", jv_type_name(v));
         }
     }
-    if (IS("list")) {
+    if (IS("list")) {   // always a new, plain list (from a list, tuple, generator, string, dict)
         jlist *l;
         if (to_list(c, at, v, &l)) return -1;
-        *out = (jv){.t = JV_LIST, .u.l = l};
+        jv r = jv_list(a, l->n);
+        if (!r.u.l) return -1;
+        if (l->n) memcpy(r.u.l->v, l->v, l->n * sizeof(jv));
+        r.u.l->n = l->n;
+        *out = r;
         return 0;
     }
     if (IS("items")) {
         if (v.t == JV_UNDEF) { *out = jv_list(a, 0); return out->u.l ? 0 : -1; }
         if (v.t != JV_DICT) return jinja_err(c, at, "items filter: can only get item pairs from a mapping");
-        return jinja_method(c, at, v, "items", NULL, 0, NULL, NULL, 0, out) < 0 ? -1 : 0;
+        if (jinja_method(c, at, v, "items", NULL, 0, NULL, NULL, 0, out) < 0) return -1;
+        out->u.l->lazy = 1;
+        return 0;
     }
     if (IS("dictsort")) {
         if (v.t != JV_DICT) return jinja_err(c, at, "dictsort: expected a mapping");
@@ -161,6 +175,7 @@ int jinja_filter(jctx *c, const jnode *at, const char *name, jv v, jv *args, siz
     }
     if (IS("first") || IS("last")) {
         jlist *l;
+        if (IS("last") && v.t == JV_LIST && v.u.l->lazy) return jinja_err(c, at, "'generator' object is not reversible");
         if (to_list(c, at, v, &l)) return -1;
         *out = l->n ? l->v[IS("first") ? 0 : l->n - 1] : jv_undef("no first item, sequence was empty");
         return 0;
@@ -192,6 +207,7 @@ int jinja_filter(jctx *c, const jnode *at, const char *name, jv v, jv *args, siz
         if (!r.u.l) return -1;
         for (size_t i = 0; i < l->n; i++) r.u.l->v[i] = l->v[l->n - 1 - i];
         r.u.l->n = l->n;
+        r.u.l->lazy = v.t == JV_LIST && !v.u.l->lazy;   // reversed(list) is an iterator; list(generator) is not
         *out = r;
         return 0;
     }
@@ -229,6 +245,7 @@ int jinja_filter(jctx *c, const jnode *at, const char *name, jv v, jv *args, siz
             for (size_t k = 0; k < seen.u.l->n && !dup; k++) dup = jv_equal(seen.u.l->v[k], key);
             if (!dup && (jl_push(a, seen.u.l, key) || jl_push(a, r.u.l, l->v[i]))) return -1;
         }
+        r.u.l->lazy = 1;
         *out = r;
         return 0;
     }
@@ -249,6 +266,7 @@ int jinja_filter(jctx *c, const jnode *at, const char *name, jv v, jv *args, siz
             }
         }
         r.u.l->n = l->n;
+        r.u.l->lazy = 1;
         *out = r;
         return 0;
     }
@@ -260,6 +278,7 @@ int jinja_filter(jctx *c, const jnode *at, const char *name, jv v, jv *args, siz
     }
     if (IS("int") || IS("float")) {
         int isint = IS("int");
+        if (v.t == JV_UNDEF) return jinja_err(c, at, "%s", v.u.s.s ? v.u.s.s : "value is undefined");
         jv def = arg(&f, 0, "default", isint ? jv_int(0) : jv_float(0));
         double d = 0;
         int ok = 1;
@@ -292,7 +311,14 @@ int jinja_filter(jctx *c, const jnode *at, const char *name, jv v, jv *args, siz
         double x = v.t == JV_FLOAT ? v.u.f : (double)v.u.i, k = pow(10, p.t == JV_INT ? (double)p.u.i : 0);
         if (m.t == JV_STR && m.u.s.n == 4 && !memcmp(m.u.s.s, "ceil", 4)) x = ceil(x * k) / k;
         else if (m.t == JV_STR && m.u.s.n == 5 && !memcmp(m.u.s.s, "floor", 5)) x = floor(x * k) / k;
-        else x = round(x * k) / k;
+        else {   // Python's round(): half to even, and an int stays an int
+            if (v.t != JV_FLOAT && (p.t != JV_INT || p.u.i >= 0)) { *out = jv_int(v.u.i); return 0; }
+            if (p.t == JV_INT && p.u.i >= 0 && p.u.i < 300) {   // correctly rounded, as Python does
+                char tmp[400];
+                snprintf(tmp, sizeof tmp, "%.*f", (int)p.u.i, x);
+                x = strtod(tmp, NULL);
+            } else x = nearbyint(x * k) / k;
+        }
         *out = jv_float(x);
         return 0;
     }
@@ -415,7 +441,8 @@ int jinja_test(jctx *c, const jnode *at, const char *name, jv v, jv *args, size_
     else if (IS("none")) *out = v.t == JV_NONE;
     else if (IS("string")) *out = v.t == JV_STR;
     else if (IS("mapping")) *out = v.t == JV_DICT && !v.u.d->ns;
-    else if (IS("iterable") || IS("sequence")) *out = v.t == JV_STR || v.t == JV_LIST || (v.t == JV_DICT && !v.u.d->ns);
+    else if (IS("iterable") || IS("sequence"))   // jinja2's Undefined iterates (empty) and has a len()
+        *out = v.t == JV_STR || v.t == JV_LIST || (v.t == JV_DICT && !v.u.d->ns) || v.t == JV_UNDEF;
     else if (IS("number")) *out = v.t == JV_INT || v.t == JV_FLOAT || v.t == JV_BOOL;
     else if (IS("integer")) *out = v.t == JV_INT;
     else if (IS("float")) *out = v.t == JV_FLOAT;
@@ -436,11 +463,16 @@ int jinja_test(jctx *c, const jnode *at, const char *name, jv v, jv *args, size_
         else if (x.t == JV_DICT) *out = jd_get(x.u.d, v) != NULL;
         else return jinja_err(c, at, "'in' test: bad container");
     } else if (IS("odd") || IS("even") || IS("divisibleby")) {
-        if (v.t != JV_INT) return jinja_err(c, at, "'%s' test needs an integer", name);
-        if (IS("divisibleby")) {
-            if (x.t != JV_INT || x.u.i == 0) return jinja_err(c, at, "divisibleby needs a non-zero integer");
-            *out = x.u.i == -1 || v.u.i % x.u.i == 0;
-        } else *out = (v.u.i & 1) == IS("odd");
+        // Python: value % n == 0 (bools are ints, floats use fmod)
+        jv d = IS("divisibleby") ? x : jv_int(2);
+        if ((v.t != JV_INT && v.t != JV_BOOL && v.t != JV_FLOAT) || (d.t != JV_INT && d.t != JV_BOOL && d.t != JV_FLOAT))
+            return jinja_err(c, at, "'%s' test needs numbers", name);
+        double dv = d.t == JV_FLOAT ? d.u.f : (double)d.u.i;
+        if (dv == 0) return jinja_err(c, at, "integer division or modulo by zero");
+        int zero;
+        if (v.t != JV_FLOAT && d.t != JV_FLOAT) zero = d.u.i == -1 || v.u.i % d.u.i == 0;
+        else zero = fmod(v.t == JV_FLOAT ? v.u.f : (double)v.u.i, dv) == 0;
+        *out = IS("odd") ? !zero : zero;
     } else if (IS("lower") || IS("upper")) {
         if (v.t != JV_STR) { *out = 0; return 0; }
         jv r;

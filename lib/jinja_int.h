@@ -54,7 +54,9 @@ typedef struct jv {
     } u;
 } jv;
 
-struct jlist { jv *v; size_t n, cap; int tuple; };
+// lazy: a Python generator (map/select/... results): always truthy, no len(), prints as
+// <generator object>, iterated once (used: a second iteration sees nothing), as in jinja2.
+struct jlist { jv *v; size_t n, cap; int tuple, lazy, used; };
 struct jdict { jv *k, *v; size_t n, cap; int ns; };
 struct jloop { int64_t index0, length; jv prev, next; int has_prev, has_next; };
 struct jmethod { jv self; const char *name; };

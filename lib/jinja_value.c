@@ -135,7 +135,7 @@ int jv_truthy(jv v) {
     case JV_BOOL: case JV_INT: return v.u.i != 0;
     case JV_FLOAT: return v.u.f != 0.0;
     case JV_STR: return v.u.s.n > 0;
-    case JV_LIST: return v.u.l->n > 0;
+    case JV_LIST: return v.u.l->lazy || v.u.l->n > 0;
     case JV_DICT: return v.u.d->ns || v.u.d->n > 0;
     default: return 1;
     }
@@ -165,6 +165,7 @@ static int equal_body(jv a, jv b) {
     case JV_UNDEF: case JV_NONE: return 1;
     case JV_STR: return a.u.s.n == b.u.s.n && memcmp(a.u.s.s, b.u.s.s, a.u.s.n) == 0;
     case JV_LIST:
+        if (a.u.l->lazy || b.u.l->lazy) return a.u.l == b.u.l;
         if (a.u.l->n != b.u.l->n || a.u.l->tuple != b.u.l->tuple) return 0;
         for (size_t i = 0; i < a.u.l->n; i++) if (!jv_equal(a.u.l->v[i], b.u.l->v[i])) return 0;
         return 1;
@@ -217,6 +218,8 @@ const char *jv_type_name(jv v) {
     static const char *names[] = {"undefined", "NoneType", "bool", "int", "float", "str", "list",
                                   "dict", "LoopContext", "Macro", "function", "method"};
     if (v.t == JV_DICT && v.u.d->ns) return "Namespace";
+    if (v.t == JV_LIST && v.u.l->lazy) return "generator";
+    if (v.t == JV_LIST && v.u.l->tuple) return "tuple";
     return names[v.t];
 }
 
@@ -296,6 +299,7 @@ static void str_body(jbuf *b, jv v) {
     case JV_FLOAT: jv_float_repr(b, v.u.f); return;
     case JV_STR: jb_put(b, v.u.s.s, v.u.s.n); return;
     case JV_LIST:
+        if (v.u.l->lazy) { jb_puts(b, "<generator object>"); return; }
         jb_putc(b, v.u.l->tuple ? '(' : '[');
         for (size_t i = 0; i < v.u.l->n; i++) { if (i) jb_puts(b, ", "); jv_repr(b, v.u.l->v[i]); }
         if (v.u.l->tuple && v.u.l->n == 1) jb_putc(b, ',');
@@ -359,6 +363,7 @@ int jv_tojson(jbuf *b, jv v, int indent, int depth) {
         return 0;
     case JV_STR: json_str(b, v.u.s.s, v.u.s.n); return 0;
     case JV_LIST:
+        if (v.u.l->lazy) return ft_err("tojson: Object of type generator is not JSON serializable");
         if (!v.u.l->n) { jb_puts(b, "[]"); return 0; }
         jb_putc(b, '[');
         for (size_t i = 0; i < v.u.l->n; i++) {

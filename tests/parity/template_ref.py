@@ -125,6 +125,10 @@ CASES = [
     "{% for a in [1, 2] %}{% for b in 'xy' %}{{ loop.index }}{{ b }}{% endfor %}{{ loop.index }}{% endfor %}",
     "{{ messages[0] }} {{ none | default('d') }} {{ 'a' * 0 }}|{{ 1 if none }}|{{ 1.5e3 }} {{ 10 / 2 }} {{ 2 ** -1 }} {{ 'abc'[5:] }}|{{ {'a': 1} | list }}",
     "{% for k in {'b': 1, 'a': 2} %}{{ k }}{% endfor %} {{ 'a' < 'B' }} {{ [1, 'a'] | join(', ') }} {{ messages | map(attribute='role') | list }}",
+    # generators (map/select/...): always truthy, iterated once; round keeps ints; tuples slice to tuples
+    "{% if messages | selectattr('role', 'equalto', 'nobody') %}truthy{% endif %}|{{ messages | selectattr('role', 'equalto', 'user') | list | length }}",
+    "{% set g = messages | selectattr('role', 'equalto', 'user') %}{% for m in g %}a{% endfor %}{% for m in g %}b{% endfor %}|{{ g | first }}",
+    "{{ 3 | round }} {{ 2.5 | round }} {{ 3.5 | round }} {{ 2.675 | round(2) }} {{ -0.5 | round }} {{ u is iterable }} {{ u is sequence }} {{ (1, 2, 3)[1:] }}",
     # HF's {% generation %} marker
     "{% for m in messages %}{% if m.role == 'assistant' %}{% generation %}{{ m.content }}!{% endgeneration %}{% else %}{{ m.role }}{% endif %}{% endfor %}",
     # errors
