@@ -207,6 +207,17 @@ int ft_compare_run(const ft_compare_opts *o, json_t **out, int *failed, char *fa
         }
         json_array_append_new(ms, m);
     }
+    // metrics only one side has (e.g. a score report against a ppl report)
+    json_t *only[2] = {json_array(), json_array()};
+    json_t *side[2] = {A, B}, *val;
+    for (int sd = 0; sd < 2; sd++) {
+        json_object_foreach(side[sd], k, val) {
+            if (json_is_number(val) && !info_key(k) && !json_is_number(json_object_get(side[1 - sd], k)))
+                json_array_append_new(only[sd], json_string(k));
+        }
+    }
+    json_object_set_new(res, "only_in_a", only[0]);
+    json_object_set_new(res, "only_in_b", only[1]);
     json_t *gs = json_array();
     json_object_set_new(res, "gates", gs);
     for (int i = 0; i < o->ngates; i++) {

@@ -51,3 +51,7 @@ expect_exit 2 ft-eval compare base.json
 expect_exit 2 ft-eval compare --max-regression em base.json tuned.json
 expect_exit 2 ft-eval compare --max-regression em=abc% base.json tuned.json
 expect_exit 2 ft-eval compare a.json b.json c.json
+# metrics only one side has are listed, not compared
+expect_exit 0 ft-eval compare --json base.json ppl-a.json
+jq -e '.metrics == [] and .only_in_a == ["em","bleu","rougeL"] and .only_in_b == ["loss","ppl"]' out >/dev/null ||
+  fail "one-sided metrics: $(jq -c . out)"

@@ -62,6 +62,14 @@ static int write_table(ft_writer *w, json_t *res) {
         int lower = json_is_true(json_object_get(m, "lower_is_better"));
         rc |= ft_writer_printf(w, "%-12s %14s %14s %14s %9s  %s%s\n", name, a, b, d, rel, ci, lower ? "  (lower is better)" : "");
     }
+    const char *side[2] = {"only_in_a", "only_in_b"}, *label[2] = {"only in A:", "only in B:"};
+    for (int sd = 0; sd < 2; sd++) {
+        json_t *arr = json_object_get(res, side[sd]), *x;
+        if (!json_array_size(arr)) continue;
+        rc |= ft_writer_printf(w, "%s", label[sd]);
+        json_array_foreach(arr, i, x) rc |= ft_writer_printf(w, " %s", json_string_value(x));
+        rc |= ft_writer_printf(w, "\n");
+    }
     json_t *gs = json_object_get(res, "gates"), *g;
     json_array_foreach(gs, i, g) {
         rc |= ft_writer_printf(w, "%s  %s\n", json_is_true(json_object_get(g, "passed")) ? "PASS" : "FAIL",
