@@ -39,3 +39,16 @@ expect_in "--model is required" err
 expect_exit 2 ft-eval --model m ppl --max-len 1 s.tok
 expect_exit 1 ft-eval --model nowhere ppl s.tok
 expect_in "nowhere" err
+# --per-record: each record's mean loss equals scoring it alone; tokens-weighted mean = report
+ref write-ftok three.tok '[[5,17,99,200,3,4,250,251,10],[7,8],[1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20]]'
+ft-eval --model m ppl --max-len 8 --per-record per.jsonl -o rep.json three.tok
+jq -e '.per_record == "per.jsonl"' rep.json >/dev/null || fail "report does not name the per-record file"
+for i in 0 1 2; do
+  ref write-ftok one.tok "[$(jq -c ".[$i]" <<<'[[5,17,99,200,3,4,250,251,10],[7,8],[1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20]]')]"
+  ft-eval --model m ppl --max-len 8 one.tok >one.json
+  jq -e -s --argjson i $i '(.[0].loss - (.[1:] | map(select(.index == $i))[0].loss) | fabs) < 1e-5' one.json per.jsonl >/dev/null ||
+    fail "record $i: $(cat one.json) vs $(sed -n "$((i + 1))p" per.jsonl)"
+done
+jq -e -s '((.[1:] | map(.loss * .tokens) | add) / (.[1:] | map(.tokens) | add) - .[0].loss | fabs) < 1e-6' rep.json per.jsonl >/dev/null ||
+  fail "per-record losses do not add up to the report"
+ft-eval compare rep.json rep.json >/dev/null || fail "compare cannot read the ppl report"

@@ -32,6 +32,8 @@ static void help(void) {
            "Prints {\"loss\", \"ppl\", \"tokens\", \"records\"} as JSON.\n\nOptions:\n"
            "  --max-len N        positions per forward row (default: the model's context, at most 2048);\n"
            "                     longer records are scored in windows overlapping by one token\n"
+           "  --per-record FILE  write {\"index\",\"loss\",\"tokens\"} per record (mean loss over its\n"
+           "                     targets) and name it in the report, for ft-eval compare's paired CIs\n"
            "  --dump-logits FILE write raw little-endian f32 logits (n_tokens, vocab) of every record, in\n"
            "                     order (for parity checks; records must fit in --max-len)\n"
            "%s\nExit status: 0 ok, 1 bad data or model, 2 usage.\n",
@@ -61,12 +63,32 @@ typedef struct {
     uint64_t ntok;
     ft_writer *dump;
     float *logits;              // (cap, V) when dumping
+    int32_t *seg_rec;           // (cap,) record index of the document starting at a position, else -1
+    double *rec_loss;           // (n_rec_cap,) summed loss per record (for --per-record)
+    uint64_t *rec_tok;
+    size_t n_rec_cap;
 } ppl_row;
 
 static int row_flush(ppl_row *r) {
     if (!r->n) return 0;
     if (ft_model_forward(r->m, &r->acts, r->tok, r->pos, r->doc, 1, r->n) < 0) return -1;
-    r->loss += ft_model_loss(r->m, &r->acts, r->tgt, r->msk, r->n);
+    if (r->rec_loss) {   // per document of the row, attributed to its record
+        const ft_ops *ops = r->m->ops;
+        int C = r->m->cfg.hidden, V = r->m->cfg.vocab_size;
+        for (int s = 0; s < r->n;) {
+            int e = s + 1;
+            while (e < r->n && r->seg_rec[e] < 0) e++;
+            double l = ops->lm_head_xent(NULL, NULL, r->acts.lnf + (size_t)s * C, r->m->lm_head, r->tgt + s,
+                                         r->msk + s, e - s, C, V, 1.0f);
+            int k = r->seg_rec[s];
+            r->rec_loss[k] += l;
+            for (int i = s; i < e; i++) r->rec_tok[k] += r->msk[i] != 0;
+            r->loss += l;
+            s = e;
+        }
+    } else {
+        r->loss += ft_model_loss(r->m, &r->acts, r->tgt, r->msk, r->n);
+    }
     for (int i = 0; i < r->n; i++) r->ntok += r->msk[i] != 0;
     if (r->dump) {
         size_t V = (size_t)r->m->cfg.vocab_size;
@@ -83,10 +105,23 @@ static int row_flush(ppl_row *r) {
 }
 
 // Adds tokens [s, e) of rec as one document; targets are the next tokens within [s, e).
-static int row_add(ppl_row *r, const ftok_record *rec, uint32_t s, uint32_t e, int docid) {
+static int row_add(ppl_row *r, const ftok_record *rec, uint32_t s, uint32_t e, int docid, size_t rec_idx) {
     if ((int)(e - s) > r->cap - r->n && row_flush(r) < 0) return -1;
+    if (r->rec_loss && rec_idx >= r->n_rec_cap) {
+        size_t nc = r->n_rec_cap ? r->n_rec_cap * 2 : 1024;
+        double *l = ft_realloc(r->rec_loss, nc * sizeof *l);
+        if (!l) return -1;
+        r->rec_loss = l;
+        uint64_t *t = ft_realloc(r->rec_tok, nc * sizeof *t);
+        if (!t) return -1;
+        r->rec_tok = t;
+        memset(l + r->n_rec_cap, 0, (nc - r->n_rec_cap) * sizeof *l);
+        memset(t + r->n_rec_cap, 0, (nc - r->n_rec_cap) * sizeof *t);
+        r->n_rec_cap = nc;
+    }
     for (uint32_t i = s; i < e; i++) {
         int k = r->n++;
+        r->seg_rec[k] = i == s ? (int32_t)rec_idx : -1;
         r->tok[k] = (int32_t)rec->tokens[i];
         r->pos[k] = (int32_t)(i - s);
         r->doc[k] = docid;
@@ -99,7 +134,7 @@ static int row_add(ppl_row *r, const ftok_record *rec, uint32_t s, uint32_t e, i
 
 int ft_eval_ppl(int argc, char **argv) {
     ft_eval_common co = {0};
-    const char *input = NULL, *dump_path = NULL;
+    const char *input = NULL, *dump_path = NULL, *per_path = NULL;
     long max_len = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -108,11 +143,12 @@ int ft_eval_ppl(int argc, char **argv) {
         if (c) continue;
         if (!strcmp(a, "-h") || !strcmp(a, "--help")) { help(); return 0; }
         if (!strcmp(a, "--version")) { ft_cli_version("ft-eval"); return 0; }
-        if ((!strcmp(a, "--max-len") || !strcmp(a, "--dump-logits")) && i + 1 >= argc)
+        if ((!strcmp(a, "--max-len") || !strcmp(a, "--dump-logits") || !strcmp(a, "--per-record")) && i + 1 >= argc)
             return ft_cli_usage(PROG, "option %s needs a value", a);
         if (!strcmp(a, "--max-len")) {
             if (ft_parse_long(a, argv[++i], 2, 1 << 20, &max_len) < 0) return ft_cli_usage(PROG, "%s", ft_errmsg());
         } else if (!strcmp(a, "--dump-logits")) dump_path = argv[++i];
+        else if (!strcmp(a, "--per-record")) per_path = argv[++i];
         else if (a[0] == '-' && a[1]) return ft_cli_usage(PROG, "unknown option '%s'", a);
         else if (input) return ft_cli_usage(PROG, "one input file at most");
         else input = a;
@@ -123,7 +159,7 @@ int ft_eval_ppl(int argc, char **argv) {
     int rc = FT_EXIT_DATA;
     ppl_row r = {.m = m};
     ftok_reader *fr = NULL;
-    ft_writer *out = NULL;
+    ft_writer *out = NULL, *per = NULL;
     if (!max_len) max_len = m->cfg.max_pos < 2048 ? m->cfg.max_pos : 2048;
     if (max_len < 2) max_len = 2;
     r.cap = (int)max_len;
@@ -131,7 +167,9 @@ int ft_eval_ppl(int argc, char **argv) {
     r.tok = ft_malloc((size_t)r.cap * 4); r.pos = ft_malloc((size_t)r.cap * 4);
     r.doc = ft_malloc((size_t)r.cap * 4); r.tgt = ft_malloc((size_t)r.cap * 4);
     r.msk = ft_malloc((size_t)r.cap);
-    if (!r.tok || !r.pos || !r.doc || !r.tgt || !r.msk) goto done;
+    r.seg_rec = ft_malloc((size_t)r.cap * 4);
+    if (!r.tok || !r.pos || !r.doc || !r.tgt || !r.msk || !r.seg_rec) goto done;
+    if (per_path && !(r.rec_loss = ft_calloc(1, sizeof(double)))) goto done;
     if (!(fr = ftok_open(input))) goto done;
     const ftok_header *h = ftok_reader_header(fr);
     if (check_tokenizer(m, h, ftok_reader_name(fr)) < 0) goto done;
@@ -164,7 +202,8 @@ int ft_eval_ppl(int argc, char **argv) {
         if (rec.n == 0 || (rec.n == 1 && !dump_path)) continue;   // nothing to predict
         for (uint32_t s = 0;; s += (uint32_t)r.cap - 1) {
             uint32_t e = s + (uint32_t)r.cap < rec.n ? s + (uint32_t)r.cap : rec.n;
-            if (row_add(&r, &rec, s, e, (int)(nrec & 0x3fffffff) * 2 + (int)((s / (r.cap - 1)) & 1)) < 0) {
+            if (row_add(&r, &rec, s, e, (int)(nrec & 0x3fffffff) * 2 + (int)((s / (r.cap - 1)) & 1),
+                        (size_t)(nrec - 1)) < 0) {
                 got = -1;
                 break;
             }
@@ -186,6 +225,19 @@ int ft_eval_ppl(int argc, char **argv) {
     json_object_set_new(o, "ppl", json_real(exp(loss)));
     json_object_set_new(o, "tokens", json_integer((json_int_t)r.ntok));
     json_object_set_new(o, "records", json_integer((json_int_t)nrec));
+    if (per_path) {
+        json_object_set_new(o, "per_record", json_string(per_path));
+        if (!(per = ft_writer_open(per_path))) { json_decref(o); goto done; }
+        for (uint64_t k = 0; k < nrec; k++) {
+            uint64_t t = k < r.n_rec_cap ? r.rec_tok[k] : 0;
+            double l = t ? r.rec_loss[k] / (double)t : 0.0;
+            if (ft_writer_printf(per, "{\"index\":%llu,\"loss\":%.10g,\"tokens\":%llu}\n", (unsigned long long)k, l,
+                                 (unsigned long long)t) < 0) {
+                json_decref(o);
+                goto done;
+            }
+        }
+    }
     char *s = json_dumps(o, JSON_REAL_PRECISION(10));
     json_decref(o);
     if (!s) { ft_err("out of memory"); goto done; }
@@ -198,6 +250,11 @@ int ft_eval_ppl(int argc, char **argv) {
         r.dump = NULL;
         if (c < 0) goto done;
     }
+    if (per) {
+        int c = ft_writer_commit(per);
+        per = NULL;
+        if (c < 0) goto done;
+    }
     int c = ft_writer_commit(out);
     out = NULL;
     if (c < 0) goto done;
@@ -207,9 +264,11 @@ int ft_eval_ppl(int argc, char **argv) {
 done:
     if (rc) ft_cli_fail(PROG, rc);
     if (out) ft_writer_abort(out);
+    if (per) ft_writer_abort(per);
     if (r.dump) ft_writer_abort(r.dump);
     if (fr) ftok_close(fr);
     free(r.tok); free(r.pos); free(r.doc); free(r.tgt); free(r.msk); free(r.logits);
+    free(r.seg_rec); free(r.rec_loss); free(r.rec_tok);
     if (r.acts.buf) ft_acts_free(&r.acts);
     ft_eval_close_model(&co, m);
     return rc;
