@@ -323,8 +323,10 @@ if __name__ == "__main__":
     cmd = sys.argv[1]
     if cmd == "gen":
         gen(sys.argv[2], int(sys.argv[3]) if len(sys.argv) > 3 else 1200)
-    elif cmd == "bleu":
-        check_bleu(*sys.argv[2:6])
+    elif cmd == "bleu":   # CORPUS then (REPORT PER TOK EVERY) groups: one process for all runs
+        assert len(sys.argv) >= 7 and (len(sys.argv) - 3) % 4 == 0, "bleu CORPUS [REPORT PER TOK EVERY]..."
+        for k in range(3, len(sys.argv), 4):
+            check_bleu(sys.argv[2], sys.argv[k], sys.argv[k + 1], sys.argv[k + 2], int(sys.argv[k + 3]))
     elif cmd == "choice-data":
         choice_data(sys.argv[2])
     elif cmd == "choice":
@@ -333,7 +335,9 @@ if __name__ == "__main__":
         porter_words(sys.argv[2])
     elif cmd == "porter":
         check_porter(sys.argv[2], sys.argv[3])
-    elif cmd == "rouge":
-        check_rouge(*sys.argv[2:6])
+    elif cmd == "rouge":  # CORPUS then (REPORT PER STEM) groups
+        assert len(sys.argv) >= 6 and (len(sys.argv) - 3) % 3 == 0, "rouge CORPUS [REPORT PER STEM]..."
+        for k in range(3, len(sys.argv), 3):
+            check_rouge(sys.argv[2], sys.argv[k], sys.argv[k + 1], sys.argv[k + 2])
     else:
         sys.exit("unknown command " + cmd)
