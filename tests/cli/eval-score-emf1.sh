@@ -21,3 +21,8 @@ expect_exit 0 ft-eval score --metrics em --pred-field pred --ref-field gold --bo
 jq -e '.em == 60 and (has("ci95") | not)' out >/dev/null || fail "renamed fields: $(cat out)"
 # stdin
 ft-eval score --metrics em --bootstrap 0 <preds.jsonl | jq -e '.em == 60' >/dev/null || fail "stdin"
+# zstd-compressed input is read transparently
+if command -v zstd >/dev/null; then
+  zstd -q preds.jsonl -o preds.jsonl.zst
+  ft-eval score --metrics em --bootstrap 0 preds.jsonl.zst | jq -e '.em == 60' >/dev/null || fail "zstd input"
+fi
