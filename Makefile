@@ -37,7 +37,6 @@ endif
 CFLAGS := $(CFLAGS_BASE) $(EXTRA_CFLAGS)
 
 LIB_SRC := $(wildcard lib/*.c) $(wildcard kernels/cpu/*.c)
-LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
 TOOLS := $(patsubst tools/%.c,$(BIN)/%,$(wildcard tools/ft-*.c))
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
@@ -45,17 +44,30 @@ UNIT_HELPERS := $(filter-out tests/unit/test_%.c,$(wildcard tests/unit/*.c))
 UNIT_HELPER_OBJ := $(UNIT_HELPERS:%.c=$(BUILD)/obj/%.o)
 
 CUDA_SRC := $(wildcard kernels/cuda/*.cu)
+# The CUDA op table goes into libft.a (and its weak NULL stub out of it) when nvcc and cuBLAS
+# are found, except in sanitizer builds. Tools that never call ft_ops_cuda() do not pull the
+# CUDA objects, and --as-needed keeps libcudart/libcublas out of their dependencies.
 ifneq ($(NVCC),)
 ifneq ($(CUDA_SRC),)
+ifeq ($(HAVE_CUBLAS),1)
+ifeq ($(SAN),)
+  CUDA := $(patsubst %/bin/,%,$(dir $(NVCC)))
   CUDA_OBJ := $(CUDA_SRC:%.cu=$(BUILD)/obj/%.o)
+  CUDA_TESTS := $(patsubst tests/cuda/%.c,$(BUILD)/cuda/%,$(wildcard tests/cuda/test_*.c))
+  LIB_SRC := $(filter-out kernels/cpu/cuda_stub.c,$(LIB_SRC))
+  LDLIBS += -L$(CUDA)/lib64 -Wl,-rpath,$(CUDA)/lib64 -Wl,--as-needed -lcublas -lcudart -lstdc++ -Wl,--no-as-needed
 endif
 endif
+endif
+endif
+NVCCFLAGS ?= -O2 -gencode arch=compute_90,code=[sm_90,compute_90]
+LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
 
 .PHONY: all config deps test check demo model model-path venv fuzz bench clean install test-cuda
 .DEFAULT_GOAL := all
 .SECONDARY:
 
-all: config $(BUILD)/libft.a $(TOOLS) $(UNIT) $(CUDA_OBJ)
+all: config $(BUILD)/libft.a $(TOOLS) $(UNIT) $(CUDA_OBJ) $(CUDA_TESTS)
 
 config:
 	@printf '%s OpenMP\n' "$(if $(HAVE_OPENMP),✓,✗)"
@@ -70,9 +82,9 @@ $(BUILD)/obj/%.o: %.c
 
 $(BUILD)/obj/%.o: %.cu
 	@mkdir -p $(dir $@)
-	$(NVCC) -O2 -Ilib -Ikernels -c $< -o $@
+	$(NVCC) $(NVCCFLAGS) -Ilib -Ikernels -Xcompiler -Wall,-Wextra,-Wno-unused-parameter -MMD -MP -c $< -o $@
 
-$(BUILD)/libft.a: $(LIB_OBJ)
+$(BUILD)/libft.a: $(LIB_OBJ) $(CUDA_OBJ)
 	@mkdir -p $(dir $@)
 	rm -f $@ && ar rcs $@ $^
 
@@ -88,7 +100,14 @@ $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(UNIT_HELPER_OBJ) $(BUILD)/libft.
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $< $(UNIT_HELPER_OBJ) $(BUILD)/libft.a $(LDLIBS) -lcmocka -o $@
 
+# CUDA-vs-CPU op tests (tests/cuda/test_*.c): plain programs run by tests/cuda/run.sh
+# (`make test-cuda`), not by tests/run.sh; they exit 77 when no device is visible.
+$(BUILD)/cuda/%: $(BUILD)/obj/tests/cuda/%.o $(BUILD)/libft.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $< $(BUILD)/libft.a $(LDLIBS) -o $@
+
 TOOL_SUB_OBJ := $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard tools/*/*.c))
+-include $(CUDA_OBJ:.o=.d) $(CUDA_TESTS:$(BUILD)/cuda/%=$(BUILD)/obj/tests/cuda/%.d)
 -include $(LIB_OBJ:.o=.d) $(TOOL_SUB_OBJ:.o=.d) $(TOOLS:$(BIN)/%=$(BUILD)/obj/tools/%.d) $(UNIT:$(BUILD)/tests/%=$(BUILD)/obj/tests/unit/%.d)
 
 # --- setup ---------------------------------------------------------------------------
@@ -117,7 +136,7 @@ check: deps
 	  FT_SAN=1 FT_BIN=$(abspath build/asan/bin) FT_UNIT=$(abspath build/asan/tests) tests/run.sh
 
 test-cuda: all
-	@tests/cuda/run.sh
+	@FT_BIN=$(abspath $(BIN)) FT_CUDA_TESTS=$(abspath $(BUILD)/cuda) tests/cuda/run.sh
 
 fuzz:
 	@scripts/fuzz.sh $(FUZZ_SECONDS)
