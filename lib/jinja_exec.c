@@ -87,6 +87,9 @@ static int exec_for(jctx *c, jscope *outer, const jnode *n) {
     jv lv = {.t = JV_LOOP};
     lv.u.loop = L;
     L->length = (int64_t)items->n;
+    // jinja2 clears its "no iteration" flag at the end of the body, so `else` also runs when
+    // every iteration ended in break or continue
+    int completed = 0;
     for (size_t i = 0; i < items->n; i++) {
         L->index0 = (int64_t)i;
         L->has_prev = i > 0; L->has_next = i + 1 < items->n;
@@ -98,17 +101,22 @@ static int exec_for(jctx *c, jscope *outer, const jnode *n) {
         int rc = jinja_exec(c, s, n->b);
         if (rc < 0) return -1;
         if (rc == 1) break;
+        if (rc == 0) completed = 1;
     }
-    if (!items->n && n->els) return jinja_exec(c, outer, n->els);
+    if (!completed && n->els) return jinja_exec(c, outer, n->els);
     return 0;
 }
 
-static int capture(jctx *c, jscope *s, const jnode *body, jv *out) {
+// Render a body into a string, in an inner scope (as jinja2 does for block set and filter
+// blocks: what they assign stays inside). 1/2: a break/continue left the enclosing loop.
+static int capture(jctx *c, jscope *outer, const jnode *body, jv *out) {
+    jscope *s = child_scope(c, outer);
+    if (!s) return -1;
     jbuf buf = {0}, *saved = c->out;
     c->out = &buf;
     int rc = jinja_exec(c, s, body);
     c->out = saved;
-    if (rc < 0 || buf.oom) { free(buf.p); return rc < 0 ? -1 : ft_err("out of memory"); }
+    if (rc || buf.oom) { free(buf.p); return rc ? rc : ft_err("out of memory"); }
     *out = jv_str_copy(c->a, buf.p ? buf.p : "", buf.n);
     free(buf.p);
     return 0;
@@ -146,9 +154,11 @@ int jinja_exec(jctx *c, jscope *s, const jnode *n) {
             return jd_set(c->a, ns.u.d, jv_strn(n->str2, strlen(n->str2)), v);
         }
         return set_var(c, s, n->str, v);
-    case N_SETBLOCK:
-        if (capture(c, s, n->b, &v)) return -1;
+    case N_SETBLOCK: {
+        int rc = capture(c, s, n->b, &v);
+        if (rc) return rc;
         return set_var(c, s, n->str, v);
+    }
     case N_MACRO: {
         jmacro *m = ja_alloc(c->a, sizeof *m);
         if (!m) return -1;
@@ -181,7 +191,8 @@ int jinja_exec(jctx *c, jscope *s, const jnode *n) {
     }
     case N_FILTERBLOCK: {
         jv body;
-        if (capture(c, s, n->b, &body)) return -1;
+        int crc = capture(c, s, n->b, &body);
+        if (crc) return crc;
         jnode *ph = n->c;   // placeholder literal at the bottom of the chain
         jv saved = ph->lit;
         ph->lit = body;

@@ -11,6 +11,7 @@ typedef struct {
     size_t n, i;
     const char *name;
     int depth;          // nesting guard: bad input must not exhaust the stack
+    int loops;          // for loops around the statement being parsed (break/continue need one)
 } parser;
 
 typedef struct { jnode **v; size_t n, cap; } nvec;

@@ -69,7 +69,11 @@ static jnode *parse_stmt(parser *P) {
         if (!(n->a = jp_parse_expr(P, 0))) return NULL;
         if (jp_is_name(jp_cur(P), "if")) { P->i++; if (!(n->c = jp_parse_expr(P, 0))) return NULL; }
         if (jp_is_name(jp_cur(P), "recursive")) return jp_perr(P, "recursive loops are not supported");
-        if (jp_expect_end(P) || !(n->b = parse_body(P, e1))) return NULL;
+        if (jp_expect_end(P)) return NULL;
+        P->loops++;
+        n->b = parse_body(P, e1);
+        P->loops--;
+        if (!n->b) return NULL;
         P->i++;
         if (jp_is_name(jp_cur(P), "else")) {
             P->i++;
@@ -129,7 +133,12 @@ static jnode *parse_stmt(parser *P) {
             if (!(n->a = jp_parse_expr(P, 1))) return NULL;
             if (n->a->kind != N_CALL) return jp_perr(P, "expected a call after 'call'");
         }
-        if (jp_expect_end(P) || !(n->b = parse_body(P, macro ? em : ec))) return NULL;
+        if (jp_expect_end(P)) return NULL;
+        int loops = P->loops;   // a macro or call body is its own function: no loop around it
+        P->loops = 0;
+        n->b = parse_body(P, macro ? em : ec);
+        P->loops = loops;
+        if (!n->b) return NULL;
         P->i += 2;
         if (jp_cur(P)->t == TK_NAME) P->i++;   // {% endmacro name %}
         if (jp_expect_end(P)) return NULL;
@@ -167,6 +176,7 @@ static jnode *parse_stmt(parser *P) {
         return n;
     }
     if (jp_is_name(t, "break") || jp_is_name(t, "continue")) {
+        if (!P->loops) return jp_perr(P, "'%.*s' not properly in loop", (int)t->n, t->s);
         if (!(n = jp_mk(P, jp_is_name(t, "break") ? N_BREAK : N_CONTINUE))) return NULL;
         P->i++;
         if (jp_expect_end(P)) return NULL;

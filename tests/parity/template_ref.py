@@ -144,7 +144,9 @@ ERROR_CASES = [   # both must fail; the reference message (any jinja2 wording) j
     "{{ 1 / 0 }}",
 ]
 
-SYNTAX_ERRORS = ["{% if x %}", "{% for %}", "{{ 'unterminated }}", "{% endfor %}", "{{ a b }}", "{% bogus %}"]
+SYNTAX_ERRORS = ["{% if x %}", "{% for %}", "{{ 'unterminated }}", "{% endfor %}", "{{ a b }}", "{% bogus %}",
+                 "{% break %}", "{% for x in [1] %}{% else %}{% continue %}{% endfor %}",
+                 "{% for x in [1] %}{% macro m() %}{% break %}{% endmacro %}{% endfor %}"]
 
 
 TOOLS = [{"type": "function", "function": {"name": "get_weather", "description": "Weather of a city",
@@ -193,6 +195,40 @@ def whitespace_cases(n, seed=7):
     return out
 
 
+def _block(rnd, d, vars_):
+    out = []
+    for _ in range(rnd.randint(1, 3)):
+        k = rnd.random()
+        v = rnd.choice(vars_)
+        if d > 2 or k < 0.3:
+            out.append(rnd.choice([f"{{{{ {v} }}}}", f"{{{{ ns.n }}}}", "{{ loop.index if loop is defined }}",
+                                   f"{{% set {v} = {rnd.choice(['1', v + ' ~ 1', 'loop.index0 if loop is defined else 9', 'x'])} %}}",
+                                   "{% set ns.n = ns.n + 1 %}", "{{ m.role if m is defined }}", "{{ caller() if caller is defined }}",
+                                   "{{ mac(1) }}", "{% if loop is defined and loop.index == 2 %}{% break %}{% endif %}",
+                                   "{% if loop is defined and loop.first %}{% continue %}{% endif %}", ",", "\n"]))
+        elif k < 0.55:
+            it = rnd.choice(["messages", "messages[1:3]", "range(3)", "[]", "'ab'", "{'p': 1, 'q': 2}"])
+            flt = rnd.choice(["", " if loop is not defined", " if m != 1"]) if it == "messages" else ""
+            out.append(f"{{% for m in {it}{flt} %}}{_block(rnd, d + 1, vars_)}{rnd.choice(['', '{% else %}E'])}{{% endfor %}}")
+        elif k < 0.75:
+            out.append(f"{{% if {rnd.choice(['x', 'y is defined', 'ns.n > 1', 'm is defined', 'true'])} %}}{_block(rnd, d + 1, vars_)}{{% else %}}{_block(rnd, d + 1, vars_)}{{% endif %}}")
+        elif k < 0.85:
+            out.append(f"{{% set {v} %}}{_block(rnd, d + 1, vars_)}{{% endset %}}[{{{{ {v} }}}}]")
+        else:
+            out.append(f"{{% call mac(2) %}}{_block(rnd, d + 1, vars_)}{{% endcall %}}")
+    return "".join(out)
+
+
+def statement_cases(n, seed=11):
+    """Random nestings of for (with else, inline if, break/continue), if, set, block set,
+    namespace updates, macros and call blocks: scoping and loop control as jinja2 has them."""
+    import random
+    rnd = random.Random(seed)
+    head = ("{% set ns = namespace(n=0) %}{% set x = 'X' %}"
+            "{% macro mac(a) %}<{{ a }}{{ x }}{{ caller() if caller is defined }}>{% endmacro %}")
+    return [head + _block(rnd, 0, ["x", "y", "z"]) for _ in range(n)]
+
+
 def render(env, src, msgs, **kw):
     return env.from_string(src).render(messages=msgs, bos_token="<s>", eos_token="</s>", add_generation_prompt=False, **kw)
 
@@ -218,13 +254,20 @@ def run_tool(src, msgs, tools=None):
 def check():
     env = make_env()
     bad = 0
-    for i, src in enumerate(CASES + whitespace_cases(120)):
+    stmts = statement_cases(80)
+    for i, src in enumerate(CASES + whitespace_cases(120) + stmts):
         try:
             want, err = render(env, src, MSGS), None
         except TemplateError as e:
             want, err = None, str(e)
+        except (jinja2.TemplateSyntaxError, SyntaxError):
+            want, err = None, "syntax"
         rc, got, stderr = run_tool(src, MSGS)
-        if err is not None:
+        if err == "syntax":
+            if rc != 1:
+                print(f"case {i}: jinja2 rejects {src!r}; ft-template exit {rc}", file=sys.stderr)
+                bad += 1
+        elif err is not None:
             if rc != 1 or err not in stderr:
                 print(f"case {i}: jinja2 raised {err!r}; ft-template exit {rc}: {stderr.strip()}", file=sys.stderr)
                 bad += 1
@@ -237,14 +280,14 @@ def check():
             render(env, src, MSGS)
             print(f"error case {i}: jinja2 did not fail on {src!r}", file=sys.stderr)
             bad += 1
-        except (jinja2.TemplateError, TypeError, ZeroDivisionError):
+        except (jinja2.TemplateError, TypeError, ZeroDivisionError, SyntaxError):
             pass
         rc, got, stderr = run_tool(src, MSGS)
         if rc != 1 or not stderr.startswith("ft-template: ") or "t.jinja:1:" not in stderr:
             print(f"error case {i}: {src!r}: want exit 1 and 't.jinja:1:' in the message, got {rc}: {stderr.strip()}",
                   file=sys.stderr)
             bad += 1
-    n = len(CASES) + 120 + len(ERROR_CASES) + len(SYNTAX_ERRORS)
+    n = len(CASES) + 120 + len(stmts) + len(ERROR_CASES) + len(SYNTAX_ERRORS)
     corpus = os.path.join(os.environ.get("FT_TESTDATA", ""), "chat-templates", "cases.jsonl")
     if os.path.exists(corpus):
         tpls = {}
