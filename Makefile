@@ -102,12 +102,13 @@ $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(UNIT_HELPER_OBJ) $(BUILD)/libft.
 
 # CUDA-vs-CPU op tests (tests/cuda/test_*.c): plain programs run by tests/cuda/run.sh
 # (`make test-cuda`), not by tests/run.sh; they exit 77 when no device is visible.
-$(BUILD)/cuda/%: $(BUILD)/obj/tests/cuda/%.o $(BUILD)/libft.a
+CUDA_HELPER_OBJ := $(patsubst %.c,$(BUILD)/obj/%.o,$(filter-out tests/cuda/test_%.c,$(wildcard tests/cuda/*.c)))
+$(BUILD)/cuda/%: $(BUILD)/obj/tests/cuda/%.o $(CUDA_HELPER_OBJ) $(BUILD)/libft.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $< $(BUILD)/libft.a $(LDLIBS) -o $@
+	$(CC) $(CFLAGS) $< $(CUDA_HELPER_OBJ) $(BUILD)/libft.a $(LDLIBS) -o $@
 
 TOOL_SUB_OBJ := $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard tools/*/*.c))
--include $(CUDA_OBJ:.o=.d) $(CUDA_TESTS:$(BUILD)/cuda/%=$(BUILD)/obj/tests/cuda/%.d)
+-include $(CUDA_OBJ:.o=.d) $(CUDA_TESTS:$(BUILD)/cuda/%=$(BUILD)/obj/tests/cuda/%.d) $(if $(CUDA_OBJ),$(CUDA_HELPER_OBJ:.o=.d))
 -include $(LIB_OBJ:.o=.d) $(TOOL_SUB_OBJ:.o=.d) $(TOOLS:$(BIN)/%=$(BUILD)/obj/tools/%.d) $(UNIT:$(BUILD)/tests/%=$(BUILD)/obj/tests/unit/%.d)
 
 # --- setup ---------------------------------------------------------------------------

@@ -9,8 +9,9 @@ int ft_cuda_sgemm(const char *op, int ta, int tb, int M, int N, int K, float alp
                   int lda, const float *B, int ldb, float beta, float *C, int ldc) {
     if (M <= 0 || N <= 0) return 0;
     if (K <= 0) {  // op(A) op(B) is zero: C = beta*C (cuBLAS would reject K = 0 with lda checks)
+        const float zero = 0.0f;
         return CUBLAS_OK(op, cublasSgeam(ft_cuda_blas(), CUBLAS_OP_N, CUBLAS_OP_N, N, M, &beta, C, ldc,
-                                         &beta, C, ldc, C, ldc)) ? 0 : -1;
+                                         &zero, C, ldc, C, ldc)) ? 0 : -1;
     }
     return CUBLAS_OK(op, cublasSgemm(ft_cuda_blas(), tb ? CUBLAS_OP_T : CUBLAS_OP_N, ta ? CUBLAS_OP_T : CUBLAS_OP_N,
                                      N, M, K, &alpha, B, ldb, A, lda, &beta, C, ldc)) ? 0 : -1;
