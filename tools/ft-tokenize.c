@@ -34,7 +34,10 @@ typedef struct {
     rec *recs; size_t n;
     size_t next;
     pthread_mutex_t mu;
+    ft_tok_ws *ws[256];     // one work space (and word cache) per thread, kept across batches
 } job;
+
+typedef struct { job *jb; int k; } worker_arg;
 
 static void usage(void) {
     printf("Usage: ft-tokenize --tokenizer TOK [OPTIONS] [FILE...]\n\n"
@@ -177,8 +180,10 @@ out:
 }
 
 static void *worker(void *arg) {
-    job *jb = arg;
-    ft_tok_ws *ws = ft_tok_ws_new();
+    job *jb = ((worker_arg *)arg)->jb;
+    int k = ((worker_arg *)arg)->k;
+    if (!jb->ws[k]) jb->ws[k] = ft_tok_ws_new();
+    ft_tok_ws *ws = jb->ws[k];
     for (;;) {
         pthread_mutex_lock(&jb->mu);
         size_t i = jb->next++;
@@ -187,16 +192,16 @@ static void *worker(void *arg) {
         if (!ws) { jb->recs[i].rc = -1; jb->recs[i].msg = strdup("out of memory"); continue; }
         do_record(jb, ws, &jb->recs[i]);
     }
-    ft_tok_ws_free(ws);
     return NULL;
 }
 
 static void run_batch(job *jb, int threads) {
     jb->next = 0;
-    if (threads <= 1 || jb->n < 2) { worker(jb); return; }
+    worker_arg args[256];
+    if (threads <= 1 || jb->n < 2) { args[0] = (worker_arg){jb, 0}; worker(&args[0]); return; }
     pthread_t th[256];
     int nt = threads > 256 ? 256 : threads;
-    for (int i = 0; i < nt; i++) pthread_create(&th[i], NULL, worker, jb);
+    for (int i = 0; i < nt; i++) { args[i] = (worker_arg){jb, i}; pthread_create(&th[i], NULL, worker, &args[i]); }
     for (int i = 0; i < nt; i++) pthread_join(th[i], NULL);
 }
 
@@ -407,6 +412,7 @@ int main(int argc, char **argv) {
         ft_tok_ids_free(&jb.recs[i].ids);
     }
     free(jb.recs);
+    for (int i = 0; i < 256; i++) ft_tok_ws_free(jb.ws[i]);
     pthread_mutex_destroy(&jb.mu);
     free(files_mem);
     if (rc == 0) rc = jsonl ? ft_writer_commit(jw) : ftok_writer_commit(fw);
