@@ -170,6 +170,7 @@ static char *join(const char *dir, const char *name) {
 }
 
 int ft_adapter_save(const ft_adapter *a, const char *dir, const char *base_model) {
+    if (!a->model) return ft_err("%s: adapter is not attached to a model", dir);
     if (ft_mkdirs(dir)) return -1;
     json_t *c = json_object();
     json_t *targets = json_array();

@@ -48,7 +48,8 @@ void ft_adapter_detach(ft_adapter *a);
 void ft_adapter_merge(const ft_adapter *a, ft_model *m);
 void ft_adapter_free(ft_adapter *a);
 
-// Write DIR/adapter_config.json and DIR/adapter_model.safetensors (F32), each atomically.
+// Write DIR/adapter_config.json and DIR/adapter_model.safetensors (F32), each atomically
+// (the adapter must be attached: shapes come from the model's linears).
 int ft_adapter_save(const ft_adapter *a, const char *dir, const char *base_model);
 // Read a PEFT LoRA adapter dir (F32/F16/BF16 tensors) for model m, check every shape, and
 // attach it. Errors name the file and the tensor.
