@@ -314,7 +314,7 @@ int main(int argc, char **argv) {
     const char *tokpath = NULL, *field = "text", *out = "-";
     int jsonl = 0, decode = 0, info = 0, skip_bad = 0, bos = -1, eos = -1;
     long threads = 1;
-    char **files_mem = malloc((size_t)argc * sizeof *files_mem), **files = files_mem;
+    char *files_mem[argc], **files = files_mem;
     int nfiles = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -344,8 +344,8 @@ int main(int argc, char **argv) {
     if (!tokpath) return ft_cli_usage(PROG, "--tokenizer is required");
     ft_tokenizer *tok = ft_tokenizer_load(tokpath);
     if (!tok) return ft_cli_fail(PROG, FT_EXIT_DATA);
-    if (info) { print_info(tok); ft_tokenizer_free(tok); free(files); return 0; }
-    if (decode) { int rc = decode_main(tok, files, nfiles, out); ft_tokenizer_free(tok); free(files); return rc; }
+    if (info) { print_info(tok); ft_tokenizer_free(tok); return 0; }
+    if (decode) { int rc = decode_main(tok, files, nfiles, out); ft_tokenizer_free(tok); return rc; }
 
     int flags = 0;
     if (bos < 0) bos = ft_tokenizer_add_bos_default(tok);
@@ -414,7 +414,6 @@ int main(int argc, char **argv) {
     free(jb.recs);
     for (int i = 0; i < 256; i++) ft_tok_ws_free(jb.ws[i]);
     pthread_mutex_destroy(&jb.mu);
-    free(files_mem);
     if (rc == 0) rc = jsonl ? ft_writer_commit(jw) : ftok_writer_commit(fw);
     else if (jsonl) ft_writer_abort(jw);
     else ftok_writer_abort(fw);
