@@ -153,6 +153,7 @@ int jinja_exec(jctx *c, jscope *s, const jnode *n) {
                 return jinja_err(c, n, "cannot assign attribute on non-namespace object '%s'", n->str);
             return jd_set(c->a, ns.u.d, jv_strn(n->str2, strlen(n->str2)), v);
         }
+        if (n->ntargets > 1) return bind_targets(c, n, s, v);   // {% set a, b = pair %}
         return set_var(c, s, n->str, v);
     case N_SETBLOCK: {
         int rc = capture(c, s, n->b, &v);

@@ -88,13 +88,31 @@ static jnode *parse_stmt(parser *P) {
         P->i++;
         if (!(n = jp_mk(P, N_SET)) || !(n->str = jp_expect_name(P))) return NULL;
         if (jp_is_op(jp_cur(P), ".")) { P->i++; if (!(n->str2 = jp_expect_name(P))) return NULL; }
+        else if (jp_is_op(jp_cur(P), ",")) {   // {% set a, b = ... %}
+            P->i--;
+            if (parse_names(P, &n->targets, &n->ntargets)) return NULL;
+            if (!jp_is_op(jp_cur(P), "=")) return jp_perr(P, "expected '=' after the names to assign");
+        }
         if (jp_is_op(jp_cur(P), "=")) {
             P->i++;
             if (!(n->a = jp_parse_expr(P, 1))) return NULL;
-            if (jp_is_op(jp_cur(P), ",")) return jp_perr(P, "tuple assignment is not supported");
+            if (jp_is_op(jp_cur(P), ",")) {   // a bare tuple on the right: 1, 2
+                jnode *tup = jp_mk(P, N_TUPLE);
+                nvec v = {0};
+                if (!tup || jp_nv_push(P, &v, n->a)) return NULL;
+                while (jp_is_op(jp_cur(P), ",")) {
+                    P->i++;
+                    if (jp_cur(P)->t == TK_BEND) break;
+                    jnode *e = jp_parse_expr(P, 1);
+                    if (!e || jp_nv_push(P, &v, e)) return NULL;
+                }
+                tup->args = v.v; tup->nargs = v.n;
+                n->a = tup;
+            }
             if (jp_expect_end(P)) return NULL;
             return n;
         }
+        if (n->ntargets) return jp_perr(P, "expected '=' after the names to assign");
         static const char *const e[] = {"endset", NULL};
         n->kind = N_SETBLOCK;
         if (n->str2) return jp_perr(P, "block set cannot assign an attribute");

@@ -129,6 +129,8 @@ CASES = [
     "{% if messages | selectattr('role', 'equalto', 'nobody') %}truthy{% endif %}|{{ messages | selectattr('role', 'equalto', 'user') | list | length }}",
     "{% set g = messages | selectattr('role', 'equalto', 'user') %}{% for m in g %}a{% endfor %}{% for m in g %}b{% endfor %}|{{ g | first }}",
     "{{ 3 | round }} {{ 2.5 | round }} {{ 3.5 | round }} {{ 2.675 | round(2) }} {{ -0.5 | round }} {{ u is iterable }} {{ u is sequence }} {{ (1, 2, 3)[1:] }}",
+    # tuple assignment
+    "{% set a, b = 1, 'two' %}{{ a }}{{ b }}{% set k, v = ('x', [1]) %}{{ k }}{{ v }}{% set p, q = 'ab' %}{{ q }}{{ p }}",
     # HF's {% generation %} marker
     "{% for m in messages %}{% if m.role == 'assistant' %}{% generation %}{{ m.content }}!{% endgeneration %}{% else %}{{ m.role }}{% endif %}{% endfor %}",
     # errors
