@@ -129,6 +129,13 @@ CASES = [
     "{% if messages | selectattr('role', 'equalto', 'nobody') %}truthy{% endif %}|{{ messages | selectattr('role', 'equalto', 'user') | list | length }}",
     "{% set g = messages | selectattr('role', 'equalto', 'user') %}{% for m in g %}a{% endfor %}{% for m in g %}b{% endfor %}|{{ g | first }}",
     "{{ 3 | round }} {{ 2.5 | round }} {{ 3.5 | round }} {{ 2.675 | round(2) }} {{ -0.5 | round }} {{ u is iterable }} {{ u is sequence }} {{ (1, 2, 3)[1:] }}",
+    # filters with keyword arguments
+    "{{ messages | join(', ', attribute='role') }}|{{ messages | map(attribute='nope', default='-') | join }}|{{ messages | selectattr('meta', 'defined') | map(attribute='role') | join }}",
+    "{{ messages | sort(attribute='role', reverse=true) | map(attribute='role') | join(',') }}|{{ messages | unique(attribute='role') | map(attribute='role') | join(',') }}",
+    "{{ 'a\n\nb' | indent(width=3, first=true, blank=true) }}|{{ '' | default('E', boolean=true) }}|{{ 'xxhixx' | trim('x') }}|{{ 2.5 | round(0, 'ceil') }} {{ 2.5 | round(method='floor') }}",
+    "{{ 'x' | float(default=1.5) }} {{ '0x1A' | int(base=16) if false else 1 }} {{ messages | map('upper') | list if false else 'ok' }} {{ ['b', 'a'] | sort(case_sensitive=true) }} {{ {'b': 1, 'A': 2} | dictsort(by='key') if false else 1 }}",
+    "{{ messages | selectattr('role', 'ne', 'user') | rejectattr('role', '==', 'system') | map(attribute='content') | map('replace', '\n', ' ') | join }}",
+    "{{ [3, 1, 2] | select('gt', 1) | list }} {{ [1, 2, 3, 4] | reject('even') | list }} {{ [1, 2, 3] | map('string') | join('+') }} {{ ['a', 'B'] | map('upper') | list }}",
     # tuple assignment
     "{% set a, b = 1, 'two' %}{{ a }}{{ b }}{% set k, v = ('x', [1]) %}{{ k }}{{ v }}{% set p, q = 'ab' %}{{ q }}{{ p }}",
     # HF's {% generation %} marker
