@@ -110,12 +110,50 @@ static int norm_unicode(int type, const tok_text *x, tok_text *o) {
     return 0;
 }
 
+static int is_cased(int32_t c) {
+    utf8proc_category_t k = utf8proc_category(c);
+    return k == UTF8PROC_CATEGORY_LU || k == UTF8PROC_CATEGORY_LL || k == UTF8PROC_CATEGORY_LT ||
+           utf8proc_tolower(c) != c || utf8proc_toupper(c) != c;
+}
+static int is_case_ignorable(int32_t c) {
+    utf8proc_category_t k = utf8proc_category(c);
+    return c == '\'' || c == '.' || c == ':' || c == 0xB7 || c == 0x2019 || k == UTF8PROC_CATEGORY_MN ||
+           k == UTF8PROC_CATEGORY_ME || k == UTF8PROC_CATEGORY_CF || k == UTF8PROC_CATEGORY_LM || k == UTF8PROC_CATEGORY_SK;
+}
+
+// Σ lowercases to final ς after a cased letter and not before one (Unicode Final_Sigma, as
+// Rust's str::to_lowercase, which HF's Lowercase uses).
+static int final_sigma(const tok_text *x, size_t at, size_t len) {
+    size_t l;
+    int before = 0;
+    for (size_t k = at; k > 0;) {
+        size_t j = k - 1;
+        while (j > 0 && ((uint8_t)x->s[j] & 0xC0) == 0x80) j--;
+        int32_t c = u8dec(x->s + j, k - j, &l);
+        if (!is_case_ignorable(c)) { before = is_cased(c); break; }
+        k = j;
+    }
+    if (!before) return 0;
+    for (size_t k = at + len; k < x->n;) {
+        int32_t c = u8dec(x->s + k, x->n - k, &l);
+        if (!is_case_ignorable(c)) return !is_cased(c);
+        k += l;
+    }
+    return 1;
+}
+
 static int norm_lower(const tok_text *x, tok_text *o) {
     for (size_t i = 0; i < x->n;) {
         size_t l;
         int32_t c = u8dec(x->s + i, x->n - i, &l);
         uint8_t buf[8];
-        int32_t lc = c < 0x80 ? (c >= 'A' && c <= 'Z' ? c + 32 : c) : utf8proc_tolower(c);
+        if (c == 0x130) {   // İ -> i + combining dot above (the one multi-char lowercase)
+            if (text_put(o, "i\xCC\x87", 3, x->al[i])) return -1;
+            i += l;
+            continue;
+        }
+        int32_t lc = c < 0x80 ? (c >= 'A' && c <= 'Z' ? c + 32 : c)
+                   : c == 0x3A3 ? (final_sigma(x, i, l) ? 0x3C2 : 0x3C3) : utf8proc_tolower(c);
         utf8proc_ssize_t k = utf8proc_encode_char(lc, buf);
         if (text_put(o, (const char *)buf, (size_t)k, x->al[i])) return -1;
         i += l;

@@ -3,7 +3,7 @@
 
   corpus OUT.jsonl [KB]        deterministic mixed corpus (>= 1 MB by default) as {"text"} lines
   build KIND CORPUS DIR        train a small tokenizer with `tokenizers` and save DIR/tokenizer.json
-                               KIND: bytelevel | llama3 | spm | metaspace
+                               KIND: bytelevel | llama3 | normalized | spm | metaspace
   from-gguf MODEL.gguf DIR     HF tokenizer.json equivalent of a gpt2-style GGUF vocabulary (SmolLM2)
   encode TOKENIZER.json IN OUT HF ids: {"input_ids"} per line (add_special_tokens=False)
   compare WANT GOT             input_ids must be equal line by line
@@ -98,7 +98,7 @@ def build(kind, corpus_path, out_dir):
     from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers, processors, trainers, Regex
     data = texts(corpus_path)[:1500]
     specials = ["<|endoftext|>", "<|im_start|>", "<|im_end|>"]
-    if kind in ("bytelevel", "llama3"):
+    if kind in ("bytelevel", "llama3", "normalized"):
         tok = Tokenizer(models.BPE())
         tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
         tr = trainers.BpeTrainer(vocab_size=3000, special_tokens=specials, initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
@@ -117,6 +117,12 @@ def build(kind, corpus_path, out_dir):
         j = json.loads(tok.to_str())
         if kind == "llama3":
             j["model"]["ignore_merges"] = True
+        if kind == "normalized":   # every normalizer kind on top of the byte-level model
+            j["normalizer"] = {"type": "Sequence", "normalizers": [
+                {"type": "NFKC"}, {"type": "Lowercase"}, {"type": "NFD"}, {"type": "NFC"},
+                {"type": "Replace", "pattern": {"Regex": " {2,}"}, "content": " "},
+                {"type": "Replace", "pattern": {"String": "\t"}, "content": "    "},
+                {"type": "Strip", "strip_left": False, "strip_right": True}]}
     else:
         tok = Tokenizer(models.BPE(unk_token="<unk>", byte_fallback=True, fuse_unk=True))
         tok.pre_tokenizer = pre_tokenizers.Metaspace(replacement="▁", prepend_scheme="always", split=True)
