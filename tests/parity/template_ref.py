@@ -263,8 +263,8 @@ def run_tool(src, msgs, tools=None):
 def check():
     env = make_env()
     bad = 0
-    stmts = statement_cases(80)
-    for i, src in enumerate(CASES + whitespace_cases(120) + stmts):
+    stmts = statement_cases(50)
+    for i, src in enumerate(CASES + whitespace_cases(60) + stmts):
         try:
             want, err = render(env, src, MSGS), None
         except TemplateError as e:
@@ -296,7 +296,7 @@ def check():
             print(f"error case {i}: {src!r}: want exit 1 and 't.jinja:1:' in the message, got {rc}: {stderr.strip()}",
                   file=sys.stderr)
             bad += 1
-    n = len(CASES) + 120 + len(stmts) + len(ERROR_CASES) + len(SYNTAX_ERRORS)
+    n = len(CASES) + 60 + len(stmts) + len(ERROR_CASES) + len(SYNTAX_ERRORS)
     corpus = os.path.join(os.environ.get("FT_TESTDATA", ""), "chat-templates", "cases.jsonl")
     if os.path.exists(corpus):
         tpls = {}
