@@ -105,6 +105,7 @@ static const char *pick_template(const json_t *ct, const char *path) {
 
 static ft_template *load_tokenizer_config(const char *path, const char *tpl_override, const char *tpl_name) {
     json_error_t e;
+    if (!exists(path)) { ft_err("%s: no such file or directory", path); return NULL; }
     json_t *cfg = json_load_file(path, 0, &e);
     if (!cfg) { ft_err("%s:%d: invalid JSON: %s", path, e.line, e.text); return NULL; }
     const char *bos = token_str(json_object_get(cfg, "bos_token"));
@@ -182,11 +183,33 @@ static ft_template *load_gguf(const char *path) {
 }
 
 static ft_template *load_model(const char *m) {
+    if (!exists(m)) { ft_err("%s: no such file or directory", m); return NULL; }
     if (is_dir(m)) return load_dir(m);
     if (ends_with(m, ".gguf")) return load_gguf(m);
     if (ends_with(m, ".json")) return load_tokenizer_config(m, NULL, NULL);
     ft_err("%s: not a model directory, .gguf or tokenizer_config.json", m);
     return NULL;
+}
+
+// Only the special tokens of a model (its chat template, if any, is not needed).
+static ft_template *load_tokens(const char *m) {
+    if (!exists(m)) { ft_err("%s: no such file or directory", m); return NULL; }
+    if (ends_with(m, ".gguf")) {
+        gguf_file *g = gguf_open(m);
+        if (!g) return NULL;
+        char *bos = gguf_token(g, "tokenizer.ggml.bos_token_id"), *eos = gguf_token(g, "tokenizer.ggml.eos_token_id");
+        ft_template *t = ft_template_from_string("", 0, m, bos, eos);
+        free(bos); free(eos);
+        gguf_close(g);
+        return t;
+    }
+    if (is_dir(m)) {
+        char *cfg = join_path(m, "tokenizer_config.json");
+        ft_template *t = cfg ? load_tokenizer_config(cfg, "", NULL) : NULL;
+        free(cfg);
+        return t;
+    }
+    return load_tokenizer_config(m, "", NULL);
 }
 
 ft_template *ft_template_load(const char *spec, const char *model) {
@@ -207,9 +230,9 @@ ft_template *ft_template_load(const char *spec, const char *model) {
     ft_template *t = ft_template_from_string(src, len, spec, NULL, NULL);
     free(src);
     if (t && model) {   // a template file with --model: take the model's special tokens
-        ft_template *m = load_model(model);
-        if (m) { ft_template_set_tokens(t, m->bos, m->eos); ft_template_free(m); }
-        else ft_err_clear();
+        ft_template *m = load_tokens(model);
+        if (!m || ft_template_set_tokens(t, m->bos, m->eos)) { ft_template_free(m); ft_template_free(t); return NULL; }
+        ft_template_free(m);
     }
     return t;
 }

@@ -24,6 +24,12 @@ printf '%s' "$tpl" >m3/chat_template.jinja
 jq -n '{bos_token: "BOS", eos_token: "EOS"}' >m3/tokenizer_config.json
 [ "$(render -t auto -m m3)" = "$want" ] || fail "chat_template.jinja in a model dir"
 [ "$(render -t m3 --bos-token B2 --eos-token E2)" = "$(printf 'B2[user] hi\n[assistant] yoE2\n')" ] || fail "--bos-token/--eos-token override"
+# a template file with --model: the model's special tokens (its own chat template not needed)
+printf '{{ bos_token }}|{{ eos_token }}' >tok.jinja
+mkdir -p m5; echo '{"bos_token":"B5","eos_token":{"content":"E5"}}' >m5/tokenizer_config.json
+[ "$(render -t tok.jinja -m m5)" = "B5|E5" ] || fail "--template FILE --model DIR: $(render -t tok.jinja -m m5)"
+expect_exit 1 ft-template -t tok.jinja -m no-such-model in.jsonl
+expect_in "no-such-model: no such file or directory" err
 mkdir -p m4; echo '{"bos_token":"<s>"}' >m4/tokenizer_config.json
 expect_exit 1 ft-template -t m4 in.jsonl
 expect_in "no chat_template" err
@@ -55,6 +61,7 @@ if os.path.exists("smol.jinja"):
 PY
 [ "$(render -t t.gguf)" = "$want" ] || fail "GGUF chat template: $(render -t t.gguf)"
 [ "$(render -m t.gguf)" = "$want" ] || fail "--model GGUF (auto)"
+[ "$(render -t tok.jinja -m t.gguf)" = "BOS|EOS" ] || fail "--template FILE --model GGUF: $(render -t tok.jinja -m t.gguf)"
 printf 'not a gguf' >bad.gguf
 expect_exit 1 ft-template -t bad.gguf in.jsonl
 expect_in "bad.gguf" err
