@@ -20,6 +20,12 @@ ft_jinja *ft_jinja_parse(const char *src, size_t len, const char *name);
 // error; raise_exception(msg) gives "NAME:LINE: msg".
 int ft_jinja_render(ft_jinja *t, const json_t *vars, char **out, size_t *out_len);
 
+// Same, and the [start, end) byte ranges of the output that {% generation %} blocks produced
+// (HF's assistant-token mask): *marks holds 2 * *nmarks offsets, malloc'd (NULL when none).
+int ft_jinja_render_marked(ft_jinja *t, const json_t *vars, char **out, size_t *out_len, size_t **marks,
+                           size_t *nmarks);
+int ft_jinja_has_generation(const ft_jinja *t);
+
 void ft_jinja_free(ft_jinja *t);
 
 #endif

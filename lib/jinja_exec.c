@@ -12,6 +12,7 @@ struct ft_jinja {
     jarena ast, run;
     jnode *root;
     char *name;
+    int has_generation;    // the template marks assistant text with {% generation %}
 };
 
 static int set_var(jctx *c, jscope *s, const char *name, jv v) {
@@ -203,6 +204,21 @@ int jinja_exec(jctx *c, jscope *s, const jnode *n) {
         jv_str(c->out, v);
         return 0;
     }
+    case N_GENERATION: {
+        if (c->out != c->root_out) return jinja_exec(c, s, n->b);   // inside a macro or block set
+        size_t start = c->out->n;
+        int rc = jinja_exec(c, s, n->b);
+        if (rc < 0) return rc;
+        if (c->nmarks + 2 > c->capmarks) {
+            size_t cap = c->capmarks ? c->capmarks * 2 : 16;
+            size_t *p = realloc(c->marks, cap * sizeof *p);
+            if (!p) return ft_err("out of memory");
+            c->marks = p; c->capmarks = cap;
+        }
+        c->marks[c->nmarks++] = start;
+        c->marks[c->nmarks++] = c->out->n;
+        return rc;
+    }
     case N_BREAK: return 1;
     case N_CONTINUE: return 2;
     }
@@ -225,8 +241,13 @@ ft_jinja *ft_jinja_parse(const char *src, size_t len, const char *name) {
         ft_jinja_free(t);
         return NULL;
     }
+    for (size_t i = 0; i + 1 < ntok; i++)
+        if (toks[i].t == TK_BBEGIN && toks[i + 1].t == TK_NAME && toks[i + 1].n == 10 && !memcmp(toks[i + 1].s, "generation", 10))
+            t->has_generation = 1;
     return t;
 }
+
+int ft_jinja_has_generation(const ft_jinja *t) { return t->has_generation; }
 
 static int add_func(jctx *c, jscope *s, const char *name, int id) {
     jv f = {.t = JV_FUNC};
@@ -234,13 +255,14 @@ static int add_func(jctx *c, jscope *s, const char *name, int id) {
     return set_var(c, s, name, f);
 }
 
-int ft_jinja_render(ft_jinja *t, const json_t *vars, char **out, size_t *out_len) {
+int ft_jinja_render_marked(ft_jinja *t, const json_t *vars, char **out, size_t *out_len, size_t **marks, size_t *nmarks) {
     ja_reset(&t->run);
     jbuf buf = {0};
-    jctx c = {.a = &t->run, .name = t->name, .out = &buf};
+    jctx c = {.a = &t->run, .name = t->name, .out = &buf, .root_out = &buf};
+    if (marks) { *marks = NULL; *nmarks = 0; }
     jscope *builtins = child_scope(&c, NULL);
     jscope *root = builtins ? child_scope(&c, builtins) : NULL;
-    if (!root) return -1;
+    if (!root) return -1;   // (c.marks is still NULL here)
     if (add_func(&c, builtins, "range", JF_RANGE) || add_func(&c, builtins, "namespace", JF_NAMESPACE) ||
         add_func(&c, builtins, "dict", JF_DICT) || add_func(&c, builtins, "raise_exception", JF_RAISE) ||
         add_func(&c, builtins, "strftime_now", JF_STRFTIME))
@@ -254,12 +276,19 @@ int ft_jinja_render(ft_jinja *t, const json_t *vars, char **out, size_t *out_len
     int rc = jinja_exec(&c, root, t->root);
     if (rc < 0 || buf.oom) {
         free(buf.p);
+        free(c.marks);
         return rc < 0 ? -1 : ft_err("%s: out of memory while rendering", t->name);
     }
     if (!buf.p) { buf.p = ft_strdup(""); if (!buf.p) return -1; }
     *out = buf.p;
     *out_len = buf.n;
+    if (marks) { *marks = c.marks; *nmarks = c.nmarks / 2; }
+    else free(c.marks);
     return 0;
+}
+
+int ft_jinja_render(ft_jinja *t, const json_t *vars, char **out, size_t *out_len) {
+    return ft_jinja_render_marked(t, vars, out, out_len, NULL, NULL);
 }
 
 void ft_jinja_free(ft_jinja *t) {

@@ -123,7 +123,7 @@ enum {
     N_NOT, N_NEG, N_POS, N_BIN, N_AND, N_OR, N_COND, N_CMP,
     // statements
     N_BODY, N_TEXT, N_OUT, N_IF, N_FOR, N_SET, N_SETBLOCK, N_MACRO, N_CALLBLOCK, N_BREAK,
-    N_CONTINUE, N_FILTERBLOCK
+    N_CONTINUE, N_FILTERBLOCK, N_GENERATION
 };
 typedef struct jnode jnode;
 struct jnode {
@@ -154,6 +154,8 @@ typedef struct {
     jscope *globals;
     int depth;              // macro recursion guard
     int edepth;             // expression evaluation depth guard
+    jbuf *root_out;         // the template's own output (generation marks are offsets into it)
+    size_t *marks; size_t nmarks, capmarks;   // {% generation %} [start, end) pairs, flattened
 } jctx;
 
 // Builtin functions (JV_FUNC ids).

@@ -185,10 +185,11 @@ static jnode *parse_stmt(parser *P) {
         if (jp_expect_end(P)) return NULL;
         return n;
     }
-    if (jp_is_name(t, "generation")) {   // HF's assistant-mask marker: render the body as is
+    if (jp_is_name(t, "generation")) {   // HF's assistant-mask marker: the body, its offsets noted
         static const char *const e[] = {"endgeneration", NULL};
         P->i++;
-        if (jp_expect_end(P) || !(n = parse_body(P, e))) return NULL;
+        if (!(n = jp_mk(P, N_GENERATION))) return NULL;
+        if (jp_expect_end(P) || !(n->b = parse_body(P, e))) return NULL;
         P->i += 2;
         if (jp_expect_end(P)) return NULL;
         return n;

@@ -48,8 +48,15 @@ int ft_template_set_tokens(ft_template *t, const char *bos, const char *eos) {
     return 0;
 }
 
+int ft_template_has_generation(const ft_template *t) { return ft_jinja_has_generation(t->j); }
+
 int ft_template_render(ft_template *t, const json_t *messages, const json_t *extra, int add_generation_prompt,
                        char **out, size_t *len) {
+    return ft_template_render_marked(t, messages, extra, add_generation_prompt, out, len, NULL, NULL);
+}
+
+int ft_template_render_marked(ft_template *t, const json_t *messages, const json_t *extra, int add_generation_prompt,
+                              char **out, size_t *len, size_t **marks, size_t *nmarks) {
     json_t *vars = json_object();
     if (!vars) return ft_err("out of memory");
     if (extra && json_is_object(extra)) json_object_update(vars, (json_t *)extra);
@@ -57,7 +64,7 @@ int ft_template_render(ft_template *t, const json_t *messages, const json_t *ext
     json_object_set_new(vars, "bos_token", json_string(t->bos));
     json_object_set_new(vars, "eos_token", json_string(t->eos));
     json_object_set_new(vars, "add_generation_prompt", json_boolean(add_generation_prompt));
-    int rc = ft_jinja_render(t->j, vars, out, len);
+    int rc = ft_jinja_render_marked(t->j, vars, out, len, marks, nmarks);
     json_decref(vars);
     return rc;
 }

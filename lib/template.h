@@ -27,6 +27,12 @@ const char *ft_template_source(const ft_template *t);
 int ft_template_render(ft_template *t, const json_t *messages, const json_t *extra, int add_generation_prompt,
                        char **out, size_t *len);
 
+// Same, with the {% generation %} ranges (see ft_jinja_render_marked); has_generation: the
+// template has such blocks, and then they define the loss spans.
+int ft_template_render_marked(ft_template *t, const json_t *messages, const json_t *extra, int add_generation_prompt,
+                              char **out, size_t *len, size_t **marks, size_t *nmarks);
+int ft_template_has_generation(const ft_template *t);
+
 // Built-ins: NULL-terminated list of names; Jinja source of one (NULL if unknown).
 const char *const *ft_template_builtin_names(void);
 const char *ft_template_builtin_source(const char *name, const char **bos, const char **eos);

@@ -146,6 +146,24 @@ static size_t tag_boundary(const char *s, size_t mk) {
 int ft_template_spans(ft_template *t, const json_t *msgs, const json_t *extra, char **text, size_t *len,
                       ft_span **spans, size_t *nspans, int *n_unlocated) {
     *spans = NULL; *nspans = 0;
+    if (ft_template_has_generation(t)) {   // the template marks its assistant text itself (HF's mask)
+        size_t *marks, nm;
+        if (ft_template_render_marked(t, msgs, extra, 0, text, len, &marks, &nm)) return -1;
+        for (size_t i = 0; i < nm; i++) {
+            size_t s0 = marks[2 * i], e0 = marks[2 * i + 1];
+            if (e0 <= s0) continue;
+            if (*nspans && s0 <= (*spans)[*nspans - 1].end) {   // adjacent blocks: one span
+                if (e0 > (*spans)[*nspans - 1].end) (*spans)[*nspans - 1].end = e0;
+                continue;
+            }
+            ft_span *p = realloc(*spans, (*nspans + 1) * sizeof *p);
+            if (!p) { free(marks); free(*spans); *spans = NULL; free(*text); *text = NULL; return ft_err("out of memory"); }
+            *spans = p;
+            (*spans)[(*nspans)++] = (ft_span){s0, e0};
+        }
+        free(marks);
+        return 0;
+    }
     if (ft_template_render(t, msgs, extra, 0, text, len)) return -1;
     const char *full = *text;
     size_t flen = *len, cursor = 0, n = json_array_size(msgs), cap = 0;

@@ -96,3 +96,11 @@ ft-template -t drop.jinja rw.jsonl >out.jsonl 2>err
 [ "$(jq -j '[.segments[].text] | join("")' out.jsonl)" = xhello ] || fail "drop: $(cat out.jsonl)"
 [ "$(jq -c '[.segments[] | select(.train)]' out.jsonl)" = '[]' ] || fail "dropped answers were masked: $(cat out.jsonl)"
 expect_in "2 assistant message(s) do not appear in the rendering" err
+# a template that marks its assistant text with {% generation %} (HF's assistant mask): the
+# marks are the spans, whatever they cover (here once content + marker, once content only)
+printf "{%% for m in messages %%}<|im_start|>{{ m.role }}\n{%% if m.role == 'assistant' %%}{%% generation %%}{{ m.content }}<|im_end|>{%% endgeneration %%}\n{%% else %%}{{ m.content }}<|im_end|>\n{%% endif %%}{%% endfor %%}" >gen1.jinja
+printf "{%% for m in messages %%}<|im_start|>{{ m.role }}\n{%% if m.role == 'assistant' %%}{%% generation %%}{{ m.content }}{%% endgeneration %%}{%% else %%}{{ m.content }}{%% endif %%}<|im_end|>\n{%% endfor %%}" >gen2.jinja
+echo '{"messages":[{"role":"user","content":"OK?"},{"role":"assistant","content":"OK"},{"role":"user","content":"b"},{"role":"assistant","content":"c"}]}' >g.jsonl
+[ "$(ft-template -t gen1.jinja g.jsonl | jq -c '[.segments[] | select(.train) | .text]')" = '["OK<|im_end|>","c<|im_end|>"]' ] || fail "generation marks (content + marker)"
+[ "$(ft-template -t gen2.jinja g.jsonl | jq -c '[.segments[] | select(.train) | .text]')" = '["OK","c"]' ] || fail "generation marks (content only)"
+[ "$(ft-template -t gen2.jinja g.jsonl | jq -j '[.segments[].text] | join("")')" = "$(printf '<|im_start|>user\nOK?<|im_end|>\n<|im_start|>assistant\nOK<|im_end|>\n<|im_start|>user\nb<|im_end|>\n<|im_start|>assistant\nc<|im_end|>\n')" ] || fail "generation template rendering"

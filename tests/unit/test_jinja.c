@@ -140,6 +140,26 @@ static void test_spans(void **st) {
     ft_template_free(t);
 }
 
+// {% generation %} ranges are offsets into the output; inside a macro they are not recorded.
+static void test_generation_marks(void **st) {
+    (void)st;
+    const char *src = "ab{% generation %}CD{% endgeneration %}e{% macro m() %}{% generation %}x{% endgeneration %}{% endmacro %}"
+                      "{{ m() }}{% for i in range(2) %}{% generation %}{{ i }}{% endgeneration %}{% endfor %}";
+    ft_jinja *t = ft_jinja_parse(src, strlen(src), "g");
+    assert_non_null(t);
+    assert_true(ft_jinja_has_generation(t));
+    json_t *v = json_object();
+    char *out; size_t len, *marks, n;
+    assert_int_equal(ft_jinja_render_marked(t, v, &out, &len, &marks, &n), 0);
+    assert_string_equal(out, "abCDex01");
+    assert_int_equal(n, 3);
+    size_t want[6] = {2, 4, 6, 7, 7, 8};
+    for (int i = 0; i < 6; i++) assert_int_equal(marks[i], want[i]);
+    free(out); free(marks);
+    json_decref(v);
+    ft_jinja_free(t);
+}
+
 // Token soup: every outcome is a clean success or a clean error.
 static void test_soup(void **st) {
     (void)st;
@@ -178,7 +198,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_whitespace), cmocka_unit_test(test_values),     cmocka_unit_test(test_statements),
         cmocka_unit_test(test_errors),     cmocka_unit_test(test_render_reuse), cmocka_unit_test(test_spans),
-        cmocka_unit_test(test_soup),       cmocka_unit_test(test_strftime_now),
+        cmocka_unit_test(test_soup),       cmocka_unit_test(test_strftime_now), cmocka_unit_test(test_generation_marks),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
