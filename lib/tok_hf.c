@@ -123,8 +123,12 @@ static int add_pre(ft_tokenizer *t, json_t *n, const char *where, int *bytelevel
     }
     if (!strcmp(ty, "Digits"))
         return regex_pre(t, jbool(n, "individual_digits", 0) ? "\\p{N}" : "\\p{N}+", SPLIT_ISOLATED, 0, 0, where);
-    if (!strcmp(ty, "Whitespace")) return regex_pre(t, "\\w+|[^\\w\\s]+", SPLIT_REMOVED, 1, 0, where);
-    if (!strcmp(ty, "WhitespaceSplit")) return regex_pre(t, "\\s+", SPLIT_REMOVED, 0, 0, where);
+    // HF runs these with Rust's regex crate: \w is Alphabetic + marks + Nd + Pc + joiners,
+    // \s is White_Space; spelled out so PCRE2 matches the same characters.
+#define RW "\\p{Alphabetic}\\p{M}\\p{Nd}\\p{Pc}\\x{200C}\\x{200D}"
+    if (!strcmp(ty, "Whitespace")) return regex_pre(t, "[" RW "]+|[^" RW "\\p{White_Space}]+", SPLIT_REMOVED, 1, 0, where);
+    if (!strcmp(ty, "WhitespaceSplit")) return regex_pre(t, "\\p{White_Space}+", SPLIT_REMOVED, 0, 0, where);
+#undef RW
     if (!strcmp(ty, "Punctuation")) {
         int b = behavior_of(jstr(n, "behavior"));
         return regex_pre(t, "[\\p{P}!-/:-@\\[-`{-~]", b ? b : SPLIT_ISOLATED, 0, 0, where);

@@ -3,6 +3,7 @@
 # text) for byte-level BPE (GPT-2 style and Llama-3 style regex + ignore_merges) and
 # byte-level with every normalizer (NFKC, Lowercase, NFD, NFC, Replace, Strip), and
 # SentencePiece-style BPE with byte fallback (Llama-2 normalizer layout and Metaspace layout),
+# seven more pre-tokenizer layouts,
 # tokenizers trained here by `tokenizers` itself. Decoding matches HF decode, and
 # decode(encode(x)) == x wherever the tokenizer is lossless; -j 2 output equals -j 1 output.
 source "$FT_ROOT/tests/lib.sh"
@@ -10,8 +11,9 @@ need_py
 H="$FT_ROOT/tests/parity/tokenize_parity.py"
 "$FT_PY" "$H" corpus corpus.jsonl 1100
 [ "$(wc -c < corpus.jsonl)" -ge 1048576 ] || fail "corpus smaller than 1 MB"
-for k in bytelevel llama3 normalized spm metaspace; do
-  "$FT_PY" "$H" build $k corpus.jsonl $k 2>/dev/null || fail "$k: cannot build the reference tokenizer"
+kinds="bytelevel llama3 normalized spm metaspace"
+"$FT_PY" "$H" build-all corpus.jsonl $kinds 2>/dev/null || fail "cannot build the reference tokenizers"
+for k in $kinds; do
   "$FT_PY" "$H" encode $k/tokenizer.json corpus.jsonl $k.hf
   ft-tokenize --tokenizer $k --jsonl --no-add-bos --no-add-eos corpus.jsonl > $k.ft || fail "$k: ft-tokenize failed"
   "$FT_PY" "$H" compare $k.hf $k.ft corpus.jsonl 2> $k.cmp || { cat $k.cmp >&2; fail "$k: ids differ from HF"; }
@@ -21,6 +23,16 @@ for k in bytelevel llama3 normalized spm metaspace; do
   [ $k = normalized ] || "$FT_PY" "$H" roundtrip corpus.jsonl $k.dec $lossy 2>/dev/null || fail "$k: decode(encode(x)) != x"
   echo "$k: $(cat $k.cmp)"
 done
+# pre-tokenizer layouts (Split behaviours, invert, Digits, Punctuation, Whitespace, prefix
+# space) over the byte-level model, on the first 150 records
+head -150 corpus.jsonl > part.jsonl
+for v in $("$FT_PY" "$H" variants); do
+  "$FT_PY" "$H" derive bytelevel $v v-$v
+  "$FT_PY" "$H" encode v-$v/tokenizer.json part.jsonl v-$v.hf
+  ft-tokenize --tokenizer v-$v --jsonl --no-add-bos --no-add-eos part.jsonl > v-$v.ft || fail "$v: ft-tokenize failed"
+  "$FT_PY" "$H" compare v-$v.hf v-$v.ft part.jsonl 2> v-$v.cmp || { cat v-$v.cmp >&2; fail "pre-tokenizer $v: ids differ from HF"; }
+done
+echo "pre-tokenizer layouts: $(ls v-*.cmp | wc -l) match"
 ft-tokenize --tokenizer bytelevel -j 2 --no-add-bos --no-add-eos corpus.jsonl -o j2.tok
 ft-tokenize --tokenizer bytelevel -j 1 --no-add-bos --no-add-eos corpus.jsonl -o j1.tok
 cmp j1.tok j2.tok || fail "-j 2 output differs from -j 1"

@@ -2,8 +2,11 @@
 """tokenize_parity.py — helpers for the ft-tokenize parity tests against HF `tokenizers`.
 
   corpus OUT.jsonl [KB]        deterministic mixed corpus (>= 1 MB by default) as {"text"} lines
+  build-all CORPUS KIND...     build each KIND into ./KIND/ (one training per family)
   build KIND CORPUS DIR        train a small tokenizer with `tokenizers` and save DIR/tokenizer.json
                                KIND: bytelevel | llama3 | normalized | spm | metaspace
+  derive SRC VARIANT DIR       SRC's model with another pre-tokenizer layout (see PRETOK_VARIANTS)
+  variants                     list those layouts
   from-gguf MODEL.gguf DIR     HF tokenizer.json equivalent of a gpt2-style GGUF vocabulary (SmolLM2)
   encode TOKENIZER.json IN OUT HF ids: {"input_ids"} per line (add_special_tokens=False)
   compare WANT GOT             input_ids must be equal line by line
@@ -93,17 +96,34 @@ def texts(path):
     return [json.loads(line)["text"] for line in open(path, encoding="utf-8")]
 
 
+_TRAINED = {}
+
+
+def _trained(family, data):
+    """One training per family per process (the kinds of a family share the model)."""
+    from tokenizers import Tokenizer, models, pre_tokenizers, trainers
+    if family not in _TRAINED:
+        if family == "bytelevel":
+            tok = Tokenizer(models.BPE())
+            tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+            tr = trainers.BpeTrainer(vocab_size=3000, special_tokens=["<|endoftext|>", "<|im_start|>", "<|im_end|>"],
+                                     initial_alphabet=pre_tokenizers.ByteLevel.alphabet(), show_progress=False)
+        else:
+            tok = Tokenizer(models.BPE(unk_token="<unk>", byte_fallback=True, fuse_unk=True))
+            tok.pre_tokenizer = pre_tokenizers.Metaspace(replacement="▁", prepend_scheme="always", split=True)
+            tr = trainers.BpeTrainer(vocab_size=3000, special_tokens=["<unk>", "<s>", "</s>"], limit_alphabet=150,
+                                     show_progress=False)
+        tok.train_from_iterator(data, tr)
+        _TRAINED[family] = tok.to_str()
+    return Tokenizer.from_str(_TRAINED[family])
+
+
 def build(kind, corpus_path, out_dir):
     import os
     from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers, processors, trainers, Regex
     data = texts(corpus_path)[:1500]
-    specials = ["<|endoftext|>", "<|im_start|>", "<|im_end|>"]
     if kind in ("bytelevel", "llama3", "normalized"):
-        tok = Tokenizer(models.BPE())
-        tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
-        tr = trainers.BpeTrainer(vocab_size=3000, special_tokens=specials, initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
-                                 show_progress=False)
-        tok.train_from_iterator(data, tr)
+        tok = _trained("bytelevel", data)
         tok.decoder = decoders.ByteLevel()
         tok.post_processor = processors.ByteLevel(trim_offsets=False)
         if kind == "llama3":
@@ -124,11 +144,7 @@ def build(kind, corpus_path, out_dir):
                 {"type": "Replace", "pattern": {"String": "\t"}, "content": "    "},
                 {"type": "Strip", "strip_left": False, "strip_right": True}]}
     else:
-        tok = Tokenizer(models.BPE(unk_token="<unk>", byte_fallback=True, fuse_unk=True))
-        tok.pre_tokenizer = pre_tokenizers.Metaspace(replacement="▁", prepend_scheme="always", split=True)
-        tr = trainers.BpeTrainer(vocab_size=3000, special_tokens=["<unk>", "<s>", "</s>"], limit_alphabet=150, show_progress=False)
-        tok.train_from_iterator(data, tr)
-        j = json.loads(tok.to_str())
+        j = json.loads(_trained("spm", data).to_str())
         vocab = j["model"]["vocab"]
         n = max(vocab.values()) + 1
         for b in range(256):   # byte-fallback pieces, as SentencePiece vocabularies carry them
@@ -156,6 +172,34 @@ def build(kind, corpus_path, out_dir):
     os.makedirs(out_dir, exist_ok=True)
     s = json.dumps(j, ensure_ascii=False)
     Tokenizer.from_str(s)   # must load in HF
+    open(f"{out_dir}/tokenizer.json", "w", encoding="utf-8").write(s)
+
+
+def bl(**kw):
+    return dict({"type": "ByteLevel", "add_prefix_space": False, "trim_offsets": True, "use_regex": False}, **kw)
+
+
+PRETOK_VARIANTS = {   # pre-tokenizer layouts run over the same byte-level model
+    "merged-next": [{"type": "Split", "pattern": {"String": " "}, "behavior": "MergedWithNext", "invert": False}, bl()],
+    "merged-prev": [{"type": "Split", "pattern": {"Regex": "\\s+"}, "behavior": "MergedWithPrevious", "invert": False}, bl()],
+    "contiguous": [{"type": "Punctuation", "behavior": "Contiguous"}, {"type": "Digits", "individual_digits": False}, bl()],
+    "removed-invert": [{"type": "Split", "pattern": {"Regex": "[\\p{L}\\p{N} ]+"}, "behavior": "Removed", "invert": True}, bl()],
+    "whitespace": [{"type": "Whitespace"}, bl()],
+    "wsplit": [{"type": "WhitespaceSplit"}, bl()],
+    "prefix-digits": [{"type": "Digits", "individual_digits": True},
+                      {"type": "Split", "pattern": {"Regex": "[\\r\\n]"}, "behavior": "Isolated", "invert": False},
+                      bl(add_prefix_space=True, use_regex=True)],
+}
+
+
+def derive(src_dir, variant, out_dir):
+    import os
+    from tokenizers import Tokenizer
+    j = json.load(open(f"{src_dir}/tokenizer.json", encoding="utf-8"))
+    j["pre_tokenizer"] = {"type": "Sequence", "pretokenizers": PRETOK_VARIANTS[variant]}
+    os.makedirs(out_dir, exist_ok=True)
+    s = json.dumps(j, ensure_ascii=False)
+    Tokenizer.from_str(s)
     open(f"{out_dir}/tokenizer.json", "w", encoding="utf-8").write(s)
 
 
@@ -257,6 +301,13 @@ def main():
         corpus(a[0], int(a[1]) if len(a) > 1 else 1100)
     elif cmd == "build":
         build(a[0], a[1], a[2])
+    elif cmd == "build-all":   # every KIND into ./KIND/, one training per family
+        for k in a[1:]:
+            build(k, a[0], k)
+    elif cmd == "derive":
+        derive(a[0], a[1], a[2])
+    elif cmd == "variants":
+        print(" ".join(PRETOK_VARIANTS))
     elif cmd == "from-gguf":
         from_gguf(a[0], a[1])
     elif cmd == "encode":
