@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <utf8proc.h>
 
 // ---- GPT-2 byte-level alphabet -----------------------------------------------------------------
 static int printable_byte(int b) { return (b >= 0x21 && b <= 0x7E) || (b >= 0xA1 && b <= 0xAC) || (b >= 0xAE); }
@@ -288,27 +289,84 @@ void ft_tok_ws_free(ft_tok_ws *ws) {
 
 void ft_tok_ids_free(ft_tok_ids *o) { free(o->ids); free(o->offs); memset(o, 0, sizeof *o); }
 
-static int is_space_byte(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f'; }
-static int is_word_byte(uint8_t c) { return c >= 0x80 || c == '_' || (c >= '0' && c <= '9') || ((c | 32) >= 'a' && (c | 32) <= 'z'); }
+// ---- added tokens: HF AddedVocabulary semantics ------------------------------------------------
+// Leftmost-longest matches (Aho-Corasick style) of the non-normalized added tokens over the
+// whole text, then of the normalized ones inside each remaining piece; a single_word match with
+// a word character (Rust regex \w) on either side of it within its piece is dropped; lstrip /
+// rstrip absorb White_Space around the match.
+static int32_t cp_at(const char *s, size_t n, size_t *l) {
+    utf8proc_int32_t c;
+    utf8proc_ssize_t k = utf8proc_iterate((const utf8proc_uint8_t *)s, (utf8proc_ssize_t)n, &c);
+    if (k <= 0) { *l = 1; return (uint8_t)s[0]; }
+    *l = (size_t)k;
+    return c;
+}
+static size_t cp_start_before(const char *s, size_t lo, size_t at) {
+    size_t j = at - 1;
+    while (j > lo && ((uint8_t)s[j] & 0xC0) == 0x80) j--;
+    return j;
+}
+static int is_white(int32_t c) {
+    return c == ' ' || (c >= 9 && c <= 13) || c == 0x85 || c == 0xA0 || c == 0x1680 || (c >= 0x2000 && c <= 0x200A) ||
+           c == 0x2028 || c == 0x2029 || c == 0x202F || c == 0x205F || c == 0x3000;
+}
+static int is_wordc(int32_t c) {
+    if (c < 0x80) return c == '_' || (c >= '0' && c <= '9') || ((c | 32) >= 'a' && (c | 32) <= 'z');
+    if (c == 0x200C || c == 0x200D || (c >= 0x24B6 && c <= 0x24E9)) return 1;
+    utf8proc_category_t k = utf8proc_category(c);
+    return (k >= UTF8PROC_CATEGORY_LU && k <= UTF8PROC_CATEGORY_LO) || (k >= UTF8PROC_CATEGORY_MN && k <= UTF8PROC_CATEGORY_ME) ||
+           k == UTF8PROC_CATEGORY_ND || k == UTF8PROC_CATEGORY_NL || k == UTF8PROC_CATEGORY_PC;
+}
 
-// Find the leftmost-longest added token in text[from, len). Returns 1 with [*ms, *me) (incl.
-// stripped whitespace) and the token, 0 when none.
-static int find_added(const ft_tokenizer *t, const char *s, size_t from, size_t len, size_t *ms, size_t *me, uint32_t *id) {
-    for (size_t i = from; i < len; i++) {
+// Leftmost-longest added token (of the wanted normalized kind) in s[from, end).
+static int find_added(const ft_tokenizer *t, const char *s, size_t from, size_t end, int normalized,
+                      size_t *ms, size_t *me, const tok_added **tok) {
+    for (size_t i = from; i < end; i++) {
         const uint32_t *r = t->added_first[(uint8_t)s[i]];
         for (uint32_t k = r[0]; k < r[1]; k++) {
             const tok_added *a = &t->added[k];
-            if (a->len > len - i || memcmp(s + i, a->content, a->len) != 0) continue;
-            size_t e = i + a->len;
-            if (a->single_word && ((i > 0 && is_word_byte((uint8_t)s[i - 1])) || (e < len && is_word_byte((uint8_t)s[e]))))
-                continue;
-            size_t b = i;
-            if (a->lstrip) while (b > from && is_space_byte(s[b - 1])) b--;
-            if (a->rstrip) while (e < len && is_space_byte(s[e])) e++;
-            *ms = b; *me = e; *id = a->id;
+            if ((int)a->normalized != normalized || a->len > end - i || memcmp(s + i, a->content, a->len) != 0) continue;
+            *ms = i; *me = i + a->len; *tok = a;
             return 1;
         }
     }
+    return 0;
+}
+
+static int encode_piece(const ft_tokenizer *t, ft_tok_ws *ws, const char *s, size_t a, size_t b, ft_tok_ids *out);
+
+// Split s[a, b) on added tokens of one kind; gaps go to the next pass (normalized tokens) or
+// to the model.
+static int split_added(const ft_tokenizer *t, ft_tok_ws *ws, const char *s, size_t a, size_t b, int normalized,
+                       ft_tok_ids *out) {
+    size_t pos = a, from = a, ms, me, l;
+    const tok_added *tk;
+    while (from < b && find_added(t, s, from, b, normalized, &ms, &me, &tk)) {
+        from = me;
+        if (tk->single_word) {
+            if (ms > a && is_wordc(cp_at(s + cp_start_before(s, a, ms), ms - cp_start_before(s, a, ms), &l))) continue;
+            if (me < b && is_wordc(cp_at(s + me, b - me, &l))) continue;
+        }
+        size_t start = ms, stop = me;
+        if (tk->lstrip) {
+            while (start > a) {
+                size_t j = cp_start_before(s, a, start);
+                if (!is_white(cp_at(s + j, start - j, &l))) break;
+                start = j;
+            }
+            if (start < pos) start = pos;
+        }
+        if (tk->rstrip) while (stop < b && is_white(cp_at(s + stop, b - stop, &l))) stop += l;
+        if (start < pos) start = pos;   // overlapping an earlier rstrip: keep the text once
+        if (start > pos) {
+            int rc = normalized ? encode_piece(t, ws, s, pos, start, out) : split_added(t, ws, s, pos, start, 1, out);
+            if (rc) return -1;
+        }
+        if (tok_ids_push(out, tk->id, (uint32_t)ms)) return -1;
+        pos = stop > pos ? stop : pos;
+        if (from < pos) from = pos;
+    }
+    if (pos < b) return normalized ? encode_piece(t, ws, s, pos, b, out) : split_added(t, ws, s, pos, b, 1, out);
     return 0;
 }
 
@@ -342,16 +400,7 @@ int ft_tokenizer_encode_ws(const ft_tokenizer *t, ft_tok_ws *ws, const char *tex
     } else if ((flags & FT_TOK_BOS) && t->bos >= 0) {
         if (tok_ids_push(out, (uint32_t)t->bos, 0)) goto done;
     }
-    size_t pos = 0, ms, me;
-    uint32_t id;
-    while (t->n_added && find_added(t, text, pos, len, &ms, &me, &id)) {
-        if (encode_piece(t, ws, text, pos, ms, out)) goto done;
-        size_t at = ms;
-        while (at < me && is_space_byte(text[at]) && (uint8_t)text[at] != (uint8_t)t->piece[id][0]) at++;
-        if (tok_ids_push(out, id, (uint32_t)at)) goto done;
-        pos = me;
-    }
-    if (encode_piece(t, ws, text, pos, len, out)) goto done;
+    if (t->n_added ? split_added(t, ws, text, 0, len, 0, out) : encode_piece(t, ws, text, 0, len, out)) goto done;
     if (flags & FT_TOK_DEFAULT_SPECIAL) {
         for (int i = 0; i < t->n_post_ids; i++) if (tok_ids_push(out, t->post_ids[i], (uint32_t)len)) goto done;
     } else if ((flags & FT_TOK_EOS) && t->eos >= 0) {

@@ -3,7 +3,7 @@
 # text) for byte-level BPE (GPT-2 style and Llama-3 style regex + ignore_merges) and
 # byte-level with every normalizer (NFKC, Lowercase, NFD, NFC, Replace, Strip), and
 # SentencePiece-style BPE with byte fallback (Llama-2 normalizer layout and Metaspace layout),
-# seven more pre-tokenizer layouts,
+# seven more pre-tokenizer layouts and added tokens with lstrip/rstrip/single_word/normalized,
 # tokenizers trained here by `tokenizers` itself. Decoding matches HF decode, and
 # decode(encode(x)) == x wherever the tokenizer is lossless; -j 2 output equals -j 1 output.
 source "$FT_ROOT/tests/lib.sh"
@@ -32,7 +32,7 @@ for v in $("$FT_PY" "$H" variants); do
   ft-tokenize --tokenizer v-$v --jsonl --no-add-bos --no-add-eos part.jsonl > v-$v.ft || fail "$v: ft-tokenize failed"
   "$FT_PY" "$H" compare v-$v.hf v-$v.ft part.jsonl 2> v-$v.cmp || { cat v-$v.cmp >&2; fail "pre-tokenizer $v: ids differ from HF"; }
 done
-echo "pre-tokenizer layouts: $(ls v-*.cmp | wc -l) match"
+echo "pre-tokenizer layouts: $(ls v-*.cmp | wc -l) match"   # (incl. added-flags)
 ft-tokenize --tokenizer bytelevel -j 2 --no-add-bos --no-add-eos corpus.jsonl -o j2.tok
 ft-tokenize --tokenizer bytelevel -j 1 --no-add-bos --no-add-eos corpus.jsonl -o j1.tok
 cmp j1.tok j2.tok || fail "-j 2 output differs from -j 1"

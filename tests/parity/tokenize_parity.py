@@ -196,7 +196,18 @@ def derive(src_dir, variant, out_dir):
     import os
     from tokenizers import Tokenizer
     j = json.load(open(f"{src_dir}/tokenizer.json", encoding="utf-8"))
-    j["pre_tokenizer"] = {"type": "Sequence", "pretokenizers": PRETOK_VARIANTS[variant]}
+    if variant == "added-flags":   # added tokens with lstrip / rstrip / single_word, new ids in order
+        n = max(j["model"]["vocab"].values()) + 1
+        for a in j["added_tokens"]:
+            a["lstrip"] = a["content"] == "<|im_start|>"
+            a["rstrip"] = a["content"] == "<|im_end|>"
+        extra = [("naïve", True, True, True), ("😀", True, False, False), ("Zürich", True, False, False),
+                 ("used take", False, True, False), ("\u3000", False, False, False), ("résumé", False, False, False)]
+        for k, (c, sw, ls, rs) in enumerate(extra):
+            j["added_tokens"].append({"id": n + k, "content": c, "single_word": sw, "lstrip": ls, "rstrip": rs,
+                                      "normalized": k == 5, "special": False})
+    else:
+        j["pre_tokenizer"] = {"type": "Sequence", "pretokenizers": PRETOK_VARIANTS[variant]}
     os.makedirs(out_dir, exist_ok=True)
     s = json.dumps(j, ensure_ascii=False)
     Tokenizer.from_str(s)
@@ -307,7 +318,7 @@ def main():
     elif cmd == "derive":
         derive(a[0], a[1], a[2])
     elif cmd == "variants":
-        print(" ".join(PRETOK_VARIANTS))
+        print(" ".join(list(PRETOK_VARIANTS) + ["added-flags"]))
     elif cmd == "from-gguf":
         from_gguf(a[0], a[1])
     elif cmd == "encode":
