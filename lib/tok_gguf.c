@@ -230,8 +230,7 @@ int tok_load_gguf(ft_tokenizer *t, const char *path) {
     if (t->add_bos && t->bos >= 0) t->pre_ids[t->n_pre_ids++] = (uint32_t)t->bos;
     if (t->add_eos && t->eos >= 0) t->post_ids[t->n_post_ids++] = (uint32_t)t->eos;
     rc = 0;
-out:
-    if (rc) ft_err_ctx("%s", path);
+out:   // (ft_tokenizer_load prefixes the path when the message lacks it)
     free(model); free(pre); free(types);
     gguf_close(g);
     return rc;
