@@ -190,8 +190,8 @@ static double num(jv v) { return v.t == JV_FLOAT ? v.u.f : (double)v.u.i; }
 static int concat_str(jctx *c, jv a, jv b, jv *out) {
     char *p = ja_alloc(c->a, a.u.s.n + b.u.s.n + 1);
     if (!p) return -1;
-    memcpy(p, a.u.s.s, a.u.s.n);
-    memcpy(p + a.u.s.n, b.u.s.s, b.u.s.n);
+    if (a.u.s.n) memcpy(p, a.u.s.s, a.u.s.n);
+    if (b.u.s.n) memcpy(p + a.u.s.n, b.u.s.s, b.u.s.n);
     *out = jv_strn(p, a.u.s.n + b.u.s.n);
     return 0;
 }
@@ -276,8 +276,8 @@ static int binop(jctx *c, const jnode *n, const char *op, jv a, jv b, jv *out) {
     if (op[0] == '+' && a.t == JV_LIST && b.t == JV_LIST && !a.u.l->lazy && !b.u.l->lazy && a.u.l->tuple == b.u.l->tuple) {
         jv l = jv_list(c->a, a.u.l->n + b.u.l->n);
         if (!l.u.l) return -1;
-        memcpy(l.u.l->v, a.u.l->v, a.u.l->n * sizeof(jv));
-        memcpy(l.u.l->v + a.u.l->n, b.u.l->v, b.u.l->n * sizeof(jv));
+        if (a.u.l->n) memcpy(l.u.l->v, a.u.l->v, a.u.l->n * sizeof(jv));
+        if (b.u.l->n) memcpy(l.u.l->v + a.u.l->n, b.u.l->v, b.u.l->n * sizeof(jv));
         l.u.l->n = a.u.l->n + b.u.l->n;
         *out = l;
         return 0;

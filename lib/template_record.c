@@ -324,7 +324,7 @@ int ft_template_record(ft_template *t, const ft_template_opts *o, const json_t *
 typedef struct { char *p; size_t n, cap; int oom; } obuf;
 
 static void ob_put(obuf *b, const char *s, size_t n) {
-    if (b->oom) return;
+    if (b->oom || !n) return;
     if (b->n + n + 1 > b->cap) {
         size_t cap = b->cap ? b->cap : 256;
         while (cap < b->n + n + 1) cap *= 2;
