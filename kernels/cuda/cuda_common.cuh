@@ -37,7 +37,7 @@ void *ft_cuda_alloc_for(size_t bytes, const char *op);
 // Fill n floats of device memory with NaN (what an op leaves when it fails).
 void ft_cuda_fill_nan(float *p, size_t n);
 
-// Row-major C(M,N) = alpha * op(A)(M,K) @ op(B)(K,N) + beta * C (cuBLAS sgemm, f32, no TF32).
+// Row-major C(M,N) = alpha * op(A)(M,K) @ op(B)(K,N) + beta * C (cuBLAS sgemm, f32; TF32 only with FT_CUDA_TF32=1).
 int ft_cuda_sgemm(const char *op, int ta, int tb, int M, int N, int K, float alpha, const float *A,
                   int lda, const float *B, int ldb, float beta, float *C, int ldc);
 

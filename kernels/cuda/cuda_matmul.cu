@@ -1,5 +1,5 @@
 // cuda_matmul.cu — dense linear algebra of the CUDA op table: the row-major sgemm wrapper over
-// cuBLAS (f32 in/out, f32 accumulation, pedantic math so no TF32), linear layers forward and
+// cuBLAS (f32 in/out, f32 accumulation, no TF32 unless FT_CUDA_TF32=1), linear layers forward and
 // backward (bias add and bias gradient kernels) and the inference LM head.
 #include "cuda_common.cuh"
 
