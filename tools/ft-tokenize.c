@@ -16,10 +16,11 @@
 #include "tokenizer.h"
 
 #define PROG "ft-tokenize"
-#define BATCH 512
+#define BATCH 4096                    // records per parallel batch
+#define BATCH_BYTES ((size_t)16 << 20)   // ... or this much text
 
 typedef struct {
-    char *line; size_t len; size_t lineno;
+    char *line; size_t len, cap; size_t lineno;
     int rc;                 // 0 ok, -2 bad record (msg), -1 fatal
     char *msg;
     ft_tok_ids ids;
@@ -378,16 +379,21 @@ int main(int argc, char **argv) {
         int eof = 0;
         while (!eof && rc == 0) {
             jb.n = 0;
-            while (jb.n < BATCH) {
+            size_t bytes = 0;
+            while (jb.n < BATCH && bytes < BATCH_BYTES) {
                 char *line; size_t len;
                 int g = ft_reader_getline(r, &line, &len, FT_JSONL_MAX_LINE_DEFAULT);
                 if (g == 0) { eof = 1; break; }
                 if (g < 0) { ft_err_ctx("%s:%zu", jb.name, lineno + 1); rc = -1; break; }
                 lineno++;
                 rec *x = &jb.recs[jb.n++];
-                free(x->line);
-                x->line = malloc(len + 1);
+                if (x->cap < len + 1) {
+                    free(x->line);
+                    x->cap = len + 1 > 256 ? len + 1 : 256;
+                    if (!(x->line = malloc(x->cap))) { rc = ft_err("out of memory"); break; }
+                }
                 memcpy(x->line, line, len); x->line[len] = 0;
+                bytes += len;
                 x->len = len; x->lineno = lineno; x->rc = -1;
                 free(x->msg); x->msg = NULL; free(x->json); x->json = NULL;
             }
