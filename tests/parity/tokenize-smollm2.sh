@@ -7,7 +7,9 @@ need_py
 m=$(model_path) || true
 [ -n "$m" ] && [ -f "$m" ] || skip "SmolLM2 GGUF not cached (make model)"
 H="$FT_ROOT/tests/parity/tokenize_parity.py"
-cache="${FT_CACHE:-$HOME/.cache/ft}/tokenizer-vocab/smollm2-$(stat -c %s "$m")"
+cache="${FT_CACHE:-$HOME/.cache/ft}/tokenizer-vocab"
+{ mkdir -p "$cache" && [ -w "$cache" ]; } 2>/dev/null || cache=$PWD
+cache="$cache/smollm2-$(stat -c %s "$m")"
 if [ ! -s "$cache/tokenizer.json" ]; then
   "$FT_PY" "$H" from-gguf "$m" "$cache.tmp" 2>/dev/null || fail "cannot build tokenizer.json from $m"
   rm -rf "$cache"; mv "$cache.tmp" "$cache"
