@@ -13,6 +13,7 @@
 #define FT_CUDA_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -30,6 +31,17 @@ int ft_cuda_sync(void);
 // Name and memory of the device ft_ops_cuda() uses ("" before a successful ft_ops_cuda()).
 const char *ft_cuda_device_name(void);
 size_t ft_cuda_device_memory(void);
+
+// Mixed precision (kernels/cuda/cuda_bf16.cu): bf16 values as raw uint16_t bits.
+// f32 -> bf16 rounds to nearest even; linears take bf16 operands and accumulate in f32 on the
+// tensor cores, writing (or adding, for the backward) f32 results. 0, or -1 with a message.
+int ft_cuda_f32_to_bf16(uint16_t *dst, const float *src, size_t n);
+int ft_cuda_bf16_to_f32(float *dst, const uint16_t *src, size_t n);
+// out(N,O) = x(N,I) @ w(O,I)^T + bias(O) (bias f32, may be NULL)
+int ft_cuda_matmul_bf16(float *out, const uint16_t *x, const uint16_t *w, const float *bias, int N, int I, int O);
+// dx(N,I) += dout(N,O) @ w(O,I); dw(O,I) += dout^T @ x(N,I) (dx or dw may be NULL)
+int ft_cuda_matmul_backward_bf16(float *dx, float *dw, const uint16_t *dout, const uint16_t *x, const uint16_t *w,
+                                 int N, int I, int O);
 
 #ifdef __cplusplus
 }

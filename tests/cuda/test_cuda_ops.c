@@ -14,7 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const double TOL_F32 = 1e-4;  // f32 storage and accumulation on both sides
+static const double TOL_F32 = 1e-4;   // f32 storage and accumulation on both sides
+static const double TOL_BF16 = 2e-2;  // bf16 operands (8-bit mantissa) against f32 ones
 static const ft_ops *cpu, *gpu;
 static int n_checks, n_failed;
 static uint64_t rng = 0x9E3779B97F4A7C15ull;
@@ -98,6 +99,64 @@ static void test_matmul(int N, int I, int O, int bias) {
     check("lm_head_logits", sh, out, out_d, (size_t)N * O, TOL_F32);
     float *hs[] = {x, w, b, out, g, dx, dw, db}, *ds[] = {x_d, w_d, b_d, out_d, g_d, dx_d, dw_d, db_d};
     for (int i = 0; i < 8; i++) { free(hs[i]); ft_cuda_free(ds[i]); }
+}
+
+// bf16 round to nearest even of a finite float, on the host (the independent reference)
+static float bf16_round(float f) {
+    uint32_t u;
+    memcpy(&u, &f, 4);
+    u = (u + 0x7FFFu + ((u >> 16) & 1u)) & 0xFFFF0000u;
+    memcpy(&f, &u, 4);
+    return f;
+}
+
+// f32 -> bf16 on the device; checks the bits against bf16_round. Returns the bf16 device copy.
+static uint16_t *to_bf16(const float *h, size_t n, const char *sh) {
+    float *d = up(h, n * 4);
+    uint16_t *b = ft_cuda_malloc(n * 2), *bh = malloc(n * 2);
+    if (!b || !bh || ft_cuda_f32_to_bf16(b, d, n) < 0 || ft_cuda_download(bh, b, n * 2) < 0) die("to_bf16");
+    size_t bad = 0;
+    for (size_t i = 0; i < n; i++) {
+        float r = bf16_round(h[i]);
+        uint32_t u;
+        memcpy(&u, &r, 4);
+        bad += (u >> 16) != bh[i];
+    }
+    n_checks++;
+    if (bad) n_failed++;
+    printf("%-4s %-26s %-28s %zu of %zu values differ from round-to-nearest-even\n", bad ? "FAIL" : "ok",
+           "f32_to_bf16", sh, bad, n);
+    free(bh);
+    ft_cuda_free(d);
+    return b;
+}
+
+// bf16 linear layers: against the CPU op on the same bf16-rounded values (f32 accumulation on
+// both sides: f32 tolerance) and on the unrounded f32 values (bf16 tolerance).
+static void test_matmul_bf16(int N, int I, int O) {
+    char sh[64];
+    snprintf(sh, sizeof sh, "N=%d I=%d O=%d bf16", N, I, O);
+    size_t nx = (size_t)N * I, nw = (size_t)O * I, no = (size_t)N * O;
+    float *x = rnd(nx, 1), *w = rnd(nw, 0.5f), *b = rnd(O, 1), *g = rnd(no, 1), *dx = rnd(nx, 1), *dw = rnd(nw, 1);
+    float *out = rnd(no, 1), *out32 = rnd(no, 1), *xr = malloc(nx * 4), *wr = malloc(nw * 4), *gr = malloc(no * 4);
+    for (size_t i = 0; i < nx; i++) xr[i] = bf16_round(x[i]);
+    for (size_t i = 0; i < nw; i++) wr[i] = bf16_round(w[i]);
+    for (size_t i = 0; i < no; i++) gr[i] = bf16_round(g[i]);
+    uint16_t *x_b = to_bf16(x, nx, sh), *w_b = to_bf16(w, nw, sh), *g_b = to_bf16(g, no, sh);
+    float *b_d = up(b, O * 4ul), *out_d = up(out, no * 4), *dx_d = up(dx, nx * 4), *dw_d = up(dw, nw * 4);
+    cpu->matmul(out, xr, wr, b, N, I, O);
+    cpu->matmul(out32, x, w, b, N, I, O);
+    if (ft_cuda_matmul_bf16(out_d, x_b, w_b, b_d, N, I, O) < 0) die("matmul_bf16");
+    check("matmul_bf16 (same inputs)", sh, out, out_d, no, TOL_F32);
+    check("matmul_bf16 (vs f32)", sh, out32, out_d, no, TOL_BF16);
+    cpu->matmul_backward(dx, dw, NULL, gr, xr, wr, N, I, O);
+    if (ft_cuda_matmul_backward_bf16(dx_d, dw_d, g_b, x_b, w_b, N, I, O) < 0) die("matmul_backward_bf16");
+    check("matmul_backward_bf16 dx", sh, dx, dx_d, nx, TOL_F32);
+    check("matmul_backward_bf16 dw", sh, dw, dw_d, nw, TOL_F32);
+    float *hs[] = {x, w, b, g, dx, dw, out, out32, xr, wr, gr}, *ds[] = {b_d, out_d, dx_d, dw_d};
+    for (int i = 0; i < 11; i++) free(hs[i]);
+    for (int i = 0; i < 4; i++) ft_cuda_free(ds[i]);
+    ft_cuda_free(x_b); ft_cuda_free(w_b); ft_cuda_free(g_b);
 }
 
 static void test_rmsnorm(int N, int C) {
@@ -286,6 +345,8 @@ int main(void) {
     test_matmul(7, 13, 5, 0);
     test_matmul(33, 257, 129, 1);
     test_matmul(256, 576, 1536, 1);
+    test_matmul_bf16(7, 13, 5);
+    test_matmul_bf16(130, 576, 1536);
     test_rmsnorm(1, 7);
     test_rmsnorm(13, 576);
     test_rmsnorm(300, 2049);
