@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
 #include <sys/stat.h>
 #include <utf8proc.h>
 
@@ -227,6 +228,25 @@ int tok_finish(ft_tokenizer *t) {
 static int is_dir(const char *p) { struct stat st; return stat(p, &st) == 0 && S_ISDIR(st.st_mode); }
 static int is_file(const char *p) { struct stat st; return stat(p, &st) == 0 && S_ISREG(st.st_mode); }
 
+// The one *.gguf file of a directory (malloc'd path), or NULL when there are none or several.
+static char *dir_single_gguf(const char *dir) {
+    DIR *d = opendir(dir);
+    if (!d) return NULL;
+    char *found = NULL;
+    int n = 0;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        size_t l = strlen(e->d_name);
+        if (l < 6 || strcmp(e->d_name + l - 5, ".gguf")) continue;
+        if (++n > 1) break;
+        found = ft_malloc(strlen(dir) + l + 2);
+        if (found) sprintf(found, "%s/%s", dir, e->d_name);
+    }
+    closedir(d);
+    if (n != 1) { free(found); return NULL; }
+    return found;
+}
+
 ft_tokenizer *ft_tokenizer_load(const char *path) {
     if (!path) { ft_err("no tokenizer given"); return NULL; }
     ft_tokenizer *t = ft_calloc(1, sizeof *t);
@@ -241,9 +261,9 @@ ft_tokenizer *ft_tokenizer_load(const char *path) {
         sprintf(js, "%s/tokenizer.json", path);
         sprintf(cfg, "%s/tokenizer_config.json", path);
         if (is_file(js)) rc = tok_load_hf(t, js, is_file(cfg) ? cfg : NULL);
-        else rc = ft_err("%s: no tokenizer.json in this directory", path), gg = js;
-        (void)gg;
-        free(js); free(cfg);
+        else if ((gg = dir_single_gguf(path)) != NULL) rc = tok_load_gguf(t, gg);
+        else rc = ft_err("%s: no tokenizer.json (nor a single .gguf) in this directory", path);
+        free(js); free(cfg); free(gg);
     } else if (n >= 5 && strcmp(path + n - 5, ".gguf") == 0) {
         rc = tok_load_gguf(t, path);
     } else {

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 static char *dir;
 
@@ -225,7 +226,10 @@ static void test_malformed_json(void **state) {
     char *missing = tu_path(dir, "nope.json");
     expect_fail(missing, "no such file");
     free(missing);
-    expect_fail(dir, "no tokenizer.json");
+    char *empty = tu_path(dir, "emptydir");
+    assert_int_equal(mkdir(empty, 0755), 0);
+    expect_fail(empty, "no tokenizer.json");
+    free(empty);
 }
 
 static void test_malformed_gguf(void **state) {
