@@ -9,6 +9,18 @@
 #include <string.h>
 #include <sys/stat.h>
 
+// A float config value as the shortest decimal that round-trips (1e-05, not 9.99999974e-06).
+static json_t *jfloat(float f) {
+    char buf[32];
+    snprintf(buf, sizeof buf, "%.9g", (double)f);
+    for (int p = 1; p <= 9; p++) {
+        char t[32];
+        snprintf(t, sizeof t, "%.*g", p, (double)f);
+        if ((float)strtod(t, NULL) == f) { strcpy(buf, t); break; }
+    }
+    return json_real(strtod(buf, NULL));
+}
+
 char *ft_train_config_json(const ft_config *c) {
     int qwen = !strcmp(c->arch, "qwen2");
     json_t *j = json_object();
@@ -24,18 +36,18 @@ char *ft_train_config_json(const ft_config *c) {
     json_object_set_new(j, "num_key_value_heads", json_integer(c->n_kv_heads));
     json_object_set_new(j, "head_dim", json_integer(c->head_dim));
     json_object_set_new(j, "hidden_act", json_string("silu"));
-    json_object_set_new(j, "rms_norm_eps", json_real(c->rms_eps));
-    json_object_set_new(j, "rope_theta", json_real(c->rope_theta));
+    json_object_set_new(j, "rms_norm_eps", jfloat(c->rms_eps));
+    json_object_set_new(j, "rope_theta", jfloat(c->rope_theta));
     json_object_set_new(j, "max_position_embeddings", json_integer(c->max_pos));
     json_object_set_new(j, "tie_word_embeddings", json_boolean(c->tie_embeddings));
     if (!qwen) json_object_set_new(j, "attention_bias", json_boolean(c->attn_bias));
     if (c->rope_scaling != FT_ROPE_NONE) {
         json_t *rs = json_object();
         json_object_set_new(rs, "rope_type", json_string(c->rope_scaling == FT_ROPE_LLAMA3 ? "llama3" : "linear"));
-        json_object_set_new(rs, "factor", json_real(c->rope_factor));
+        json_object_set_new(rs, "factor", jfloat(c->rope_factor));
         if (c->rope_scaling == FT_ROPE_LLAMA3) {
-            json_object_set_new(rs, "low_freq_factor", json_real(c->rope_low_freq_factor));
-            json_object_set_new(rs, "high_freq_factor", json_real(c->rope_high_freq_factor));
+            json_object_set_new(rs, "low_freq_factor", jfloat(c->rope_low_freq_factor));
+            json_object_set_new(rs, "high_freq_factor", jfloat(c->rope_high_freq_factor));
             json_object_set_new(rs, "original_max_position_embeddings", json_integer(c->rope_orig_max_pos));
         }
         json_object_set_new(j, "rope_scaling", rs);
@@ -48,7 +60,7 @@ char *ft_train_config_json(const ft_config *c) {
         json_object_set_new(j, "eos_token_id", e);
     }
     json_object_set_new(j, "torch_dtype", json_string("float32"));
-    char *s = json_dumps(j, JSON_INDENT(2));
+    char *s = json_dumps(j, JSON_INDENT(2) | JSON_REAL_PRECISION(9));
     json_decref(j);
     if (!s) ft_err("config.json: out of memory");
     return s;
