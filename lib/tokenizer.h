@@ -14,8 +14,9 @@
 typedef struct ft_tokenizer ft_tokenizer;
 typedef struct ft_tok_ws ft_tok_ws;     // per-thread scratch + word cache
 
-// Load tokenizer.json, a model directory holding tokenizer.json (+ tokenizer_config.json for
-// add_bos/add_eos defaults), or a .gguf file. NULL + message "PATH: what is wrong" on error.
+// Load tokenizer.json, a model directory holding tokenizer.json (+ tokenizer_config.json for the
+// BOS/EOS/PAD names) or else exactly one .gguf, or a .gguf file (any file starting with "GGUF").
+// NULL + message "PATH: what is wrong" on error.
 ft_tokenizer *ft_tokenizer_load(const char *path);
 void ft_tokenizer_free(ft_tokenizer *t);
 
