@@ -53,7 +53,8 @@ ifeq ($(HAVE_CUBLAS),1)
 ifeq ($(SAN),)
   CUDA := $(patsubst %/bin/,%,$(dir $(NVCC)))
   CUDA_OBJ := $(CUDA_SRC:%.cu=$(BUILD)/obj/%.o)
-  CUDA_TESTS := $(patsubst tests/cuda/%.c,$(BUILD)/cuda/%,$(wildcard tests/cuda/test_*.c))
+  CUDA_TESTS := $(patsubst tests/cuda/%.c,$(BUILD)/cuda/%,$(wildcard tests/cuda/test_*.c)) \
+                $(patsubst tests/bench/train-cuda/%.c,$(BUILD)/cuda/%,$(wildcard tests/bench/train-cuda/bench_*.c))
   LIB_SRC := $(filter-out kernels/cpu/cuda_stub.c,$(LIB_SRC))
   LDLIBS += -L$(CUDA)/lib64 -Wl,-rpath,$(CUDA)/lib64 -Wl,--as-needed -lcublas -lcudart -lstdc++ -Wl,--no-as-needed
 endif
@@ -107,8 +108,12 @@ $(BUILD)/cuda/%: $(BUILD)/obj/tests/cuda/%.o $(CUDA_HELPER_OBJ) $(BUILD)/libft.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $< $(CUDA_HELPER_OBJ) $(BUILD)/libft.a $(LDLIBS) -o $@
 
+$(BUILD)/cuda/bench_%: $(BUILD)/obj/tests/bench/train-cuda/bench_%.o $(CUDA_HELPER_OBJ) $(BUILD)/libft.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -Itests/cuda $< $(CUDA_HELPER_OBJ) $(BUILD)/libft.a $(LDLIBS) -o $@
+
 TOOL_SUB_OBJ := $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard tools/*/*.c))
--include $(CUDA_OBJ:.o=.d) $(CUDA_TESTS:$(BUILD)/cuda/%=$(BUILD)/obj/tests/cuda/%.d) $(if $(CUDA_OBJ),$(CUDA_HELPER_OBJ:.o=.d))
+-include $(CUDA_OBJ:.o=.d) $(CUDA_TESTS:$(BUILD)/cuda/%=$(BUILD)/obj/tests/cuda/%.d) $(if $(CUDA_OBJ),$(CUDA_HELPER_OBJ:.o=.d) $(BUILD)/obj/tests/bench/train-cuda/bench_train_cuda.d)
 -include $(LIB_OBJ:.o=.d) $(TOOL_SUB_OBJ:.o=.d) $(TOOLS:$(BIN)/%=$(BUILD)/obj/tools/%.d) $(UNIT:$(BUILD)/tests/%=$(BUILD)/obj/tests/unit/%.d)
 
 # --- setup ---------------------------------------------------------------------------

@@ -5,7 +5,7 @@
 // share of this device's f32 GEMM rate measured in the same run (the peer: this backend is f32).
 //   bench_train_cuda [--layers L] [--seq T] [--batch B] [--steps S] [--small]
 // Default shape: Llama-3.2-1B (V=128256, C=2048, F=8192, L=16, 32/8 heads of 64), seq 2048.
-#include "mini_llama.h"
+#include "../../cuda/mini_llama.h"
 #include "cuda/ft_cuda.h"
 #include "err.h"
 
@@ -37,6 +37,23 @@ static double gemm_rate(const ft_ops *o) {
     return 5 * 2.0 * n * n * (double)n / dt / 1e12;
 }
 
+// bf16-operand GEMM rate of ft_cuda_matmul_bf16 at 4096^3 (TFLOP/s): what the tensor cores give
+static double gemm_rate_bf16(void) {
+    int n = 4096;
+    uint16_t *a = ft_cuda_malloc((size_t)n * n * 2), *b = ft_cuda_malloc((size_t)n * n * 2);
+    float *c = ft_cuda_malloc((size_t)n * n * 4);
+    double r = 0;
+    if (a && b && c && ft_cuda_memset(a, 0, (size_t)n * n * 2) == 0 && ft_cuda_memset(b, 0, (size_t)n * n * 2) == 0 &&
+        ft_cuda_matmul_bf16(c, a, b, NULL, n, n, n) == 0 && ft_cuda_sync() == 0) {
+        double t0 = now();
+        for (int i = 0; i < 10; i++) ft_cuda_matmul_bf16(c, a, b, NULL, n, n, n);
+        ft_cuda_sync();
+        r = 10 * 2.0 * n * n * (double)n / (now() - t0) / 1e12;
+    }
+    ft_cuda_free(a); ft_cuda_free(b); ft_cuda_free(c);
+    return r;
+}
+
 int main(int argc, char **argv) {
     mini_cfg c = {.V = 128256, .C = 2048, .F = 8192, .L = 16, .Hq = 32, .Hkv = 8, .D = 64, .B = 1, .T = 2048};
     int steps = 3;
@@ -50,13 +67,14 @@ int main(int argc, char **argv) {
     }
     const ft_ops *o = ft_ops_cuda();
     if (!o) { fprintf(stderr, "skip: no CUDA device (%s)\n", ft_errmsg()); return 77; }
-    double peak = 989.0, g32 = gemm_rate(o);
+    double peak = 989.0, g32 = gemm_rate(o), g16 = gemm_rate_bf16();
     int N = c.B * c.T;
     double nmm = mini_matmul_params(&c), att = 6.0 * c.B * c.L * c.Hq * c.D * (double)c.T * c.T;
     printf("device: %s\n", ft_cuda_device_name());
     printf("model: V=%d C=%d F=%d L=%d heads %d/%d D=%d (%.2fB params in matmuls), batch %d x seq %d, f32\n", c.V,
            c.C, c.F, c.L, c.Hq, c.Hkv, c.D, nmm / 1e9, c.B, c.T);
-    printf("measured f32 GEMM (ops->matmul 4096^3): %.1f TFLOP/s; MFU against %.0f TFLOP/s (bf16 dense)\n", g32, peak);
+    printf("measured GEMM 4096^3: f32 (ops->matmul) %.1f TFLOP/s, bf16 operands (ft_cuda_matmul_bf16) %.1f TFLOP/s;"
+           " MFU against %.0f TFLOP/s (bf16 dense)\n", g32, g16, peak);
     printf("%-6s %10s %9s %10s %7s %11s\n", "method", "tokens/s", "s/step", "TFLOP/s", "MFU", "% f32 GEMM");
     int32_t *ids = malloc(N * 4ul), *tg = malloc(N * 4ul), *doc = malloc(N * 4ul);
     uint8_t *mask = malloc(N);

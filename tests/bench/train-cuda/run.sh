@@ -7,6 +7,8 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/../../.." && pwd)
 cuda=$(dirname "$(dirname "$(command -v nvcc 2>/dev/null || echo /usr/local/cuda/bin/nvcc)")")
 [ -f "$root/build/obj/kernels/cuda/cuda_ops.o" ] || { echo "no CUDA build (run make on a machine with nvcc)" >&2; exit 77; }
+bench=$root/build/cuda/bench_train_cuda   # built by make with the CUDA objects
+if [ -x "$bench" ]; then exec "$bench" "$@"; fi
 work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
 cc -std=c11 -D_GNU_SOURCE -O2 -fopenmp -I"$root/lib" -I"$root/kernels" -I"$root/tests/cuda" \
   "$root/tests/bench/train-cuda/bench_train_cuda.c" "$root/tests/cuda/mini_llama.c" "$root/build/libft.a" \
