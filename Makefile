@@ -61,7 +61,7 @@ endif
 endif
 endif
 endif
-NVCCFLAGS ?= -O2 -gencode arch=compute_90,code=[sm_90,compute_90]
+NVCCFLAGS ?= -O2 -gencode arch=compute_90,code=sm_90 -gencode arch=compute_90,code=compute_90
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
 
 .PHONY: all config deps test check demo model model-path venv fuzz bench clean install test-cuda
