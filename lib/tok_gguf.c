@@ -198,6 +198,12 @@ int tok_load_gguf(ft_tokenizer *t, const char *path) {
             ft_err("tokenizer.ggml.pre \"%s\" is not a pre-tokenizer ft knows", pre);
             goto out;
         }
+        const char *pn = pre ? pre : "default";
+        // as the models' own tokenizer.json files: Llama 3 skips merges for words in the
+        // vocabulary, Qwen2 NFC-normalizes
+        if (!strcmp(pn, "llama3") || !strcmp(pn, "llama-v3") || !strcmp(pn, "llama-bpe") || !strcmp(pn, "falcon3"))
+            t->ignore_merges = 1;
+        if ((!strcmp(pn, "qwen2") || !strcmp(pn, "deepseek-r1-qwen")) && add_normz(t, NORM_NFC, "", NULL)) goto out;
         for (int i = 0; i < nre; i++) if (add_regex(t, res[i], PRE_SPLIT)) goto out;
         if (add_regex(t, NULL, PRE_BYTELEVEL)) goto out;
         t->add_bos = opt_bool(g, "tokenizer.ggml.add_bos_token", 0);

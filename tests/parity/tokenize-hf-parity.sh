@@ -33,6 +33,17 @@ for v in $("$FT_PY" "$H" variants); do
   "$FT_PY" "$H" compare v-$v.hf v-$v.ft part.jsonl 2> v-$v.cmp || { cat v-$v.cmp >&2; fail "pre-tokenizer $v: ids differ from HF"; }
 done
 echo "pre-tokenizer layouts: $(ls v-*.cmp | wc -l) match"   # (incl. added-flags)
+# GGUF vocabularies with tokenizer.ggml.pre llama-bpe / qwen2 (written by the `gguf` package from
+# the Llama-3 style and a Qwen2 style tokenizer.json) give HF's ids of those tokenizer.json files
+"$FT_PY" "$H" qwen2-json bytelevel qwen2
+for k in llama3:llama-bpe qwen2:qwen2; do
+  d=${k%%:*}; pre=${k##*:}
+  "$FT_PY" "$H" to-gguf $d/tokenizer.json $pre $d.gguf 2>/dev/null || fail "$d: cannot write the GGUF"
+  "$FT_PY" "$H" encode $d/tokenizer.json part.jsonl g-$d.hf
+  ft-tokenize --tokenizer $d.gguf --jsonl --no-add-bos --no-add-eos part.jsonl > g-$d.ft || fail "$d.gguf: ft-tokenize failed"
+  "$FT_PY" "$H" compare g-$d.hf g-$d.ft part.jsonl 2> g-$d.cmp || { cat g-$d.cmp >&2; fail "GGUF pre $pre: ids differ from HF"; }
+done
+echo "gguf pre llama-bpe, qwen2: match"
 ft-tokenize --tokenizer bytelevel -j 2 --no-add-bos --no-add-eos corpus.jsonl -o j2.tok
 ft-tokenize --tokenizer bytelevel -j 1 --no-add-bos --no-add-eos corpus.jsonl -o j1.tok
 cmp j1.tok j2.tok || fail "-j 2 output differs from -j 1"

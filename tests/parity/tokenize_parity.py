@@ -7,6 +7,8 @@
                                KIND: bytelevel | llama3 | normalized | spm | metaspace
   derive SRC VARIANT DIR       SRC's model with another pre-tokenizer layout (see PRETOK_VARIANTS)
   variants                     list those layouts
+  qwen2-json SRC DIR            Qwen2's normalizer + pre-tokenizer over SRC's byte-level model
+  to-gguf TOKENIZER.json PRE OUT.gguf   gpt2-model GGUF vocabulary with tokenizer.ggml.pre = PRE
   from-gguf MODEL.gguf DIR     HF tokenizer.json equivalent of a gpt2-style GGUF vocabulary (SmolLM2)
   encode TOKENIZER.json IN OUT HF ids: {"input_ids"} per line (add_special_tokens=False)
   compare WANT GOT             input_ids must be equal line by line
@@ -214,6 +216,52 @@ def derive(src_dir, variant, out_dir):
     open(f"{out_dir}/tokenizer.json", "w", encoding="utf-8").write(s)
 
 
+QWEN2_RX = (r"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*|"
+            r"\s*[\r\n]+|\s+(?!\S)|\s+")
+
+
+def qwen2_json(src_dir, out_dir):
+    """Qwen2's layout (NFC, its Split regex, ByteLevel without regex) over SRC's byte-level model."""
+    import os
+    from tokenizers import Tokenizer
+    j = json.load(open(f"{src_dir}/tokenizer.json", encoding="utf-8"))
+    j["normalizer"] = {"type": "NFC"}
+    j["pre_tokenizer"] = {"type": "Sequence", "pretokenizers": [
+        {"type": "Split", "pattern": {"Regex": QWEN2_RX}, "behavior": "Isolated", "invert": False},
+        bl()]}
+    os.makedirs(out_dir, exist_ok=True)
+    s = json.dumps(j, ensure_ascii=False)
+    Tokenizer.from_str(s)
+    open(f"{out_dir}/tokenizer.json", "w", encoding="utf-8").write(s)
+
+
+def to_gguf(tok_json, pre, out):
+    """A gpt2-model GGUF vocabulary (tokens, types, merges, tokenizer.ggml.pre) of a byte-level
+    tokenizer.json, written with the `gguf` package."""
+    from gguf import GGUFWriter
+    j = json.load(open(tok_json, encoding="utf-8"))
+    vocab = dict(j["model"]["vocab"])
+    for a in j["added_tokens"]:
+        vocab[a["content"]] = a["id"]
+    n = max(vocab.values()) + 1
+    toks = ["[PAD%d]" % i for i in range(n)]
+    for t, i in vocab.items():
+        toks[i] = t
+    special = {a["id"] for a in j["added_tokens"] if a.get("special")}
+    types = [3 if i in special else 1 for i in range(n)]
+    merges = [m if isinstance(m, str) else " ".join(m) for m in j["model"]["merges"]]
+    w = GGUFWriter(out, "llama")
+    w.add_tokenizer_model("gpt2")
+    w.add_tokenizer_pre(pre)
+    w.add_token_list(toks)
+    w.add_token_types(types)
+    w.add_token_merges(merges)
+    w.write_header_to_file()
+    w.write_kv_data_to_file()
+    w.write_tensors_to_file()
+    w.close()
+
+
 def from_gguf(path, out_dir):
     import os
     import numpy as np
@@ -319,6 +367,10 @@ def main():
         derive(a[0], a[1], a[2])
     elif cmd == "variants":
         print(" ".join(list(PRETOK_VARIANTS) + ["added-flags"]))
+    elif cmd == "qwen2-json":
+        qwen2_json(a[0], a[1])
+    elif cmd == "to-gguf":
+        to_gguf(a[0], a[1], a[2])
     elif cmd == "from-gguf":
         from_gguf(a[0], a[1])
     elif cmd == "encode":
