@@ -159,7 +159,7 @@ __global__ static void __launch_bounds__(NT) att_dq_kernel(float *dq, const floa
         if (lane == 0) s_lo = l;
     }
     float acc[RW][ND];
-    for (int rr = 0; rr < RW; rr++) _Pragma("unroll") for (int i = 0; i < ND; i++) acc[rr][i] = 0.0f;
+    _Pragma("unroll") for (int rr = 0; rr < RW; rr++) _Pragma("unroll") for (int i = 0; i < ND; i++) acc[rr][i] = 0.0f;
     __syncthreads();
     for (int s0 = s_lo; s0 < t0 + R; s0 += BK) {
         __syncthreads();
@@ -215,7 +215,7 @@ __global__ static void __launch_bounds__(NT) att_dkv_kernel(float *dk, float *dv
     load_rows(Vs, v, b, s0, BR, T, Hkv, kvh, D, SD);
     if (threadIdx.x < BR) dock[threadIdx.x] = doc && (int)threadIdx.x < R ? doc[(size_t)b * T + s0 + threadIdx.x] : 0;
     float ak[RW][ND], av[RW][ND];
-    for (int rr = 0; rr < RW; rr++) _Pragma("unroll") for (int i = 0; i < ND; i++) ak[rr][i] = av[rr][i] = 0.0f;
+    _Pragma("unroll") for (int rr = 0; rr < RW; rr++) _Pragma("unroll") for (int i = 0; i < ND; i++) ak[rr][i] = av[rr][i] = 0.0f;
     int s_last = s0 + R - 1;
     for (int hq = kvh * group; hq < (kvh + 1) * group; hq++) {
         for (int t0 = s0; t0 < T; t0 += BK) {
