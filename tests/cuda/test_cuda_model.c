@@ -91,6 +91,10 @@ int main(void) {
     lora.lora_r = 4;
     lora.lora_scale = 2.0f;
     run("lora", lora);
+    // SmolLM2-135M's shapes (9 query / 3 kv heads of 64, C=576, F=1536, V=49152), 2 layers
+    mini_cfg smol = {.V = 49152, .C = 576, .F = 1536, .L = 2, .Hq = 9, .Hkv = 3, .D = 64, .B = 1, .T = 200,
+                     .lora_r = 8, .lora_scale = 2.0f};
+    run("smollm2-shaped lora", smol);
     printf("%s\n", n_failed ? "whole-model check FAILED" : "whole-model check passed");
     return n_failed ? 1 : 0;
 }

@@ -1,0 +1,15 @@
+# cuda-build: the CUDA build of this machine behaves without a GPU. The op tests (built by make
+# when nvcc + cuBLAS are found) either pass on a visible device or say "skip: no CUDA device"
+# and exit 77; tools that never use CUDA carry no CUDA library dependency.
+. "$FT_ROOT/tests/lib.sh"
+t=$FT_ROOT/build/cuda/test_cuda_ops
+[ -x "$t" ] || skip "no CUDA build (make found no nvcc/cuBLAS)"
+set +e; "$t" >out 2>err; rc=$?; set -e
+case $rc in
+  77) expect_in "skip: no CUDA device" out ;;
+  0) expect_in " 0 failed" out ;;
+  *) cat out err >&2; fail "test_cuda_ops exited $rc" ;;
+esac
+for b in "$FT_BIN"/ft-*; do
+  if ldd "$b" 2>/dev/null | grep -q 'libcudart\|libcublas'; then fail "$b links the CUDA libraries"; fi
+done
