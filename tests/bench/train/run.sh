@@ -18,7 +18,7 @@ export OMP_NUM_THREADS=$threads OPENBLAS_NUM_THREADS=$threads
 py=$root/.venv/bin/python
 work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
 cc -O2 -o "$work/sgemm" "$root/tests/bench/train/sgemm_peak.c" -lopenblas
-peak=$("$work/sgemm" 1024 5)
+peak=$("$work/sgemm" 1024 5)   # measured again after the runs: the larger counts (shared machines vary)
 if [ $real = 1 ]; then
   model=$("$root/scripts/model.sh" path)
   [ -f "$model" ] || { echo "no SmolLM2 model cached (make model)" >&2; exit 77; }
@@ -37,12 +37,17 @@ with open(sys.argv[1], "wb") as f:
         n = r.randint(60, 120)
         f.write(struct.pack("<II", n, 0) + struct.pack("<%dI" % n, *[r.randint(3, 7999) for _ in range(n)]))
 PY
+for method in lora full; do
+  /usr/bin/time -f '%M' -o "$work/rss-$method" "$root/bin/ft-train" --model "$model" --data "$work/d.tok" --method $method \
+    --lora-targets all-linear --lora-r 16 --seq-len $seq --batch $batch --max-steps "$steps" --log "$work/$method.jsonl" \
+    -o "$work/out-$method" -q
+done
+peak2=$("$work/sgemm" 1024 5)
+peak=$(awk -v a="$peak" -v b="$peak2" 'BEGIN { print (a > b) ? a : b }')
 echo "sgemm peak (1024^3, $threads threads): $peak GFLOP/s"
 printf '%-6s %10s %10s %12s %8s %10s\n' method tokens/s GFLOP/s "% of sgemm" "RSS MB" "s/step"
 for method in lora full; do
-  /usr/bin/time -f '%M' -o "$work/rss" "$root/bin/ft-train" --model "$model" --data "$work/d.tok" --method $method \
-    --lora-targets all-linear --lora-r 16 --seq-len $seq --batch $batch --max-steps "$steps" --log "$work/$method.jsonl" \
-    -o "$work/out-$method" -q
+  cp "$work/rss-$method" "$work/rss"
   "$py" - "$work/$method.jsonl" "$model" "$method" "$peak" "$(cat "$work/rss")" <<'PY'
 import json, os, sys
 log, model, method, peak, rss = sys.argv[1], sys.argv[2], sys.argv[3], float(sys.argv[4]), int(sys.argv[5])
