@@ -9,6 +9,7 @@
 #include "err.h"
 #include "gguf.h"
 #include "model.h"
+#include "model_save.h"
 #include "quant.h"
 #include "safetensors.h"
 
@@ -233,27 +234,6 @@ ft_model *ft_model_load_hf(const char *dir) {
 }
 
 // ---- GGUF ------------------------------------------------------------------------------
-// HF name -> GGUF name (llama.cpp tensor naming).
-static void gguf_name(const char *hf, char *out, size_t n) {
-    int l, k = 0;
-    char grp[48], what[48];
-    if (!strcmp(hf, "model.embed_tokens.weight")) snprintf(out, n, "token_embd.weight");
-    else if (!strcmp(hf, "model.norm.weight")) snprintf(out, n, "output_norm.weight");
-    else if (!strcmp(hf, "lm_head.weight")) snprintf(out, n, "output.weight");
-    else if (sscanf(hf, "model.layers.%d.%47[a-z_].%47[a-z_]%n", &l, grp, what, &k) >= 2) {
-        const char *suffix = hf + k;   // ".weight" / ".bias"
-        static const char *map[][2] = {{"input_layernorm", "attn_norm"}, {"post_attention_layernorm", "ffn_norm"},
-                                       {"q_proj", "attn_q"}, {"k_proj", "attn_k"}, {"v_proj", "attn_v"},
-                                       {"o_proj", "attn_output"}, {"gate_proj", "ffn_gate"},
-                                       {"up_proj", "ffn_up"}, {"down_proj", "ffn_down"}};
-        const char *g = NULL, *key = strcmp(grp, "self_attn") && strcmp(grp, "mlp") ? grp : what;
-        if (key == grp) suffix = hf + (strstr(hf, grp) - hf) + strlen(grp);
-        for (size_t i = 0; i < sizeof map / sizeof *map; i++)
-            if (!strcmp(key, map[i][0])) g = map[i][1];
-        snprintf(out, n, "blk.%d.%s%s", l, g ? g : "?", suffix);
-    } else snprintf(out, n, "?");
-}
-
 // Undo llama.cpp's permute: gguf row h*D + 2i + j  <-  hf row h*D + j*D/2 + i.
 static int unpermute_rows(float *w, int n_head, int rows, int cols) {
     int D = rows / n_head, half = D / 2;
@@ -291,7 +271,7 @@ ft_model *ft_model_load_gguf(const char *path) {
     for (int i = 0; i < m->n_tensors; i++) {
         ft_tensor_info *ti = &m->tensors[i];
         char gn[128];
-        gguf_name(ti->name, gn, sizeof gn);
+        ft_model_gguf_name(ti->name, gn, sizeof gn);
         const gguf_tensor *t = gguf_find_tensor(g, gn);
         if (!t) { ft_err("%s: missing tensor %s (%s)", path, gn, ti->name); goto fail; }
         uint64_t ne0 = ti->n_dims == 2 ? (uint64_t)ti->shape[1] : (uint64_t)ti->shape[0];
