@@ -155,9 +155,16 @@ demo: deps
 	@scripts/demo.sh
 
 PREFIX ?= /usr/local
+MANS := $(patsubst docs/%.md,%,$(wildcard docs/ft-*.md))
+# binaries, man pages (rendered from docs/*.md), pipelines and examples
 install: all
-	install -d $(DESTDIR)$(PREFIX)/bin
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/ft/pipelines \
+	  $(DESTDIR)$(PREFIX)/share/doc/ft
 	install -m 755 $(TOOLS) $(DESTDIR)$(PREFIX)/bin/
+	for m in $(MANS); do scripts/md2man.sh docs/$$m.md >$(DESTDIR)$(PREFIX)/share/man/man1/$$m.1 || exit 1; done
+	install -m 644 pipelines/*.mk $(DESTDIR)$(PREFIX)/share/ft/pipelines/
+	install -m 755 pipelines/*.sh $(DESTDIR)$(PREFIX)/share/ft/pipelines/
+	install -m 644 docs/*.md README.md $(DESTDIR)$(PREFIX)/share/doc/ft/
 
 clean:
 	rm -rf $(BUILD) $(BIN)
