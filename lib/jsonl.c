@@ -103,6 +103,17 @@ void ft_jsonl_close(ft_jsonl *j) {
     free(j);
 }
 
+json_t *ft_jsonl_load_all(const char *path) {
+    ft_jsonl *j = ft_jsonl_open(path, 0);
+    if (!j) return NULL;
+    json_t *rows = json_array(), *o;
+    int rc;
+    while ((rc = ft_jsonl_next(j, &o)) == 1) json_array_append_new(rows, o);
+    ft_jsonl_close(j);
+    if (rc < 0) { json_decref(rows); return NULL; }
+    return rows;
+}
+
 char *ft_json_dumps(const json_t *v) {
     char *s = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
     if (!s) ft_err("cannot serialize JSON");

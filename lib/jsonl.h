@@ -26,6 +26,10 @@ const char *ft_jsonl_line(const ft_jsonl *j, size_t *len);
 const char *ft_jsonl_name(const ft_jsonl *j);
 void ft_jsonl_close(ft_jsonl *j);
 
+// Every object of a JSONL file as one json array (caller json_decref's it); NULL + message
+// "FILE:LINE: reason" on the first bad record.
+json_t *ft_jsonl_load_all(const char *path);
+
 // Validate UTF-8 (no overlongs, no surrogates, <= U+10FFFF). Returns byte offset of the
 // first bad byte, or -1 when the whole buffer is valid.
 long ft_utf8_invalid_at(const char *s, size_t n);

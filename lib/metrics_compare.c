@@ -73,17 +73,6 @@ static char *records_path(const char *override, json_t *rep, const char *rep_pat
     return q;
 }
 
-static json_t *load_rows(const char *path) {
-    ft_jsonl *j = ft_jsonl_open(path, 0);
-    if (!j) return NULL;
-    json_t *rows = json_array(), *o;
-    int rc;
-    while ((rc = ft_jsonl_next(j, &o)) == 1) json_array_append_new(rows, o);
-    ft_jsonl_close(j);
-    if (rc < 0) { json_decref(rows); return NULL; }
-    return rows;
-}
-
 static double m_bleu(const double *s, size_t n, void *c) { (void)n; (void)c; return ft_bleu_from_stats(s, 0, NULL); }
 static double m_chrf(const double *s, size_t n, void *c) { (void)n; (void)c; return ft_chrf_from_stats(s); }
 static double m_ratio(const double *s, size_t n, void *c) { (void)n; (void)c; return s[1] ? s[0] / s[1] : 0; }
@@ -165,7 +154,7 @@ int ft_compare_run(const ft_compare_opts *o, json_t **out, int *failed, char *fa
     pa = records_path(o->a_records, A, o->a_path);
     pb = records_path(o->b_records, B, o->b_path);
     if (pa && pb) {
-        if (!(ra = load_rows(pa)) || !(rb = load_rows(pb))) goto done;
+        if (!(ra = ft_jsonl_load_all(pa)) || !(rb = ft_jsonl_load_all(pb))) goto done;
         if (check_aligned(ra, rb, pa, pb) < 0) goto done;
     }
     res = json_object();

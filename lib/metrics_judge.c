@@ -33,17 +33,6 @@ typedef struct {
     char err[1024];
 } judge_ctx;
 
-static json_t *load_all(const char *path) {
-    ft_jsonl *j = ft_jsonl_open(path, 0);
-    if (!j) return NULL;
-    json_t *rows = json_array(), *o;
-    int rc;
-    while ((rc = ft_jsonl_next(j, &o)) == 1) json_array_append_new(rows, o);
-    ft_jsonl_close(j);
-    if (rc < 0) { json_decref(rows); return NULL; }
-    return rows;
-}
-
 // Run the judge once: 0 and *v set, or -1 with a message.
 static int call_judge(const char *cmd, const char *in, int *v) {
     int pin[2], pout[2];
@@ -124,7 +113,7 @@ int ft_judge_run(const ft_judge_opts *o, const char *a_path, const char *b_path,
     double *score = NULL;
     ft_writer *w = NULL;
     int rc = -1;
-    if (!(A = load_all(a_path)) || !(B = load_all(b_path))) goto done;
+    if (!(A = ft_jsonl_load_all(a_path)) || !(B = ft_jsonl_load_all(b_path))) goto done;
     size_t n = json_array_size(A);
     if (json_array_size(B) != n) {
         ft_err("%s has %zu records and %s has %zu: the outputs must answer the same prompts", a_path, n, b_path,

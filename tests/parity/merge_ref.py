@@ -14,6 +14,9 @@ import sys
 import numpy as np
 from safetensors.numpy import load_file, save_file
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tools"))
+from make_tiny_model import gguf_name, permute  # noqa: E402  (llama.cpp naming and Q/K permutation)
+
 PREFIX = "base_model.model.model.layers.{}.{}.{}"
 GROUP = {"q_proj": "self_attn", "k_proj": "self_attn", "v_proj": "self_attn", "o_proj": "self_attn",
          "gate_proj": "mlp", "up_proj": "mlp", "down_proj": "mlp"}
@@ -105,29 +108,6 @@ def bf16_of(f32_dir, bf16_dir):
         g = np.frombuffer(b, dtype="<u2").reshape(shape)
         assert np.array_equal(g, rne.reshape(shape)), k
     print(f"bf16 merge: {len(got)} tensors are the exact bf16 rounding of the f32 merge")
-
-
-def permute(w, n_head):
-    # llama.cpp: reshape(n_head, 2, D/2, ...).swapaxes(1, 2)
-    return w.reshape(n_head, 2, w.shape[0] // n_head // 2, *w.shape[1:]).swapaxes(1, 2).reshape(w.shape)
-
-
-GGUF_NAMES = {"self_attn.q_proj": "attn_q", "self_attn.k_proj": "attn_k", "self_attn.v_proj": "attn_v",
-              "self_attn.o_proj": "attn_output", "mlp.gate_proj": "ffn_gate", "mlp.up_proj": "ffn_up",
-              "mlp.down_proj": "ffn_down", "input_layernorm": "attn_norm", "post_attention_layernorm": "ffn_norm"}
-
-
-def gguf_name(hf):
-    if hf == "model.embed_tokens.weight":
-        return "token_embd.weight"
-    if hf == "model.norm.weight":
-        return "output_norm.weight"
-    if hf == "lm_head.weight":
-        return "output.weight"
-    parts = hf.split(".")
-    l = parts[2]
-    rest = ".".join(parts[3:-1])
-    return f"blk.{l}.{GGUF_NAMES[rest]}.{parts[-1]}"
 
 
 def gguf_matches(merged, source, hf_dir):
