@@ -28,7 +28,7 @@ ALPHA ?= 16
 TARGETS ?= all-linear
 MAX_NEW ?= 48
 SEED ?= 1
-NGRAM ?= 13
+NGRAM ?= 20
 MIN_GAIN ?= em=10
 MAX_REGRESSION ?= ppl=25%
 TRAIN_FLAGS ?=
@@ -58,9 +58,16 @@ $(OUT)/train.seg.jsonl: $(DATA) | $(OUT)
 $(OUT)/train.all.tok: $(OUT)/train.seg.jsonl
 	$(FT)ft-tokenize --tokenizer $(MODEL) -o $@ $<
 
-# 2. curate: the eval set's words as tokens (for decontamination), near-dedup, shuffle, split
+# 2. curate: near-dedup, decontamination, shuffle, split. Decontamination is against the eval
+# set's reference answers (the last message of each conversation): the instructions and
+# sentence patterns an instruction set shares across all its records would otherwise mark
+# most training records as "contaminated" by n-grams that leak nothing. NGRAM is 20 tokens,
+# not the customary 13: the example's answers are short JSON in which digits are single tokens,
+# so 13-token windows like `", "age": 53, "city": "` recur by chance (measured on
+# examples/json-extract: 13 drops 175 of 400 records, 16 drops 41, 20 drops 4 — those whose
+# age, city and job all equal a held-out answer's — and 24 drops none).
 $(OUT)/eval.content.tok: $(EVAL) | $(OUT)
-	jq -c '{text: ([.messages[].content] | join("\n"))}' $< | \
+	jq -c '{text: .messages[-1].content}' $< | \
 	  $(FT)ft-tokenize --tokenizer $(MODEL) --no-add-bos --no-add-eos -o $@ -
 $(OUT)/train.tok $(OUT)/val.tok &: $(OUT)/train.all.tok $(OUT)/eval.content.tok
 	$(FT)ft-filter --dedup near --decontaminate $(OUT)/eval.content.tok --ngram $(NGRAM) --shuffle --seed $(SEED) \

@@ -61,13 +61,16 @@ static void note_quantized(const char *path) {
     if (!ends_with(path, ".gguf")) return;
     gguf_file *g = gguf_open(path);
     if (!g) return;
+    char types[256] = "";
+    int seen[GGML_TYPE_COUNT] = {0};
     for (uint64_t i = 0; i < g->n_tensors; i++) {
         uint32_t t = g->tensors[i].type;
-        if (t != GGML_F32 && t != GGML_F16 && t != GGML_BF16) {
-            ft_cli_info(PROG, 1, "base %s is quantized (%s): dequantized to f32 before merging", path, ggml_type_name(t));
-            break;
-        }
+        if (t == GGML_F32 || t == GGML_F16 || t == GGML_BF16 || t >= GGML_TYPE_COUNT || seen[t]) continue;
+        seen[t] = 1;
+        size_t n = strlen(types);
+        snprintf(types + n, sizeof types - n, "%s%s", n ? ", " : "", ggml_type_name(t) ? ggml_type_name(t) : "?");
     }
+    if (types[0]) ft_cli_info(PROG, 1, "base %s is quantized (%s): dequantized to f32 before merging", path, types);
     gguf_close(g);
 }
 
