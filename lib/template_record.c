@@ -11,6 +11,7 @@
 
 #include "err.h"
 #include "jsonl.h"
+#include "jinja_int.h"
 #include "template.h"
 
 int ft_template_parse_format(const char *s) {
@@ -321,70 +322,55 @@ int ft_template_record(ft_template *t, const ft_template_opts *o, const json_t *
 }
 
 // ---- output -----------------------------------------------------------------------------
-typedef struct { char *p; size_t n, cap; int oom; } obuf;
-
-static void ob_put(obuf *b, const char *s, size_t n) {
-    if (b->oom || !n) return;
-    if (b->n + n + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap : 256;
-        while (cap < b->n + n + 1) cap *= 2;
-        char *p = realloc(b->p, cap);
-        if (!p) { b->oom = 1; return; }
-        b->p = p; b->cap = cap;
-    }
-    memcpy(b->p + b->n, s, n);
-    b->n += n;
-    b->p[b->n] = 0;
-}
-
-static void ob_str(obuf *b, const char *s, size_t n) {
-    ob_put(b, "\"", 1);
+// Output buffer: the Jinja interpreter's (jinja_int.h).
+static void ob_str(jbuf *b, const char *s, size_t n) {
+    jb_put(b, "\"", 1);
     size_t start = 0;
     for (size_t i = 0; i < n; i++) {
         unsigned char c = (unsigned char)s[i];
         if (c >= 0x20 && c != '"' && c != '\\') continue;
-        ob_put(b, s + start, i - start);
+        jb_put(b, s + start, i - start);
         start = i + 1;
         char tmp[8];
         const char *e = c == '"' ? "\\\"" : c == '\\' ? "\\\\" : c == '\n' ? "\\n" : c == '\r' ? "\\r" : c == '\t' ? "\\t"
                       : c == '\b' ? "\\b" : c == '\f' ? "\\f" : NULL;
         if (!e) { snprintf(tmp, sizeof tmp, "\\u%04X", c); e = tmp; }
-        ob_put(b, e, strlen(e));
+        jb_put(b, e, strlen(e));
     }
-    ob_put(b, s + start, n - start);
-    ob_put(b, "\"", 1);
+    jb_put(b, s + start, n - start);
+    jb_put(b, "\"", 1);
 }
 
 char *ft_template_dump(const json_t *rec) {
-    obuf b = {0};
+    jbuf b = {0};
     const char *k; json_t *v;
     int first = 1;
-    ob_put(&b, "{", 1);
+    jb_put(&b, "{", 1);
     json_object_foreach((json_t *)rec, k, v) {
-        if (!first) ob_put(&b, ",", 1);
+        if (!first) jb_put(&b, ",", 1);
         first = 0;
         ob_str(&b, k, strlen(k));
-        ob_put(&b, ":", 1);
+        jb_put(&b, ":", 1);
         if (!strcmp(k, "segments") && json_is_array(v)) {   // the bulk of the output: written directly
             size_t i; json_t *seg;
-            ob_put(&b, "[", 1);
+            jb_put(&b, "[", 1);
             json_array_foreach(v, i, seg) {
                 json_t *t = json_object_get(seg, "text");
                 const char *open = i ? ",{\"text\":" : "{\"text\":";
                 const char *close = json_is_true(json_object_get(seg, "train")) ? ",\"train\":true}" : ",\"train\":false}";
-                ob_put(&b, open, strlen(open));
+                jb_put(&b, open, strlen(open));
                 ob_str(&b, json_string_value(t), json_string_length(t));
-                ob_put(&b, close, strlen(close));
+                jb_put(&b, close, strlen(close));
             }
-            ob_put(&b, "]", 1);
+            jb_put(&b, "]", 1);
         } else {
             char *d = ft_json_dumps(v);
             if (!d) { free(b.p); return NULL; }
-            ob_put(&b, d, strlen(d));
+            jb_put(&b, d, strlen(d));
             free(d);
         }
     }
-    ob_put(&b, "}", 1);
+    jb_put(&b, "}", 1);
     if (b.oom) { free(b.p); ft_err("out of memory"); return NULL; }
     return b.p;
 }
