@@ -110,6 +110,32 @@ static void *convert(const float *src, size_t n, int dtype) {
     return d;
 }
 
+int ft_model_copy_tokenizer_files(const ft_model *m, const char *dir) {
+    static const char *const files[] = {"tokenizer.json", "tokenizer_config.json", "special_tokens_map.json",
+                                        "generation_config.json", "vocab.json", "merges.txt",
+                                        "tokenizer.model", "chat_template.jinja", "added_tokens.json"};
+    if (!m->path) return 0;
+    struct stat sb;
+    char *src = NULL;
+    size_t n = strlen(m->path);
+    if (!stat(m->path, &sb) && S_ISDIR(sb.st_mode)) src = ft_strdup(m->path);
+    else if (n > 12 && !strcmp(m->path + n - 12, ".safetensors")) {   // config.json beside the file
+        const char *slash = strrchr(m->path, '/');
+        src = slash ? strndup(m->path, (size_t)(slash - m->path)) : ft_strdup(".");
+    }
+    if (!src) return 0;   // GGUF: the tokenizer lives in its metadata
+    int rc = 0;
+    for (size_t i = 0; i < sizeof files / sizeof *files && !rc; i++) {
+        char *s = join(src, files[i]), *d = join(dir, files[i]);
+        if (!s || !d) rc = -1;
+        else if (!stat(s, &sb) && S_ISREG(sb.st_mode)) rc = copy_file(s, d);
+        free(s);
+        free(d);
+    }
+    free(src);
+    return rc;
+}
+
 int ft_model_save_hf(const ft_model *m, const char *dir, int dtype, uint64_t shard_bytes) {
     if (dtype != ST_F32 && dtype != ST_F16 && dtype != ST_BF16)
         return ft_err("%s: unsupported output dtype %s (use f32, f16 or bf16)", dir, st_dtype_name(dtype));
@@ -202,22 +228,7 @@ int ft_model_save_hf(const ft_model *m, const char *dir, int dtype, uint64_t sha
         free(p);
         if (bad) goto out;
     }
-    // tokenizer and generation files from an HF source
-    if (m->path) {
-        struct stat sb;
-        if (!stat(m->path, &sb) && S_ISDIR(sb.st_mode)) {
-            static const char *const files[] = {"tokenizer.json", "tokenizer_config.json", "special_tokens_map.json",
-                                                "generation_config.json", "vocab.json", "merges.txt",
-                                                "tokenizer.model", "chat_template.jinja", "added_tokens.json"};
-            for (size_t i = 0; i < sizeof files / sizeof *files; i++) {
-                char *s = join(m->path, files[i]), *d = join(tmp, files[i]);
-                int bad = !s || !d || (!stat(s, &sb) && S_ISREG(sb.st_mode) && copy_file(s, d));
-                free(s);
-                free(d);
-                if (bad) goto out;
-            }
-        }
-    }
+    if (ft_model_copy_tokenizer_files(m, tmp)) goto out;
     rmdir(dir);   // empty or absent
     if (rename(tmp, dir) != 0) { ft_err("%s: cannot rename into place: %s", dir, strerror(errno)); goto out; }
     rc = 0;

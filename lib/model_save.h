@@ -20,6 +20,10 @@ int ft_model_save_hf(const ft_model *m, const char *dir, int dtype, uint64_t sha
 int ft_model_save_gguf(const ft_model *m, const char *path, uint32_t type, const char *src_gguf,
                        int allow_no_tokenizer);
 
+// Copy the tokenizer and generation files (tokenizer.json, tokenizer_config.json, ...) of the
+// HF dir m was loaded from into dir; nothing for a GGUF source (its tokenizer is metadata).
+int ft_model_copy_tokenizer_files(const ft_model *m, const char *dir);
+
 // HF tensor name -> llama.cpp GGUF tensor name ("?" when there is none).
 void ft_model_gguf_name(const char *hf, char *out, size_t n);
 // llama.cpp's Q/K row permutation (HF -> GGUF), in place on w(rows, cols).

@@ -2,6 +2,7 @@
 #include "train_io.h"
 #include "err.h"
 #include "io.h"
+#include "model_save.h"
 #include "safetensors.h"
 
 #include <jansson.h>
@@ -73,15 +74,6 @@ static char *join(const char *a, const char *b) {
     return p;
 }
 
-static int copy_file(const char *src, const char *dst) {
-    char *data;
-    size_t len;
-    if (ft_read_all(src, &data, &len)) return -1;
-    int rc = ft_write_all(dst, data, len);
-    free(data);
-    return rc;
-}
-
 int ft_train_save_hf(const ft_model *m, const char *dir) {
     if (ft_mkdirs(dir)) return -1;
     char *cfg = ft_train_config_json(&m->cfg);
@@ -99,27 +91,7 @@ int ft_train_save_hf(const ft_model *m, const char *dir) {
         if (st_writer_add(w, t->name, ST_F32, t->n_dims, shape, m->params + t->offset)) goto out;
     }
     if (st_writer_meta(w, "format", "pt") || st_writer_write(w, p)) goto out;
-    // Tokenizer files next to the source tokenizer.json (HF dirs); GGUF sources carry none.
-    if (m->tokenizer_path) {
-        const char *slash = strrchr(m->tokenizer_path, '/');
-        size_t dl = slash ? (size_t)(slash - m->tokenizer_path) : 1;
-        char *src = ft_malloc(dl + 1);
-        if (!src) goto out;
-        memcpy(src, slash ? m->tokenizer_path : ".", dl);
-        src[dl] = 0;
-        static const char *const files[] = {"tokenizer.json", "tokenizer_config.json", "special_tokens_map.json",
-                                            "generation_config.json", "vocab.json", "merges.txt",
-                                            "tokenizer.model", "chat_template.jinja"};
-        for (size_t i = 0; i < sizeof files / sizeof *files; i++) {
-            char *s = join(src, files[i]), *d = join(dir, files[i]);
-            struct stat sb;
-            int bad = s && d && !stat(s, &sb) && S_ISREG(sb.st_mode) && copy_file(s, d);
-            free(s);
-            free(d);
-            if (bad) { free(src); goto out; }
-        }
-        free(src);
-    }
+    if (ft_model_copy_tokenizer_files(m, dir)) goto out;
     rc = 0;
 out:
     st_writer_free(w);
