@@ -2,7 +2,7 @@
 #include "batch.h"
 #include "err.h"
 #include "ftok.h"
-#include "train_rng.h"
+#include "rng.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -109,10 +109,10 @@ static void make_order(const ft_loader *l, uint64_t epoch, uint32_t *order) {
     size_t n = l->d->n_rec;
     for (size_t i = 0; i < n; i++) order[i] = (uint32_t)i;
     if (!l->shuffle || n < 2) return;
-    ft_trng r;
-    ft_trng_seed(&r, l->seed * 0x9E3779B97F4A7C15ull + epoch + 1);
+    ft_rng r;
+    ft_rng_seed(&r, l->seed * 0x9E3779B97F4A7C15ull + epoch + 1);
     for (size_t i = n - 1; i > 0; i--) {
-        size_t j = (size_t)ft_trng_below(&r, i + 1);
+        size_t j = (size_t)ft_rng_below(&r, i + 1);
         uint32_t t = order[i]; order[i] = order[j]; order[j] = t;
     }
 }

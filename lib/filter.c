@@ -28,7 +28,7 @@ typedef struct {
     const char **paths;
     double *cum;             // (n_in,) cumulative mix weights
     uint64_t *mix_count;     // (n_in,)
-    ft_frng mix_rng, sample_rng;
+    ft_rng mix_rng, sample_rng;
     // current record
     ftok_record rec;
     json_t *obj;
@@ -110,7 +110,7 @@ static int read_from(pipe_t *p, ft_fstream *s) {
 static int next_raw(pipe_t *p) {
     const ft_filter_opts *o = p->o;
     if (o->n_mix) {
-        double u = ft_frng_double(&p->mix_rng) * p->cum[p->n_in - 1];
+        double u = ft_rng_double(&p->mix_rng) * p->cum[p->n_in - 1];
         int i = 0;
         while (i < p->n_in - 1 && u >= p->cum[i]) i++;
         int r = read_from(p, &p->in[i]);
@@ -197,7 +197,7 @@ static int pass_on(pipe_t *p, const uint8_t *blob, uint32_t len) {
     const ft_filter_opts *o = p->o;
     if (o->sample_n >= 0) {   // reservoir sampling (Algorithm R), output later in input order
         uint64_t c = p->sample_seen++;
-        uint64_t slot = c < (uint64_t)o->sample_n ? c : ft_frng_below(&p->sample_rng, c + 1);
+        uint64_t slot = c < (uint64_t)o->sample_n ? c : ft_rng_below(&p->sample_rng, c + 1);
         if (slot >= (uint64_t)o->sample_n) { p->st.drop[FT_DROP_SAMPLE]++; return 0; }
         if (c >= (uint64_t)o->sample_n) p->st.drop[FT_DROP_SAMPLE]++;
         uint8_t *copy = ft_malloc(len + 4);
@@ -322,7 +322,7 @@ static int process(pipe_t *p) {
         if (r < 0) return -1;
         if (r) DROP(FT_DROP_NEAR);
     }
-    if (o->sample_frac >= 0 && ft_frng_double(&p->sample_rng) >= o->sample_frac) DROP(FT_DROP_SAMPLE);
+    if (o->sample_frac >= 0 && ft_rng_double(&p->sample_rng) >= o->sample_frac) DROP(FT_DROP_SAMPLE);
     // store: head + payload
     blob_head bh = {{h[0], h[1]}, len, trained, 0, 0};
     size_t pay;
@@ -461,8 +461,8 @@ int ft_filter_run(const ft_filter_opts *o, json_t **stats) {
         for (int i = 0; i < p.n_in; i++) p.paths[i] = o->n_inputs ? o->inputs[i] : stdin_path[0];
     }
     if (!(p.in = ft_calloc(p.n_in, sizeof *p.in))) goto out;
-    ft_frng_seed(&p.mix_rng, o->seed ^ 0x6d6978ULL);
-    ft_frng_seed(&p.sample_rng, o->seed ^ 0x73616d706c65ULL);
+    ft_rng_seed(&p.mix_rng, o->seed ^ 0x6d6978ULL);
+    ft_rng_seed(&p.sample_rng, o->seed ^ 0x73616d706c65ULL);
     p.decon.ngram = o->ngram;
     if (o->dedup == 2 && ft_minhash_init(&p.near, o->threshold, o->num_perm, o->shingle, o->seed)) goto out;
     if (o->shuffle && !(p.shuf = ft_shuffle_new(o->seed, o->mem_bytes, o->tmpdir))) goto out;

@@ -218,13 +218,13 @@ int ft_minhash_init(ft_minhash *m, double threshold, int num_perm, int shingle, 
     m->b = ft_malloc(num_perm * sizeof *m->b);
     m->sig = ft_malloc(num_perm * sizeof *m->sig);
     if (!m->al || !m->ah || !m->b || !m->sig) { ft_minhash_free(m); return -1; }
-    ft_frng r;
-    ft_frng_seed(&r, seed ^ 0x6d696e68617368ULL);
+    ft_rng r;
+    ft_rng_seed(&r, seed ^ 0x6d696e68617368ULL);
     for (int i = 0; i < num_perm; i++) {
-        uint64_t a = ft_frng_next(&r) | 1;
+        uint64_t a = ft_rng_next(&r) | 1;
         m->al[i] = (uint32_t)a;
         m->ah[i] = (uint32_t)(a >> 32);
-        m->b[i] = ft_frng_next(&r);
+        m->b[i] = ft_rng_next(&r);
     }
     return 0;
 }

@@ -20,7 +20,7 @@ typedef struct {
 
 struct ft_shuffle {
     uint64_t seed;
-    ft_frng rng;
+    ft_rng rng;
     size_t mem_limit, mem_used;
     char *tmpdir;
     int spilled;
@@ -31,7 +31,7 @@ ft_shuffle *ft_shuffle_new(uint64_t seed, size_t mem_bytes, const char *tmpdir) 
     ft_shuffle *s = ft_calloc(1, sizeof *s);
     if (!s) return NULL;
     s->seed = seed;
-    ft_frng_seed(&s->rng, seed ^ 0x5f5f5348554646ULL);
+    ft_rng_seed(&s->rng, seed ^ 0x5f5f5348554646ULL);
     s->mem_limit = mem_bytes ? mem_bytes : ((size_t)1 << 30);
     if (!tmpdir || !*tmpdir) tmpdir = getenv("TMPDIR");
     if (!tmpdir || !*tmpdir) tmpdir = "/tmp";
@@ -72,7 +72,7 @@ static int spill(ft_shuffle *s) {
 }
 
 int ft_shuffle_add(ft_shuffle *s, const void *blob, uint32_t len) {
-    bucket *b = &s->b[ft_frng_below(&s->rng, FT_SHUF_BUCKETS)];
+    bucket *b = &s->b[ft_rng_below(&s->rng, FT_SHUF_BUCKETS)];
     size_t need = b->len + 4 + len;
     if (need > b->cap) {
         size_t cap = b->cap ? b->cap : 4096;
@@ -122,10 +122,10 @@ int ft_shuffle_finish(ft_shuffle *s, int (*emit)(void *ctx, const uint8_t *blob,
             off[n++] = p;
             p += 4 + (size_t)l;
         }
-        ft_frng r;
-        ft_frng_seed(&r, s->seed ^ ft_mix64(0xb0c3e7ULL + (uint64_t)i));
+        ft_rng r;
+        ft_rng_seed(&r, s->seed ^ ft_mix64(0xb0c3e7ULL + (uint64_t)i));
         for (size_t k = n; !rc && k > 1; k--) {
-            size_t j = ft_frng_below(&r, k), t = off[k - 1];
+            size_t j = ft_rng_below(&r, k), t = off[k - 1];
             off[k - 1] = off[j];
             off[j] = t;
         }

@@ -4,7 +4,7 @@
 #include "io.h"
 #include "quant.h"
 #include "safetensors.h"
-#include "train_rng.h"
+#include "rng.h"
 
 #include <jansson.h>
 #include <math.h>
@@ -85,8 +85,8 @@ static int adapter_alloc(ft_adapter *a, ft_model *m, const ft_lora_cfg *cfg) {
 
 int ft_adapter_new(ft_adapter *a, ft_model *m, const ft_lora_cfg *cfg, uint64_t seed) {
     if (adapter_alloc(a, m, cfg)) return -1;
-    ft_trng rng;
-    ft_trng_seed(&rng, seed ^ 0x4C6F5241ull);
+    ft_rng rng;
+    ft_rng_seed(&rng, seed ^ 0x4C6F5241ull);
     for (int l = 0; l < a->L; l++)
         for (int j = 0; j < FT_LORA_N_TARGETS; j++) {
             ft_lora *h = &a->hooks[l * FT_LORA_N_TARGETS + j];
@@ -94,7 +94,7 @@ int ft_adapter_new(ft_adapter *a, ft_model *m, const ft_lora_cfg *cfg, uint64_t 
             int in = ft_model_layer_linear(m, l, j, NULL)->in;
             // kaiming_uniform_(a=sqrt(5)) on (r, in): bound = sqrt(6 / ((1 + 5) * in)) = 1/sqrt(in)
             float bound = 1.0f / sqrtf((float)in);
-            for (size_t i = 0; i < (size_t)h->r * in; i++) h->A[i] = (2.0f * ft_trng_float(&rng) - 1.0f) * bound;
+            for (size_t i = 0; i < (size_t)h->r * in; i++) h->A[i] = (2.0f * ft_rng_float(&rng) - 1.0f) * bound;
         }
     ft_adapter_attach(a, m);
     return 0;

@@ -10,6 +10,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "rng.h"
+
 typedef struct {
     const char *s;
     size_t n;
@@ -91,12 +93,6 @@ int ft_rouge_score(ft_rouge *r, ft_str hyp, const ft_str *refs, int nrefs, doubl
 size_t ft_porter_stem(char *w, size_t n);
 
 // ---- bootstrap (bootstrap.c) -------------------------------------------------------------
-typedef struct {
-    uint64_t s[4];
-} ft_rng;
-void ft_rng_seed(ft_rng *r, uint64_t seed);
-uint64_t ft_rng_next(ft_rng *r);
-size_t ft_rng_below(ft_rng *r, size_t n);   // uniform in [0, n)
 // Percentile (linear interpolation, like numpy's default) of an array that is sorted in place.
 double ft_percentile(double *x, size_t n, double q);
 

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "err.h"
+#include "rng.h"
 #include "sample.h"
 
 int ft_sampler_init(ft_sampler *s, int V, float temperature, int top_k, float top_p, uint64_t seed) {
@@ -31,11 +32,7 @@ void ft_sampler_free(ft_sampler *s) {
 }
 
 double ft_sampler_uniform(ft_sampler *s) {
-    uint64_t z = (s->state += 0x9E3779B97F4A7C15ULL);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-    z ^= z >> 31;
-    return (double)(z >> 11) * (1.0 / 9007199254740992.0);
+    return (double)(ft_splitmix64(&s->state) >> 11) * (1.0 / 9007199254740992.0);
 }
 
 int ft_argmax(const float *logits, int V) {

@@ -13,7 +13,7 @@
 #include "optim.h"
 #include "train_io.h"
 #include "tokenizer.h"
-#include "train_rng.h"
+#include "rng.h"
 
 #include <jansson.h>
 #include <math.h>

@@ -7,7 +7,7 @@
 #include "lora.h"
 #include "model.h"
 #include "model_backward.h"
-#include "train_rng.h"
+#include "rng.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -30,9 +30,9 @@ static ft_model *tiny(int tie, int bias, uint64_t seed) {
     c.max_pos = 64; c.tie_embeddings = tie; c.attn_bias = bias; c.bos_id = -1;
     ft_model *m = ft_model_new(&c);
     assert_non_null(m);
-    ft_trng r;
-    ft_trng_seed(&r, seed);
-    for (size_t i = 0; i < m->n_params; i++) m->params[i] = (ft_trng_float(&r) - 0.5f) * 0.8f;
+    ft_rng r;
+    ft_rng_seed(&r, seed);
+    for (size_t i = 0; i < m->n_params; i++) m->params[i] = (ft_rng_float(&r) - 0.5f) * 0.8f;
     for (int t = 0; t < m->n_tensors; t++)
         if (strstr(m->tensors[t].name, "norm"))
             for (size_t i = 0; i < m->tensors[t].numel; i++) m->params[m->tensors[t].offset + i] += 1.0f;
@@ -41,18 +41,18 @@ static ft_model *tiny(int tie, int bias, uint64_t seed) {
 
 // Row 0 packs two documents, row 1 holds one document then padding (doc -1).
 static void make_batch(batch *b, uint64_t seed) {
-    ft_trng r;
-    ft_trng_seed(&r, seed);
+    ft_rng r;
+    ft_rng_seed(&r, seed);
     int docs[N] = {0, 0, 0, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, -1, -1, -1};
     int p = 0;
     for (int n = 0; n < N; n++) {
         b->doc[n] = docs[n];
         if (n % T == 0 || docs[n] != docs[n - 1]) p = 0;
         b->pos[n] = docs[n] < 0 ? 0 : p++;
-        b->ids[n] = docs[n] < 0 ? 0 : (int32_t)ft_trng_below(&r, 23);
+        b->ids[n] = docs[n] < 0 ? 0 : (int32_t)ft_rng_below(&r, 23);
         int last = n + 1 == N || (n + 1) % T == 0 || docs[n + 1] != docs[n];
-        b->mask[n] = docs[n] >= 0 && !last && ft_trng_below(&r, 4) != 0;
-        b->tgt[n] = b->mask[n] ? (int32_t)ft_trng_below(&r, 23) : 0;
+        b->mask[n] = docs[n] >= 0 && !last && ft_rng_below(&r, 4) != 0;
+        b->tgt[n] = b->mask[n] ? (int32_t)ft_rng_below(&r, 23) : 0;
     }
 }
 
@@ -113,15 +113,15 @@ static void run_full(int tie, int bias) {
     assert_int_equal(ft_backward_alloc(&ws, &m->cfg, B, T), 0);
     float *grads = calloc(m->n_params, sizeof(float));
     step_grad(m, &a, &ws, bs, 2, grads);
-    ft_trng r;
-    ft_trng_seed(&r, 5);
+    ft_rng r;
+    ft_rng_seed(&r, 5);
     int bad = 0, checked = 0;
     double worst = 0;
     for (int t = 0; t < m->n_tensors; t++) {
         const ft_tensor_info *ti = &m->tensors[t];
         if (tie && !strcmp(ti->name, "lm_head.weight")) continue;
         for (int k = 0; k < 4; k++) {
-            size_t i = ti->offset + (size_t)ft_trng_below(&r, ti->numel);
+            size_t i = ti->offset + (size_t)ft_rng_below(&r, ti->numel);
             bad += check_param(m, &a, bs, 2, &m->params[i], grads[i], ti->name, i - ti->offset, &worst);
             checked++;
         }
@@ -144,9 +144,9 @@ static void test_lora_grads(void **st) {
     ft_lora_cfg lc = {2, 4.0f, 0.0f, 0, FT_LORA_ALL};
     ft_adapter ad;
     assert_int_equal(ft_adapter_new(&ad, m, &lc, 3), 0);
-    ft_trng r;
-    ft_trng_seed(&r, 9);
-    for (size_t i = 0; i < ad.n_params; i++) ad.params[i] = (ft_trng_float(&r) - 0.5f) * 0.6f;   // B != 0 too
+    ft_rng r;
+    ft_rng_seed(&r, 9);
+    for (size_t i = 0; i < ad.n_params; i++) ad.params[i] = (ft_rng_float(&r) - 0.5f) * 0.6f;   // B != 0 too
     assert_int_equal(ft_adapter_alloc_grads(&ad), 0);
     batch bs[2];
     make_batch(&bs[0], 3);
@@ -162,8 +162,8 @@ static void test_lora_grads(void **st) {
         ft_lora *k = &ad.hooks[h];
         ft_linear *lin = ft_model_layer_linear(m, h / 7, h % 7, NULL);
         for (int s = 0; s < 3; s++) {
-            size_t ia = (size_t)ft_trng_below(&r, (uint64_t)k->r * lin->in);
-            size_t ib = (size_t)ft_trng_below(&r, (uint64_t)k->r * lin->out);
+            size_t ia = (size_t)ft_rng_below(&r, (uint64_t)k->r * lin->in);
+            size_t ib = (size_t)ft_rng_below(&r, (uint64_t)k->r * lin->out);
             bad += check_param(m, &a, bs, 2, &k->A[ia], k->dA[ia], "lora_A", ia, &worst);
             bad += check_param(m, &a, bs, 2, &k->B[ib], k->dB[ib], "lora_B", ib, &worst);
             checked += 2;

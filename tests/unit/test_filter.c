@@ -65,11 +65,11 @@ static void test_hash_and_rng(void **st) {
     }
     double mean = flips / trials;   // expected 64, sd of the mean ~ 5.66/sqrt(192) = 0.41
     assert_true(fabs(mean - 64) < 2.0);
-    // ft_frng_below is uniform: chi-square over 10 cells, 100000 draws (df 9; p = 1e-4 at 33.7)
-    ft_frng r;
-    ft_frng_seed(&r, 42);
+    // ft_rng_below is uniform: chi-square over 10 cells, 100000 draws (df 9; p = 1e-4 at 33.7)
+    ft_rng r;
+    ft_rng_seed(&r, 42);
     long cnt[10] = {0};
-    for (int i = 0; i < 100000; i++) cnt[ft_frng_below(&r, 10)]++;
+    for (int i = 0; i < 100000; i++) cnt[ft_rng_below(&r, 10)]++;
     double chi = 0;
     for (int i = 0; i < 10; i++) chi += (cnt[i] - 10000.0) * (cnt[i] - 10000.0) / 10000.0;
     assert_true(chi < 33.7);
@@ -97,8 +97,8 @@ static void test_near_dup_probability(void **st) {
     assert_int_equal(ft_minhash_init(&m, 0.8, 128, 5, 1234), 0);
     const int U = 200, pairs = 1000;
     const double ss[] = {0.3, 0.5, 0.6, 0.7, 0.75, 0.8, 0.85, 0.9, 0.95};
-    ft_frng r;
-    ft_frng_seed(&r, 99);
+    ft_rng r;
+    ft_rng_seed(&r, 99);
     uint64_t A[200], B[200];
     uint32_t sa[128], sb[128];
     for (size_t k = 0; k < sizeof ss / sizeof *ss; k++) {
@@ -109,10 +109,10 @@ static void test_near_dup_probability(void **st) {
         long flagged = 0;
         double agree = 0;
         for (int p = 0; p < pairs; p++) {
-            for (int i = 0; i < I; i++) A[i] = B[i] = ft_frng_next(&r);
+            for (int i = 0; i < I; i++) A[i] = B[i] = ft_rng_next(&r);
             for (int i = 0; i < own; i++) {
-                A[I + i] = ft_frng_next(&r);
-                B[I + i] = ft_frng_next(&r);
+                A[I + i] = ft_rng_next(&r);
+                B[I + i] = ft_rng_next(&r);
             }
             ft_minhash_sign(&m, A, (size_t)(I + own), sa);
             ft_minhash_sign(&m, B, (size_t)(I + own), sb);

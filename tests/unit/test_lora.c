@@ -6,7 +6,7 @@
 #include "err.h"
 #include "lora.h"
 #include "model.h"
-#include "train_rng.h"
+#include "rng.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -24,9 +24,9 @@ static ft_model *tiny(void) {
     c.max_pos = 64; c.tie_embeddings = 1; c.bos_id = -1;
     ft_model *m = ft_model_new(&c);
     assert_non_null(m);
-    ft_trng r;
-    ft_trng_seed(&r, 77);
-    for (size_t i = 0; i < m->n_params; i++) m->params[i] = (ft_trng_float(&r) - 0.5f) * 0.5f;
+    ft_rng r;
+    ft_rng_seed(&r, 77);
+    for (size_t i = 0; i < m->n_params; i++) m->params[i] = (ft_rng_float(&r) - 0.5f) * 0.5f;
     return m;
 }
 
@@ -89,9 +89,9 @@ static void test_save_load_merge(void **st) {
     ft_lora_cfg lc = {3, 6.0f, 0.05f, 0, 1u | 2u | 8u | 64u};
     ft_adapter ad;
     assert_int_equal(ft_adapter_new(&ad, m, &lc, 2), 0);
-    ft_trng r;
-    ft_trng_seed(&r, 3);
-    for (size_t i = 0; i < ad.n_params; i++) ad.params[i] = (ft_trng_float(&r) - 0.5f) * 0.4f;
+    ft_rng r;
+    ft_rng_seed(&r, 3);
+    for (size_t i = 0; i < ad.n_params; i++) ad.params[i] = (ft_rng_float(&r) - 0.5f) * 0.4f;
     float trained[T * 31], loaded[T * 31], merged[T * 31];
     logits(m, trained);
     char *out = tu_path(d, "adapter");
