@@ -234,21 +234,6 @@ ft_model *ft_model_load_hf(const char *dir) {
 }
 
 // ---- GGUF ------------------------------------------------------------------------------
-// Undo llama.cpp's permute: gguf row h*D + 2i + j  <-  hf row h*D + j*D/2 + i.
-static int unpermute_rows(float *w, int n_head, int rows, int cols) {
-    int D = rows / n_head, half = D / 2;
-    float *tmp = ft_malloc((size_t)rows * cols * sizeof(float));
-    if (!tmp) return -1;
-    memcpy(tmp, w, (size_t)rows * cols * sizeof(float));
-    for (int h = 0; h < n_head; h++)
-        for (int j = 0; j < 2; j++)
-            for (int i = 0; i < half; i++)
-                memcpy(w + (size_t)(h * D + j * half + i) * cols, tmp + (size_t)(h * D + 2 * i + j) * cols,
-                       (size_t)cols * sizeof(float));
-    free(tmp);
-    return 0;
-}
-
 static int load_gguf_tensor(const gguf_file *g, const gguf_tensor *t, float *dst, size_t n) {
     if (ggml_type_nbytes(t->type, n) == 0 || t->nbytes < ggml_type_nbytes(t->type, n))
         return ft_err("%s: tensor %s: unsupported type %s or truncated data", g->path, t->name,
@@ -290,7 +275,7 @@ ft_model *ft_model_load_gguf(const char *path) {
         if (permuted && (strstr(ti->name, "q_proj.") || strstr(ti->name, "k_proj."))) {
             int nh = strstr(ti->name, "q_proj.") ? cfg.n_heads : cfg.n_kv_heads;
             int cols = ti->n_dims == 2 ? (int)ti->shape[1] : 1;
-            if (unpermute_rows(dst, nh, (int)ti->shape[0], cols) < 0) goto fail;
+            if (ft_model_permute_rows(dst, nh, (int)ti->shape[0], cols, 0) < 0) goto fail;
         }
     }
     // Llama 3.1-style scaling is stored as per-frequency divisors

@@ -39,17 +39,18 @@ void ft_model_gguf_name(const char *hf, char *out, size_t n) {
     snprintf(out, n, "?");
 }
 
-int ft_model_permute_rows(float *w, int n_head, int rows, int cols) {
-    // GGUF row h*D + 2i + j  <-  HF row h*D + j*D/2 + i
+int ft_model_permute_rows(float *w, int n_head, int rows, int cols, int to_gguf) {
+    // GGUF row h*D + 2i + j  <->  HF row h*D + j*D/2 + i
     int D = rows / n_head, half = D / 2;
     float *tmp = ft_malloc((size_t)rows * cols * sizeof(float));
     if (!tmp) return -1;
     memcpy(tmp, w, (size_t)rows * cols * sizeof(float));
     for (int h = 0; h < n_head; h++)
         for (int j = 0; j < 2; j++)
-            for (int i = 0; i < half; i++)
-                memcpy(w + (size_t)(h * D + 2 * i + j) * cols, tmp + (size_t)(h * D + j * half + i) * cols,
-                       (size_t)cols * sizeof(float));
+            for (int i = 0; i < half; i++) {
+                size_t hf = (size_t)(h * D + j * half + i), gg = (size_t)(h * D + 2 * i + j);
+                memcpy(w + (to_gguf ? gg : hf) * cols, tmp + (to_gguf ? hf : gg) * cols, (size_t)cols * sizeof(float));
+            }
     free(tmp);
     return 0;
 }
@@ -315,7 +316,7 @@ int ft_model_save_gguf(const ft_model *m, const char *path, uint32_t type, const
         memcpy(f, m->params + t->offset, t->numel * sizeof(float));
         if (permute && (strstr(t->name, "q_proj.") || strstr(t->name, "k_proj."))) {
             int nh = strstr(t->name, "q_proj.") ? m->cfg.n_heads : m->cfg.n_kv_heads;
-            if (ft_model_permute_rows(f, nh, (int)rows, (int)cols)) { free(f); goto out; }
+            if (ft_model_permute_rows(f, nh, (int)rows, (int)cols, 1)) { free(f); goto out; }
         }
         uint32_t tt = t->n_dims == 1 ? GGML_F32 : type;
         if (tt == GGML_Q8_0 && cols % 32) tt = GGML_F16;

@@ -26,7 +26,8 @@ int ft_model_copy_tokenizer_files(const ft_model *m, const char *dir);
 
 // HF tensor name -> llama.cpp GGUF tensor name ("?" when there is none).
 void ft_model_gguf_name(const char *hf, char *out, size_t n);
-// llama.cpp's Q/K row permutation (HF -> GGUF), in place on w(rows, cols).
-int ft_model_permute_rows(float *w, int n_head, int rows, int cols);
+// llama.cpp's Q/K row permutation, in place on w(rows, cols): HF -> GGUF when to_gguf,
+// else GGUF -> HF (as the loader undoes it).
+int ft_model_permute_rows(float *w, int n_head, int rows, int cols, int to_gguf);
 
 #endif

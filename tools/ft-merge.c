@@ -104,7 +104,7 @@ static int write_gguf_adapter(ft_model *m, const ft_adapter *a, const char *out)
                 if (!pb) goto done;
                 memcpy(pb, h->B, (size_t)lin->out * h->r * sizeof(float));
                 bufs[l * FT_LORA_N_TARGETS + j] = pb;
-                if (ft_model_permute_rows(pb, j == 0 ? m->cfg.n_heads : m->cfg.n_kv_heads, lin->out, h->r)) goto done;
+                if (ft_model_permute_rows(pb, j == 0 ? m->cfg.n_heads : m->cfg.n_kv_heads, lin->out, h->r, 1)) goto done;
                 B = pb;
             }
             snprintf(name, sizeof name, "%s.lora_b", gn);
