@@ -12,6 +12,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct ft_qweight;
+
 typedef struct ft_ops {
     const char *name;   // "cpu", "cuda"
 
@@ -68,7 +70,20 @@ typedef struct ft_ops {
     void (*add)(float *out, const float *a, const float *b, size_t n);        // out = a + b
     void (*add_inplace)(float *out, const float *a, size_t n);                 // out += a
     void (*scale_add)(float *out, const float *a, float s, size_t n);          // out += s * a
+
+    // ---- added for the PEFT methods (CUDA twins may be NULL: see docs/cuda.md) ----
+    // Frozen quantized weight (QLoRA, lib/qweight.h): out(N,O) = x(N,I) @ deq(w)(O,I)^T + bias,
+    // the dequantization fused tile by tile (the f32 matrix never exists whole).
+    void (*qmatmul)(float *out, const float *x, const struct ft_qweight *w, const float *bias, int N);
+    // dx(N,I) += dout(N,O) @ deq(w)   (the base stays frozen: no weight gradient)
+    void (*qmatmul_backward)(float *dx, const float *dout, const struct ft_qweight *w, int N);
+    // Pointwise activation out(n) = f(x) (bottleneck adapters), kind FT_ACT_*; backward
+    // dx += dout * f'(x).
+    void (*act)(float *out, const float *x, size_t n, int kind);
+    void (*act_backward)(float *dx, const float *dout, const float *x, size_t n, int kind);
 } ft_ops;
+
+enum { FT_ACT_RELU = 0, FT_ACT_SILU = 1, FT_ACT_GELU_TANH = 2 };
 
 // The CPU reference implementation (kernels/cpu/).
 const ft_ops *ft_ops_cpu(void);

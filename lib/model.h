@@ -19,6 +19,9 @@
 #include "ops.h"
 
 struct gguf_file;
+struct ft_qweight;        // frozen quantized linear weight (QLoRA NF4): lib/qweight.h
+struct ft_bottleneck;     // bottleneck adapter on a linear's output: lib/bottleneck.h
+struct ft_virtual;        // prompt / prefix tuning virtual tokens: lib/virtual.h
 
 // ---- configuration --------------------------------------------------------------------
 enum { FT_ROPE_NONE = 0, FT_ROPE_LINEAR = 1, FT_ROPE_LLAMA3 = 2 };
@@ -77,13 +80,18 @@ typedef struct ft_lora {
     float *dA, *dB;           // gradients (same shapes) or NULL; for the trainer's use
     int r;
     float scale;              // alpha / r (or alpha / sqrt(r) for rsLoRA)
+    // DoRA (lib/dora.h): NULL = plain LoRA. y = b + mag / ||W + scale*B@A||_row * (W + scale*B@A) x
+    float *mag;               // (out) lora_magnitude_vector
+    float *dmag;              // (out) its gradient or NULL
 } ft_lora;
 
 typedef struct ft_linear {
-    float *w;                 // (out, in)  into params
+    float *w;                 // (out, in)  into params; NULL when qw holds the weight
+    const struct ft_qweight *qw; // frozen quantized weight (QLoRA) or NULL
     float *b;                 // (out) or NULL
     int in, out;
     ft_lora *lora;            // NULL = no adapter
+    struct ft_bottleneck *post; // bottleneck adapter applied to this linear's output, or NULL
     int w_idx, b_idx;         // index in model->tensors (b_idx -1 when no bias)
 } ft_linear;
 
@@ -106,6 +114,7 @@ typedef struct ft_model {
     float *lm_head;           // (V, C) lm_head.weight (== embed when tied)
     float *inv_freq;          // (D/2) rotary frequencies (scaled)
     const ft_ops *ops;        // op table used by the forward (default: ft_ops_cpu())
+    struct ft_virtual *virt;  // prompt/prefix tuning virtual tokens (lib/virtual.h) or NULL
     char *path;               // where it was loaded from
     char *tokenizer_path;     // tokenizer.json of an HF dir, or the .gguf itself; NULL if none
 } ft_model;
@@ -186,9 +195,12 @@ double ft_model_loss(ft_model *m, ft_acts *a, const int32_t *targets, const uint
 // logits(n_rows, V) for rows `rows` of a->lnf (NULL rows: the first n_rows).
 void ft_model_logits(ft_model *m, ft_acts *a, const int *rows, int n_rows, float *logits);
 
-// One linear layer with its LoRA hook: out(N, lin->out) = x(N, lin->in) @ w^T + b + lora.
-// tmp must hold N * (r + out) floats when lin->lora is set (may be NULL otherwise).
+// One linear layer with its hooks (lib/linear.c): out(N, lin->out) = x(N, lin->in) @ w^T + b
+// (w or the quantized qw), + LoRA or DoRA, then the bottleneck adapter on the output.
+// tmp must hold ft_linear_scratch(lin, N, 0) floats (may be NULL when that is 0).
 void ft_linear_forward(const ft_ops *ops, const ft_linear *lin, float *out, const float *x, int N, float *tmp);
+// Scratch floats ft_linear_forward (backward = 0) or ft_linear_backward (1) needs for N rows.
+size_t ft_linear_scratch(const ft_linear *lin, int N, int backward);
 
 // ---- inference with a KV cache (one sequence) ---------------------------------------------
 typedef struct ft_kvcache {

@@ -33,23 +33,6 @@ void ft_backward_free(ft_backward_ws *ws) {
     memset(ws, 0, sizeof *ws);
 }
 
-void ft_linear_backward(const ft_ops *ops, const ft_linear *lin, float *dx, float *dw, float *db,
-                        const float *dout, const float *x, int N, float *tmp) {
-    ops->matmul_backward(dx, dw, db, dout, x, lin->w, N, lin->in, lin->out);
-    const ft_lora *h = lin->lora;
-    if (!h || !h->r) return;
-    size_t r = (size_t)h->r;
-    float *u = tmp;                       // (N, r) = x @ A^T (recomputed)
-    float *du = u + (size_t)N * r;        // (N, r)
-    float *ds = du + (size_t)N * r;       // (N, out) = scale * dout
-    ops->matmul(u, x, h->A, NULL, N, lin->in, h->r);
-    memset(ds, 0, (size_t)N * lin->out * sizeof(float));
-    ops->scale_add(ds, dout, h->scale, (size_t)N * lin->out);
-    memset(du, 0, (size_t)N * r * sizeof(float));
-    ops->matmul_backward(du, h->dB, NULL, ds, u, h->B, N, h->r, lin->out);
-    ops->matmul_backward(dx, h->dA, NULL, du, x, h->A, N, lin->in, h->r);
-}
-
 // Gradient slot of a parameter pointer inside model->params.
 static float *gslot(const ft_model *m, float *grads, const float *p) {
     return grads && p ? grads + (p - m->params) : NULL;
@@ -59,9 +42,7 @@ static int lora_reserve(ft_backward_ws *ws, const ft_model *m, int N) {
     size_t need = 0;
     for (int l = 0; l < m->cfg.n_layers; l++)
         for (int j = 0; j < 7; j++) {
-            ft_linear *lin = ft_model_layer_linear((ft_model *)m, l, j, NULL);
-            if (!lin->lora || !lin->lora->r) continue;
-            size_t n = (size_t)N * (2 * (size_t)lin->lora->r + lin->out);
+            size_t n = ft_linear_scratch(ft_model_layer_linear((ft_model *)m, l, j, NULL), N, 1);
             if (n > need) need = n;
         }
     if (need <= ws->lora_cap) return 0;

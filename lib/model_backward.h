@@ -37,9 +37,9 @@ double ft_model_backward(ft_model *m, ft_acts *a, ft_backward_ws *ws, const int3
                          const int32_t *doc, const int32_t *targets, const uint8_t *mask, int B, int T, float *grads,
                          float grad_scale);
 
-// Backward of one linear layer with its LoRA hook: dx(N,in) += dout @ (W + s*B@A);
-// dw/db (may be NULL) += base gradients; hook dA/dB (when set) += adapter gradients.
-// tmp holds N * (2r + out) floats when lin->lora is set.
+// Backward of one linear layer with its hooks (lib/linear.c): dx(N,in) += d(out)/dx;
+// dw/db (may be NULL) += base gradients; LoRA/DoRA dA/dB/dmag and bottleneck gradients (when
+// set) += adapter gradients. tmp holds ft_linear_scratch(lin, N, 1) floats.
 void ft_linear_backward(const ft_ops *ops, const ft_linear *lin, float *dx, float *dw, float *db,
                         const float *dout, const float *x, int N, float *tmp);
 

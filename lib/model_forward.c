@@ -63,27 +63,13 @@ void ft_acts_free(ft_acts *a) {
     memset(a, 0, sizeof *a);
 }
 
-void ft_linear_forward(const ft_ops *ops, const ft_linear *lin, float *out, const float *x, int N, float *tmp) {
-    ops->matmul(out, x, lin->w, lin->b, N, lin->in, lin->out);
-    const ft_lora *lo = lin->lora;
-    if (!lo || lo->r <= 0 || !lo->A || !lo->B) return;
-    float *u = tmp;                           // (N, r) = x @ A^T
-    float *d = tmp + (size_t)N * lo->r;       // (N, out) = u @ B^T
-    ops->matmul(u, x, lo->A, NULL, N, lin->in, lo->r);
-    ops->matmul(d, u, lo->B, NULL, N, lo->r, lin->out);
-    ops->scale_add(out, d, lo->scale, (size_t)N * lin->out);
-}
-
-// Grow the LoRA scratch to N * (r + out) for the largest adapted linear of the model.
+// Grow the hooks' scratch (lib/linear.c) for the most demanding linear of the model.
 static int lora_scratch(ft_model *m, ft_acts *a, int N) {
     size_t need = 0;
     for (int l = 0; l < m->cfg.n_layers; l++)
         for (int i = 0; i < 7; i++) {
-            const ft_linear *lin = ft_model_layer_linear(m, l, i, NULL);
-            if (lin->lora && lin->lora->r > 0) {
-                size_t n = (size_t)N * ((size_t)lin->lora->r + (size_t)lin->out);
-                if (n > need) need = n;
-            }
+            size_t n = ft_linear_scratch(ft_model_layer_linear(m, l, i, NULL), N, 0);
+            if (n > need) need = n;
         }
     if (need <= a->lora_cap) return 0;
     float *t = ft_realloc(a->lora_tmp, need * sizeof(float));

@@ -85,13 +85,12 @@ static int decode_chunk(ft_model *m, ft_kvcache *kv, const int32_t *tokens, int 
             return ft_err("token id %d is outside the model's vocabulary (%d)", tokens[i], c->vocab_size);
         a->pos[i] = p0 + i;
     }
-    // LoRA scratch: N * (r + out) for the largest adapted linear
+    // hooks' scratch (lib/linear.c) for the most demanding linear
     size_t need = 0;
     for (int l = 0; l < c->n_layers; l++)
         for (int j = 0; j < 7; j++) {
-            const ft_linear *lin = ft_model_layer_linear(m, l, j, NULL);
-            if (lin->lora && lin->lora->r > 0 && (size_t)n * (lin->lora->r + lin->out) > need)
-                need = (size_t)n * (lin->lora->r + lin->out);
+            size_t k = ft_linear_scratch(ft_model_layer_linear(m, l, j, NULL), n, 0);
+            if (k > need) need = k;
         }
     if (need > a->lora_cap) {
         float *t = ft_realloc(a->lora_tmp, need * sizeof(float));

@@ -88,4 +88,10 @@ void ft_cpu_add(float *out, const float *a, const float *b, size_t n);
 void ft_cpu_add_inplace(float *out, const float *a, size_t n);
 void ft_cpu_scale_add(float *out, const float *a, float s, size_t n);
 
+struct ft_qweight;
+void ft_cpu_qmatmul(float *out, const float *x, const struct ft_qweight *w, const float *bias, int N);
+void ft_cpu_qmatmul_backward(float *dx, const float *dout, const struct ft_qweight *w, int N);
+void ft_cpu_act(float *out, const float *x, size_t n, int kind);
+void ft_cpu_act_backward(float *dx, const float *dout, const float *x, size_t n, int kind);
+
 #endif

@@ -23,6 +23,10 @@ static const ft_ops cpu_ops = {
     .add = ft_cpu_add,
     .add_inplace = ft_cpu_add_inplace,
     .scale_add = ft_cpu_scale_add,
+    .qmatmul = ft_cpu_qmatmul,
+    .qmatmul_backward = ft_cpu_qmatmul_backward,
+    .act = ft_cpu_act,
+    .act_backward = ft_cpu_act_backward,
 };
 
 const ft_ops *ft_ops_cpu(void) { return &cpu_ops; }

@@ -158,6 +158,10 @@ static const ft_ops cuda_ops = {
     ft_cuda_add,
     ft_cuda_add_inplace,
     ft_cuda_scale_add,
+    NULL,   // qmatmul: no CUDA twin yet (docs/cuda.md)
+    NULL,   // qmatmul_backward
+    NULL,   // act
+    NULL,   // act_backward
 };
 
 // The strong definition of ft_ops_cuda (kernels/cpu/cuda_stub.c has the weak NULL one, left
