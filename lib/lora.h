@@ -21,6 +21,7 @@ typedef struct {
     float dropout;            // lora_dropout (recorded; see docs/ft-train.md)
     int rslora;               // scale alpha/sqrt(r) instead of alpha/r
     unsigned targets;         // bit i: linear i of a layer (0 q, 1 k, 2 v, 3 o, 4 gate, 5 up, 6 down)
+    int dora;                 // DoRA: a magnitude vector per target (lib/dora.h)
 } ft_lora_cfg;
 
 // "q,k,v,o,gate,up,down" (short or PEFT names such as q_proj, comma-separated) or
