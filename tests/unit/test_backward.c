@@ -141,7 +141,7 @@ static void test_full_tied(void **st) { (void)st; run_full(1, 0); }
 static void test_lora_grads(void **st) {
     (void)st;
     ft_model *m = tiny(1, 0, 21);
-    ft_lora_cfg lc = {2, 4.0f, 0.0f, 0, FT_LORA_ALL};
+    ft_lora_cfg lc = {2, 4.0f, 0.0f, 0, FT_LORA_ALL, 0};
     ft_adapter ad;
     assert_int_equal(ft_adapter_new(&ad, m, &lc, 3), 0);
     ft_rng r;
