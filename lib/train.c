@@ -1,6 +1,6 @@
 // train.c — the training loop (see train.h): setup, steps with gradient accumulation,
-// evaluation, checkpoints, resume, outputs. Options/JSON live in train_opts.c, output
-// files in train_io.c.
+// evaluation, checkpoints, resume, outputs. Options/JSON live in train_opts.c, what is
+// trained (the methods) in train_method.c, output files in train_io.c.
 #include "train.h"
 #include "batch.h"
 #include "ckpt.h"
@@ -12,6 +12,7 @@
 #include "model_backward.h"
 #include "optim.h"
 #include "train_io.h"
+#include "train_method.h"
 #include "tokenizer.h"
 #include "rng.h"
 
@@ -25,9 +26,8 @@
 typedef struct {
     const ft_train_opts *o;
     ft_model *m;
-    int lora;
-    ft_adapter ad;
-    float *params, *grads;      // trainable (n,) and their gradients
+    ft_trainable tr;            // the method: model, trainable parameters, output
+    float *params, *grads;      // trainable (n,) and their gradients (= tr's)
     size_t n;
     ft_optim opt;
     ft_sched sched;
@@ -62,7 +62,7 @@ static char *state_json(const trainer *t, double elapsed) {
     json_object_set_new(j, "epoch", json_integer((json_int_t)t->ld.pos.epoch));
     json_object_set_new(j, "cursor", json_integer((json_int_t)t->ld.pos.cursor));
     json_object_set_new(j, "optim_t", json_integer(t->opt.t));
-    json_object_set_new(j, "method", json_string(t->lora ? "lora" : "full"));
+    json_object_set_new(j, "method", json_string(t->tr.name));
     json_object_set_new(j, "best_eval", isfinite(t->best_eval) ? json_real(t->best_eval) : json_null());
     json_object_set_new(j, "best_step", json_integer(t->best_step));
     json_object_set_new(j, "bad_evals", json_integer(t->bad_evals));
@@ -83,9 +83,9 @@ static int state_load(trainer *t, const char *text, const char *dir) {
     json_t *j = json_loads(text, 0, &e);
     if (!j) return ft_err("%s/state.json:%d: %s", dir, e.line, e.text);
     const char *method = json_string_value(json_object_get(j, "method"));
-    if (!method || strcmp(method, t->lora ? "lora" : "full")) {
+    if (!method || strcmp(method, t->tr.name)) {
         json_decref(j);
-        return ft_err("%s: checkpoint of method %s, this run is %s", dir, method ? method : "?", t->lora ? "lora" : "full");
+        return ft_err("%s: checkpoint of method %s, this run is %s", dir, method ? method : "?", t->tr.name);
     }
     t->step = jint(j, "step");
     ft_data_pos pos = {(uint64_t)jint(j, "epoch"), (uint64_t)jint(j, "cursor")};
@@ -128,13 +128,16 @@ static int gather(trainer *t) {
     return k;
 }
 
+// Prompt/prefix tuning runs one record per row with the virtual tokens in front: no document ids.
+static const int32_t *batch_doc(const trainer *t, const ft_batch *b) { return t->tr.n_virtual ? NULL : b->doc; }
+
 static double evaluate(trainer *t) {
     ft_loader vl;
-    if (ft_loader_init(&vl, &t->val, (int)t->o->seq_len, !t->o->no_pack, 0, 0)) return NAN;
+    if (ft_loader_init(&vl, &t->val, (int)t->o->seq_len, !t->o->no_pack && !t->tr.n_virtual, 0, 0)) return NAN;
     double sum = 0, n = 0;
     ft_batch *b = &t->mb[0];
     while (ft_loader_fill(&vl, b) > 0) {
-        if (ft_model_forward(t->m, &t->acts, b->ids, b->pos, b->doc, b->rows, b->T)) { sum = NAN; break; }
+        if (ft_model_forward(t->m, &t->acts, b->ids, b->pos, batch_doc(t, b), b->rows, b->T)) { sum = NAN; break; }
         sum += ft_model_loss(t->m, &t->acts, b->targets, b->mask, b->rows * b->T);
         n += (double)b->n_targets;
     }
@@ -161,11 +164,9 @@ static int setup(trainer *t, const ft_train_opts *o) {
     t->o = o;
     t->best_eval = INFINITY;
     t->best_step = -1;
-    if (strcmp(o->method, "full") && strcmp(o->method, "lora"))
-        return ft_err("--method %s is not implemented on this build (full, lora)", o->method);
-    t->lora = !strcmp(o->method, "lora");
     if (o->device && strcmp(o->device, "cpu")) return ft_err("--device %s: only cpu is available to ft-train", o->device);
-    if (!(t->m = ft_model_load(o->model))) return -1;
+    if (ft_trainable_open(&t->tr, o)) return -1;
+    t->m = t->tr.m;
     const ft_config *c = &t->m->cfg;
     int T = (int)o->seq_len;
     if (ft_dataset_load(&t->data, o->data, T)) return -1;
@@ -181,7 +182,10 @@ static int setup(trainer *t, const ft_train_opts *o) {
     if (t->data.n_no_target || t->data.n_truncated || t->data.n_empty)
         ft_cli_info(o->prog, 1, "%s: %zu records; skipped %zu without target, %zu empty; %zu longer than --seq-len %d truncated",
                     t->data.name, t->data.n_read, t->data.n_no_target, t->data.n_empty, t->data.n_truncated, T);
-    if (ft_loader_init(&t->ld, &t->data, T, !o->no_pack, !o->no_shuffle, (uint64_t)o->seed)) return -1;
+    int nv = t->tr.n_virtual, pack = !o->no_pack && !nv;
+    if (nv && !o->no_pack)
+        ft_cli_info(o->prog, 1, "%s tuning: one record per row (--no-pack), %d virtual tokens in front of each", t->tr.name, nv);
+    if (ft_loader_init(&t->ld, &t->data, T, pack, !o->no_shuffle, (uint64_t)o->seed)) return -1;
     t->Bm = (int)o->batch;
     t->G = (int)o->grad_accum;
     if (o->batch_tokens > 0) {
@@ -203,38 +207,13 @@ static int setup(trainer *t, const ft_train_opts *o) {
     if (!t->mb) return -1;
     for (int k = 0; k < t->G; k++)
         if (ft_batch_alloc(&t->mb[k], t->Bm, T)) return -1;
-    if (ft_acts_alloc(&t->acts, c, t->Bm, T, 1) || ft_backward_alloc(&t->ws, c, t->Bm, T)) return -1;
-    // trainable parameters
+    if (ft_acts_alloc(&t->acts, c, t->Bm, T + nv, 1) || ft_backward_alloc(&t->ws, c, t->Bm, T + nv)) return -1;
+    // trainable parameters (train_method.c)
     ft_adamw_cfg ac = {(float)o->beta1, (float)o->beta2, (float)o->adam_eps, (float)o->weight_decay};
-    if (t->lora) {
-        ft_lora_cfg lc = {(int)o->lora_r, (float)o->lora_alpha, (float)o->lora_dropout, o->rslora, 0};
-        if (ft_lora_parse_targets(o->lora_targets, &lc.targets)) return -1;
-        if (ft_adapter_new(&t->ad, t->m, &lc, (uint64_t)o->seed) || ft_adapter_alloc_grads(&t->ad)) return -1;
-        t->params = t->ad.params;
-        t->grads = t->ad.grads;
-        t->n = t->ad.n_params;
-        if (ft_optim_init(&t->opt, t->m->ops, t->n, ac)) return -1;
-    } else {
-        t->params = t->m->params;
-        t->n = t->m->n_params;
-        t->grads = ft_calloc(t->n, sizeof(float));
-        if (!t->grads || ft_optim_init(&t->opt, t->m->ops, t->n, ac)) return -1;
-        // no weight decay on norms and biases (HF Trainer); tied lm_head appears once
-        ft_param_range *r = ft_calloc((size_t)t->m->n_tensors, sizeof *r);
-        if (!r) return -1;
-        size_t nr = 0;
-        for (int i = 0; i < t->m->n_tensors; i++) {
-            const ft_tensor_info *ti = &t->m->tensors[i];
-            if (c->tie_embeddings && !strcmp(ti->name, "lm_head.weight")) continue;
-            r[nr].offset = ti->offset;
-            r[nr].n = ti->numel;
-            r[nr].decay = ti->n_dims == 2;
-            nr++;
-        }
-        int rc = ft_optim_set_ranges(&t->opt, r, nr);
-        free(r);
-        if (rc) return -1;
-    }
+    t->params = t->tr.params;
+    t->grads = t->tr.grads;
+    t->n = t->tr.n;
+    if (ft_trainable_optim(&t->tr, &t->opt, ac)) return -1;
     t->sched.kind = FT_SCHED_COSINE;
     if (ft_sched_parse(o->schedule, &t->sched.kind)) return -1;
     t->sched.lr = o->lr;
@@ -264,7 +243,7 @@ static int setup(trainer *t, const ft_train_opts *o) {
             ft_cli_info(o->prog, 1, "--resume: no checkpoint in %s, starting fresh", t->ckdir);
         }
     }
-    if (t->lora && o->lora_dropout > 0)
+    if ((t->tr.kind == FT_M_LORA || t->tr.kind == FT_M_QLORA) && o->lora_dropout > 0)
         ft_cli_info(o->prog, 1, "note: --lora-dropout %g is recorded in adapter_config.json but not applied by the CPU trainer",
                     o->lora_dropout);
     if (o->log && !(t->log = ft_train_log_open(o->log, o->resume, t->step))) return -1;
@@ -279,19 +258,13 @@ static void teardown(trainer *t) {
     ft_acts_free(&t->acts);
     ft_backward_free(&t->ws);
     ft_optim_free(&t->opt);
-    if (t->lora) ft_adapter_free(&t->ad);
-    else free(t->grads);
     ft_loader_free(&t->ld);
     ft_dataset_free(&t->data);
     if (t->have_val) ft_dataset_free(&t->val);
-    ft_model_free(t->m);
+    ft_trainable_close(&t->tr);
 }
 
-static int write_output(trainer *t) {
-    const ft_train_opts *o = t->o;
-    if (t->lora) return ft_adapter_save(&t->ad, o->out, o->model);
-    return ft_train_save_hf(t->m, o->out);
-}
+static int write_output(trainer *t) { return ft_trainable_save(&t->tr, t->o->out, t->o->model); }
 
 // Load the best checkpoint's weights (early stopping keeps the best model).
 static int restore_best(trainer *t) {
@@ -333,8 +306,11 @@ int ft_train_run(const ft_train_opts *o) {
         return -1;
     }
     const char *prog = o->prog ? o->prog : "ft-train";
-    ft_cli_info(prog, 1, "%s: %zu trainable parameters, %ld steps (%d x %d rows of %ld tokens per step), %s schedule, warmup %ld",
-                o->method, t->n, t->total_steps, t->G, t->Bm, o->seq_len, o->schedule, t->sched.warmup_steps);
+    char desc[400];
+    ft_trainable_describe(&t->tr, o, desc, sizeof desc);
+    ft_cli_info(prog, 1, "%s", desc);
+    ft_cli_info(prog, 1, "%ld steps (%d x %d rows of %ld tokens per step), %s schedule, warmup %ld", t->total_steps, t->G,
+                t->Bm, o->seq_len, o->schedule, t->sched.warmup_steps);
     int rc = 0, stopped = 0;
     double t0 = ft_now();
     ft_progress bar;
@@ -359,9 +335,10 @@ int ft_train_run(const ft_train_opts *o) {
         float scale = targets ? (float)(1.0 / (double)targets) : 0.0f;
         for (int i = 0; i < k && rc == 0; i++) {
             ft_batch *b = &t->mb[i];
-            if (ft_model_forward(t->m, &t->acts, b->ids, b->pos, b->doc, b->rows, b->T)) { rc = -1; break; }
-            double l = ft_model_backward(t->m, &t->acts, &t->ws, b->ids, b->doc, b->targets, b->mask, b->rows, b->T,
-                                         t->lora ? NULL : t->grads, scale);
+            const int32_t *doc = batch_doc(t, b);
+            if (ft_model_forward(t->m, &t->acts, b->ids, b->pos, doc, b->rows, b->T)) { rc = -1; break; }
+            double l = ft_model_backward(t->m, &t->acts, &t->ws, b->ids, doc, b->targets, b->mask, b->rows, b->T,
+                                         t->tr.kind == FT_M_FULL ? t->grads : NULL, scale);
             loss_sum += l;
         }
         if (rc) break;
@@ -434,7 +411,7 @@ int ft_train_run(const ft_train_opts *o) {
     if (rc == 0 && write_output(t)) rc = -1;
     if (rc == 0)
         ft_cli_info(prog, 1, "%s after %ld steps: %s written to %s", stopped ? "stopped" : "done", t->step,
-                    t->lora ? "adapter" : "model", o->out);
+                    t->tr.kind == FT_M_FULL ? "model" : "adapter", o->out);
     char *msg = rc ? ft_strdup(ft_errmsg()) : NULL;
     teardown(t);
     if (rc) {

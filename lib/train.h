@@ -1,4 +1,5 @@
-// train.h — the training loop behind ft-train: full fine-tuning or LoRA on the CPU op table,
+// train.h — the training loop behind ft-train: full fine-tuning, LoRA/DoRA, QLoRA, prompt and
+// prefix tuning, bottleneck adapters on the CPU op table,
 // AdamW with schedules, gradient accumulation (the loss of a step is the mean over all its
 // target tokens across micro-batches), evaluation and early stopping, atomic checkpoints
 // with exact resume, metrics JSONL, and a clean stop on request (SIGINT/SIGTERM).
@@ -10,7 +11,7 @@
 
 typedef struct {
     const char *model, *data, *val, *out, *log;
-    const char *method;          // "full" | "lora"
+    const char *method;          // "full" | "lora" | "qlora" | "prompt" | "prefix" | "adapter"
     const char *schedule;        // "cosine" | "linear" | "constant"
     const char *lora_targets;    // "q,v" ... | "all-linear"
     const char *device;          // "cpu"
@@ -19,6 +20,14 @@ typedef struct {
     long epochs, max_steps, batch, grad_accum, batch_tokens, seq_len, seed;
     long eval_every, early_stop, save_every, save_total_limit, skip_nonfinite, lora_r;
     int no_pack, no_shuffle, resume, rslora;
+    int dora;                    // --dora: DoRA on the LoRA targets (lora, not qlora)
+    long num_virtual_tokens;     // prompt / prefix
+    const char *prompt_init;     // prompt: TEXT init (NULL = random)
+    int prefix_projection;       // prefix: PEFT's reparameterization MLP
+    long prefix_hidden;          // its hidden width (0 = hidden size)
+    long adapter_dim;            // adapter: bottleneck width
+    const char *adapter_where;   // "attn,mlp" | "attn" | "mlp"
+    const char *adapter_act;     // "relu" | "silu" | "gelu"
     volatile sig_atomic_t *stop; // set asynchronously (signal handler): finish step, save, return 2
     const char *prog;            // for messages on stderr ("ft-train")
 } ft_train_opts;

@@ -37,6 +37,9 @@ static const opt_def OPTS[] = {
     L("save-total-limit", save_total_limit, 0, 1000000), L("skip-nonfinite", skip_nonfinite, 0, 1000000000),
     L("lora-r", lora_r, 1, 65536),
     B("no-pack", no_pack), B("no-shuffle", no_shuffle), B("resume", resume), B("rslora", rslora),
+    B("dora", dora), L("num-virtual-tokens", num_virtual_tokens, 1, 4096), S("prompt-init", prompt_init),
+    B("prefix-projection", prefix_projection), L("prefix-hidden", prefix_hidden, 0, 1 << 20),
+    L("adapter-dim", adapter_dim, 1, 1 << 20), S("adapter-where", adapter_where), S("adapter-act", adapter_act),
 };
 #undef S
 #undef D
@@ -65,6 +68,10 @@ void ft_train_defaults(ft_train_opts *o) {
     o->seq_len = 512;
     o->seed = 42;
     o->save_total_limit = 2;
+    o->num_virtual_tokens = 20;
+    o->adapter_dim = 64;
+    o->adapter_where = "attn,mlp";
+    o->adapter_act = "relu";
     o->prog = "ft-train";
 }
 

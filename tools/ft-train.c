@@ -1,5 +1,5 @@
-// ft-train — fine-tune a Llama-family model on an FTOK token stream: full fine-tuning or
-// LoRA, on the CPU. Thin: parses flags (and --config FILE.json), installs SIGINT/SIGTERM
+// ft-train — fine-tune a Llama-family model on an FTOK token stream: full fine-tuning, LoRA,
+// DoRA, QLoRA, prompt tuning, prefix tuning or bottleneck adapters, on the CPU. Thin: parses flags (and --config FILE.json), installs SIGINT/SIGTERM
 // handlers (finish the step, save, exit 0) and calls ft_train_run (lib/train.c).
 #include "cli.h"
 #include "err.h"
@@ -19,14 +19,24 @@ static void on_signal(int sig) {
 }
 
 static void usage(void) {
-    printf("Usage: ft-train --model M --data TRAIN.tok [--val VAL.tok] [--method full|lora] -o OUT [OPTIONS]\n\n"
-           "Fine-tunes M (HF dir or .gguf) on an FTOK token stream (ft-tokenize). OUT receives a PEFT\n"
-           "adapter (lora) or an HF model dir (full), train_config.json and checkpoints/.\n\n"
+    printf("Usage: ft-train --model M --data TRAIN.tok [--val VAL.tok] [--method METHOD] -o OUT [OPTIONS]\n\n"
+           "Fine-tunes M (HF dir or .gguf) on an FTOK token stream (ft-tokenize). OUT receives the\n"
+           "method's output (a PEFT adapter dir, or an HF model dir for full), train_config.json and\n"
+           "checkpoints/.\n\n"
+           "Methods (--method):\n"
+           "  full      every weight (f32)                          -> HF model dir\n"
+           "  lora      LoRA adapters on --lora-targets (--dora: DoRA) -> PEFT LORA adapter\n"
+           "  qlora     LoRA on the base quantized to NF4 (double-quantized constants) -> PEFT LORA adapter\n"
+           "  prompt    --num-virtual-tokens trainable input embeddings -> PEFT PROMPT_TUNING\n"
+           "  prefix    trainable per-layer key/value prefixes   -> PEFT PREFIX_TUNING\n"
+           "  adapter   bottleneck adapters after attention/MLP  -> BOTTLENECK adapter dir (not mergeable)\n"
+           "A GGUF base (e.g. Q4_1) is dequantized to f32 for full/lora/prompt/prefix/adapter, and\n"
+           "dequantized then re-quantized to NF4 for qlora.\n\n"
            "Options (every one may also be a key of --config FILE.json; flags override it):\n"
            "  --model M             base model (HF dir, model.safetensors or .gguf)\n"
            "  --data FILE           training tokens (FTOK, zstd ok, - = stdin)\n"
            "  --val FILE            validation tokens: mean target-token loss every --eval-every steps\n"
-           "  --method full|lora    what to train (default lora)\n"
+           "  --method METHOD       full|lora|qlora|prompt|prefix|adapter (default lora)\n"
            "  -o, --output DIR      output directory\n"
            "  --config FILE.json    options as JSON (keys = flag names)\n"
            "  --epochs N            passes over the data (default 1), or\n"
@@ -43,7 +53,7 @@ static void usage(void) {
            "  --clip X              gradient-norm clipping (default 1, 0 = off)\n"
            "  --weight-decay X      AdamW decoupled weight decay (default 0)\n"
            "  --adam-beta1/--adam-beta2/--adam-eps X   AdamW constants (0.9, 0.999, 1e-8)\n"
-           "  --seed N              data order and LoRA init (default 42)\n"
+           "  --seed N              data order and adapter init (default 42)\n"
            "  --eval-every N        evaluate on --val every N steps (and at the end)\n"
            "  --early-stop N        stop after N evaluations without improvement; keep the best\n"
            "  --save-every N        checkpoint every N steps (OUT/checkpoints)\n"
@@ -56,6 +66,14 @@ static void usage(void) {
            "  --lora-dropout X      recorded in adapter_config.json (not applied on the CPU)\n"
            "  --lora-targets LIST   q,k,v,o,gate,up,down or all-linear (default q,k,v,o)\n"
            "  --rslora              scale alpha/sqrt(r)\n"
+           "  --dora                DoRA: LoRA plus a trained magnitude per output row (lora only)\n"
+           "  --num-virtual-tokens N  prompt/prefix: virtual tokens per row (default 20)\n"
+           "  --prompt-init TEXT    prompt: start from the embeddings of TEXT's tokens (default random)\n"
+           "  --prefix-projection   prefix: train through PEFT's reparameterization MLP\n"
+           "  --prefix-hidden N     its hidden width (default: the model's hidden size)\n"
+           "  --adapter-dim D       adapter: bottleneck width (default 64)\n"
+           "  --adapter-where LIST  adapter: attn,mlp | attn | mlp (default attn,mlp)\n"
+           "  --adapter-act F       adapter: relu|silu|gelu (default relu)\n"
            "  --device cpu          (the only device of this build)\n"
            "  -q, -v                quieter / more verbose\n"
            "  -h, --help            this help;  --version  version\n\n"

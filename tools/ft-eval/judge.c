@@ -65,7 +65,8 @@ int ft_eval_judge(int argc, char **argv) {
             NEED();
             if (ft_parse_u64(a, v, &o.seed) < 0) return ft_cli_usage(P, "%s", ft_errmsg());
         } else if (!strcmp(a, "-o")) { NEED(); out = v; }
-        else if (!strcmp(a, "--model") || !strcmp(a, "--adapter") || !strcmp(a, "--device") || !strcmp(a, "--threads"))
+        else if (!strcmp(a, "--model") || !strcmp(a, "--adapter") || !strcmp(a, "--device") || !strcmp(a, "--threads") ||
+                 !strcmp(a, "--quantize"))
             NEED();
         else if (a[0] == '-' && a[1]) return ft_cli_usage(P, "unknown option '%s'", a);
         else if (nfiles < 2) files[nfiles++] = a;

@@ -8,17 +8,21 @@
 
 #include "cli.h"
 #include "err.h"
-#include "lora.h"
+#include "peft.h"
+#include "qweight.h"
 #include "model_common.h"
 
 struct ft_adapter_list {
     int n;
-    ft_adapter *a[FT_EVAL_MAX_ADAPTERS];
+    ft_peft *a[FT_EVAL_MAX_ADAPTERS];
 };
 
 const char ft_eval_common_help[] =
     "  --model M          HF model dir, .safetensors (config.json next to it) or .gguf (required)\n"
-    "  --adapter DIR      PEFT LoRA adapter to apply (repeatable: further ones are merged)\n"
+    "  --adapter DIR      adapter dir from ft-train or PEFT: LoRA/DoRA (repeatable: further ones are\n"
+    "                     merged), prompt or prefix tuning, or bottleneck adapters\n"
+    "  --quantize nf4     hold the base's linear weights in NF4 (double-quantized), as --method qlora\n"
+    "                     trained on them\n"
     "  --threads N        CPU threads (default: OpenMP's)\n"
     "  --device cpu       compute device (only cpu for now)\n"
     "  -o FILE            output file (default stdout; written atomically)\n"
@@ -28,7 +32,7 @@ const char ft_eval_common_help[] =
 int ft_eval_common_opt(ft_eval_common *c, const char *prog, int argc, char **argv, int *i) {
     const char *a = argv[*i];
     int needs = !strcmp(a, "--model") || !strcmp(a, "--adapter") || !strcmp(a, "-o") || !strcmp(a, "--threads") ||
-                !strcmp(a, "--device");
+                !strcmp(a, "--device") || !strcmp(a, "--quantize");
     if (!strcmp(a, "-q")) { ft_verbosity = 0; return 1; }
     if (!strcmp(a, "-v")) { ft_verbosity = 2; return 1; }
     if (!needs) return 0;
@@ -37,6 +41,10 @@ int ft_eval_common_opt(ft_eval_common *c, const char *prog, int argc, char **arg
     if (!strcmp(a, "--model")) c->model = v;
     else if (!strcmp(a, "-o")) c->out = v;
     else if (!strcmp(a, "--device")) c->device = v;
+    else if (!strcmp(a, "--quantize")) {
+        if (strcmp(v, "nf4")) { ft_cli_usage(prog, "--quantize %s: only nf4 is known", v); return -1; }
+        c->quantize = v;
+    }
     else if (!strcmp(a, "--adapter")) {
         if (c->n_adapters == FT_EVAL_MAX_ADAPTERS) {
             ft_cli_usage(prog, "at most %d adapters", FT_EVAL_MAX_ADAPTERS);
@@ -59,14 +67,14 @@ ft_model *ft_eval_open_model(ft_eval_common *c) {
 #ifdef _OPENMP
     if (c->threads > 0) omp_set_num_threads(c->threads);
 #endif
-    ft_model *m = ft_model_load(c->model);
+    ft_model *m = c->quantize ? ft_model_load_nf4(c->model) : ft_model_load(c->model);
     if (!m) return NULL;
     if (c->n_adapters) {
         c->held = ft_calloc(1, sizeof *c->held);
         if (!c->held) { ft_model_free(m); return NULL; }
         for (int i = 0; i < c->n_adapters; i++) {
-            ft_adapter *a = NULL;
-            if (ft_adapter_apply(m, c->adapters[i], &a) < 0) {
+            ft_peft *a = NULL;
+            if (ft_peft_apply(m, c->adapters[i], &a) < 0) {
                 ft_eval_close_model(c, m);
                 return NULL;
             }
@@ -78,7 +86,7 @@ ft_model *ft_eval_open_model(ft_eval_common *c) {
 
 void ft_eval_close_model(ft_eval_common *c, ft_model *m) {
     if (c->held) {
-        for (int i = 0; i < c->held->n; i++) ft_adapter_destroy(c->held->a[i]);
+        for (int i = 0; i < c->held->n; i++) ft_peft_destroy(c->held->a[i]);
         free(c->held);
         c->held = NULL;
     }

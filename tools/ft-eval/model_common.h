@@ -15,6 +15,7 @@ typedef struct {
     const char *out;          // -o (NULL = stdout)
     const char *device;       // "cpu" (default) or "cuda"
     int threads;              // 0 = OpenMP default
+    const char *quantize;     // --quantize nf4: the base's linears as NF4-DQ (as QLoRA trained them)
     struct ft_adapter_list *held;
 } ft_eval_common;
 

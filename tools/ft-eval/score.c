@@ -84,7 +84,7 @@ int ft_eval_score(int argc, char **argv) {
 #ifdef _OPENMP
             omp_set_num_threads((int)t);
 #endif
-        } else if (!strcmp(a, "--model") || !strcmp(a, "--adapter") || !strcmp(a, "--device"))
+        } else if (!strcmp(a, "--model") || !strcmp(a, "--adapter") || !strcmp(a, "--device") || !strcmp(a, "--quantize"))
             NEED();   // global options: no model is needed to score
         else if (a[0] == '-' && a[1]) { free(inputs); return ft_cli_usage(P, "unknown option '%s'", a); }
         else inputs[ninputs++] = (char *)a;

@@ -1,0 +1,80 @@
+// peft.c — adapter directories of every type on a model (see peft.h).
+#include "peft.h"
+#include "bottleneck.h"
+#include "err.h"
+#include "io.h"
+#include "lora.h"
+#include "virtual.h"
+
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum { P_LORA, P_VIRTUAL, P_BOTTLENECK };
+
+struct ft_peft {
+    int kind;
+    ft_adapter *lora;
+    ft_virtual *virt;
+    ft_bottleneck_set *bn;
+};
+
+int ft_peft_type(const char *dir, char *buf, size_t cap) {
+    char path[4096];
+    snprintf(path, sizeof path, "%s/adapter_config.json", dir);
+    char *text = NULL;
+    size_t len = 0;
+    if (ft_read_all(path, &text, &len)) return -1;
+    json_error_t je;
+    json_t *c = json_loadb(text, len, 0, &je);
+    free(text);
+    if (!c) return ft_err("%s:%d: %s", path, je.line, je.text);
+    const char *t = json_is_object(c) ? json_string_value(json_object_get(c, "peft_type")) : NULL;
+    int rc = 0;
+    if (!t) rc = ft_err("%s: no \"peft_type\" string (is this an adapter directory?)", path);
+    else snprintf(buf, cap, "%s", t);
+    json_decref(c);
+    return rc;
+}
+
+int ft_peft_apply(ft_model *m, const char *dir, ft_peft **out) {
+    *out = NULL;
+    char type[64];
+    if (ft_peft_type(dir, type, sizeof type)) return -1;
+    ft_peft *p = ft_calloc(1, sizeof *p);
+    if (!p) return -1;
+    int rc;
+    if (!strcmp(type, "LORA")) {
+        p->kind = P_LORA;
+        rc = ft_adapter_apply(m, dir, &p->lora);
+        if (!rc && !p->lora) {   // merged into the base weights: nothing to hold
+            free(p);
+            return 0;
+        }
+    } else if (!strcmp(type, "PROMPT_TUNING") || !strcmp(type, "PREFIX_TUNING")) {
+        p->kind = P_VIRTUAL;
+        rc = m->virt ? ft_err("%s: the model already has virtual tokens (one prompt/prefix adapter at a time)", dir)
+                     : ft_virtual_apply(m, dir, &p->virt);
+    } else if (!strcmp(type, "BOTTLENECK")) {
+        p->kind = P_BOTTLENECK;
+        rc = ft_bottleneck_apply(m, dir, &p->bn);
+    } else {
+        rc = ft_err("%s/adapter_config.json: peft_type %s is not supported (LORA, PROMPT_TUNING, PREFIX_TUNING, BOTTLENECK)",
+                    dir, type);
+    }
+    if (rc) {
+        free(p);
+        return -1;
+    }
+    *out = p;
+    return 0;
+}
+
+void ft_peft_destroy(ft_peft *p) {
+    if (!p) return;
+    ft_adapter_destroy(p->lora);
+    ft_virtual_destroy(p->virt);
+    ft_bottleneck_destroy(p->bn);
+    free(p);
+}

@@ -1,0 +1,23 @@
+// peft.h — open any adapter directory ft-train writes (or PEFT writes, for the types ft knows)
+// on a model, dispatching on adapter_config.json's "peft_type":
+//   LORA (incl. use_dora)           lib/lora.h     (a second one is merged into the base weights)
+//   PROMPT_TUNING, PREFIX_TUNING    lib/virtual.h  (one per model)
+//   BOTTLENECK                      lib/bottleneck.h (one per model)
+// For ft-eval's repeatable --adapter.
+#ifndef FT_PEFT_H
+#define FT_PEFT_H
+
+#include <stddef.h>
+#include "model.h"
+
+// peft_type of DIR/adapter_config.json into buf ("LORA", ...). -1 with a message naming the file.
+int ft_peft_type(const char *dir, char *buf, size_t cap);
+
+typedef struct ft_peft ft_peft;   // what was attached (NULL when it was merged)
+
+// Attach (or, for a further LoRA, merge) the adapter in dir to m; *out receives what the
+// caller must release with ft_peft_destroy after the model is done (may be NULL).
+int ft_peft_apply(ft_model *m, const char *dir, ft_peft **out);
+void ft_peft_destroy(ft_peft *p);   // NULL is fine
+
+#endif
