@@ -1,8 +1,68 @@
-// cpu_act.c — pointwise activations for bottleneck adapters. STUB.
+// cpu_act.c — pointwise activations of the CPU op table, used by the bottleneck adapters
+// (lib/bottleneck.c): out = f(x) and the backward dx += dout * f'(x), for
+//   FT_ACT_RELU       f(x) = max(x, 0)                    f'(x) = [x > 0]  (0 at 0, as PyTorch)
+//   FT_ACT_SILU       f(x) = x * s(x), s = sigmoid        f'(x) = s * (1 + x * (1 - s))
+//   FT_ACT_GELU_TANH  f(x) = x/2 * (1 + tanh(k * (x + 0.044715 x^3))), k = sqrt(2/pi)
+//                     (the tanh approximation: PyTorch gelu(approximate="tanh"), HF
+//                     "gelu_pytorch_tanh"/"gelu_new"; it differs from the exact erf GELU by < 1e-3)
+//                     f'(x) = (1 + t)/2 + x/2 * (1 - t^2) * k * (1 + 3 * 0.044715 x^2)
+//                     computed as (1 + t)/2 = s = sigmoid(2u), 1 - t^2 = 4 s (1 - s), with
+//                     1 - s = sigmoid(-2u), u = k (x + 0.044715 x^3): no cancellation in 1 + t
+//                     near t = -1 (x << 0), so the tails keep their relative precision.
+#pragma GCC optimize("no-trapping-math")  // lets GCC vectorise the clamps of ft_cpu_expf
 #include "cpu_internal.h"
 #include "ops.h"
 
-void ft_cpu_act(float *out, const float *x, size_t n, int kind) { (void)out; (void)x; (void)n; (void)kind; }
+#define BIG(n) ((double)(n) > 65536.0)
+#define GELU_K 0.7978845608028654f   // sqrt(2 / pi)
+#define GELU_C 0.044715f
+
+// sigmoid(y) = 1 / (1 + e^-y): exact limits 0 and 1 (e^-y overflows to inf or underflows to 0)
+static inline __attribute__((always_inline)) float sigm(float y) { return 1.0f / (1.0f + ft_cpu_expf(-y)); }
+
+FT_CPU_CLONES
+void ft_cpu_act(float *out, const float *x, size_t n, int kind) {
+    switch (kind) {
+    case FT_ACT_RELU:
+        #pragma omp parallel for simd schedule(static) if (BIG(n))
+        for (size_t i = 0; i < n; i++) out[i] = x[i] > 0.0f ? x[i] : 0.0f;
+        break;
+    case FT_ACT_SILU:
+        #pragma omp parallel for simd schedule(static) if (BIG(n))
+        for (size_t i = 0; i < n; i++) out[i] = x[i] / (1.0f + ft_cpu_expf(-x[i]));
+        break;
+    default:   // FT_ACT_GELU_TANH
+        #pragma omp parallel for simd schedule(static) if (BIG(n))
+        for (size_t i = 0; i < n; i++) {
+            float v = x[i];
+            out[i] = v * sigm(2.0f * GELU_K * (v + GELU_C * v * v * v));   // x/2 (1 + tanh u)
+        }
+        break;
+    }
+}
+
+FT_CPU_CLONES
 void ft_cpu_act_backward(float *dx, const float *dout, const float *x, size_t n, int kind) {
-    (void)dx; (void)dout; (void)x; (void)n; (void)kind;
+    switch (kind) {
+    case FT_ACT_RELU:
+        #pragma omp parallel for simd schedule(static) if (BIG(n))
+        for (size_t i = 0; i < n; i++) dx[i] += x[i] > 0.0f ? dout[i] : 0.0f;
+        break;
+    case FT_ACT_SILU:
+        #pragma omp parallel for simd schedule(static) if (BIG(n))
+        for (size_t i = 0; i < n; i++) {
+            float v = x[i], s = 1.0f / (1.0f + ft_cpu_expf(-v));
+            dx[i] += dout[i] * s * (1.0f + v * (1.0f - s));
+        }
+        break;
+    default:   // FT_ACT_GELU_TANH
+        #pragma omp parallel for simd schedule(static) if (BIG(n))
+        for (size_t i = 0; i < n; i++) {
+            float v = x[i], v2 = v * v;
+            float y = 2.0f * GELU_K * (v + GELU_C * v2 * v), s = sigm(y), oms = sigm(-y);
+            float d = s + 2.0f * v * s * oms * GELU_K * (1.0f + 3.0f * GELU_C * v2);
+            dx[i] += dout[i] * d;
+        }
+        break;
+    }
 }

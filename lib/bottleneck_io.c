@@ -1,0 +1,278 @@
+// bottleneck_io.c — the on-disk layout of bottleneck adapters (docs/formats.md): PEFT's two
+// files with ft's own peft_type:
+//   DIR/adapter_config.json        {"peft_type": "BOTTLENECK", "task_type": "CAUSAL_LM",
+//                                   "adapter_dim", "adapter_where": ["attn", "mlp"],
+//                                   "adapter_act", "num_layers", "hidden_size", ...}
+//   DIR/adapter_model.safetensors  base_model.model.model.layers.N.self_attn.o_proj.adapter_down.weight (d, C)
+//                                  ....adapter_down.bias (d), ....adapter_up.weight (C, d),
+//                                  ....adapter_up.bias (C); the mlp site under mlp.down_proj
+// Loading checks peft_type, the config against the model, every tensor's presence, shape,
+// dtype (F32/F16/BF16) and finiteness, and refuses tensors it does not know.
+#include "bottleneck.h"
+#include "err.h"
+#include "io.h"
+#include "quant.h"
+#include "safetensors.h"
+
+#include <jansson.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const PART[4] = {"adapter_down.weight", "adapter_down.bias", "adapter_up.weight",
+                                    "adapter_up.bias"};
+
+static char *join(const char *dir, const char *name) {
+    size_t n = strlen(dir) + strlen(name) + 2;
+    char *p = ft_malloc(n);
+    if (p) snprintf(p, n, "%s/%s", dir, name);
+    return p;
+}
+
+// Tensor k (0..3, PART order) of a site: data pointer and shape.
+static float *part(ft_bottleneck *b, int k, uint64_t shape[2], int *n_dims) {
+    switch (k) {
+    case 0: shape[0] = (uint64_t)b->d; shape[1] = (uint64_t)b->C; *n_dims = 2; return b->down_w;
+    case 1: shape[0] = (uint64_t)b->d; shape[1] = 1; *n_dims = 1; return b->down_b;
+    case 2: shape[0] = (uint64_t)b->C; shape[1] = (uint64_t)b->d; *n_dims = 2; return b->up_w;
+    default: shape[0] = (uint64_t)b->C; shape[1] = 1; *n_dims = 1; return b->up_b;
+    }
+}
+
+// Loops over every (layer l, site kind w, site b) of a set, in the flat-buffer order.
+#define FOR_SITES(s, l, w, b)                                                 \
+    for (int l = 0, i_ = 0; l < (s)->model->cfg.n_layers; l++)               \
+        for (unsigned w = FT_BN_ATTN; w <= FT_BN_MLP; w <<= 1)               \
+            if ((s)->cfg.where & w)                                           \
+                for (ft_bottleneck *b = &(s)->sites[i_++]; b; b = NULL)
+
+int ft_bottleneck_save(const ft_bottleneck_set *s, const char *dir, const char *base_model) {
+    if (!s->model) return ft_err("%s: bottleneck adapter is not attached to a model", dir);
+    if (ft_mkdirs(dir)) return -1;
+    json_t *c = json_object();
+    json_t *where = json_array(), *targets = json_array();
+    if (s->cfg.where & FT_BN_ATTN) {
+        json_array_append_new(where, json_string("attn"));
+        json_array_append_new(targets, json_string("o_proj"));
+    }
+    if (s->cfg.where & FT_BN_MLP) {
+        json_array_append_new(where, json_string("mlp"));
+        json_array_append_new(targets, json_string("down_proj"));
+    }
+    json_object_set_new(c, "peft_type", json_string("BOTTLENECK"));
+    json_object_set_new(c, "task_type", json_string("CAUSAL_LM"));
+    json_object_set_new(c, "adapter_dim", json_integer(s->cfg.dim));
+    json_object_set_new(c, "adapter_where", where);
+    json_object_set_new(c, "target_modules", targets);
+    json_object_set_new(c, "adapter_act", json_string(ft_bottleneck_act_name(s->cfg.act)));
+    json_object_set_new(c, "adapter_residual", json_string("h + up(act(down(h)))"));
+    json_object_set_new(c, "num_layers", json_integer(s->model->cfg.n_layers));
+    json_object_set_new(c, "hidden_size", json_integer(s->model->cfg.hidden));
+    json_object_set_new(c, "inference_mode", json_true());
+    json_object_set_new(c, "base_model_name_or_path", base_model ? json_string(base_model) : json_null());
+    json_object_set_new(c, "revision", json_null());
+    char *text = json_dumps(c, JSON_INDENT(2) | JSON_SORT_KEYS);
+    json_decref(c);
+    char *cpath = join(dir, "adapter_config.json");
+    char *wpath = join(dir, "adapter_model.safetensors");
+    int rc = -1;
+    st_writer *w = NULL;
+    if (!text || !cpath || !wpath) goto out;
+    size_t tl = strlen(text);
+    text[tl] = '\n';   // replaces the NUL; written as tl+1 bytes
+    if (ft_write_all(cpath, text, tl + 1)) goto out;
+    if (!(w = st_writer_new())) goto out;
+    FOR_SITES(s, l, wh, b) {
+        char mod[160], key[224];
+        ft_bottleneck_module_name(l, wh, mod, sizeof mod);
+        for (int k = 0; k < 4; k++) {
+            uint64_t shape[2];
+            int nd;
+            float *data = part(b, k, shape, &nd);
+            snprintf(key, sizeof key, "%s.%s", mod, PART[k]);
+            if (st_writer_add(w, key, ST_F32, nd, shape, data)) goto out;
+        }
+    }
+    if (st_writer_meta(w, "format", "pt")) goto out;
+    if (st_writer_write(w, wpath)) goto out;
+    rc = 0;
+out:
+    st_writer_free(w);
+    free(text);
+    free(cpath);
+    free(wpath);
+    return rc;
+}
+
+// Copy tensor t (any float dtype) into dst as f32 after checking its shape.
+static int load_tensor(const st_tensor *t, float *dst, int n_dims, const uint64_t shape[2], const char *file) {
+    int ok = t->n_dims == n_dims && t->shape[0] == shape[0] && (n_dims == 1 || t->shape[1] == shape[1]);
+    if (!ok) {
+        char got[64] = "[", want[64];
+        for (int i = 0; i < t->n_dims && i < 4; i++)
+            snprintf(got + strlen(got), sizeof got - strlen(got), "%s%llu", i ? ", " : "",
+                     (unsigned long long)t->shape[i]);
+        snprintf(got + strlen(got), sizeof got - strlen(got), "%s]", t->n_dims > 4 ? ", ..." : "");
+        if (n_dims == 1) snprintf(want, sizeof want, "[%llu]", (unsigned long long)shape[0]);
+        else snprintf(want, sizeof want, "[%llu, %llu]", (unsigned long long)shape[0], (unsigned long long)shape[1]);
+        return ft_err("%s: tensor %s has shape %s, expected %s", file, t->name, got, want);
+    }
+    size_t n = (size_t)shape[0] * (n_dims == 2 ? (size_t)shape[1] : 1);
+    if (t->dtype == ST_F32) {
+        memcpy(dst, t->data, n * 4);
+    } else if (t->dtype == ST_F16 || t->dtype == ST_BF16) {
+        for (size_t i = 0; i < n; i++) {
+            uint16_t h;
+            memcpy(&h, t->data + 2 * i, 2);
+            dst[i] = t->dtype == ST_F16 ? ft_f16_to_f32(h) : ft_bf16_to_f32(h);
+        }
+    } else {
+        return ft_err("%s: tensor %s has dtype %s (expected F32, F16 or BF16)", file, t->name, st_dtype_name(t->dtype));
+    }
+    for (size_t i = 0; i < n; i++)
+        if (!isfinite(dst[i])) return ft_err("%s: tensor %s holds a non-finite value at %zu", file, t->name, i);
+    return 0;
+}
+
+// Is name the key of some tensor of cfg on a model of L layers?
+static int known_key(const char *name, int L, unsigned where) {
+    const char *pre = "base_model.model.model.layers.";
+    size_t np = strlen(pre);
+    if (strncmp(name, pre, np)) return 0;
+    char *end;
+    long l = strtol(name + np, &end, 10);
+    if (end == name + np || *end != '.' || l < 0 || l >= L) return 0;
+    char mod[160], key[224];
+    for (unsigned w = FT_BN_ATTN; w <= FT_BN_MLP; w <<= 1) {
+        if (!(where & w)) continue;
+        ft_bottleneck_module_name((int)l, w, mod, sizeof mod);
+        for (int k = 0; k < 4; k++) {
+            snprintf(key, sizeof key, "%s.%s", mod, PART[k]);
+            if (!strcmp(name, key)) return 1;
+        }
+    }
+    return 0;
+}
+
+// Read and check adapter_config.json into cfg.
+static int read_config(const char *cpath, const ft_model *m, ft_bottleneck_cfg *cfg) {
+    char *text = NULL;
+    size_t len;
+    if (ft_read_all(cpath, &text, &len)) return -1;
+    json_error_t je;
+    json_t *c = json_loadb(text, len, 0, &je);
+    free(text);
+    int rc = -1;
+    if (!c || !json_is_object(c)) {
+        ft_err("%s:%d: %s", cpath, c ? 1 : je.line, c ? "expected a JSON object" : je.text);
+        goto out;
+    }
+    const char *pt = json_string_value(json_object_get(c, "peft_type"));
+    if (!pt || strcmp(pt, "BOTTLENECK")) {
+        ft_err("%s: peft_type is %s, expected \"BOTTLENECK\"", cpath, pt ? pt : "missing");
+        goto out;
+    }
+    json_t *jd = json_object_get(c, "adapter_dim");
+    if (!json_is_integer(jd) || json_integer_value(jd) < 1 || json_integer_value(jd) > 65536) {
+        ft_err("%s: \"adapter_dim\" must be an integer in 1..65536", cpath);
+        goto out;
+    }
+    cfg->dim = (int)json_integer_value(jd);
+    json_t *jw = json_object_get(c, "adapter_where");
+    cfg->where = 0;
+    if (json_is_string(jw)) {
+        if (ft_bottleneck_parse_where(json_string_value(jw), &cfg->where)) goto bad_where;
+    } else if (json_is_array(jw) && json_array_size(jw) > 0) {
+        size_t i;
+        json_t *e;
+        json_array_foreach(jw, i, e) {
+            unsigned one;
+            if (!json_is_string(e)) {
+                ft_err("\"adapter_where\" items must be strings");
+                goto bad_where;
+            }
+            if (ft_bottleneck_parse_where(json_string_value(e), &one)) goto bad_where;
+            cfg->where |= one;
+        }
+    } else {
+        ft_err("\"adapter_where\" must be a list such as [\"attn\", \"mlp\"]");
+        goto bad_where;
+    }
+    const char *act = json_string_value(json_object_get(c, "adapter_act"));
+    if (!act) {
+        ft_err("%s: \"adapter_act\" is missing (relu, silu or gelu_pytorch_tanh)", cpath);
+        goto out;
+    }
+    if (ft_bottleneck_parse_act(act, &cfg->act)) {
+        ft_err_ctx("%s", cpath);
+        goto out;
+    }
+    json_t *jl = json_object_get(c, "num_layers"), *jh = json_object_get(c, "hidden_size");
+    if (jl && (!json_is_integer(jl) || json_integer_value(jl) != m->cfg.n_layers)) {
+        ft_err("%s: num_layers does not match the model's %d layers", cpath, m->cfg.n_layers);
+        goto out;
+    }
+    if (jh && (!json_is_integer(jh) || json_integer_value(jh) != m->cfg.hidden)) {
+        ft_err("%s: hidden_size does not match the model's hidden size %d", cpath, m->cfg.hidden);
+        goto out;
+    }
+    rc = 0;
+    goto out;
+bad_where:
+    ft_err_ctx("%s", cpath);
+out:
+    json_decref(c);
+    return rc;
+}
+
+int ft_bottleneck_apply(ft_model *m, const char *dir, ft_bottleneck_set **out) {
+    *out = NULL;
+    for (int l = 0; l < m->cfg.n_layers; l++)
+        if (m->layers[l].o.post || m->layers[l].down.post)
+            return ft_err("%s: the model already has a bottleneck adapter attached (they do not stack)", dir);
+    char *cpath = join(dir, "adapter_config.json");
+    char *wpath = join(dir, "adapter_model.safetensors");
+    st_set *st = NULL;
+    ft_bottleneck_set *s = NULL;
+    ft_bottleneck_cfg cfg;
+    int rc = -1;
+    if (!cpath || !wpath || read_config(cpath, m, &cfg)) goto out;
+    if (!(st = st_open(wpath))) goto out;
+    for (size_t i = 0; i < st->n_tensors; i++)
+        if (!known_key(st->tensors[i].name, m->cfg.n_layers, cfg.where)) {
+            ft_err("%s: unexpected tensor %s (adapter_where %s%s%s, %d layers)", wpath, st->tensors[i].name,
+                   cfg.where & FT_BN_ATTN ? "attn" : "", cfg.where == 3 ? "," : "", cfg.where & FT_BN_MLP ? "mlp" : "",
+                   m->cfg.n_layers);
+            goto out;
+        }
+    if (ft_bottleneck_alloc_set(&s, m, &cfg)) goto out;
+    s->model = m;
+    FOR_SITES(s, l, wh, b) {
+        char mod[160], key[224];
+        ft_bottleneck_module_name(l, wh, mod, sizeof mod);
+        for (int k = 0; k < 4; k++) {
+            uint64_t shape[2];
+            int nd;
+            float *data = part(b, k, shape, &nd);
+            snprintf(key, sizeof key, "%s.%s", mod, PART[k]);
+            const st_tensor *t = st_find(st, key);
+            if (!t) {
+                ft_err("%s: missing tensor %s", wpath, key);
+                goto out;
+            }
+            if (load_tensor(t, data, nd, shape, wpath)) goto out;
+        }
+    }
+    ft_bottleneck_attach(s);
+    *out = s;
+    s = NULL;
+    rc = 0;
+out:
+    if (s) s->model = NULL;   // never attached
+    ft_bottleneck_destroy(s);
+    if (st) st_close(st);
+    free(cpath);
+    free(wpath);
+    return rc;
+}
