@@ -1,5 +1,7 @@
-// lora.c — LoRA adapters: init, hooks, PEFT save/load (see lora.h).
+// lora.c — LoRA adapters (and DoRA's magnitude vector): init, hooks, merge, PEFT save/load
+// (see lora.h; the DoRA arithmetic is lib/dora.c).
 #include "lora.h"
+#include "dora.h"
 #include "err.h"
 #include "io.h"
 #include "quant.h"
@@ -47,7 +49,7 @@ void ft_lora_module_name(int l, int j, char *out, size_t cap) {
     snprintf(out, cap, "base_model.model.model.layers.%d.%s.%s", l, j < 4 ? "self_attn" : "mlp", PEFT[j]);
 }
 
-// Lay out the hooks and the flat buffer for cfg on model m (A, B zero).
+// Lay out the hooks and the flat buffer for cfg on model m (A, B, mag zero).
 static int adapter_alloc(ft_adapter *a, ft_model *m, const ft_lora_cfg *cfg) {
     memset(a, 0, sizeof *a);
     if (cfg->r < 1) return ft_err("LoRA rank must be >= 1 (got %d)", cfg->r);
@@ -60,8 +62,14 @@ static int adapter_alloc(ft_adapter *a, ft_model *m, const ft_lora_cfg *cfg) {
     for (int l = 0; l < a->L; l++)
         for (int j = 0; j < FT_LORA_N_TARGETS; j++) {
             if (!(cfg->targets & (1u << j))) continue;
-            ft_linear *lin = ft_model_layer_linear(m, l, j, NULL);
-            n += (size_t)cfg->r * (lin->in + lin->out);
+            const char *sn;
+            ft_linear *lin = ft_model_layer_linear(m, l, j, &sn);
+            if (cfg->dora && !lin->w) {
+                ft_adapter_free(a);
+                return ft_err("%s: DoRA needs an f32 base weight, but layer %d %s is quantized (use --method lora "
+                              "without --dora, or an unquantized base)", m->path ? m->path : "model", l, sn);
+            }
+            n += (size_t)cfg->r * (lin->in + lin->out) + (cfg->dora ? (size_t)lin->out : 0);
         }
     a->n_params = n;
     a->params = ft_calloc(n ? n : 1, sizeof(float));
@@ -79,6 +87,10 @@ static int adapter_alloc(ft_adapter *a, ft_model *m, const ft_lora_cfg *cfg) {
             off += (size_t)cfg->r * lin->in;
             h->B = a->params + off;
             off += (size_t)cfg->r * lin->out;
+            if (cfg->dora) {
+                h->mag = a->params + off;
+                off += (size_t)lin->out;
+            }
         }
     return 0;
 }
@@ -91,7 +103,9 @@ int ft_adapter_new(ft_adapter *a, ft_model *m, const ft_lora_cfg *cfg, uint64_t 
         for (int j = 0; j < FT_LORA_N_TARGETS; j++) {
             ft_lora *h = &a->hooks[l * FT_LORA_N_TARGETS + j];
             if (!h->r) continue;
-            int in = ft_model_layer_linear(m, l, j, NULL)->in;
+            const ft_linear *lin = ft_model_layer_linear(m, l, j, NULL);
+            int in = lin->in;
+            if (h->mag) ft_dora_init_magnitude(lin, h->mag);   // ||W||_row: step 0 == base
             // kaiming_uniform_(a=sqrt(5)) on (r, in): bound = sqrt(6 / ((1 + 5) * in)) = 1/sqrt(in)
             float bound = 1.0f / sqrtf((float)in);
             for (size_t i = 0; i < (size_t)h->r * in; i++) h->A[i] = (2.0f * ft_rng_float(&rng) - 1.0f) * bound;
@@ -109,6 +123,7 @@ int ft_adapter_alloc_grads(ft_adapter *a) {
         if (!h->r) continue;
         h->dA = a->grads + (h->A - a->params);
         h->dB = a->grads + (h->B - a->params);
+        if (h->mag) h->dmag = a->grads + (h->mag - a->params);
     }
     return 0;
 }
@@ -138,6 +153,10 @@ void ft_adapter_merge(const ft_adapter *a, ft_model *m) {
             const ft_lora *h = &a->hooks[l * FT_LORA_N_TARGETS + j];
             if (!h->r) continue;
             ft_linear *lin = ft_model_layer_linear(m, l, j, NULL);
+            if (h->mag) {
+                ft_dora_merge(lin, h);
+                continue;
+            }
             for (int o = 0; o < lin->out; o++)
                 for (int i = 0; i < lin->in; i++) {
                     double s = 0;
@@ -183,7 +202,7 @@ int ft_adapter_save(const ft_adapter *a, const char *dir, const char *base_model
     json_object_set_new(c, "lora_dropout", json_real(a->cfg.dropout));
     json_object_set_new(c, "target_modules", targets);
     json_object_set_new(c, "use_rslora", json_boolean(a->cfg.rslora));
-    json_object_set_new(c, "use_dora", json_false());
+    json_object_set_new(c, "use_dora", json_boolean(a->cfg.dora));
     json_object_set_new(c, "bias", json_string("none"));
     json_object_set_new(c, "fan_in_fan_out", json_false());
     json_object_set_new(c, "inference_mode", json_true());
@@ -215,6 +234,11 @@ int ft_adapter_save(const ft_adapter *a, const char *dir, const char *base_model
             if (st_writer_add(w, key, ST_F32, 2, sa, h->A)) goto out;
             snprintf(key, sizeof key, "%s.lora_B.weight", mod);
             if (st_writer_add(w, key, ST_F32, 2, sb, h->B)) goto out;
+            if (h->mag) {   // PEFT's name: get_peft_model_state_dict drops ".weight" (see dora.h)
+                uint64_t sm[1] = {(uint64_t)lin->out};
+                snprintf(key, sizeof key, "%s.lora_magnitude_vector", mod);
+                if (st_writer_add(w, key, ST_F32, 1, sm, h->mag)) goto out;
+            }
         }
     if (st_writer_meta(w, "format", "pt")) goto out;
     if (st_writer_write(w, wpath)) goto out;
@@ -227,9 +251,19 @@ out:
     return rc;
 }
 
-// Copy a (rows, cols) tensor of any float dtype into dst as f32, checking the shape.
+// Copy a (rows, cols) tensor — (rows) when cols == 0 — of any float dtype into dst as f32,
+// checking the shape.
 static int load_tensor(const st_tensor *t, float *dst, uint64_t rows, uint64_t cols, const char *file) {
-    if (t->n_dims != 2 || t->shape[0] != rows || t->shape[1] != cols)
+    if (!cols) {
+        if (t->n_dims != 1 || t->shape[0] != rows) {
+            char got[64] = "";
+            for (int d = 0; d < t->n_dims && d < 4; d++)
+                snprintf(got + strlen(got), sizeof got - strlen(got), "%s%llu", d ? ", " : "",
+                         (unsigned long long)t->shape[d]);
+            return ft_err("%s: tensor %s has shape [%s], expected [%llu]", file, t->name, got, (unsigned long long)rows);
+        }
+        cols = 1;
+    } else if (t->n_dims != 2 || t->shape[0] != rows || t->shape[1] != cols)
         return ft_err("%s: tensor %s has shape [%llu, %llu], expected [%llu, %llu]", file, t->name,
                       (unsigned long long)(t->n_dims > 0 ? t->shape[0] : 0),
                       (unsigned long long)(t->n_dims > 1 ? t->shape[1] : 0), (unsigned long long)rows,
@@ -251,8 +285,10 @@ static int load_tensor(const st_tensor *t, float *dst, uint64_t rows, uint64_t c
     return 0;
 }
 
-// Parse "base_model.model.model.layers.L.(self_attn|mlp).X_proj.lora_(A|B).weight".
-static int parse_key(const char *name, int *l, int *j, int *isB) {
+// Parse "base_model.model.model.layers.L.(self_attn|mlp).X_proj.lora_(A|B).weight" (*kind 0 A,
+// 1 B) or "...X_proj.lora_magnitude_vector" (*kind 2; PEFT writes it without ".weight", the
+// in-memory name has it: both are accepted).
+static int parse_key(const char *name, int *l, int *j, int *kind) {
     const char *pre = "base_model.model.model.layers.";
     size_t np = strlen(pre);
     if (strncmp(name, pre, np)) return -1;
@@ -261,15 +297,18 @@ static int parse_key(const char *name, int *l, int *j, int *isB) {
     if (end == name + np || *end != '.' || lv < 0 || lv > 100000) return -1;
     const char *rest = end + 1;
     for (int k = 0; k < FT_LORA_N_TARGETS; k++) {
-        char a[64], b[64];
-        snprintf(a, sizeof a, "%s.%s.lora_A.weight", k < 4 ? "self_attn" : "mlp", PEFT[k]);
-        snprintf(b, sizeof b, "%s.%s.lora_B.weight", k < 4 ? "self_attn" : "mlp", PEFT[k]);
-        if (!strcmp(rest, a) || !strcmp(rest, b)) {
-            *l = (int)lv;
-            *j = k;
-            *isB = !strcmp(rest, b);
-            return 0;
-        }
+        const char *grp = k < 4 ? "self_attn" : "mlp";
+        size_t gl = strlen(grp), pl = strlen(PEFT[k]);
+        if (strncmp(rest, grp, gl) || rest[gl] != '.' || strncmp(rest + gl + 1, PEFT[k], pl) || rest[gl + 1 + pl] != '.')
+            continue;
+        const char *leaf = rest + gl + 1 + pl + 1;
+        int kd = !strcmp(leaf, "lora_A.weight") ? 0 : !strcmp(leaf, "lora_B.weight") ? 1
+               : (!strcmp(leaf, "lora_magnitude_vector") || !strcmp(leaf, "lora_magnitude_vector.weight")) ? 2 : -1;
+        if (kd < 0) return -1;
+        *l = (int)lv;
+        *j = k;
+        *kind = kd;
+        return 0;
     }
     return -1;
 }
@@ -305,17 +344,19 @@ static int adapter_load(ft_adapter *a, ft_model *m, const char *dir) {
     cfg.alpha = json_is_number(ja) ? (float)json_number_value(ja) : 8.0f;
     cfg.dropout = (float)json_number_value(json_object_get(c, "lora_dropout"));
     cfg.rslora = json_is_true(json_object_get(c, "use_rslora"));
-    if (json_is_true(json_object_get(c, "use_dora"))) {
-        ft_err("%s: DoRA adapters are not supported", cpath);
-        goto out;
-    }
+    cfg.dora = json_is_true(json_object_get(c, "use_dora"));
     if (!(st = st_open(wpath))) goto out;
     int L = m->cfg.n_layers;
     for (size_t i = 0; i < st->n_tensors; i++) {
-        int l, j, isB;
+        int l, j, kind;
         const st_tensor *t = &st->tensors[i];
-        if (parse_key(t->name, &l, &j, &isB)) {
-            ft_err("%s: unsupported adapter tensor %s (only LoRA A/B of q,k,v,o,gate,up,down)", wpath, t->name);
+        if (parse_key(t->name, &l, &j, &kind)) {
+            ft_err("%s: unsupported adapter tensor %s (only LoRA A/B and DoRA lora_magnitude_vector of "
+                   "q,k,v,o,gate,up,down)", wpath, t->name);
+            goto out;
+        }
+        if (kind == 2 && !cfg.dora) {
+            ft_err("%s: tensor %s is a DoRA magnitude, but %s does not say \"use_dora\": true", wpath, t->name, cpath);
             goto out;
         }
         if (l >= L) {
@@ -347,6 +388,20 @@ static int adapter_load(ft_adapter *a, ft_model *m, const char *dir) {
             if (load_tensor(tA, h->A, (uint64_t)h->r, (uint64_t)lin->in, wpath) ||
                 load_tensor(tB, h->B, (uint64_t)lin->out, (uint64_t)h->r, wpath))
                 goto out;
+            if (h->mag) {
+                snprintf(key, sizeof key, "%s.lora_magnitude_vector", mod);
+                const st_tensor *tm = st_find(st, key);
+                if (!tm) {
+                    snprintf(key, sizeof key, "%s.lora_magnitude_vector.weight", mod);
+                    tm = st_find(st, key);
+                }
+                if (!tm) {
+                    ft_err("%s: missing %s.lora_magnitude_vector (DoRA: \"use_dora\": true in adapter_config.json)",
+                           wpath, mod);
+                    goto out;
+                }
+                if (load_tensor(tm, h->mag, (uint64_t)lin->out, 0, wpath)) goto out;
+            }
         }
     rc = 0;
 out:

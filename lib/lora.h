@@ -4,6 +4,8 @@
 //   DIR/adapter_config.json        peft_type LORA, task_type CAUSAL_LM, r, lora_alpha, ...
 //   DIR/adapter_model.safetensors  base_model.model.model.layers.N.self_attn.q_proj.lora_A.weight
 //                                  (A: (r, in), B: (out, r)), scale alpha/r or alpha/sqrt(r) (rsLoRA)
+// DoRA (cfg.dora, PEFT "use_dora": true) adds per target the magnitude vector
+//   ...q_proj.lora_magnitude_vector  (out)   initialized to ||W||_row (lib/dora.h)
 // All adapter weights and gradients live in two flat buffers (for the optimizer).
 #ifndef FT_LORA_H
 #define FT_LORA_H
@@ -33,19 +35,21 @@ typedef struct {
     ft_lora_cfg cfg;
     int L;
     ft_lora *hooks;           // (L * 7,) hook i*7+j for linear j of layer i; r == 0 when not targeted
-    float *params;            // (n_params,) every A then B, hook by hook
+    float *params;            // (n_params,) hook by hook: A, B (and mag for DoRA)
     float *grads;             // (n_params,) same layout (allocated by ft_adapter_alloc_grads)
     size_t n_params;
     ft_model *model;          // attached to (NULL after detach)
 } ft_adapter;
 
-// New adapter for model m: allocates, initializes A from the seeded RNG and B = 0.
+// New adapter for model m: allocates, initializes A from the seeded RNG and B = 0 (DoRA:
+// mag = ||W||_row of m's weights, so the adapted model starts equal to the base).
 int ft_adapter_new(ft_adapter *a, ft_model *m, const ft_lora_cfg *cfg, uint64_t seed);
 int ft_adapter_alloc_grads(ft_adapter *a);
 // Set (or clear) the model's hook pointers.
 void ft_adapter_attach(ft_adapter *a, ft_model *m);
 void ft_adapter_detach(ft_adapter *a);
-// Fold scale * B @ A into the model's base weights (for stacking several adapters).
+// Fold scale * B @ A into the model's base weights (for stacking several adapters);
+// DoRA: W' = (mag / ||W + scale*B@A||_row) * (W + scale*B@A), as PEFT's merge.
 void ft_adapter_merge(const ft_adapter *a, ft_model *m);
 void ft_adapter_free(ft_adapter *a);
 
