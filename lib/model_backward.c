@@ -1,6 +1,7 @@
 // model_backward.c — whole-model backward (see model_backward.h).
 #include "model_backward.h"
 #include "err.h"
+#include "virtual.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -58,19 +59,33 @@ double ft_model_backward(ft_model *m, ft_acts *a, ft_backward_ws *ws, const int3
                          float grad_scale) {
     const ft_config *c = &m->cfg;
     const ft_ops *ops = m->ops;
-    int N = B * T, C = c->hidden, F = c->intermediate, D = c->head_dim;
+    // prompt/prefix tuning (lib/virtual.h): the layers ran on rows of Te = T + nv positions,
+    // lnf holds the B*T real rows (compact); the loss sees only those.
+    ft_virtual *virt = m->virt;
+    int nv = ft_model_n_virtual(m), Te = T + nv;
+    int N = B * Te, C = c->hidden, F = c->intermediate, D = c->head_dim;
     int Hq = c->n_heads, Hkv = c->n_kv_heads;
     size_t NC = (size_t)N * C, NQ = (size_t)N * Hq * D, NK = (size_t)N * Hkv * D, NF = (size_t)N * F;
     if (N > ws->N) { ft_err("backward: %d positions exceed the workspace (%d)", N, ws->N); return NAN; }
+    if (nv && doc) { ft_err("backward: prompt/prefix tuning runs one document per row (doc must be NULL)"); return NAN; }
     if (lora_reserve(ws, m, N)) return NAN;
     float *tmp = ws->lora_buf;
 
     // LM head + cross-entropy, then the final norm.
-    memset(ws->dln, 0, NC * sizeof(float));
+    int Nc = B * T;   // real positions
+    memset(ws->dln, 0, (size_t)Nc * C * sizeof(float));
     double loss = ops->lm_head_xent(ws->dln, gslot(m, grads, m->lm_head), a->lnf, m->lm_head, targets, mask,
-                                    N, C, c->vocab_size, grad_scale);
+                                    Nc, C, c->vocab_size, grad_scale);
     memset(ws->dres, 0, NC * sizeof(float));
-    ops->rmsnorm_backward(ws->dres, gslot(m, grads, m->norm), ws->dln, a->x_out, m->norm, a->lnf_rstd, N, C);
+    if (!nv)
+        ops->rmsnorm_backward(ws->dres, gslot(m, grads, m->norm), ws->dln, a->x_out, m->norm, a->lnf_rstd, N, C);
+    else   // scattered back to the real rows; the virtual rows get no gradient from the loss
+        for (int b = 0; b < B; b++) {
+            size_t r = ((size_t)b * Te + nv) * C;
+            ops->rmsnorm_backward(ws->dres + r, gslot(m, grads, m->norm), ws->dln + (size_t)b * T * C, a->x_out + r,
+                                  m->norm, a->lnf_rstd + (size_t)b * T, T, C);
+        }
+    if (nv) ft_virtual_backward_begin(virt);
 
     for (int l = c->n_layers - 1; l >= 0; l--) {
         ft_layer *L = &m->layers[l];
@@ -96,8 +111,9 @@ double ft_model_backward(ft_model *m, ft_acts *a, ft_backward_ws *ws, const int3
         memset(ws->dq, 0, NQ * sizeof(float));
         memset(ws->dk, 0, NK * sizeof(float));
         memset(ws->dv, 0, NK * sizeof(float));
-        ops->attention_backward(ws->dq, ws->dk, ws->dv, ws->datt, s->att, s->lse, s->q, s->k, s->v, doc, B, T,
+        ops->attention_backward(ws->dq, ws->dk, ws->dv, ws->datt, s->att, s->lse, s->q, s->k, s->v, doc, B, Te,
                                 Hq, Hkv, D);
+        if (nv) ft_virtual_backward_kv(virt, l, ws->dk, ws->dv, B, Te);   // prefix grads (keys had no rope)
         ops->rope_backward(ws->dq, a->pos, m->inv_freq, N, Hq, D);
         ops->rope_backward(ws->dk, a->pos, m->inv_freq, N, Hkv, D);
         memset(ws->dln, 0, NC * sizeof(float));
@@ -110,6 +126,14 @@ double ft_model_backward(ft_model *m, ft_acts *a, ft_backward_ws *ws, const int3
         ops->rmsnorm_backward(ws->dres, gslot(m, grads, L->attn_norm), ws->dln, s->x, L->attn_norm, s->ln1_rstd,
                               N, C);
     }
-    if (grads && tokens) ops->embedding_backward(gslot(m, grads, m->embed), tokens, ws->dres, N, C);
+    if (grads && tokens && !nv) ops->embedding_backward(gslot(m, grads, m->embed), tokens, ws->dres, N, C);
+    if (nv) {
+        if (grads && tokens)
+            for (int b = 0; b < B; b++)
+                ops->embedding_backward(gslot(m, grads, m->embed), tokens + (size_t)b * T,
+                                        ws->dres + ((size_t)b * Te + nv) * C, T, C);
+        ft_virtual_backward_input(virt, ws->dres, B, Te);
+        ft_virtual_backward_end(virt, ops);
+    }
     return loss;
 }

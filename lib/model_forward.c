@@ -8,6 +8,7 @@
 
 #include "err.h"
 #include "model.h"
+#include "virtual.h"
 
 static size_t rup(size_t n) { return (n + 15) & ~(size_t)15; }
 
@@ -83,19 +84,35 @@ int ft_model_forward(ft_model *m, ft_acts *a, const int32_t *tokens, const int32
                      int B, int T) {
     const ft_config *c = &m->cfg;
     const ft_ops *ops = m->ops;
-    int N = B * T, C = c->hidden, F = c->intermediate, Hq = c->n_heads, Hkv = c->n_kv_heads, D = c->head_dim;
-    if (B <= 0 || T <= 0 || (size_t)N > (size_t)a->B * a->T)
-        return ft_err("forward: batch (%d, %d) exceeds the activations' capacity (%d x %d positions)", B, T, a->B, a->T);
+    // Prompt/prefix tuning (lib/virtual.h): every row runs as [nv virtual positions | T tokens]
+    // (Te positions); lnf keeps only the T real rows of each row (compact, (B*T, C)).
+    int nv = ft_model_n_virtual(m), Te = T + nv;
+    int N = B * Te, C = c->hidden, F = c->intermediate, Hq = c->n_heads, Hkv = c->n_kv_heads, D = c->head_dim;
+    if (B <= 0 || T <= 0 || (size_t)B * Te > (size_t)a->B * a->T)
+        return ft_err("forward: batch (%d, %d)%s exceeds the activations' capacity (%d x %d positions)", B, T,
+                      nv ? " + virtual tokens" : "", a->B, a->T);
+    if (nv && (doc || !tokens))
+        return ft_err("forward: prompt/prefix tuning runs one document per row from token ids (no packing)");
     if (tokens)
-        for (int n = 0; n < N; n++)
+        for (int n = 0; n < B * T; n++)
             if (tokens[n] < 0 || tokens[n] >= c->vocab_size)
                 return ft_err("token id %d at position %d is outside the model's vocabulary (%d)", tokens[n], n,
                               c->vocab_size);
-    for (int n = 0; n < N; n++) a->pos[n] = pos ? pos[n] : n % T;
+    if (!nv)
+        for (int n = 0; n < N; n++) a->pos[n] = pos ? pos[n] : n % T;
+    else   // virtual positions 0..nv-1, then the row's own positions shifted by nv (as PEFT)
+        for (int b = 0; b < B; b++)
+            for (int t = 0; t < Te; t++)
+                a->pos[b * Te + t] = t < nv ? t : nv + (pos ? pos[b * T + t - nv] : t - nv);
     if (doc) memcpy(a->doc, doc, (size_t)N * sizeof(int32_t));
     if (lora_scratch(m, a, N) < 0) return -1;
     float *lt = a->lora_tmp;
-    if (tokens) ops->embedding(a->layer[0].x, tokens, m->embed, N, C);
+    if (tokens && !nv) ops->embedding(a->layer[0].x, tokens, m->embed, N, C);
+    if (nv) {
+        for (int b = 0; b < B; b++)
+            ops->embedding(a->layer[0].x + ((size_t)b * Te + nv) * C, tokens + (size_t)b * T, m->embed, T, C);
+        ft_virtual_forward_input(m->virt, ops, a->layer[0].x, B, Te);
+    }
     for (int l = 0; l < c->n_layers; l++) {
         ft_layer *ly = &m->layers[l];
         ft_layer_acts *la = &a->layer[l];
@@ -105,7 +122,8 @@ int ft_model_forward(ft_model *m, ft_acts *a, const int32_t *tokens, const int32
         ft_linear_forward(ops, &ly->v, la->v, la->ln1, N, lt);
         ops->rope(la->q, a->pos, m->inv_freq, N, Hq, D);
         ops->rope(la->k, a->pos, m->inv_freq, N, Hkv, D);
-        ops->attention(la->att, la->lse, la->q, la->k, la->v, doc ? a->doc : NULL, B, T, Hq, Hkv, D);
+        if (nv) ft_virtual_forward_kv(m->virt, l, la->k, la->v, B, Te);   // prefix: keys without rope
+        ops->attention(la->att, la->lse, la->q, la->k, la->v, doc ? a->doc : NULL, B, Te, Hq, Hkv, D);
         ft_linear_forward(ops, &ly->o, a->tmp, la->att, N, lt);
         ops->add(la->x_mid, la->x, a->tmp, (size_t)N * C);
         ops->rmsnorm(la->ln2, la->ln2_rstd, la->x_mid, ly->mlp_norm, N, C, c->rms_eps);
@@ -116,7 +134,12 @@ int ft_model_forward(ft_model *m, ft_acts *a, const int32_t *tokens, const int32
         float *next = l + 1 < c->n_layers ? a->layer[l + 1].x : a->x_out;
         ops->add(next, la->x_mid, a->tmp, (size_t)N * C);
     }
-    ops->rmsnorm(a->lnf, a->lnf_rstd, a->x_out, m->norm, N, C, c->rms_eps);
+    if (!nv)
+        ops->rmsnorm(a->lnf, a->lnf_rstd, a->x_out, m->norm, N, C, c->rms_eps);
+    else   // the real rows only: lnf row b*T + t is position nv + t of row b
+        for (int b = 0; b < B; b++)
+            ops->rmsnorm(a->lnf + (size_t)b * T * C, a->lnf_rstd + (size_t)b * T,
+                         a->x_out + ((size_t)b * Te + nv) * C, m->norm, T, C, c->rms_eps);
     return 0;
 }
 

@@ -7,6 +7,7 @@
 
 #include "err.h"
 #include "model.h"
+#include "virtual.h"
 
 int ft_kvcache_init(ft_kvcache *kv, const ft_model *m, int max_T, int max_chunk) {
     memset(kv, 0, sizeof *kv);
@@ -75,13 +76,15 @@ static void cached_attention(float *out, const float *q, const float *kc, const 
     (void)max_T;
 }
 
-static int decode_chunk(ft_model *m, ft_kvcache *kv, const int32_t *tokens, int n, float *logits) {
+// n positions at kv->n..: token ids, or (tokens NULL) input embeddings emb (n, C) (prompt tuning).
+static int decode_chunk(ft_model *m, ft_kvcache *kv, const int32_t *tokens, const float *emb, int n,
+                        float *logits) {
     const ft_config *c = &m->cfg;
     const ft_ops *ops = m->ops;
     ft_acts *a = &kv->acts;
     int C = c->hidden, F = c->intermediate, Hq = c->n_heads, Hkv = c->n_kv_heads, D = c->head_dim, p0 = kv->n;
     for (int i = 0; i < n; i++) {
-        if (tokens[i] < 0 || tokens[i] >= c->vocab_size)
+        if (tokens && (tokens[i] < 0 || tokens[i] >= c->vocab_size))
             return ft_err("token id %d is outside the model's vocabulary (%d)", tokens[i], c->vocab_size);
         a->pos[i] = p0 + i;
     }
@@ -100,7 +103,8 @@ static int decode_chunk(ft_model *m, ft_kvcache *kv, const int32_t *tokens, int 
     }
     float *lt = a->lora_tmp;
     ft_layer_acts *la = &a->layer[0];
-    ops->embedding(la->x, tokens, m->embed, n, C);
+    if (tokens) ops->embedding(la->x, tokens, m->embed, n, C);
+    else memcpy(la->x, emb, (size_t)n * C * sizeof(float));
     size_t kvd = (size_t)kv->kv_dim;
     for (int l = 0; l < c->n_layers; l++) {
         ft_layer *ly = &m->layers[l];
@@ -133,13 +137,39 @@ static int decode_chunk(ft_model *m, ft_kvcache *kv, const int32_t *tokens, int 
     return 0;
 }
 
+// Prompt/prefix tuning: a sequence starts with the n virtual positions — the prompt P run
+// through the layers, or the prefix written into the cache as keys (no rope) and values.
+static int seed_virtual(ft_model *m, ft_kvcache *kv) {
+    ft_virtual *v = m->virt;
+    int nv = v->n;
+    if (nv > kv->max_T) return ft_err("KV cache of %d positions cannot hold the %d virtual tokens", kv->max_T, nv);
+    if (v->kind == FT_VIRT_PROMPT) {
+        for (int i = 0; i < nv; i += kv->max_chunk) {
+            int k = nv - i < kv->max_chunk ? nv - i : kv->max_chunk;
+            if (decode_chunk(m, kv, NULL, v->params + (size_t)i * v->C, k, NULL) < 0) return -1;
+        }
+        return 0;
+    }
+    ft_virtual_prepare(v, m->ops);
+    size_t kvd = (size_t)kv->kv_dim;
+    for (int l = 0; l < kv->L; l++)
+        for (int t = 0; t < nv; t++) {
+            size_t at = ((size_t)l * kv->max_T + t) * kvd;
+            memcpy(kv->k + at, ft_virtual_prefix_kv(v, l, 0, t), kvd * sizeof(float));
+            memcpy(kv->v + at, ft_virtual_prefix_kv(v, l, 1, t), kvd * sizeof(float));
+        }
+    kv->n = nv;
+    return 0;
+}
+
 int ft_model_decode(ft_model *m, ft_kvcache *kv, const int32_t *tokens, int n, float *logits) {
     if (n <= 0) return ft_err("decode: no tokens");
+    if (m->virt && kv->n == 0 && seed_virtual(m, kv) < 0) return -1;
     if (kv->n + n > kv->max_T)
         return ft_err("context full: %d + %d tokens exceed the KV cache of %d positions", kv->n, n, kv->max_T);
     for (int i = 0; i < n; i += kv->max_chunk) {
         int k = n - i < kv->max_chunk ? n - i : kv->max_chunk;
-        if (decode_chunk(m, kv, tokens + i, k, i + k == n ? logits : NULL) < 0) return -1;
+        if (decode_chunk(m, kv, tokens + i, NULL, k, i + k == n ? logits : NULL) < 0) return -1;
     }
     return 0;
 }

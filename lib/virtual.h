@@ -2,13 +2,17 @@
 // tokens in front of every row.
 //   prompt: trainable input embeddings P (n, C) stand in for the first n positions;
 //   prefix: trainable per-layer keys and values (n, Hkv*D) each, optionally produced by
-//           PEFT's reparameterization MLP (prefix_projection) from an (n, C) embedding.
+//           PEFT's reparameterization MLP (prefix_projection) from an (n, Hkv*D) embedding
+//           (PEFT's token_dim, which _prepare_prompt_learning_config shrinks to Hkv*D for GQA).
 // As in PEFT + transformers, the real tokens of a row take positions n, n+1, ... after the
 // virtual ones, and the loss never sees the virtual positions. A model with m->virt set runs
 // every row with the n virtual positions in front, inside ft_model_forward / backward /
 // decode, so callers pass and get back only their own tokens' rows — but must size the
 // activations (ft_acts_alloc, ft_backward_alloc, ft_kvcache_init) for T + ft_model_n_virtual(m)
 // positions per row, and pass doc = NULL (one document per row: no packing).
+//
+// Files: virtual.c (init, the hooks the forward / backward / decode call), virtual_io.c (PEFT
+// adapter_config.json + adapter_model.safetensors "prompt_embeddings").
 #ifndef FT_VIRTUAL_H
 #define FT_VIRTUAL_H
 
@@ -26,11 +30,11 @@ typedef struct {
     const int32_t *init_ids;
     int n_init_ids;
     const char *init_text;    // recorded in adapter_config.json (prompt_tuning_init_text)
-    int projection;           // prefix tuning: prefix_projection (MLP C -> hidden -> L*2*Hkv*D)
-    int proj_hidden;          // encoder_hidden_size (0 = C)
+    int projection;           // prefix tuning: prefix_projection (MLP kvd -> hidden -> L*2*Hkv*D)
+    int proj_hidden;          // encoder_hidden_size (0 = token_dim = Hkv*D, PEFT's default)
 } ft_virtual_cfg;
 
-typedef struct ft_virtual ft_virtual;   // internals in virtual.c
+typedef struct ft_virtual ft_virtual;
 
 // New virtual tokens for m (initialized from cfg and the seeded RNG), attached (m->virt).
 int ft_virtual_new(ft_virtual **out, ft_model *m, const ft_virtual_cfg *cfg, uint64_t seed);
@@ -45,5 +49,48 @@ int ft_virtual_apply(ft_model *m, const char *dir, ft_virtual **out);
 void ft_virtual_destroy(ft_virtual *v);   // detaches; NULL is fine
 // Virtual positions m puts in front of every row (0 when m->virt is NULL).
 int ft_model_n_virtual(const ft_model *m);
+
+// ---- internals: the state, and the hooks model_forward.c / model_backward.c / model_kv.c call
+struct ft_virtual {
+    int kind, n;              // FT_VIRT_*, num_virtual_tokens
+    int L, C, kvd;            // layers, hidden, Hkv*D
+    int projection, hidden;   // prefix_projection, encoder_hidden_size
+    size_t width;             // floats per virtual token of the effective tensor: C or L*2*kvd
+    float *params, *grads;    // (n_params,) trainable (grads NULL until alloc_grads)
+    size_t n_params;
+    // prompt: P = params (n, C). prefix: prefix (n, L*2*kvd) in PEFT's order: per token,
+    // layer l, key (j=0) / value (j=1), head h, dim d at ((2l + j)*Hkv + h)*D + d
+    // (PeftModel.get_prompt: view(B, n, L*2, Hkv, D).permute(2, 0, 3, 1, 4).split(2)).
+    float *prefix;            // == params without projection, else the MLP output (own buffer)
+    float *dprefix;           // gradient of prefix: == grads without projection, else own buffer
+    // projection: params = emb (n, kvd) | w1 (h, kvd) | b1 (h) | w2 (L*2*kvd, h) | b2 (L*2*kvd)
+    float *emb, *w1, *b1, *w2, *b2;
+    float *hid;               // (n, h) tanh(emb @ w1^T + b1), kept for the backward
+    float *dhid;              // (n, h) scratch
+    int init_text;            // prompt_tuning_init TEXT (1) or RANDOM (0)
+    char *init_str;           // prompt_tuning_init_text
+    ft_model *model;          // attached to
+};
+
+// Lay out the state for m with zero parameters and attach it (ft_virtual_new, the loader).
+int ft_virtual_alloc(ft_virtual **out, ft_model *m, int kind, int n, int projection, int hidden);
+// Forward prologue: recompute the prefix (projection), then write the virtual rows of the
+// layer-0 input x (B, Te, C) (rows 0..n-1 of each row): P for prompt tuning, zeros for prefix
+// tuning (dummy rows whose keys / values are replaced in every layer).
+void ft_virtual_forward_input(ft_virtual *v, const ft_ops *ops, float *x, int B, int Te);
+// Prefix: recompute the prefix from the MLP (no-op otherwise).
+void ft_virtual_prepare(ft_virtual *v, const ft_ops *ops);
+// Prefix: overwrite layer l's k (after rope) and val (B, Te, Hkv*D) at the virtual positions.
+void ft_virtual_forward_kv(const ft_virtual *v, int l, float *k, float *val, int B, int Te);
+// Key (j = 0) or value (j = 1) of layer l for virtual token t: (Hkv*D) floats.
+const float *ft_virtual_prefix_kv(const ft_virtual *v, int l, int j, int t);
+// Backward: begin (clears the projection's prefix gradient), per layer take dk (before rope
+// backward) / dv at the virtual positions as the prefix gradient and zero them there, take
+// d(layer-0 input) at the virtual rows as dP, end (backpropagates through the MLP).
+// All no-ops for the gradient when grads are not allocated.
+void ft_virtual_backward_begin(ft_virtual *v);
+void ft_virtual_backward_kv(ft_virtual *v, int l, float *dk, float *dv, int B, int Te);
+void ft_virtual_backward_input(ft_virtual *v, const float *dx, int B, int Te);
+void ft_virtual_backward_end(ft_virtual *v, const ft_ops *ops);
 
 #endif

@@ -1,0 +1,201 @@
+// virtual_io.c — prompt / prefix tuning adapters in PEFT's layout (see virtual.h):
+//   DIR/adapter_config.json        peft_type PROMPT_TUNING | PREFIX_TUNING, task_type CAUSAL_LM,
+//                                  num_virtual_tokens, token_dim, num_attention_heads, num_layers, ...
+//   DIR/adapter_model.safetensors  one tensor "prompt_embeddings":
+//       prompt tuning  (n, C)          PromptEmbedding.embedding.weight
+//       prefix tuning  (n, L*2*Hkv*D)  PeftModel.get_prompt_embedding_to_save: the prefix itself,
+//                                      i.e. the MLP's output when prefix_projection (PEFT then
+//                                      loads it with inference_mode as a plain prefix; so do we).
+// For prefix tuning on GQA models token_dim = Hkv*D and num_attention_heads = Hkv, as PEFT's
+// _prepare_prompt_learning_config sets them from num_key_value_heads.
+#include "virtual.h"
+#include "err.h"
+#include "io.h"
+#include "quant.h"
+#include "safetensors.h"
+
+#include <jansson.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static char *join(const char *dir, const char *name) {
+    size_t n = strlen(dir) + strlen(name) + 2;
+    char *p = ft_malloc(n);
+    if (p) snprintf(p, n, "%s/%s", dir, name);
+    return p;
+}
+
+static json_t *str_or_null(const char *s) { return s ? json_string(s) : json_null(); }
+
+int ft_virtual_save(const ft_virtual *v, const char *dir, const char *base_model) {
+    if (!v || !v->model) return ft_err("%s: no virtual tokens to save", dir);
+    const ft_config *c = &v->model->cfg;
+    int prompt = v->kind == FT_VIRT_PROMPT;
+    if (ft_mkdirs(dir)) return -1;
+    // the saved prefix is the MLP's current output
+    if (v->projection) ft_virtual_prepare((ft_virtual *)v, v->model->ops);
+    json_t *j = json_object();
+    json_object_set_new(j, "peft_type", json_string(prompt ? "PROMPT_TUNING" : "PREFIX_TUNING"));
+    json_object_set_new(j, "task_type", json_string("CAUSAL_LM"));
+    json_object_set_new(j, "num_virtual_tokens", json_integer(v->n));
+    json_object_set_new(j, "token_dim", json_integer(prompt ? v->C : v->kvd));
+    json_object_set_new(j, "num_transformer_submodules", json_integer(1));
+    json_object_set_new(j, "num_attention_heads", json_integer(prompt ? c->n_heads : c->n_kv_heads));
+    json_object_set_new(j, "num_layers", json_integer(v->L));
+    json_object_set_new(j, "inference_mode", json_true());
+    json_object_set_new(j, "base_model_name_or_path", str_or_null(base_model));
+    json_object_set_new(j, "revision", json_null());
+    json_object_set_new(j, "auto_mapping", json_null());
+    if (prompt) {
+        json_object_set_new(j, "prompt_tuning_init", json_string(v->init_text ? "TEXT" : "RANDOM"));
+        json_object_set_new(j, "prompt_tuning_init_text", str_or_null(v->init_text ? v->init_str : NULL));
+        json_object_set_new(j, "tokenizer_name_or_path", str_or_null(v->init_text ? base_model : NULL));
+        json_object_set_new(j, "tokenizer_kwargs", json_null());
+    } else {
+        json_object_set_new(j, "prefix_projection", json_boolean(v->projection));
+        json_object_set_new(j, "encoder_hidden_size", json_integer(v->projection ? v->hidden : v->kvd));
+    }
+    char *text = json_dumps(j, JSON_INDENT(2) | JSON_SORT_KEYS);
+    json_decref(j);
+    char *cpath = join(dir, "adapter_config.json"), *wpath = join(dir, "adapter_model.safetensors");
+    st_writer *w = NULL;
+    int rc = -1;
+    if (!text || !cpath || !wpath) goto out;
+    size_t tl = strlen(text);
+    text[tl] = '\n';   // replaces the NUL; written as tl+1 bytes
+    if (ft_write_all(cpath, text, tl + 1)) goto out;
+    if (!(w = st_writer_new())) goto out;
+    uint64_t shape[2] = {(uint64_t)v->n, (uint64_t)v->width};
+    if (st_writer_add(w, "prompt_embeddings", ST_F32, 2, shape, prompt ? v->params : v->prefix) ||
+        st_writer_meta(w, "format", "pt") || st_writer_write(w, wpath))
+        goto out;
+    rc = 0;
+out:
+    st_writer_free(w);
+    free(text);
+    free(cpath);
+    free(wpath);
+    return rc;
+}
+
+// An optional integer field of the config: must equal want when present.
+static int check_int(json_t *cfg, const char *key, long want, const char *file, const char *what) {
+    json_t *x = json_object_get(cfg, key);
+    if (!x || json_is_null(x)) return 0;
+    if (!json_is_integer(x)) return ft_err("%s: \"%s\" must be an integer", file, key);
+    if (json_integer_value(x) != want)
+        return ft_err("%s: \"%s\" is %lld but the model has %ld (%s)", file, key, (long long)json_integer_value(x),
+                      want, what);
+    return 0;
+}
+
+// Copy a float tensor (F32/F16/BF16) of n values into dst; refuse non-finite values.
+static int copy_values(const st_tensor *t, float *dst, size_t n, const char *file) {
+    if (t->dtype == ST_F32) {
+        memcpy(dst, t->data, n * 4);
+    } else if (t->dtype == ST_F16 || t->dtype == ST_BF16) {
+        for (size_t i = 0; i < n; i++) {
+            uint16_t h;
+            memcpy(&h, t->data + 2 * i, 2);
+            dst[i] = t->dtype == ST_F16 ? ft_f16_to_f32(h) : ft_bf16_to_f32(h);
+        }
+    } else {
+        return ft_err("%s: tensor %s has dtype %s (expected F32, F16 or BF16)", file, t->name, st_dtype_name(t->dtype));
+    }
+    for (size_t i = 0; i < n; i++)
+        if (!isfinite(dst[i]))
+            return ft_err("%s: tensor %s holds a non-finite value at virtual token %zu", file, t->name,
+                          i / (n / (size_t)t->shape[0]));
+    return 0;
+}
+
+static int virtual_load(ft_model *m, const char *dir, ft_virtual **out) {
+    const ft_config *c = &m->cfg;
+    char *cpath = join(dir, "adapter_config.json"), *wpath = join(dir, "adapter_model.safetensors");
+    char *text = NULL;
+    size_t len;
+    json_t *j = NULL;
+    st_set *st = NULL;
+    ft_virtual *v = NULL;
+    int rc = -1;
+    if (!cpath || !wpath || ft_read_all(cpath, &text, &len)) goto out;
+    json_error_t je;
+    j = json_loadb(text, len, 0, &je);
+    if (!j || !json_is_object(j)) {
+        ft_err("%s:%d: %s", cpath, j ? 1 : je.line, j ? "expected a JSON object" : je.text);
+        goto out;
+    }
+    const char *pt = json_string_value(json_object_get(j, "peft_type"));
+    int kind = pt && !strcmp(pt, "PROMPT_TUNING") ? FT_VIRT_PROMPT : pt && !strcmp(pt, "PREFIX_TUNING") ? FT_VIRT_PREFIX : 0;
+    if (!kind) {
+        ft_err("%s: peft_type is %s, expected \"PROMPT_TUNING\" or \"PREFIX_TUNING\"", cpath, pt ? pt : "missing");
+        goto out;
+    }
+    const char *tt = json_string_value(json_object_get(j, "task_type"));
+    if (tt && strcmp(tt, "CAUSAL_LM")) {
+        ft_err("%s: task_type is %s; only CAUSAL_LM adapters apply to a decoder model", cpath, tt);
+        goto out;
+    }
+    json_t *jn = json_object_get(j, "num_virtual_tokens");
+    if (!json_is_integer(jn) || json_integer_value(jn) < 1 || json_integer_value(jn) > 65536) {
+        ft_err("%s: \"num_virtual_tokens\" must be an integer in 1..65536", cpath);
+        goto out;
+    }
+    int n = (int)json_integer_value(jn), prompt = kind == FT_VIRT_PROMPT;
+    int kvd = c->n_kv_heads * c->head_dim;
+    if (check_int(j, "num_transformer_submodules", 1, cpath, "a decoder-only model has one") ||
+        check_int(j, "num_layers", c->n_layers, cpath, "layers") ||
+        check_int(j, "token_dim", prompt ? c->hidden : kvd, cpath, prompt ? "hidden size" : "key/value heads x head dim") ||
+        check_int(j, "num_attention_heads", prompt ? c->n_heads : c->n_kv_heads, cpath,
+                  prompt ? "attention heads" : "key/value heads"))
+        goto out;
+    if (!(st = st_open(wpath))) goto out;
+    const st_tensor *t = st_find(st, "prompt_embeddings");
+    if (!t) {
+        ft_err("%s: no tensor \"prompt_embeddings\" (a PEFT %s adapter holds exactly that one)", wpath, pt);
+        goto out;
+    }
+    uint64_t width = prompt ? (uint64_t)c->hidden : (uint64_t)c->n_layers * 2 * kvd;
+    if (t->n_dims != 2 || t->shape[1] != width) {
+        ft_err("%s: prompt_embeddings has shape [%llu, %llu], expected [%d, %llu] (%s)", wpath,
+               (unsigned long long)(t->n_dims > 0 ? t->shape[0] : 0),
+               (unsigned long long)(t->n_dims > 1 ? t->shape[1] : 0), n, (unsigned long long)width,
+               prompt ? "num_virtual_tokens x hidden" : "num_virtual_tokens x layers*2*kv_heads*head_dim");
+        goto out;
+    }
+    if (t->shape[0] != (uint64_t)n) {
+        ft_err("%s: prompt_embeddings has %llu rows but %s says num_virtual_tokens = %d", wpath,
+               (unsigned long long)t->shape[0], cpath, n);
+        goto out;
+    }
+    if (m->virt) {
+        ft_err("%s: the model already has prompt/prefix virtual tokens (only one such adapter at a time)", dir);
+        goto out;
+    }
+    if (ft_virtual_alloc(&v, m, kind, n, 0, 0)) goto out;
+    if (copy_values(t, v->params, v->n_params, wpath)) goto out;
+    const char *init = json_string_value(json_object_get(j, "prompt_tuning_init"));
+    const char *itext = json_string_value(json_object_get(j, "prompt_tuning_init_text"));
+    if (prompt && init && !strcmp(init, "TEXT")) {
+        v->init_text = 1;
+        if (itext && !(v->init_str = ft_strdup(itext))) goto out;
+    }
+    *out = v;
+    v = NULL;
+    rc = 0;
+out:
+    ft_virtual_destroy(v);
+    if (st) st_close(st);
+    json_decref(j);
+    free(text);
+    free(cpath);
+    free(wpath);
+    return rc;
+}
+
+int ft_virtual_apply(ft_model *m, const char *dir, ft_virtual **out) {
+    *out = NULL;
+    return virtual_load(m, dir, out);
+}
