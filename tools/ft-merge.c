@@ -1,6 +1,8 @@
-// ft-merge — fold LoRA adapters into a base model (W + sum_i w_i * scale_i * B_i A_i, in f32)
-// and write an HF dir or a GGUF file; or convert a PEFT LoRA adapter to llama.cpp's GGUF
-// adapter layout. Thin: flags here, the work in lib/lora.c and lib/model_save.c.
+// ft-merge — fold LoRA adapters into a base model (W + sum_i w_i * scale_i * B_i A_i, in f32;
+// DoRA: W' = mag/||W + s*B@A||_row * (W + s*B@A)) and write an HF dir or a GGUF file; or
+// convert a PEFT LoRA adapter to llama.cpp's GGUF adapter layout. Adapter types that are not
+// weights (bottleneck adapters, prompt/prefix tuning) are refused. Thin: flags here, the work
+// in lib/lora.c, lib/dora.c and lib/model_save.c.
 #include <getopt.h>
 #include <math.h>
 #include <stdio.h>
@@ -13,6 +15,7 @@
 #include "lora.h"
 #include "model.h"
 #include "model_save.h"
+#include "peft.h"
 #include "safetensors.h"
 
 #define PROG "ft-merge"
@@ -22,7 +25,10 @@ static void usage(void) {
     printf("Usage: ft-merge --model BASE --adapter DIR [--weight W] [--adapter DIR2 --weight W2 ...] -o OUT\n"
            "       ft-merge --model BASE --adapter DIR --to-gguf-adapter -o ADAPTER.gguf\n\n"
            "Merge LoRA adapters into the base weights: W + sum_i w_i * scale_i * B_i A_i, computed in f32\n"
-           "(scale = alpha/r, or alpha/sqrt(r) for rsLoRA). Quantized bases are dequantized first.\n\n"
+           "(scale = alpha/r, or alpha/sqrt(r) for rsLoRA); DoRA adapters (use_dora) as PEFT merges them:\n"
+           "W' = mag / ||W + scale*B A||_row * (W + scale*B A), weight 1 only. Adapters merge in the order given.\n"
+           "Quantized bases are dequantized first. Bottleneck adapters and prompt/prefix tuning are not\n"
+           "weights and are refused (evaluate them with ft-eval --adapter DIR).\n\n"
            "Options:\n"
            "  --model PATH        base model: HF dir, .safetensors next to config.json, or .gguf\n"
            "  --adapter DIR       PEFT LoRA adapter dir (adapter_config.json + adapter_model.safetensors); repeatable\n"
@@ -72,6 +78,19 @@ static void note_quantized(const char *path) {
     }
     if (types[0]) ft_cli_info(PROG, 1, "base %s is quantized (%s): dequantized to f32 before merging", path, types);
     gguf_close(g);
+}
+
+// Refuse, before the base is loaded, adapter types that cannot be folded into W.
+static int check_mergeable(const char *dir) {
+    char type[64];
+    if (ft_peft_type(dir, type, sizeof type)) return -1;
+    if (!strcmp(type, "BOTTLENECK"))
+        return ft_err("%s: bottleneck adapters add layers (down-projection, nonlinearity, up-projection) that "
+                      "cannot be folded into W; evaluate with ft-eval --adapter %s", dir, dir);
+    if (!strcmp(type, "PROMPT_TUNING") || !strcmp(type, "PREFIX_TUNING"))
+        return ft_err("%s: %s adapters are virtual tokens, not weights: they cannot be folded into W; evaluate "
+                      "with ft-eval --adapter %s", dir, type, dir);
+    return 0;   // LORA (with or without use_dora); anything else is refused by the loader
 }
 
 static int write_gguf_adapter(ft_model *m, const ft_adapter *a, const char *out) {
@@ -178,12 +197,20 @@ int main(int argc, char **argv) {
         else return ft_cli_usage(PROG, "--dtype must be bf16, f16, f32%s", gguf ? " or q8_0" : " (q8_0 only with --format gguf)");
     }
 
+    for (int i = 0; i < n_ad; i++)
+        if (check_mergeable(adapters[i])) return ft_cli_fail(PROG, FT_EXIT_DATA);
+
     ft_model *m = ft_model_load(model);
     if (!m) return ft_cli_fail(PROG, FT_EXIT_DATA);
     int rc = FT_EXIT_DATA;
     if (to_gguf_adapter) {
         ft_adapter a = {0};
-        if (ft_adapter_load(&a, m, adapters[0]) || write_gguf_adapter(m, &a, out)) {
+        int bad = ft_adapter_load(&a, m, adapters[0]);
+        if (!bad && a.cfg.dora)
+            bad = ft_err("%s: a DoRA adapter (lora_magnitude_vector) cannot be written as a llama.cpp LoRA GGUF, "
+                         "which has no magnitude vector; merge it instead (ft-merge --model BASE --adapter %s "
+                         "-o OUT.gguf)", adapters[0], adapters[0]);
+        if (bad || write_gguf_adapter(m, &a, out)) {
             ft_adapter_free(&a);
             goto fail;
         }
@@ -196,11 +223,17 @@ int main(int argc, char **argv) {
     for (int i = 0; i < n_ad; i++) {
         ft_adapter a = {0};
         if (ft_adapter_load(&a, m, adapters[i])) { ft_adapter_free(&a); goto fail; }
+        if (a.cfg.dora && weights[i] != 1.0) {
+            ft_err("%s: a DoRA adapter merges only with weight 1 (got --weight %g): its magnitude vector rescales "
+                   "whole rows, so a weighted DoRA merge is undefined (PEFT has none either)", adapters[i], weights[i]);
+            ft_adapter_free(&a);
+            goto fail;
+        }
         for (int h = 0; h < a.L * FT_LORA_N_TARGETS; h++) a.hooks[h].scale *= (float)weights[i];
         ft_adapter_detach(&a);
         ft_adapter_merge(&a, m);
-        ft_cli_info(PROG, 2, "merged %s (r=%d, alpha=%g%s, weight %g)", adapters[i], a.cfg.r, a.cfg.alpha,
-                    a.cfg.rslora ? ", rsLoRA" : "", weights[i]);
+        ft_cli_info(PROG, 2, "merged %s (r=%d, alpha=%g%s%s, weight %g)", adapters[i], a.cfg.r, a.cfg.alpha,
+                    a.cfg.rslora ? ", rsLoRA" : "", a.cfg.dora ? ", DoRA" : "", weights[i]);
         ft_adapter_free(&a);
     }
     if (gguf) {
