@@ -115,6 +115,7 @@ typedef struct ft_model {
     float *inv_freq;          // (D/2) rotary frequencies (scaled)
     const ft_ops *ops;        // op table used by the forward (default: ft_ops_cpu())
     struct ft_virtual *virt;  // prompt/prefix tuning virtual tokens (lib/virtual.h) or NULL
+    struct ft_qweight *qstore; // (L*7) NF4 storage of the linears, owned (QLoRA, lib/qweight.h) or NULL
     char *path;               // where it was loaded from
     char *tokenizer_path;     // tokenizer.json of an HF dir, or the .gguf itself; NULL if none
 } ft_model;

@@ -1,6 +1,8 @@
 // model_load.c — the HF-named tensor table over one f32 parameter buffer, and the loaders:
 // HF dirs (config.json + single/sharded safetensors in F32/F16/BF16) and GGUF files
-// (dequantized with quant.h; llama-arch Q/K rows un-permuted back to HF layout).
+// (dequantized with quant.h; llama-arch Q/K rows un-permuted back to HF layout). The same
+// loaders with `quant` set store each layer linear as NF4-DQ (qweight.h) as it is read, and
+// the table then lists only the other tensors (ft_model_load_nf4, QLoRA).
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +13,7 @@
 #include "model.h"
 #include "model_save.h"
 #include "quant.h"
+#include "qweight.h"
 #include "safetensors.h"
 
 static const char *lin_names[7] = {"q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"};
@@ -40,7 +43,9 @@ static int add_tensor(ft_model *m, int *cap, const char *name, int n_dims, int64
     return m->n_tensors++;
 }
 
-ft_model *ft_model_new(const ft_config *cfg) {
+// quant: the layer linears get no table entry and no f32 storage (lin->w NULL, w_idx -1);
+// m->qstore (L*7, zeroed) is allocated for the loader to fill.
+static ft_model *model_new(const ft_config *cfg, int quant) {
     if (ft_config_validate(cfg, "model config") < 0) return NULL;
     ft_model *m = ft_calloc(1, sizeof *m);
     if (!m) return NULL;
@@ -60,7 +65,7 @@ ft_model *ft_model_new(const ft_config *cfg) {
         for (int j = 0; j < 7; j++) {
             const char *grp = j < 4 ? "self_attn" : "mlp";
             snprintf(nm, sizeof nm, "model.layers.%d.%s.%s.weight", l, grp, lin_names[j]);
-            li[1 + j] = add_tensor(m, &cap, nm, 2, outs[j], ins[j]);
+            li[1 + j] = quant ? -1 : add_tensor(m, &cap, nm, 2, outs[j], ins[j]);
             li[9 + j] = -1;
             if (c->attn_bias && j < 3) {
                 snprintf(nm, sizeof nm, "model.layers.%d.%s.%s.bias", l, grp, lin_names[j]);
@@ -74,7 +79,7 @@ ft_model *ft_model_new(const ft_config *cfg) {
     int i_head = c->tie_embeddings ? i_embed : add_tensor(m, &cap, "lm_head.weight", 2, c->vocab_size, C);
     for (int l = 0; l < c->n_layers; l++)
         for (int j = 0; j < 9; j++)
-            if (idx[l * 16 + j] < 0) goto fail_idx;
+            if (idx[l * 16 + j] < 0 && !(quant && j >= 1 && j <= 7)) goto fail_idx;
     if (i_norm < 0 || i_head < 0) goto fail_idx;
     size_t bytes;
     if (!ft_mul_ok(m->n_params, sizeof(float), &bytes)) { ft_err("model too large"); goto fail_idx; }
@@ -88,6 +93,7 @@ ft_model *ft_model_new(const ft_config *cfg) {
     m->layers = ft_calloc((size_t)c->n_layers, sizeof *m->layers);
     m->inv_freq = ft_calloc((size_t)c->head_dim / 2, sizeof(float));
     if (!m->layers || !m->inv_freq) goto fail_idx;
+    if (quant && !(m->qstore = ft_calloc((size_t)c->n_layers * 7, sizeof *m->qstore))) goto fail_idx;
     ft_config_inv_freq(c, m->inv_freq);
 #define P(i) (m->params + m->tensors[i].offset)
     m->embed = P(i_embed);
@@ -98,14 +104,15 @@ ft_model *ft_model_new(const ft_config *cfg) {
         ft_layer *ly = &m->layers[l];
         ly->attn_norm = P(li[0]);
         ly->mlp_norm = P(li[8]);
+        int outs[7] = {qd, kd, kd, C, F, F, C}, ins[7] = {C, C, C, qd, C, C, F};
         for (int j = 0; j < 7; j++) {
             ft_linear *lin = layer_lin(ly, j);
             lin->w_idx = li[1 + j];
             lin->b_idx = li[9 + j];
-            lin->w = P(li[1 + j]);
+            lin->w = li[1 + j] >= 0 ? P(li[1 + j]) : NULL;
             lin->b = li[9 + j] >= 0 ? P(li[9 + j]) : NULL;
-            lin->out = (int)m->tensors[li[1 + j]].shape[0];
-            lin->in = (int)m->tensors[li[1 + j]].shape[1];
+            lin->out = outs[j];
+            lin->in = ins[j];
         }
     }
 #undef P
@@ -119,8 +126,13 @@ fail:
     return NULL;
 }
 
+ft_model *ft_model_new(const ft_config *cfg) { return model_new(cfg, 0); }
+
 void ft_model_free(ft_model *m) {
     if (!m) return;
+    if (m->qstore)
+        for (int i = 0; i < m->cfg.n_layers * 7; i++) ft_qweight_free(&m->qstore[i]);
+    free(m->qstore);
     free(m->params);
     free(m->tensors);
     free(m->layers);
@@ -187,7 +199,55 @@ static int convert_st(const st_tensor *t, float *dst, size_t n, const char *file
     }
 }
 
-static ft_model *load_hf(const char *config_path, const char *st_path, const char *dir) {
+// Reads the HF-named tensor `name`, expected shape (d0) or (d0, d1), into dst as f32.
+typedef int (*tensor_reader)(void *ctx, const char *name, int n_dims, int64_t d0, int64_t d1, float *dst);
+
+static const char *lin_group(int j) { return j < 4 ? "self_attn" : "mlp"; }
+
+// QLoRA loading: each layer linear read into one f32 scratch (the largest linear) and
+// quantized to NF4-DQ into m->qstore before the next is read.
+static int quantize_linears(ft_model *m, tensor_reader rd, void *ctx, const char *path) {
+    size_t maxn = 0;
+    for (int l = 0; l < m->cfg.n_layers; l++)
+        for (int j = 0; j < 7; j++) {
+            ft_linear *lin = layer_lin(&m->layers[l], j);
+            size_t n = (size_t)lin->in * (size_t)lin->out;
+            maxn = n > maxn ? n : maxn;
+        }
+    float *tmp = ft_malloc(maxn * sizeof(float));   // (out, in) of one linear
+    if (!tmp) return -1;
+    for (int l = 0; l < m->cfg.n_layers; l++)
+        for (int j = 0; j < 7; j++) {
+            ft_linear *lin = layer_lin(&m->layers[l], j);
+            char nm[96];
+            snprintf(nm, sizeof nm, "model.layers.%d.%s.%s.weight", l, lin_group(j), lin_names[j]);
+            if (rd(ctx, nm, 2, lin->out, lin->in, tmp) < 0) { free(tmp); return -1; }
+            ft_qweight *q = &m->qstore[l * 7 + j];
+            if (ft_qweight_init(q, tmp, lin->out, lin->in) < 0) {
+                free(tmp);
+                return ft_err_ctx("%s: tensor %s", path, nm);
+            }
+            lin->qw = q;
+        }
+    free(tmp);
+    return 0;
+}
+
+typedef struct { st_set *s; const char *path; } st_ctx;
+
+static int st_read(void *ctx, const char *name, int n_dims, int64_t d0, int64_t d1, float *dst) {
+    const st_ctx *c = ctx;
+    const st_tensor *t = st_find(c->s, name);
+    if (!t) return ft_err("%s: missing tensor %s", c->path, name);
+    int ok = t->n_dims == n_dims && (uint64_t)d0 == t->shape[0] && (n_dims == 1 || (uint64_t)d1 == t->shape[1]);
+    if (!ok)
+        return ft_err("%s: tensor %s: shape [%llu%s%llu] does not match the config's [%lld, %lld]", c->path, name,
+                      (unsigned long long)t->shape[0], t->n_dims > 1 ? ", " : "",
+                      t->n_dims > 1 ? (unsigned long long)t->shape[1] : 0ULL, (long long)d0, (long long)d1);
+    return convert_st(t, dst, (size_t)d0 * (size_t)d1, c->path);
+}
+
+static ft_model *load_hf(const char *config_path, const char *st_path, const char *dir, int quant) {
     ft_config cfg;
     if (ft_config_from_json(&cfg, config_path) < 0) return NULL;
     st_set *s = st_open(st_path);
@@ -195,23 +255,14 @@ static ft_model *load_hf(const char *config_path, const char *st_path, const cha
     // tie_word_embeddings may be absent from config.json while lm_head.weight is missing
     if (!cfg.tie_embeddings && !st_find(s, "lm_head.weight") && st_find(s, "model.embed_tokens.weight"))
         cfg.tie_embeddings = true;
-    ft_model *m = ft_model_new(&cfg);
+    st_ctx ctx = {s, st_path};
+    ft_model *m = model_new(&cfg, quant);
     if (!m) goto fail;
     for (int i = 0; i < m->n_tensors; i++) {
         ft_tensor_info *ti = &m->tensors[i];
-        const st_tensor *t = st_find(s, ti->name);
-        if (!t) { ft_err("%s: missing tensor %s", st_path, ti->name); goto fail; }
-        int ok = t->n_dims == ti->n_dims && (uint64_t)ti->shape[0] == t->shape[0] &&
-                 (ti->n_dims == 1 || (uint64_t)ti->shape[1] == t->shape[1]);
-        if (!ok) {
-            ft_err("%s: tensor %s: shape [%llu%s%llu] does not match the config's [%lld, %lld]", st_path, ti->name,
-                   (unsigned long long)t->shape[0], t->n_dims > 1 ? ", " : "",
-                   t->n_dims > 1 ? (unsigned long long)t->shape[1] : 0ULL, (long long)ti->shape[0],
-                   (long long)ti->shape[1]);
-            goto fail;
-        }
-        if (convert_st(t, m->params + ti->offset, ti->numel, st_path) < 0) goto fail;
+        if (st_read(&ctx, ti->name, ti->n_dims, ti->shape[0], ti->shape[1], m->params + ti->offset) < 0) goto fail;
     }
+    if (quant && quantize_linears(m, st_read, &ctx, st_path) < 0) goto fail;
     st_close(s);
     m->path = ft_strdup(dir);
     char tok[4096];
@@ -225,13 +276,15 @@ fail:
     return NULL;
 }
 
-ft_model *ft_model_load_hf(const char *dir) {
+static ft_model *load_hf_dir(const char *dir, int quant) {
     char cfgp[4096];
     snprintf(cfgp, sizeof cfgp, "%s/config.json", dir);
     struct stat sb;
     if (stat(cfgp, &sb) != 0) { ft_err("%s: no config.json in this directory", dir); return NULL; }
-    return load_hf(cfgp, dir, dir);
+    return load_hf(cfgp, dir, dir, quant);
 }
+
+ft_model *ft_model_load_hf(const char *dir) { return load_hf_dir(dir, 0); }
 
 // ---- GGUF ------------------------------------------------------------------------------
 static int load_gguf_tensor(const gguf_file *g, const gguf_tensor *t, float *dst, size_t n) {
@@ -245,39 +298,45 @@ static int load_gguf_tensor(const gguf_file *g, const gguf_tensor *t, float *dst
     return 0;
 }
 
-ft_model *ft_model_load_gguf(const char *path) {
+typedef struct { const gguf_file *g; const char *path; const ft_config *cfg; int permuted; } gguf_ctx;
+
+static int gguf_read(void *ctx, const char *name, int n_dims, int64_t d0, int64_t d1, float *dst) {
+    const gguf_ctx *c = ctx;
+    char gn[128];
+    ft_model_gguf_name(name, gn, sizeof gn);
+    const gguf_tensor *t = gguf_find_tensor(c->g, gn);
+    if (!t) return ft_err("%s: missing tensor %s (%s)", c->path, gn, name);
+    uint64_t ne0 = n_dims == 2 ? (uint64_t)d1 : (uint64_t)d0;
+    uint64_t ne1 = n_dims == 2 ? (uint64_t)d0 : 1;
+    uint64_t tne1 = t->n_dims >= 2 ? t->ne[1] : 1;
+    int extra = 0;
+    for (uint32_t d = 2; d < t->n_dims; d++) extra |= t->ne[d] != 1;
+    if (t->ne[0] != ne0 || tne1 != ne1 || extra)
+        return ft_err("%s: tensor %s: shape [%llu, %llu] (ggml order) does not match the metadata's [%llu, %llu]",
+                      c->path, gn, (unsigned long long)t->ne[0], (unsigned long long)tne1, (unsigned long long)ne0,
+                      (unsigned long long)ne1);
+    if (load_gguf_tensor(c->g, t, dst, (size_t)ne0 * (size_t)ne1) < 0) return -1;
+    if (c->permuted && (strstr(name, "q_proj.") || strstr(name, "k_proj."))) {
+        int nh = strstr(name, "q_proj.") ? c->cfg->n_heads : c->cfg->n_kv_heads;
+        int cols = n_dims == 2 ? (int)d1 : 1;
+        if (ft_model_permute_rows(dst, nh, (int)d0, cols, 0) < 0) return -1;
+    }
+    return 0;
+}
+
+static ft_model *load_gguf(const char *path, int quant) {
     gguf_file *g = gguf_open(path);
     if (!g) return NULL;
     ft_config cfg;
     ft_model *m = NULL;
     if (ft_config_from_gguf(&cfg, g) < 0) goto fail;
-    if (!(m = ft_model_new(&cfg))) goto fail;
-    int permuted = !strcmp(cfg.arch, "llama");
+    if (!(m = model_new(&cfg, quant))) goto fail;
+    gguf_ctx ctx = {g, path, &cfg, !strcmp(cfg.arch, "llama")};
     for (int i = 0; i < m->n_tensors; i++) {
         ft_tensor_info *ti = &m->tensors[i];
-        char gn[128];
-        ft_model_gguf_name(ti->name, gn, sizeof gn);
-        const gguf_tensor *t = gguf_find_tensor(g, gn);
-        if (!t) { ft_err("%s: missing tensor %s (%s)", path, gn, ti->name); goto fail; }
-        uint64_t ne0 = ti->n_dims == 2 ? (uint64_t)ti->shape[1] : (uint64_t)ti->shape[0];
-        uint64_t ne1 = ti->n_dims == 2 ? (uint64_t)ti->shape[0] : 1;
-        uint64_t tne1 = t->n_dims >= 2 ? t->ne[1] : 1;
-        int extra = 0;
-        for (uint32_t d = 2; d < t->n_dims; d++) extra |= t->ne[d] != 1;
-        if (t->ne[0] != ne0 || tne1 != ne1 || extra) {
-            ft_err("%s: tensor %s: shape [%llu, %llu] (ggml order) does not match the metadata's [%llu, %llu]", path,
-                   gn, (unsigned long long)t->ne[0], (unsigned long long)tne1, (unsigned long long)ne0,
-                   (unsigned long long)ne1);
-            goto fail;
-        }
-        float *dst = m->params + ti->offset;
-        if (load_gguf_tensor(g, t, dst, ti->numel) < 0) goto fail;
-        if (permuted && (strstr(ti->name, "q_proj.") || strstr(ti->name, "k_proj."))) {
-            int nh = strstr(ti->name, "q_proj.") ? cfg.n_heads : cfg.n_kv_heads;
-            int cols = ti->n_dims == 2 ? (int)ti->shape[1] : 1;
-            if (ft_model_permute_rows(dst, nh, (int)ti->shape[0], cols, 0) < 0) goto fail;
-        }
+        if (gguf_read(&ctx, ti->name, ti->n_dims, ti->shape[0], ti->shape[1], m->params + ti->offset) < 0) goto fail;
     }
+    if (quant && quantize_linears(m, gguf_read, &ctx, path) < 0) goto fail;
     // Llama 3.1-style scaling is stored as per-frequency divisors
     const gguf_tensor *rf = gguf_find_tensor(g, "rope_freqs.weight");
     if (rf) {
@@ -299,10 +358,12 @@ fail:
     return NULL;
 }
 
-ft_model *ft_model_load(const char *path) {
+ft_model *ft_model_load_gguf(const char *path) { return load_gguf(path, 0); }
+
+static ft_model *load_any(const char *path, int quant) {
     struct stat sb;
     if (stat(path, &sb) != 0) { ft_err("%s: no such file or directory", path); return NULL; }
-    if (S_ISDIR(sb.st_mode)) return ft_model_load_hf(path);
+    if (S_ISDIR(sb.st_mode)) return load_hf_dir(path, quant);
     size_t n = strlen(path);
     if (n > 12 && !strcmp(path + n - 12, ".safetensors")) {
         char dir[4096], cfgp[4200];
@@ -311,7 +372,7 @@ ft_model *ft_model_load(const char *path) {
         if (slash) *slash = 0;
         else snprintf(dir, sizeof dir, ".");
         snprintf(cfgp, sizeof cfgp, "%s/config.json", dir);
-        return load_hf(cfgp, path, dir);
+        return load_hf(cfgp, path, dir, quant);
     }
     FILE *f = fopen(path, "rb");
     char magic[4] = {0};
@@ -319,7 +380,10 @@ ft_model *ft_model_load(const char *path) {
         if (fread(magic, 1, 4, f) != 4) magic[0] = 0;
         fclose(f);
     }
-    if (!memcmp(magic, "GGUF", 4)) return ft_model_load_gguf(path);
+    if (!memcmp(magic, "GGUF", 4)) return load_gguf(path, quant);
     ft_err("%s: not a model (expected an HF directory, a .safetensors file or a GGUF file)", path);
     return NULL;
 }
+
+ft_model *ft_model_load(const char *path) { return load_any(path, 0); }
+ft_model *ft_model_load_nf4(const char *path) { return load_any(path, 1); }
