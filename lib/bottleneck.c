@@ -108,10 +108,12 @@ void ft_bottleneck_forward(const ft_ops *ops, ft_bottleneck *b, float *out, int 
     const int C = b->C, d = b->d;
     b->saved_n = -1;
     if (N <= 0) return;
+    // training: whole rows at once (z lands in the saved buffer); inference (or no memory to
+    // save): chunks of BN_CHUNK rows through the fixed scratch, so memory stays bounded
     int save = ws->train && site_grow(b, N) == 0;
     float *scratch = ws->chunk;
     int R = BN_CHUNK;
-    if (ws_grow(ws, N) == 0) {
+    if (save && ws_grow(ws, N) == 0) {
         scratch = ws->buf;
         R = N;
     }

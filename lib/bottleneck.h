@@ -10,8 +10,9 @@
 // Memory: the forward of a site saves its input h (N, C) and the pre-activation z (N, d),
 // N*(C+d) floats per site, grown on demand (SmolLM2, C=576, d=64, B*T=1024: 2.6 MB per
 // site, 157 MB for both sites of 30 layers). A set that is not for training (loaded with
-// ft_bottleneck_apply and no gradients allocated) saves nothing and computes in row chunks.
-// Every site shares one workspace of N*(C+2d) floats (the set's), grown on demand.
+// ft_bottleneck_apply and no gradients allocated) saves nothing and computes in chunks of 64
+// rows through a fixed 64*(C+2d)-float scratch. In training every site shares one workspace
+// of N*(C+2d) floats (the set's), grown on demand.
 #ifndef FT_BOTTLENECK_H
 #define FT_BOTTLENECK_H
 
