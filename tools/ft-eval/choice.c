@@ -14,6 +14,7 @@
 #include "jsonl.h"
 #include "metrics.h"
 #include "model_common.h"
+#include "virtual.h"
 #include "tokenizer.h"
 
 static const char *PROG = "ft-eval choice";
@@ -46,7 +47,9 @@ static int encode(chooser *c, const char *s, size_t n, uint32_t **ids, size_t *k
 
 // Log-likelihood of cont (n_cont ids) after ctx (n_ctx ids), left-truncated to the context size.
 static int loglik(chooser *c, const uint32_t *ctx, size_t n_ctx, const uint32_t *cont, size_t n_cont, double *ll) {
-    int maxT = c->m->cfg.max_pos > 1 ? c->m->cfg.max_pos : 1 << 20;
+    int nv = ft_model_n_virtual(c->m);   // prompt/prefix tuning: virtual tokens in front of the row
+    int maxT = (c->m->cfg.max_pos > 1 ? c->m->cfg.max_pos : 1 << 20) - nv;
+    if (maxT < 1) return ft_err("the %d virtual tokens fill the model's context of %d", nv, c->m->cfg.max_pos);
     if (n_cont + 1 > (size_t)maxT) return ft_err("a choice of %zu tokens does not fit the context of %d", n_cont, maxT);
     size_t T = n_ctx + n_cont, skip = T > (size_t)maxT ? T - (size_t)maxT : 0;
     T -= skip;
@@ -57,7 +60,7 @@ static int loglik(chooser *c, const uint32_t *ctx, size_t n_ctx, const uint32_t 
         if (cap < (int)T) cap = (int)T;
         free(c->ids); free(c->tgt); free(c->msk);
         c->ids = ft_malloc((size_t)cap * 4); c->tgt = ft_malloc((size_t)cap * 4); c->msk = ft_malloc((size_t)cap);
-        if (!c->ids || !c->tgt || !c->msk || ft_acts_alloc(&c->acts, &c->m->cfg, 1, cap, 0) < 0) { c->cap = 0; return -1; }
+        if (!c->ids || !c->tgt || !c->msk || ft_acts_alloc(&c->acts, &c->m->cfg, 1, cap + nv, 0) < 0) { c->cap = 0; return -1; }
         c->cap = cap;
     }
     for (size_t i = 0; i < T; i++) {

@@ -17,6 +17,7 @@
 #include "jsonl.h"
 #include "model.h"
 #include "model_common.h"
+#include "virtual.h"
 #include "sample.h"
 #include "tokenizer.h"
 
@@ -221,7 +222,7 @@ static int run_one(gen_state *g, const char *text, int add_bos, uint64_t seed, c
             }
             if (hit) { *out = txt; return 0; }
         }
-        if (g->kv.n + 1 > g->ctx) break;   // context full
+        if (g->kv.n + 1 > g->kv.max_T) break;   // context full (the cache also holds virtual tokens)
         int32_t t = next;
         if (ng < g->max_new && ft_model_decode(g->m, &g->kv, &t, 1, g->logits) < 0) { free(txt); return -1; }
     }
@@ -289,8 +290,11 @@ int ft_eval_generate(int argc, char **argv) {
     }
     g.bos_str = token_str(g.tok, ft_tokenizer_bos(g.tok));
     g.eos_str = token_str(g.tok, ft_tokenizer_eos(g.tok));
-    g.ctx = (int)(max_len ? max_len : (m->cfg.max_pos < 4096 ? m->cfg.max_pos : 4096));
-    if (!g.bos_str || !g.eos_str || ft_kvcache_init(&g.kv, m, g.ctx, g.ctx < 1024 ? g.ctx : 1024) < 0 ||
+    // prompt/prefix tuning: the cache holds the virtual tokens in front of the ctx real ones
+    int nv = ft_model_n_virtual(m);
+    g.ctx = (int)(max_len ? max_len : (m->cfg.max_pos < 4096 ? m->cfg.max_pos : 4096) - nv);
+    if (nv && g.ctx < 2) g.ctx = 2;
+    if (!g.bos_str || !g.eos_str || ft_kvcache_init(&g.kv, m, g.ctx + nv, g.ctx < 1024 ? g.ctx : 1024) < 0 ||
         ft_sampler_init(&g.smp, m->cfg.vocab_size, (float)temp, (int)top_k, (float)top_p, seed) < 0)
         goto done;
     g.logits = ft_malloc((size_t)m->cfg.vocab_size * sizeof(float));

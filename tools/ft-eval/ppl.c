@@ -3,7 +3,8 @@
 // Records longer than --max-len are cut into windows that overlap by one token, so every
 // target is scored exactly once; short records are packed into rows of --max-len positions
 // with document masking (positions restart per record), which gives the same numbers as
-// scoring them one by one.
+// scoring them one by one. With a prompt/prefix tuning adapter (lib/virtual.h) every row holds
+// one record (window) only, with the virtual tokens in front, as PEFT evaluates them.
 #include <jansson.h>
 #include <math.h>
 #include <stdio.h>
@@ -16,6 +17,7 @@
 #include "io.h"
 #include "model.h"
 #include "model_common.h"
+#include "virtual.h"
 #include "tokenizer.h"
 
 #pragma weak ft_tokenizer_load
@@ -57,6 +59,7 @@ typedef struct {
     ft_model *m;
     ft_acts acts;
     int cap, n;                 // row capacity and fill
+    int one_doc;                // prompt/prefix tuning: one record (window) per row, no doc ids
     int32_t *tok, *pos, *doc, *tgt;   // (cap,)
     uint8_t *msk;               // (cap,)
     double loss;
@@ -71,7 +74,7 @@ typedef struct {
 
 static int row_flush(ppl_row *r) {
     if (!r->n) return 0;
-    if (ft_model_forward(r->m, &r->acts, r->tok, r->pos, r->doc, 1, r->n) < 0) return -1;
+    if (ft_model_forward(r->m, &r->acts, r->tok, r->pos, r->one_doc ? NULL : r->doc, 1, r->n) < 0) return -1;
     if (r->rec_loss) {   // per document of the row, attributed to its record
         const ft_ops *ops = r->m->ops;
         int C = r->m->cfg.hidden, V = r->m->cfg.vocab_size;
@@ -106,7 +109,7 @@ static int row_flush(ppl_row *r) {
 
 // Adds tokens [s, e) of rec as one document; targets are the next tokens within [s, e).
 static int row_add(ppl_row *r, const ftok_record *rec, uint32_t s, uint32_t e, int docid, size_t rec_idx) {
-    if ((int)(e - s) > r->cap - r->n && row_flush(r) < 0) return -1;
+    if (((int)(e - s) > r->cap - r->n || (r->one_doc && r->n)) && row_flush(r) < 0) return -1;
     if (r->rec_loss && rec_idx >= r->n_rec_cap) {
         size_t nc = r->n_rec_cap ? r->n_rec_cap * 2 : 1024;
         double *l = ft_realloc(r->rec_loss, nc * sizeof *l);
@@ -160,10 +163,12 @@ int ft_eval_ppl(int argc, char **argv) {
     ppl_row r = {.m = m};
     ftok_reader *fr = NULL;
     ft_writer *out = NULL, *per = NULL;
-    if (!max_len) max_len = m->cfg.max_pos < 2048 ? m->cfg.max_pos : 2048;
+    int nv = ft_model_n_virtual(m);   // virtual tokens in front of every row (prompt/prefix tuning)
+    r.one_doc = nv > 0;
+    if (!max_len) max_len = (m->cfg.max_pos < 2048 ? m->cfg.max_pos : 2048) - nv;
     if (max_len < 2) max_len = 2;
     r.cap = (int)max_len;
-    if (ft_acts_alloc(&r.acts, &m->cfg, 1, r.cap, 0) < 0) goto done;
+    if (ft_acts_alloc(&r.acts, &m->cfg, 1, r.cap + nv, 0) < 0) goto done;
     r.tok = ft_malloc((size_t)r.cap * 4); r.pos = ft_malloc((size_t)r.cap * 4);
     r.doc = ft_malloc((size_t)r.cap * 4); r.tgt = ft_malloc((size_t)r.cap * 4);
     r.msk = ft_malloc((size_t)r.cap);
