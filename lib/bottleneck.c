@@ -143,13 +143,14 @@ const float *ft_bottleneck_backward(const ft_ops *ops, ft_bottleneck *b, const f
     size_t nd = (size_t)N * d, nc = (size_t)N * C;
     if (N <= 0) return dout;
     int have_ws = ws_grow(ws, N) == 0;
-    if (b->saved_n != N) {
-        // nothing saved for these rows: make the step's gradients non-finite, never silently wrong
+    if (b->saved_n != N || !have_ws) {
+        // nothing saved for these rows (or no workspace): make the step's gradients
+        // non-finite, never silently wrong
         poison(b->d_down_w, (size_t)d * C);
         poison(b->d_down_b, (size_t)d);
         poison(b->d_up_w, (size_t)C * d);
         poison(b->d_up_b, (size_t)C);
-        ft_err("bottleneck adapter: backward over %d rows without a training forward on them", N);
+        if (have_ws) ft_err("bottleneck adapter: backward over %d rows without a training forward on them", N);
         if (!have_ws) return dout;
         poison(ws->buf + 2 * nd, nc);
         return ws->buf + 2 * nd;
