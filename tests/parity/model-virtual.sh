@@ -5,6 +5,8 @@
 #   prefix: prompt_embeddings.view(1, n, L*2, Hkv, D).permute(2, 0, 3, 1, 4).split(2) gives
 #           layer l's (key, value) past_key_values (no rope: they are cached keys), and the
 #           real tokens take positions n.. (cache_position starts after the past length).
+# Greedy generation (ft-eval generate: the KV cache starts with the virtual tokens) against the
+# same reference recomputing the whole forward at every step.
 # The model has GQA (4 query heads, 2 key/value heads), so the prefix's token_dim is 2*D.
 # Tolerance 1e-4 absolute as model-tiny.sh (float32 accumulation gives ~1e-6; a wrong
 # layer/key-value/head order or position moves logits by 1e-2 or more: checked below by
@@ -83,11 +85,30 @@ np.concatenate([forward(r, past=peft_past(E)) for r in recs]).astype("<f4").tofi
 # the same prefix read with keys and values swapped: must NOT match (the check can fail)
 swapped = [(vv, kk) for kk, vv in peft_past(E)]
 np.concatenate([forward(r, past=swapped) for r in recs]).astype("<f4").tofile("ref_swapped.f32")
+from tokenizers import Tokenizer
+tok = Tokenizer.from_file("base/tokenizer.json")
+nvocab = min(tok.get_vocab_size(with_added_tokens=True), c["V"])
+stops = {tok.token_to_id(s) for s in ("<|im_end|>", "<|endoftext|>") if tok.token_to_id(s) is not None}
+rec = {"prompt": "Hello there, the"}
+json.dump(rec, open("p.jsonl", "w"))
+for kind, kw in (("prompt", {"prompt": P}), ("prefix", {"past": peft_past(E)})):
+    ids, out = tok.encode(rec["prompt"], add_special_tokens=False).ids, []
+    for _ in range(12):
+        nxt = int(np.argmax(forward(ids + out, **kw)[-1, :nvocab]))
+        if nxt in stops:
+            break
+        out.append(nxt)
+    json.dump({**rec, "output": tok.decode(out, skip_special_tokens=True)}, open(f"ref_gen_{kind}.json", "w"))
 P
 ref() { "$FT_PY" "$FT_ROOT/tests/parity/model_ref.py" "$@"; }
 for kind in prompt prefix; do
   ft-eval --model base --adapter $kind ppl --dump-logits $kind.f32 d.tok >$kind.json || fail "ft-eval ppl --adapter $kind"
   echo -n "$kind: "; ref diff $kind.f32 ref_$kind.f32 1e-4 || fail "$kind: logits differ from the NumPy reading of PEFT"
+done
+for kind in prompt prefix; do
+  ft-eval --model base --adapter $kind generate --max-new-tokens 12 p.jsonl >gen_$kind.json || fail "generate --adapter $kind"
+  jq -e -s '.[0] == .[1]' gen_$kind.json ref_gen_$kind.json >/dev/null || fail "$kind: generate gave $(cat gen_$kind.json), the reference $(cat ref_gen_$kind.json)"
+  echo "$kind generate: $(jq -c .output gen_$kind.json)"
 done
 ref diff prefix.f32 ref_swapped.f32 1e-2 >/dev/null && fail "swapping the prefix's keys and values changed nothing"
 ft-eval --model base ppl --dump-logits b.f32 d.tok >/dev/null || fail "ft-eval ppl on the base"
