@@ -156,7 +156,18 @@ void ft_trainable_describe(const ft_trainable *tr, const ft_train_opts *o, char 
         break;
     default: snprintf(what, sizeof what, "every weight"); break;
     }
-    snprintf(buf, cap, "%s (%s): %zu trainable parameters, %.4f%% of %zu", tr->name, what, tr->n, frac, tr->n_base);
+    int k = snprintf(buf, cap, "%s (%s): %zu trainable parameters, %.4f%% of %zu", tr->name, what, tr->n, frac,
+                     tr->n_base);
+    size_t qn = 0, qb = ft_model_qweight_bytes(tr->m, &qn);
+    const char *src = tr->m->path ? strrchr(tr->m->path, '.') : NULL;
+    int gguf = src && !strcmp(src, ".gguf");
+    if (k < 0 || (size_t)k >= cap) return;
+    if (qn)
+        snprintf(buf + k, cap - (size_t)k, "; frozen base: %zu linear weights in NF4 (double-quantized), %.1f MiB, "
+                 "%.4f bytes/param%s", qn, (double)qb / 1048576.0, (double)qb / (double)qn,
+                 gguf ? " (GGUF weights dequantized, then re-quantized)" : "");
+    else if (gguf)
+        snprintf(buf + k, cap - (size_t)k, "; GGUF base dequantized to f32");
 }
 
 int ft_trainable_save(const ft_trainable *tr, const char *dir, const char *base_model) {
