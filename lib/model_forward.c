@@ -3,6 +3,8 @@
 // masking, o_proj, residual, rmsnorm, gate/up, swiglu, down, residual] -> rmsnorm.
 // Activations live in one buffer (ft_acts); in training mode every layer's are kept for the
 // backward pass, in inference mode one set is reused so memory does not grow with depth.
+// With prompt/prefix tuning (m->virt, lib/virtual.h) each row runs with the virtual positions
+// in front; lnf keeps the callers' own rows only.
 #include <stdlib.h>
 #include <string.h>
 

@@ -1,6 +1,7 @@
 // model_kv.c — inference with a KV cache for one sequence: prompt prefill in chunks and
 // token-by-token decoding. Projections, norms and the MLP go through the op table like the
 // training forward; attention over the cache (queries at positions n.., keys 0..n+i) is here.
+// With prompt/prefix tuning (lib/virtual.h) a sequence starts with the virtual positions.
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>

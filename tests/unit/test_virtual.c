@@ -57,33 +57,52 @@ static void check_grads(ft_model *m, ft_virtual *v, const char *what, size_t lo,
     size_t np;
     float *p = ft_virtual_params(v, &np), *g = ft_virtual_grads(v);
     memset(g, 0, np * sizeof(float));
+    // the base weights' gradients too (grads != NULL): they must stay right with the virtual
+    // rows in front (e.g. nothing flows into k_proj / v_proj from the replaced prefix rows)
+    float *mg = calloc(m->n_params, sizeof(float));
     assert_int_equal(ft_model_forward(m, &a, IDS, NULL, NULL, B, T), 0);
-    double l = ft_model_backward(m, &a, &ws, IDS, NULL, TGT, MSK, B, T, NULL, 1.0f / 8.0f);
+    double l = ft_model_backward(m, &a, &ws, IDS, NULL, TGT, MSK, B, T, mg, 1.0f / 8.0f);
     assert_true(isfinite(l));
     assert_float_equal(l / 8.0, loss_of(m, &a), 1e-6);
     ft_rng r;
     ft_rng_seed(&r, 99);
     double worst = 0, gmax = 0;
     int bad = 0;
-    for (int j = 0; j < k; j++) {
-        size_t i = lo + (size_t)ft_rng_below(&r, hi - lo);
+    const char *base_names[] = {"model.layers.0.self_attn.k_proj.weight", "model.layers.1.self_attn.v_proj.weight",
+                                "model.layers.0.self_attn.q_proj.weight", "model.embed_tokens.weight"};
+    for (int j = 0; j < k + 8; j++) {
+        float *pp = p, *gg = g;   // the virtual parameters, or a base tensor's
+        const char *name = what;
+        size_t i;
+        if (j < k) {
+            i = lo + (size_t)ft_rng_below(&r, hi - lo);
+        } else {   // two entries of each base tensor above
+            const ft_tensor_info *ti = ft_model_tensor(m, base_names[(j - k) / 2]);
+            pp = m->params + ti->offset;
+            gg = mg + ti->offset;
+            name = ti->name;
+            i = (size_t)ft_rng_below(&r, ti->numel);
+            if (ti->numel == (size_t)V * C) i = (size_t)IDS[j % (B * T)] * C + i % C;   // a used row
+        }
         const float eps = 1e-2f;
-        float keep = p[i];
-        p[i] = keep + eps;
+        float keep = pp[i];
+        pp[i] = keep + eps;
         double lp = loss_of(m, &a);
-        p[i] = keep - eps;
+        pp[i] = keep - eps;
         double lm = loss_of(m, &a);
-        p[i] = keep;
+        pp[i] = keep;
         double num = (lp - lm) / (2.0 * eps);
-        double err = fabs(num - g[i]) / (fabs(num) + fabs(g[i]) + 1e-3);
+        double err = fabs(num - gg[i]) / (fabs(num) + fabs(gg[i]) + 1e-3);
         if (err > worst) worst = err;
-        if (fabs(g[i]) > gmax) gmax = fabs(g[i]);
+        if (j < k && fabs(gg[i]) > gmax) gmax = fabs(gg[i]);
         if (err > 2e-2) {
-            fprintf(stderr, "  %s[%zu]: analytic %.6g numeric %.6g (rel %.3g)\n", what, i, g[i], num, err);
+            fprintf(stderr, "  %s[%zu]: analytic %.6g numeric %.6g (rel %.3g)\n", name, i, gg[i], num, err);
             bad++;
         }
     }
-    fprintf(stderr, "  %s: %d parameters checked, worst relative error %.2g, max |grad| %.3g\n", what, k, worst, gmax);
+    free(mg);
+    fprintf(stderr, "  %s: %d parameters (+8 base weights) checked, worst relative error %.2g, max |grad| %.3g\n",
+            what, k, worst, gmax);
     assert_int_equal(bad, 0);
     assert_true(gmax > 1e-3);   // the checks saw real gradients, not zeros
     ft_backward_free(&ws);
