@@ -438,6 +438,11 @@ int ft_adapter_apply(ft_model *m, const char *dir, ft_adapter **out) {
         return 0;
     }
     // Another adapter holds the hooks: fold this one into the base weights.
+    if (m->qstore) {   // an NF4 base (lib/qweight.h) has no f32 weights to fold into
+        ft_adapter_destroy(a);
+        return ft_err("%s: a second LoRA adapter is merged into the base weights, which a quantized (NF4) base "
+                      "does not have: use one LoRA adapter with a quantized base", dir);
+    }
     ft_adapter_merge(a, m);
     ft_adapter_destroy(a);
     return 0;

@@ -89,6 +89,15 @@ static void test_step0_equals_dequantized_base(void **st) {
     logits(q, lq);
     logits(d, ld);
     for (int i = 0; i < T * V; i++) assert_float_equal(lq[i], ld[i], 1e-5 * (1 + fabsf(ld[i])));
+    // a second adapter would be merged into base weights the NF4 model does not have: refused
+    char *dir = tu_tmpdir(), *out = tu_path(dir, "a");
+    assert_int_equal(ft_adapter_save(&aq, out, "tiny"), 0);
+    ft_adapter *held = NULL;
+    assert_int_equal(ft_adapter_apply(q, out, &held), -1);
+    assert_non_null(strstr(ft_errmsg(), "quantized (NF4) base"));
+    assert_null(held);
+    tu_rmdir(dir);
+    free(out); free(dir);
     size_t np;
     size_t bytes = ft_model_qweight_bytes(q, &np);
     size_t want = 0, want_b = 0;
