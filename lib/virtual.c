@@ -69,11 +69,37 @@ static void linear_init(ft_rng *r, float *w, float *b, int out, int in) {
     for (int i = 0; i < out; i++) b[i] = (2.0f * ft_rng_float(r) - 1.0f) * bound;
 }
 
+// Prefix from text (not in PEFT; Li & Liang 2021 initialize prefixes with real words'
+// activations): the base model's own keys (after rope) and values of the ids, repeated / cut
+// to n, at positions 0..n-1 — so step 0 is the base model prompted with that text.
+static int prefix_from_text(ft_virtual *v, ft_model *m, const int32_t *ids, int n_ids) {
+    int n = v->n;
+    int32_t *x = ft_malloc((size_t)n * sizeof *x);
+    if (!x) return -1;
+    for (int i = 0; i < n; i++) x[i] = ids[i % n_ids];
+    ft_acts a;
+    int rc = ft_acts_alloc(&a, &m->cfg, 1, n, 1);   // training mode: every layer's k/v kept
+    if (rc == 0) {
+        m->virt = NULL;   // the base model alone
+        rc = ft_model_forward(m, &a, x, NULL, NULL, 1, n);
+        m->virt = v;
+        size_t kvd = (size_t)v->kvd;
+        for (int l = 0; rc == 0 && l < v->L; l++)
+            for (int t = 0; t < n; t++) {
+                memcpy((float *)ft_virtual_prefix_kv(v, l, 0, t), a.layer[l].k + t * kvd, kvd * sizeof(float));
+                memcpy((float *)ft_virtual_prefix_kv(v, l, 1, t), a.layer[l].v + t * kvd, kvd * sizeof(float));
+            }
+        ft_acts_free(&a);
+    }
+    free(x);
+    return rc;
+}
+
 int ft_virtual_new(ft_virtual **out, ft_model *m, const ft_virtual_cfg *cfg, uint64_t seed) {
     *out = NULL;
     if (m->virt) return ft_err("the model already has virtual tokens attached");
-    if (cfg->kind == FT_VIRT_PREFIX && cfg->init_ids)
-        return ft_err("--prompt-init applies to prompt tuning only (prefix tuning starts from PEFT's random init)");
+    if (cfg->kind == FT_VIRT_PREFIX && cfg->init_ids && cfg->projection)
+        return ft_err("a prefix initialized from text (--prompt-init) cannot go through --prefix-projection");
     if (cfg->init_ids && cfg->n_init_ids < 1) return ft_err("prompt init text gives no tokens");
     for (int i = 0; cfg->init_ids && i < cfg->n_init_ids; i++)
         if (cfg->init_ids[i] < 0 || cfg->init_ids[i] >= m->cfg.vocab_size)
@@ -90,6 +116,8 @@ int ft_virtual_new(ft_virtual **out, ft_model *m, const ft_virtual_cfg *cfg, uin
             memcpy(v->params + i * C, m->embed + (size_t)cfg->init_ids[i % cfg->n_init_ids] * C, C * sizeof(float));
         v->init_text = 1;
         if (cfg->init_text && !(v->init_str = ft_strdup(cfg->init_text))) { ft_virtual_destroy(v); return -1; }
+    } else if (cfg->init_ids) {
+        if (prefix_from_text(v, m, cfg->init_ids, cfg->n_init_ids)) { ft_virtual_destroy(v); return -1; }
     } else if (v->projection) {
         // PrefixEncoder: Embedding(n, token_dim) N(0, 1); Linear(token_dim, h), Tanh, Linear(h, L*2*token_dim)
         for (size_t i = 0; i < (size_t)v->n * v->kvd; i++) v->emb[i] = gauss(&r);

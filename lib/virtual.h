@@ -26,7 +26,8 @@ typedef struct {
     int kind;                 // FT_VIRT_*
     int n_virtual;            // num_virtual_tokens
     // prompt tuning: TEXT init from these token ids (repeated / cut to n_virtual like PEFT);
-    // NULL = RANDOM init
+    // prefix tuning (ft's extension, no projection): the base model's keys / values of them;
+    // NULL = RANDOM init (PEFT's N(0, 1))
     const int32_t *init_ids;
     int n_init_ids;
     const char *init_text;    // recorded in adapter_config.json (prompt_tuning_init_text)

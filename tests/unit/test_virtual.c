@@ -228,6 +228,20 @@ static void test_prefix_equals_base(void **st) {
     assert_memory_equal(base, with, T * V * sizeof(float));
     for (int i = T * V; i < B * T * V; i++) assert_float_equal(base[i], with[i], 1e-5);
     ft_virtual_destroy(v);
+    // text init (ft's extension) builds that prefix itself, from a forward over X alone
+    // (other BLAS row counts: last-bit differences, hence the tolerance)
+    cfg.init_ids = X;
+    cfg.n_init_ids = NV;
+    assert_int_equal(ft_virtual_new(&v, m, &cfg, 1), 0);
+    static float txt[B * T * V];
+    virt_logits(m, txt);
+    double worst = 0;
+    for (int i = 0; i < B * T * V; i++) worst = fmax(worst, fabs(base[i] - txt[i]));
+    assert_true(worst < 1e-5);
+    ft_virtual_destroy(v);
+    cfg.projection = 1;   // not through the MLP
+    assert_int_equal(ft_virtual_new(&v, m, &cfg, 1), -1);
+    assert_non_null(strstr(ft_errmsg(), "projection"));
     ft_model_free(m);
 }
 
