@@ -122,10 +122,15 @@ void ft_qweight_dequant_rows(const ft_qweight *q, int r0, int r1, float *dst) {
         float a = ft_qweight_absmax(q, b);
         float lut[16];
         for (int i = 0; i < 16; i++) lut[i] = ft_nf4_table[i] * a;
-        for (size_t e = s; e < t; e++) {
-            uint8_t byte = q->codes[e >> 1];
-            dst[e - e0] = lut[(e & 1) ? (byte & 15) : (byte >> 4)];
+        float *o = dst + (s - e0);
+        size_t e = s;
+        if (e & 1) *o++ = lut[q->codes[e++ >> 1] & 15];   // a band starting on a low nibble
+        const uint8_t *c = q->codes + (e >> 1);
+        for (; e + 1 < t; e += 2, c++, o += 2) {           // whole bytes: high nibble first
+            o[0] = lut[*c >> 4];
+            o[1] = lut[*c & 15];
         }
+        if (e < t) *o = lut[*c >> 4];                      // a band ending on a high nibble
     }
 }
 
