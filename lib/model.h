@@ -187,7 +187,9 @@ void ft_acts_free(ft_acts *a);
 // pos NULL: 0..T-1 per row; doc NULL: one document per row. For packed rows pass positions
 // restarting at each document and a doc id per token (attention stays within a document).
 // tokens NULL: the caller has written the input embeddings into a->layer[0].x (N, C)
-// (prompt tuning). Leaves model.norm output in a->lnf. Returns 0 or -1 (bad token id).
+// (not with m->virt). With m->virt (prompt/prefix tuning, lib/virtual.h) the n virtual
+// positions run in front of every row and a->lnf holds only the rows' own B*T positions;
+// doc must be NULL and a sized for T + n. Leaves model.norm output in a->lnf. Returns 0 or -1.
 int ft_model_forward(ft_model *m, ft_acts *a, const int32_t *tokens, const int32_t *pos, const int32_t *doc,
                      int B, int T);
 // Summed cross-entropy over positions n < N with mask[n] != 0 (NULL = all) of a->lnf

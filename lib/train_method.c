@@ -64,7 +64,7 @@ static int open_virtual(ft_trainable *tr, const ft_train_opts *o) {
     vc.projection = o->prefix_projection;
     vc.proj_hidden = (int)o->prefix_hidden;
     int32_t *ids = NULL;
-    if (tr->kind == FT_M_PROMPT && o->prompt_init) {
+    if (o->prompt_init) {
         if (prompt_ids(tr->m, o->prompt_init, &ids, &vc.n_init_ids)) return -1;
         vc.init_ids = ids;
         vc.init_text = o->prompt_init;
@@ -96,7 +96,7 @@ int ft_trainable_open(ft_trainable *tr, const ft_train_opts *o) {
     if (o->dora && tr->kind != FT_M_LORA)
         return ft_err("--dora goes with --method lora (DoRA on a quantized base is not supported)");
     int virt = tr->kind == FT_M_PROMPT || tr->kind == FT_M_PREFIX;
-    if (o->prompt_init && tr->kind != FT_M_PROMPT) return ft_err("--prompt-init goes with --method prompt");
+    if (o->prompt_init && !virt) return ft_err("--prompt-init goes with --method prompt or prefix");
     if (o->prefix_projection && tr->kind != FT_M_PREFIX) return ft_err("--prefix-projection goes with --method prefix");
     tr->m = tr->kind == FT_M_QLORA ? ft_model_load_nf4(o->model) : ft_model_load(o->model);
     if (!tr->m) return -1;
