@@ -69,7 +69,8 @@ void ft_dora_forward(const ft_ops *ops, const ft_linear *lin, float *out, const 
     float *d = u + (size_t)N * r;            // (N, O) = u @ B^T
     float *pg = d + (size_t)N * O;           // P, G
     float *g = pg + (size_t)r * O + (size_t)r * r;   // (O) mag / n
-    ft_dora_norm(ops, lin, h, g, pg);
+    if (h->norm) memcpy(g, h->norm, (size_t)O * sizeof(float));   // frozen adapter (inference)
+    else ft_dora_norm(ops, lin, h, g, pg);
     for (int j = 0; j < O; j++) g[j] = h->mag[j] / g[j];
     ops->matmul(u, x, h->A, NULL, N, I, r);
     ops->matmul(d, u, h->B, NULL, N, r, O);

@@ -114,7 +114,31 @@ int ft_adapter_new(ft_adapter *a, ft_model *m, const ft_lora_cfg *cfg, uint64_t 
     return 0;
 }
 
+// Drop the frozen-adapter DoRA norms (the adapter is about to change).
+static void drop_norms(ft_adapter *a) {
+    for (size_t i = 0; a->hooks && i < (size_t)a->L * FT_LORA_N_TARGETS; i++) a->hooks[i].norm = NULL;
+    free(a->norms);
+    a->norms = NULL;
+}
+
+// Compute the row norms of every DoRA hook attached to m into the buffer its norm points to.
+static int refresh_norms(ft_model *m) {
+    const ft_ops *ops = m->ops ? m->ops : ft_ops_cpu();
+    for (int l = 0; l < m->cfg.n_layers; l++)
+        for (int j = 0; j < FT_LORA_N_TARGETS; j++) {
+            ft_linear *lin = ft_model_layer_linear(m, l, j, NULL);
+            ft_lora *h = lin->lora;
+            if (!h || !h->norm || !h->mag || !lin->w) continue;
+            float *tmp = ft_malloc(((size_t)h->r * lin->out + (size_t)h->r * h->r) * sizeof(float));
+            if (!tmp) return -1;
+            ft_dora_norm(ops, lin, h, h->norm, tmp);
+            free(tmp);
+        }
+    return 0;
+}
+
 int ft_adapter_alloc_grads(ft_adapter *a) {
+    drop_norms(a);
     if (a->grads) return 0;
     a->grads = ft_calloc(a->n_params ? a->n_params : 1, sizeof(float));
     if (!a->grads) return -1;
@@ -168,6 +192,7 @@ void ft_adapter_merge(const ft_adapter *a, ft_model *m) {
 
 void ft_adapter_free(ft_adapter *a) {
     ft_adapter_detach(a);
+    drop_norms(a);
     free(a->hooks);
     free(a->params);
     free(a->grads);
@@ -435,7 +460,23 @@ int ft_adapter_apply(ft_model *m, const char *dir, ft_adapter **out) {
     if (!attached) {
         ft_adapter_attach(a, m);
         *out = a;
+        if (!a->cfg.dora) return 0;
+        size_t n = 0;   // frozen: the DoRA row norms once, not in every forward
+        for (int h = 0; h < a->L * FT_LORA_N_TARGETS; h++)
+            if (a->hooks[h].r) n += (size_t)ft_model_layer_linear(m, h / FT_LORA_N_TARGETS, h % FT_LORA_N_TARGETS, NULL)->out;
+        if (!(a->norms = ft_malloc(n * sizeof(float)))) goto fail;
+        n = 0;
+        for (int h = 0; h < a->L * FT_LORA_N_TARGETS; h++)
+            if (a->hooks[h].r) {
+                a->hooks[h].norm = a->norms + n;
+                n += (size_t)ft_model_layer_linear(m, h / FT_LORA_N_TARGETS, h % FT_LORA_N_TARGETS, NULL)->out;
+            }
+        if (refresh_norms(m)) goto fail;
         return 0;
+    fail:
+        *out = NULL;
+        ft_adapter_destroy(a);
+        return -1;
     }
     // Another adapter holds the hooks: fold this one into the base weights.
     if (m->qstore) {   // an NF4 base (lib/qweight.h) has no f32 weights to fold into
@@ -445,5 +486,5 @@ int ft_adapter_apply(ft_model *m, const char *dir, ft_adapter **out) {
     }
     ft_adapter_merge(a, m);
     ft_adapter_destroy(a);
-    return 0;
+    return refresh_norms(m);   // an attached DoRA adapter's frozen norms depend on the base weights
 }

@@ -39,6 +39,7 @@ typedef struct {
     float *grads;             // (n_params,) same layout (allocated by ft_adapter_alloc_grads)
     size_t n_params;
     ft_model *model;          // attached to (NULL after detach)
+    float *norms;             // DoRA row norms of a frozen adapter (ft_adapter_apply) or NULL
 } ft_adapter;
 
 // New adapter for model m: allocates, initializes A from the seeded RNG and B = 0 (DoRA:
@@ -63,7 +64,9 @@ int ft_adapter_load(ft_adapter *a, ft_model *m, const char *dir);
 // Convenience for tools (ft-eval --adapter, repeatable): when m has no adapter attached,
 // load DIR, attach it and return it in *out (the caller frees it with ft_adapter_destroy
 // after the model is done); otherwise DIR is merged into the base weights (so several
-// adapters stack) and *out is NULL. Returns 0/-1.
+// adapters stack) and *out is NULL. Returns 0/-1. The adapter is taken as frozen: a DoRA
+// adapter's row norms are computed once here (and again when a later DIR changes the base
+// weights) instead of in every forward; ft_adapter_alloc_grads drops them (training).
 int ft_adapter_apply(ft_model *m, const char *dir, ft_adapter **out);
 void ft_adapter_destroy(ft_adapter *a);   // ft_adapter_free + free(a); NULL is fine
 

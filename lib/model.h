@@ -83,6 +83,8 @@ typedef struct ft_lora {
     // DoRA (lib/dora.h): NULL = plain LoRA. y = b + mag / ||W + scale*B@A||_row * (W + scale*B@A) x
     float *mag;               // (out) lora_magnitude_vector
     float *dmag;              // (out) its gradient or NULL
+    float *norm;              // (out) ||W + scale*B@A||_row precomputed for a frozen DoRA adapter
+                              // (inference: lib/lora.c ft_adapter_apply), or NULL: each forward computes it
 } ft_lora;
 
 typedef struct ft_linear {

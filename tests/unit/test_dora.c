@@ -8,6 +8,8 @@
 //  - PEFT layout: use_dora true, "...lora_magnitude_vector" (1-D), round trip, F16/BF16 files,
 //    the ".weight" spelling; bad files (missing magnitude, wrong shape, NaN, magnitude without
 //    use_dora) refused naming the file and tensor; merge equals the hooked forward;
+//  - ft_adapter_apply's frozen norms (computed once) give the same logits, and are recomputed
+//    when a further adapter is merged into the base weights;
 //  - a quantized base (lin->w NULL) is refused with a clear message.
 #include "testutil.h"
 #include "dora.h"
@@ -414,6 +416,58 @@ static void test_save_load_merge(void **st) {
     free(d);
 }
 
+// ft_adapter_apply takes the adapter as frozen and computes the DoRA norms once; a further
+// adapter merged into the base weights must refresh them (compared with a model where that
+// adapter was merged first and the DoRA norms are computed by the forward).
+static void test_frozen_norms(void **st) {
+    (void)st;
+    char *d = tu_tmpdir();
+    char *dd = tu_path(d, "dora"), *dl = tu_path(d, "lora");
+    ft_model *m = tiny(1, 31);
+    ft_lora_cfg lc = {3, 6.0f, 0.0f, 0, 1u | 2u | 8u | 64u, 1};
+    fresh(m, &lc, dd);
+    ft_lora_cfg pc = {2, 4.0f, 0.0f, 0, 1u | 16u, 0};   // plain LoRA on q and gate
+    ft_adapter ad;
+    assert_int_equal(ft_adapter_new(&ad, m, &pc, 5), 0);
+    ft_rng r;
+    ft_rng_seed(&r, 6);
+    for (size_t i = 0; i < ad.n_params; i++) ad.params[i] = rnd(&r, 0.3f);
+    assert_int_equal(ft_adapter_save(&ad, dl, "tiny"), 0);
+    ft_adapter_free(&ad);
+    float l0[N * V], l1[N * V], l2[N * V];
+    ft_adapter *held = NULL, *none = NULL;
+    assert_int_equal(ft_adapter_apply(m, dd, &held), 0);
+    assert_non_null(held);
+    assert_non_null(held->hooks[0].norm);
+    logits(m, l0);
+    assert_int_equal(ft_adapter_apply(m, dl, &none), 0);   // merged into W: norms recomputed
+    assert_null(none);
+    logits(m, l1);
+    assert_memory_not_equal(l0, l1, sizeof l0);
+    ft_model *m2 = tiny(1, 31);
+    ft_adapter a2, a3;
+    assert_int_equal(ft_adapter_load(&a2, m2, dl), 0);
+    ft_adapter_detach(&a2);
+    ft_adapter_merge(&a2, m2);
+    ft_adapter_free(&a2);
+    assert_int_equal(ft_adapter_load(&a3, m2, dd), 0);
+    assert_null(a3.hooks[0].norm);   // computed by each forward
+    logits(m2, l2);
+    assert_memory_equal(l1, l2, sizeof l1);
+    ft_adapter_free(&a3);
+    ft_model_free(m2);
+    // training drops the frozen norms
+    assert_int_equal(ft_adapter_alloc_grads(held), 0);
+    assert_null(held->hooks[0].norm);
+    assert_null(held->norms);
+    ft_adapter_destroy(held);
+    ft_model_free(m);
+    free(dd);
+    free(dl);
+    tu_rmdir(d);
+    free(d);
+}
+
 static void test_quantized_base_refused(void **st) {
     (void)st;
     ft_model *m = tiny(0, 3);
@@ -437,6 +491,7 @@ int main(void) {
         cmocka_unit_test(test_step0_equals_base),
         cmocka_unit_test(test_model_grads),
         cmocka_unit_test(test_save_load_merge),
+        cmocka_unit_test(test_frozen_norms),
         cmocka_unit_test(test_quantized_base_refused),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
