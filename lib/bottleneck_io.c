@@ -11,7 +11,6 @@
 #include "bottleneck.h"
 #include "err.h"
 #include "io.h"
-#include "quant.h"
 #include "safetensors.h"
 
 #include <jansson.h>
@@ -103,36 +102,6 @@ out:
     free(cpath);
     free(wpath);
     return rc;
-}
-
-// Copy tensor t (any float dtype) into dst as f32 after checking its shape.
-static int load_tensor(const st_tensor *t, float *dst, int n_dims, const uint64_t shape[2], const char *file) {
-    int ok = t->n_dims == n_dims && t->shape[0] == shape[0] && (n_dims == 1 || t->shape[1] == shape[1]);
-    if (!ok) {
-        char got[64] = "[", want[64];
-        for (int i = 0; i < t->n_dims && i < 4; i++)
-            snprintf(got + strlen(got), sizeof got - strlen(got), "%s%llu", i ? ", " : "",
-                     (unsigned long long)t->shape[i]);
-        snprintf(got + strlen(got), sizeof got - strlen(got), "%s]", t->n_dims > 4 ? ", ..." : "");
-        if (n_dims == 1) snprintf(want, sizeof want, "[%llu]", (unsigned long long)shape[0]);
-        else snprintf(want, sizeof want, "[%llu, %llu]", (unsigned long long)shape[0], (unsigned long long)shape[1]);
-        return ft_err("%s: tensor %s has shape %s, expected %s", file, t->name, got, want);
-    }
-    size_t n = (size_t)shape[0] * (n_dims == 2 ? (size_t)shape[1] : 1);
-    if (t->dtype == ST_F32) {
-        memcpy(dst, t->data, n * 4);
-    } else if (t->dtype == ST_F16 || t->dtype == ST_BF16) {
-        for (size_t i = 0; i < n; i++) {
-            uint16_t h;
-            memcpy(&h, t->data + 2 * i, 2);
-            dst[i] = t->dtype == ST_F16 ? ft_f16_to_f32(h) : ft_bf16_to_f32(h);
-        }
-    } else {
-        return ft_err("%s: tensor %s has dtype %s (expected F32, F16 or BF16)", file, t->name, st_dtype_name(t->dtype));
-    }
-    for (size_t i = 0; i < n; i++)
-        if (!isfinite(dst[i])) return ft_err("%s: tensor %s holds a non-finite value at %zu", file, t->name, i);
-    return 0;
 }
 
 // Is name the key of some tensor of cfg on a model of L layers?
@@ -261,7 +230,7 @@ int ft_bottleneck_apply(ft_model *m, const char *dir, ft_bottleneck_set **out) {
                 ft_err("%s: missing tensor %s", wpath, key);
                 goto out;
             }
-            if (load_tensor(t, data, nd, shape, wpath)) goto out;
+            if (st_tensor_to_f32(t, data, nd, shape, wpath)) goto out;
         }
     }
     ft_bottleneck_attach(s);

@@ -4,7 +4,6 @@
 #include "dora.h"
 #include "err.h"
 #include "io.h"
-#include "quant.h"
 #include "safetensors.h"
 #include "rng.h"
 
@@ -276,38 +275,10 @@ out:
     return rc;
 }
 
-// Copy a (rows, cols) tensor — (rows) when cols == 0 — of any float dtype into dst as f32,
-// checking the shape.
+// Copy a (rows, cols) tensor — (rows) when cols == 0 — of any float dtype into dst as f32.
 static int load_tensor(const st_tensor *t, float *dst, uint64_t rows, uint64_t cols, const char *file) {
-    if (!cols) {
-        if (t->n_dims != 1 || t->shape[0] != rows) {
-            char got[64] = "";
-            for (int d = 0; d < t->n_dims && d < 4; d++)
-                snprintf(got + strlen(got), sizeof got - strlen(got), "%s%llu", d ? ", " : "",
-                         (unsigned long long)t->shape[d]);
-            return ft_err("%s: tensor %s has shape [%s], expected [%llu]", file, t->name, got, (unsigned long long)rows);
-        }
-        cols = 1;
-    } else if (t->n_dims != 2 || t->shape[0] != rows || t->shape[1] != cols)
-        return ft_err("%s: tensor %s has shape [%llu, %llu], expected [%llu, %llu]", file, t->name,
-                      (unsigned long long)(t->n_dims > 0 ? t->shape[0] : 0),
-                      (unsigned long long)(t->n_dims > 1 ? t->shape[1] : 0), (unsigned long long)rows,
-                      (unsigned long long)cols);
-    size_t n = (size_t)(rows * cols);
-    if (t->dtype == ST_F32) {
-        memcpy(dst, t->data, n * 4);
-    } else if (t->dtype == ST_F16 || t->dtype == ST_BF16) {
-        for (size_t i = 0; i < n; i++) {
-            uint16_t h;
-            memcpy(&h, t->data + 2 * i, 2);
-            dst[i] = t->dtype == ST_F16 ? ft_f16_to_f32(h) : ft_bf16_to_f32(h);
-        }
-    } else {
-        return ft_err("%s: tensor %s has dtype %s (expected F32, F16 or BF16)", file, t->name, st_dtype_name(t->dtype));
-    }
-    for (size_t i = 0; i < n; i++)
-        if (!isfinite(dst[i])) return ft_err("%s: tensor %s holds a non-finite value", file, t->name);
-    return 0;
+    uint64_t shape[2] = {rows, cols};
+    return st_tensor_to_f32(t, dst, cols ? 2 : 1, shape, file);
 }
 
 // Parse "base_model.model.model.layers.L.(self_attn|mlp).X_proj.lora_(A|B).weight" (*kind 0 A,

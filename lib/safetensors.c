@@ -7,8 +7,10 @@
 // The writer streams the header (padded with spaces to 8 bytes) then every tensor.
 #include "safetensors.h"
 #include "err.h"
+#include "quant.h"
 
 #include <jansson.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -335,4 +337,34 @@ int st_writer_write(st_writer *w, const char *path) {
         if (w->t[i].nbytes) rc = ft_writer_write(o, w->t[i].data, w->t[i].nbytes);
     if (rc) { ft_writer_abort(o); return -1; }
     return ft_writer_commit(o);
+}
+
+int st_tensor_to_f32(const st_tensor *t, float *dst, int n_dims, const uint64_t *shape, const char *file) {
+    int ok = t->n_dims == n_dims && t->shape[0] == shape[0] && (n_dims == 1 || t->shape[1] == shape[1]);
+    if (!ok) {
+        char got[96] = "[", want[64];
+        for (int i = 0; i < t->n_dims && i < 4; i++)
+            snprintf(got + strlen(got), sizeof got - strlen(got), "%s%llu", i ? ", " : "",
+                     (unsigned long long)t->shape[i]);
+        snprintf(got + strlen(got), sizeof got - strlen(got), "%s]", t->n_dims > 4 ? ", ..." : "");
+        if (n_dims == 1) snprintf(want, sizeof want, "[%llu]", (unsigned long long)shape[0]);
+        else snprintf(want, sizeof want, "[%llu, %llu]", (unsigned long long)shape[0], (unsigned long long)shape[1]);
+        return ft_err("%s: tensor %s has shape %s, expected %s", file, t->name, got, want);
+    }
+    size_t n = (size_t)shape[0] * (n_dims == 2 ? (size_t)shape[1] : 1);
+    if (t->dtype != ST_F32 && t->dtype != ST_F16 && t->dtype != ST_BF16)
+        return ft_err("%s: tensor %s has dtype %s (expected F32, F16 or BF16)", file, t->name, st_dtype_name(t->dtype));
+    if (t->nbytes != n * st_dtype_size(t->dtype)) return ft_err("%s: tensor %s: byte size mismatch", file, t->name);
+    if (t->dtype == ST_F32) {
+        memcpy(dst, t->data, n * 4);
+    } else {
+        const uint8_t *p = t->data;
+        for (size_t i = 0; i < n; i++) {
+            uint16_t h = (uint16_t)(p[2 * i] | p[2 * i + 1] << 8);
+            dst[i] = t->dtype == ST_F16 ? ft_f16_to_f32(h) : ft_bf16_to_f32(h);
+        }
+    }
+    for (size_t i = 0; i < n; i++)
+        if (!isfinite(dst[i])) return ft_err("%s: tensor %s holds a non-finite value at element %zu", file, t->name, i);
+    return 0;
 }

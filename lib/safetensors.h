@@ -34,6 +34,10 @@ void st_close(st_set *s);
 const st_tensor *st_find(const st_set *s, const char *name);
 size_t st_dtype_size(int dtype);
 const char *st_dtype_name(int dtype);       // "F32", "BF16", ...
+// Copy t into dst as f32 after checking that it has exactly n_dims (1 or 2) dimensions of
+// shape[] and a float dtype (F32, F16, BF16); non-finite values are refused. Errors name the
+// file and the tensor (for adapter files: LoRA/DoRA, bottleneck, prompt/prefix).
+int st_tensor_to_f32(const st_tensor *t, float *dst, int n_dims, const uint64_t *shape, const char *file);
 int st_dtype_from_name(const char *name);   // -1 if unknown
 
 // Writer: add tensors (data must stay valid until write), then write to PATH atomically.

@@ -11,7 +11,6 @@
 #include "virtual.h"
 #include "err.h"
 #include "io.h"
-#include "quant.h"
 #include "safetensors.h"
 
 #include <jansson.h>
@@ -91,26 +90,6 @@ static int check_int(json_t *cfg, const char *key, long want, const char *file, 
     return 0;
 }
 
-// Copy a float tensor (F32/F16/BF16) of n values into dst; refuse non-finite values.
-static int copy_values(const st_tensor *t, float *dst, size_t n, const char *file) {
-    if (t->dtype == ST_F32) {
-        memcpy(dst, t->data, n * 4);
-    } else if (t->dtype == ST_F16 || t->dtype == ST_BF16) {
-        for (size_t i = 0; i < n; i++) {
-            uint16_t h;
-            memcpy(&h, t->data + 2 * i, 2);
-            dst[i] = t->dtype == ST_F16 ? ft_f16_to_f32(h) : ft_bf16_to_f32(h);
-        }
-    } else {
-        return ft_err("%s: tensor %s has dtype %s (expected F32, F16 or BF16)", file, t->name, st_dtype_name(t->dtype));
-    }
-    for (size_t i = 0; i < n; i++)
-        if (!isfinite(dst[i]))
-            return ft_err("%s: tensor %s holds a non-finite value at virtual token %zu", file, t->name,
-                          i / (n / (size_t)t->shape[0]));
-    return 0;
-}
-
 static int virtual_load(ft_model *m, const char *dir, ft_virtual **out) {
     const ft_config *c = &m->cfg;
     char *cpath = join(dir, "adapter_config.json"), *wpath = join(dir, "adapter_model.safetensors");
@@ -175,7 +154,8 @@ static int virtual_load(ft_model *m, const char *dir, ft_virtual **out) {
         goto out;
     }
     if (ft_virtual_alloc(&v, m, kind, n, 0, 0)) goto out;
-    if (copy_values(t, v->params, v->n_params, wpath)) goto out;
+    uint64_t shape[2] = {(uint64_t)n, width};
+    if (st_tensor_to_f32(t, v->params, 2, shape, wpath)) goto out;
     const char *init = json_string_value(json_object_get(j, "prompt_tuning_init"));
     const char *itext = json_string_value(json_object_get(j, "prompt_tuning_init_text"));
     if (prompt && init && !strcmp(init, "TEXT")) {
