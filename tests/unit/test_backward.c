@@ -22,21 +22,8 @@ typedef struct {
 } batch;
 
 static ft_model *tiny(int tie, int bias, uint64_t seed) {
-    ft_config c;
-    memset(&c, 0, sizeof c);
-    strcpy(c.arch, bias ? "qwen2" : "llama");
-    c.vocab_size = 23; c.hidden = 16; c.intermediate = 24; c.n_layers = 2;
-    c.n_heads = 4; c.n_kv_heads = 2; c.head_dim = 4; c.rms_eps = 1e-5f; c.rope_theta = 10000.0f;
-    c.max_pos = 64; c.tie_embeddings = tie; c.attn_bias = bias; c.bos_id = -1;
-    ft_model *m = ft_model_new(&c);
-    assert_non_null(m);
-    ft_rng r;
-    ft_rng_seed(&r, seed);
-    for (size_t i = 0; i < m->n_params; i++) m->params[i] = (ft_rng_float(&r) - 0.5f) * 0.8f;
-    for (int t = 0; t < m->n_tensors; t++)
-        if (strstr(m->tensors[t].name, "norm"))
-            for (size_t i = 0; i < m->tensors[t].numel; i++) m->params[m->tensors[t].offset + i] += 1.0f;
-    return m;
+    tu_model_spec s = {.tie = tie, .bias = bias};
+    return tu_tiny_model(&s, seed);
 }
 
 // Row 0 packs two documents, row 1 holds one document then padding (doc -1).

@@ -23,21 +23,8 @@
 enum { B = 2, T = 8, N = B * T, V = 23, C = 16, LT = 70 };
 
 static ft_model *tiny(uint64_t seed) {
-    ft_config c;
-    memset(&c, 0, sizeof c);
-    strcpy(c.arch, "llama");
-    c.vocab_size = V; c.hidden = C; c.intermediate = 24; c.n_layers = 2;
-    c.n_heads = 4; c.n_kv_heads = 2; c.head_dim = 4; c.rms_eps = 1e-5f; c.rope_theta = 10000.0f;
-    c.max_pos = 128; c.tie_embeddings = 1; c.bos_id = -1;
-    ft_model *m = ft_model_new(&c);
-    assert_non_null(m);
-    ft_rng r;
-    ft_rng_seed(&r, seed);
-    for (size_t i = 0; i < m->n_params; i++) m->params[i] = (ft_rng_float(&r) - 0.5f) * 0.8f;
-    for (int t = 0; t < m->n_tensors; t++)
-        if (strstr(m->tensors[t].name, "norm"))
-            for (size_t i = 0; i < m->tensors[t].numel; i++) m->params[m->tensors[t].offset + i] += 1.0f;
-    return m;
+    tu_model_spec s = {.vocab = V, .hidden = C, .max_pos = 128, .tie = 1};
+    return tu_tiny_model(&s, seed);
 }
 
 static void randomize(ft_bottleneck_set *s, uint64_t seed, float amp) {

@@ -130,21 +130,8 @@ static void test_one_linear(void **st) { (void)st; run_one(0); run_one(1); }
 enum { B = 2, T = 6, N = B * T, V = 23 };
 
 static ft_model *tiny(int bias, uint64_t seed) {
-    ft_config c;
-    memset(&c, 0, sizeof c);
-    strcpy(c.arch, bias ? "qwen2" : "llama");
-    c.vocab_size = V; c.hidden = 16; c.intermediate = 24; c.n_layers = 2;
-    c.n_heads = 4; c.n_kv_heads = 2; c.head_dim = 4; c.rms_eps = 1e-5f; c.rope_theta = 10000.0f;
-    c.max_pos = 64; c.tie_embeddings = 1; c.attn_bias = bias; c.bos_id = -1;
-    ft_model *m = ft_model_new(&c);
-    assert_non_null(m);
-    ft_rng r;
-    ft_rng_seed(&r, seed);
-    for (size_t i = 0; i < m->n_params; i++) m->params[i] = rnd(&r, 0.4f);
-    for (int t = 0; t < m->n_tensors; t++)
-        if (strstr(m->tensors[t].name, "norm"))
-            for (size_t i = 0; i < m->tensors[t].numel; i++) m->params[m->tensors[t].offset + i] += 1.0f;
-    return m;
+    tu_model_spec s = {.vocab = V, .tie = 1, .bias = bias};
+    return tu_tiny_model(&s, seed);
 }
 
 static const int32_t IDS[N] = {1, 5, 9, 3, 22, 0, 12, 7, 7, 2, 18, 4};

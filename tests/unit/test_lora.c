@@ -16,18 +16,8 @@
 enum { T = 7 };
 
 static ft_model *tiny(void) {
-    ft_config c;
-    memset(&c, 0, sizeof c);
-    strcpy(c.arch, "llama");
-    c.vocab_size = 31; c.hidden = 24; c.intermediate = 40; c.n_layers = 2;
-    c.n_heads = 4; c.n_kv_heads = 2; c.head_dim = 6; c.rms_eps = 1e-5f; c.rope_theta = 10000.0f;
-    c.max_pos = 64; c.tie_embeddings = 1; c.bos_id = -1;
-    ft_model *m = ft_model_new(&c);
-    assert_non_null(m);
-    ft_rng r;
-    ft_rng_seed(&r, 77);
-    for (size_t i = 0; i < m->n_params; i++) m->params[i] = (ft_rng_float(&r) - 0.5f) * 0.5f;
-    return m;
+    tu_model_spec s = {.vocab = 31, .hidden = 24, .intermediate = 40, .tie = 1, .amp = 0.5f, .raw_norms = 1};
+    return tu_tiny_model(&s, 77);
 }
 
 static void logits(ft_model *m, float *out) {

@@ -20,21 +20,8 @@
 enum { B = 2, T = 5, NV = 3, V = 31, C = 24, KVD = 12, NL = 2 };
 
 static ft_model *tiny(uint64_t seed) {
-    ft_config c;
-    memset(&c, 0, sizeof c);
-    strcpy(c.arch, "llama");
-    c.vocab_size = V; c.hidden = C; c.intermediate = 40; c.n_layers = NL;
-    c.n_heads = 4; c.n_kv_heads = 2; c.head_dim = 6; c.rms_eps = 1e-5f; c.rope_theta = 10000.0f;
-    c.max_pos = 64; c.tie_embeddings = 1; c.bos_id = -1;
-    ft_model *m = ft_model_new(&c);
-    assert_non_null(m);
-    ft_rng r;
-    ft_rng_seed(&r, seed);
-    for (size_t i = 0; i < m->n_params; i++) m->params[i] = (ft_rng_float(&r) - 0.5f) * 0.5f;
-    for (int l = 0; l < NL; l++)   // norms near 1, like trained models
-        for (int i = 0; i < C; i++) { m->layers[l].attn_norm[i] += 1.0f; m->layers[l].mlp_norm[i] += 1.0f; }
-    for (int i = 0; i < C; i++) m->norm[i] += 1.0f;
-    return m;
+    tu_model_spec s = {.vocab = V, .hidden = C, .intermediate = 40, .layers = NL, .tie = 1, .amp = 0.5f};
+    return tu_tiny_model(&s, seed);
 }
 
 static const int32_t IDS[B * T] = {1, 5, 9, 3, 30, 0, 12, 7, 7, 2};

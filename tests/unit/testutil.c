@@ -1,5 +1,6 @@
 // testutil.c — helpers for the cmocka unit tests (see testutil.h).
 #include "testutil.h"
+#include "rng.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,4 +37,34 @@ int tu_write_file(const char *path, const void *data, size_t n) {
 const char *tu_testdata(void) {
     const char *e = getenv("FT_TESTDATA");
     return e ? e : "../shared/testdata";
+}
+
+ft_model *tu_tiny_model(const tu_model_spec *s, uint64_t seed) {
+    ft_config c;
+    memset(&c, 0, sizeof c);
+    strcpy(c.arch, s->bias ? "qwen2" : "llama");
+    c.vocab_size = s->vocab ? s->vocab : 23;
+    c.hidden = s->hidden ? s->hidden : 16;
+    c.intermediate = s->intermediate ? s->intermediate : 24;
+    c.n_layers = s->layers ? s->layers : 2;
+    c.n_heads = s->heads ? s->heads : 4;
+    c.n_kv_heads = s->kv_heads ? s->kv_heads : 2;
+    c.head_dim = c.hidden / c.n_heads;
+    c.rms_eps = 1e-5f;
+    c.rope_theta = 10000.0f;
+    c.max_pos = s->max_pos ? s->max_pos : 64;
+    c.tie_embeddings = s->tie;
+    c.attn_bias = s->bias;
+    c.bos_id = -1;
+    ft_model *m = ft_model_new(&c);
+    assert_non_null(m);
+    float amp = s->amp ? s->amp : 0.8f;
+    ft_rng r;
+    ft_rng_seed(&r, seed);
+    for (size_t i = 0; i < m->n_params; i++) m->params[i] = (ft_rng_float(&r) - 0.5f) * amp;
+    if (!s->raw_norms)
+        for (int t = 0; t < m->n_tensors; t++)
+            if (strstr(m->tensors[t].name, "norm"))
+                for (size_t i = 0; i < m->tensors[t].numel; i++) m->params[m->tensors[t].offset + i] += 1.0f;
+    return m;
 }
