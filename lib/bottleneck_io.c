@@ -9,6 +9,7 @@
 // Loading checks peft_type, the config against the model, every tensor's presence, shape,
 // dtype (F32/F16/BF16) and finiteness, and refuses tensors it does not know.
 #include "bottleneck.h"
+#include "peft.h"
 #include "err.h"
 #include "io.h"
 #include "safetensors.h"
@@ -71,16 +72,12 @@ int ft_bottleneck_save(const ft_bottleneck_set *s, const char *dir, const char *
     json_object_set_new(c, "inference_mode", json_true());
     json_object_set_new(c, "base_model_name_or_path", base_model ? json_string(base_model) : json_null());
     json_object_set_new(c, "revision", json_null());
-    char *text = json_dumps(c, JSON_INDENT(2) | JSON_SORT_KEYS);
-    json_decref(c);
     char *cpath = join(dir, "adapter_config.json");
     char *wpath = join(dir, "adapter_model.safetensors");
     int rc = -1;
     st_writer *w = NULL;
-    if (!text || !cpath || !wpath) goto out;
-    size_t tl = strlen(text);
-    text[tl] = '\n';   // replaces the NUL; written as tl+1 bytes
-    if (ft_write_all(cpath, text, tl + 1)) goto out;
+    if (!cpath || !wpath) { json_decref(c); goto out; }
+    if (ft_peft_config_write(cpath, c)) goto out;
     if (!(w = st_writer_new())) goto out;
     FOR_SITES(s, l, wh, b) {
         char mod[160], key[224];
@@ -98,7 +95,6 @@ int ft_bottleneck_save(const ft_bottleneck_set *s, const char *dir, const char *
     rc = 0;
 out:
     st_writer_free(w);
-    free(text);
     free(cpath);
     free(wpath);
     return rc;
@@ -126,17 +122,9 @@ static int known_key(const char *name, int L, unsigned where) {
 
 // Read and check adapter_config.json into cfg.
 static int read_config(const char *cpath, const ft_model *m, ft_bottleneck_cfg *cfg) {
-    char *text = NULL;
-    size_t len;
-    if (ft_read_all(cpath, &text, &len)) return -1;
-    json_error_t je;
-    json_t *c = json_loadb(text, len, 0, &je);
-    free(text);
+    json_t *c = ft_peft_config_read(cpath);
+    if (!c) return -1;
     int rc = -1;
-    if (!c || !json_is_object(c)) {
-        ft_err("%s:%d: %s", cpath, c ? 1 : je.line, c ? "expected a JSON object" : je.text);
-        goto out;
-    }
     const char *pt = json_string_value(json_object_get(c, "peft_type"));
     if (!pt || strcmp(pt, "BOTTLENECK")) {
         ft_err("%s: peft_type is %s, expected \"BOTTLENECK\"", cpath, pt ? pt : "missing");

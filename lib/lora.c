@@ -1,6 +1,7 @@
 // lora.c — LoRA adapters (and DoRA's magnitude vector): init, hooks, merge, PEFT save/load
 // (see lora.h; the DoRA arithmetic is lib/dora.c).
 #include "lora.h"
+#include "peft.h"
 #include "dora.h"
 #include "err.h"
 #include "io.h"
@@ -234,16 +235,12 @@ int ft_adapter_save(const ft_adapter *a, const char *dir, const char *base_model
     json_object_set_new(c, "modules_to_save", json_null());
     json_object_set_new(c, "base_model_name_or_path", base_model ? json_string(base_model) : json_null());
     json_object_set_new(c, "revision", json_null());
-    char *text = json_dumps(c, JSON_INDENT(2) | JSON_SORT_KEYS);
-    json_decref(c);
     char *cpath = join(dir, "adapter_config.json");
     char *wpath = join(dir, "adapter_model.safetensors");
     int rc = -1;
     st_writer *w = NULL;
-    if (!text || !cpath || !wpath) goto out;
-    size_t tl = strlen(text);
-    text[tl] = '\n';   // replaces the NUL (the buffer is tl+1 bytes); written as tl+1 bytes
-    if (ft_write_all(cpath, text, tl + 1)) goto out;
+    if (!cpath || !wpath) { json_decref(c); goto out; }
+    if (ft_peft_config_write(cpath, c)) goto out;
     w = st_writer_new();
     if (!w) goto out;
     for (int l = 0; l < a->L; l++)
@@ -269,7 +266,6 @@ int ft_adapter_save(const ft_adapter *a, const char *dir, const char *base_model
     rc = 0;
 out:
     st_writer_free(w);
-    free(text);
     free(cpath);
     free(wpath);
     return rc;
@@ -313,18 +309,10 @@ static int adapter_load(ft_adapter *a, ft_model *m, const char *dir) {
     memset(a, 0, sizeof *a);
     char *cpath = join(dir, "adapter_config.json");
     char *wpath = join(dir, "adapter_model.safetensors");
-    char *text = NULL;
-    size_t len;
     json_t *c = NULL;
     st_set *st = NULL;
     int rc = -1;
-    if (!cpath || !wpath || ft_read_all(cpath, &text, &len)) goto out;
-    json_error_t je;
-    c = json_loadb(text, len, 0, &je);
-    if (!c || !json_is_object(c)) {
-        ft_err("%s:%d: %s", cpath, c ? 1 : je.line, c ? "expected a JSON object" : je.text);
-        goto out;
-    }
+    if (!cpath || !wpath || !(c = ft_peft_config_read(cpath))) goto out;
     const char *pt = json_string_value(json_object_get(c, "peft_type"));
     if (!pt || strcmp(pt, "LORA")) {
         ft_err("%s: peft_type is %s, expected \"LORA\"", cpath, pt ? pt : "missing");
@@ -404,7 +392,6 @@ out:
     if (rc) ft_adapter_free(a);
     if (st) st_close(st);
     json_decref(c);
-    free(text);
     free(cpath);
     free(wpath);
     return rc;

@@ -20,17 +20,42 @@ struct ft_peft {
     ft_bottleneck_set *bn;
 };
 
-int ft_peft_type(const char *dir, char *buf, size_t cap) {
-    char path[4096];
-    snprintf(path, sizeof path, "%s/adapter_config.json", dir);
+json_t *ft_peft_config_read(const char *path) {
     char *text = NULL;
     size_t len = 0;
-    if (ft_read_all(path, &text, &len)) return -1;
+    if (ft_read_all(path, &text, &len)) return NULL;
     json_error_t je;
     json_t *c = json_loadb(text, len, 0, &je);
     free(text);
-    if (!c) return ft_err("%s:%d: %s", path, je.line, je.text);
-    const char *t = json_is_object(c) ? json_string_value(json_object_get(c, "peft_type")) : NULL;
+    if (!c) {
+        ft_err("%s:%d: %s", path, je.line, je.text);
+        return NULL;
+    }
+    if (!json_is_object(c)) {
+        json_decref(c);
+        ft_err("%s:1: expected a JSON object", path);
+        return NULL;
+    }
+    return c;
+}
+
+int ft_peft_config_write(const char *path, json_t *c) {
+    char *text = c ? json_dumps(c, JSON_INDENT(2) | JSON_SORT_KEYS) : NULL;
+    json_decref(c);
+    if (!text) return ft_err("%s: out of memory", path);
+    size_t tl = strlen(text);
+    text[tl] = '\n';   // replaces the NUL (the buffer is tl+1 bytes); written as tl+1 bytes
+    int rc = ft_write_all(path, text, tl + 1);
+    free(text);
+    return rc;
+}
+
+int ft_peft_type(const char *dir, char *buf, size_t cap) {
+    char path[4096];
+    snprintf(path, sizeof path, "%s/adapter_config.json", dir);
+    json_t *c = ft_peft_config_read(path);
+    if (!c) return -1;
+    const char *t = json_string_value(json_object_get(c, "peft_type"));
     int rc = 0;
     if (!t) rc = ft_err("%s: no \"peft_type\" string (is this an adapter directory?)", path);
     else snprintf(buf, cap, "%s", t);

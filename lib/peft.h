@@ -3,13 +3,20 @@
 //   LORA (incl. use_dora)           lib/lora.h     (a second one is merged into the base weights)
 //   PROMPT_TUNING, PREFIX_TUNING    lib/virtual.h  (one per model)
 //   BOTTLENECK                      lib/bottleneck.h (one per model)
-// For ft-eval's repeatable --adapter.
+// For ft-eval's repeatable --adapter. Also the adapter_config.json reader/writer the adapter
+// types share.
 #ifndef FT_PEFT_H
 #define FT_PEFT_H
 
 #include <stddef.h>
 #include "model.h"
 
+struct json_t;
+
+// Read an adapter_config.json (path) as a JSON object, or NULL with "PATH:LINE: what".
+struct json_t *ft_peft_config_read(const char *path);
+// Write c to path as PEFT does (keys sorted, indent 2, final newline), atomically; consumes c.
+int ft_peft_config_write(const char *path, struct json_t *c);
 // peft_type of DIR/adapter_config.json into buf ("LORA", ...). -1 with a message naming the file.
 int ft_peft_type(const char *dir, char *buf, size_t cap);
 

@@ -9,6 +9,7 @@
 // For prefix tuning on GQA models token_dim = Hkv*D and num_attention_heads = Hkv, as PEFT's
 // _prepare_prompt_learning_config sets them from num_key_value_heads.
 #include "virtual.h"
+#include "peft.h"
 #include "err.h"
 #include "io.h"
 #include "safetensors.h"
@@ -56,15 +57,11 @@ int ft_virtual_save(const ft_virtual *v, const char *dir, const char *base_model
         json_object_set_new(j, "prefix_projection", json_boolean(v->projection));
         json_object_set_new(j, "encoder_hidden_size", json_integer(v->projection ? v->hidden : v->kvd));
     }
-    char *text = json_dumps(j, JSON_INDENT(2) | JSON_SORT_KEYS);
-    json_decref(j);
     char *cpath = join(dir, "adapter_config.json"), *wpath = join(dir, "adapter_model.safetensors");
     st_writer *w = NULL;
     int rc = -1;
-    if (!text || !cpath || !wpath) goto out;
-    size_t tl = strlen(text);
-    text[tl] = '\n';   // replaces the NUL; written as tl+1 bytes
-    if (ft_write_all(cpath, text, tl + 1)) goto out;
+    if (!cpath || !wpath) { json_decref(j); goto out; }
+    if (ft_peft_config_write(cpath, j)) goto out;
     if (!(w = st_writer_new())) goto out;
     uint64_t shape[2] = {(uint64_t)v->n, (uint64_t)v->width};
     if (st_writer_add(w, "prompt_embeddings", ST_F32, 2, shape, prompt ? v->params : v->prefix) ||
@@ -73,7 +70,6 @@ int ft_virtual_save(const ft_virtual *v, const char *dir, const char *base_model
     rc = 0;
 out:
     st_writer_free(w);
-    free(text);
     free(cpath);
     free(wpath);
     return rc;
@@ -93,19 +89,11 @@ static int check_int(json_t *cfg, const char *key, long want, const char *file, 
 static int virtual_load(ft_model *m, const char *dir, ft_virtual **out) {
     const ft_config *c = &m->cfg;
     char *cpath = join(dir, "adapter_config.json"), *wpath = join(dir, "adapter_model.safetensors");
-    char *text = NULL;
-    size_t len;
     json_t *j = NULL;
     st_set *st = NULL;
     ft_virtual *v = NULL;
     int rc = -1;
-    if (!cpath || !wpath || ft_read_all(cpath, &text, &len)) goto out;
-    json_error_t je;
-    j = json_loadb(text, len, 0, &je);
-    if (!j || !json_is_object(j)) {
-        ft_err("%s:%d: %s", cpath, j ? 1 : je.line, j ? "expected a JSON object" : je.text);
-        goto out;
-    }
+    if (!cpath || !wpath || !(j = ft_peft_config_read(cpath))) goto out;
     const char *pt = json_string_value(json_object_get(j, "peft_type"));
     int kind = pt && !strcmp(pt, "PROMPT_TUNING") ? FT_VIRT_PROMPT : pt && !strcmp(pt, "PREFIX_TUNING") ? FT_VIRT_PREFIX : 0;
     if (!kind) {
@@ -169,7 +157,6 @@ out:
     ft_virtual_destroy(v);
     if (st) st_close(st);
     json_decref(j);
-    free(text);
     free(cpath);
     free(wpath);
     return rc;
