@@ -49,7 +49,6 @@ static float *part(ft_bottleneck *b, int k, uint64_t shape[2], int *n_dims) {
 
 int ft_bottleneck_save(const ft_bottleneck_set *s, const char *dir, const char *base_model) {
     if (!s->model) return ft_err("%s: bottleneck adapter is not attached to a model", dir);
-    if (ft_mkdirs(dir)) return -1;
     json_t *c = json_object();
     json_t *where = json_array(), *targets = json_array();
     if (s->cfg.where & FT_BN_ATTN) {
@@ -72,13 +71,8 @@ int ft_bottleneck_save(const ft_bottleneck_set *s, const char *dir, const char *
     json_object_set_new(c, "inference_mode", json_true());
     json_object_set_new(c, "base_model_name_or_path", base_model ? json_string(base_model) : json_null());
     json_object_set_new(c, "revision", json_null());
-    char *cpath = join(dir, "adapter_config.json");
-    char *wpath = join(dir, "adapter_model.safetensors");
-    int rc = -1;
-    st_writer *w = NULL;
-    if (!cpath || !wpath) { json_decref(c); goto out; }
-    if (ft_peft_config_write(cpath, c)) goto out;
-    if (!(w = st_writer_new())) goto out;
+    st_writer *w = st_writer_new();
+    if (!w) { json_decref(c); return ft_err("%s: out of memory", dir); }
     FOR_SITES(s, l, wh, b) {
         char mod[160], key[224];
         ft_bottleneck_module_name(l, wh, mod, sizeof mod);
@@ -87,17 +81,14 @@ int ft_bottleneck_save(const ft_bottleneck_set *s, const char *dir, const char *
             int nd;
             float *data = part(b, k, shape, &nd);
             snprintf(key, sizeof key, "%s.%s", mod, PART[k]);
-            if (st_writer_add(w, key, ST_F32, nd, shape, data)) goto out;
+            if (st_writer_add(w, key, ST_F32, nd, shape, data)) {
+                st_writer_free(w);
+                json_decref(c);
+                return -1;
+            }
         }
     }
-    if (st_writer_meta(w, "format", "pt")) goto out;
-    if (st_writer_write(w, wpath)) goto out;
-    rc = 0;
-out:
-    st_writer_free(w);
-    free(cpath);
-    free(wpath);
-    return rc;
+    return ft_peft_save_dir(dir, c, w);
 }
 
 // Is name the key of some tensor of cfg on a model of L layers?

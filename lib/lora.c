@@ -215,7 +215,6 @@ static char *join(const char *dir, const char *name) {
 
 int ft_adapter_save(const ft_adapter *a, const char *dir, const char *base_model) {
     if (!a->model) return ft_err("%s: adapter is not attached to a model", dir);
-    if (ft_mkdirs(dir)) return -1;
     json_t *c = json_object();
     json_t *targets = json_array();
     for (int j = 0; j < FT_LORA_N_TARGETS; j++)
@@ -235,15 +234,8 @@ int ft_adapter_save(const ft_adapter *a, const char *dir, const char *base_model
     json_object_set_new(c, "modules_to_save", json_null());
     json_object_set_new(c, "base_model_name_or_path", base_model ? json_string(base_model) : json_null());
     json_object_set_new(c, "revision", json_null());
-    char *cpath = join(dir, "adapter_config.json");
-    char *wpath = join(dir, "adapter_model.safetensors");
-    int rc = -1;
-    st_writer *w = NULL;
-    if (!cpath || !wpath) { json_decref(c); goto out; }
-    if (ft_peft_config_write(cpath, c)) goto out;
-    w = st_writer_new();
-    if (!w) goto out;
-    for (int l = 0; l < a->L; l++)
+    st_writer *w = st_writer_new();
+    for (int l = 0; w && l < a->L; l++)
         for (int j = 0; j < FT_LORA_N_TARGETS; j++) {
             const ft_lora *h = &a->hooks[l * FT_LORA_N_TARGETS + j];
             if (!h->r) continue;
@@ -252,23 +244,21 @@ int ft_adapter_save(const ft_adapter *a, const char *dir, const char *base_model
             ft_lora_module_name(l, j, mod, sizeof mod);
             uint64_t sa[2] = {(uint64_t)h->r, (uint64_t)lin->in}, sb[2] = {(uint64_t)lin->out, (uint64_t)h->r};
             snprintf(key, sizeof key, "%s.lora_A.weight", mod);
-            if (st_writer_add(w, key, ST_F32, 2, sa, h->A)) goto out;
+            int bad = st_writer_add(w, key, ST_F32, 2, sa, h->A);
             snprintf(key, sizeof key, "%s.lora_B.weight", mod);
-            if (st_writer_add(w, key, ST_F32, 2, sb, h->B)) goto out;
-            if (h->mag) {   // PEFT's name: get_peft_model_state_dict drops ".weight" (see dora.h)
+            bad = bad || st_writer_add(w, key, ST_F32, 2, sb, h->B);
+            if (!bad && h->mag) {   // PEFT's name: get_peft_model_state_dict drops ".weight" (see dora.h)
                 uint64_t sm[1] = {(uint64_t)lin->out};
                 snprintf(key, sizeof key, "%s.lora_magnitude_vector", mod);
-                if (st_writer_add(w, key, ST_F32, 1, sm, h->mag)) goto out;
+                bad = st_writer_add(w, key, ST_F32, 1, sm, h->mag);
+            }
+            if (bad) {
+                st_writer_free(w);
+                json_decref(c);
+                return -1;
             }
         }
-    if (st_writer_meta(w, "format", "pt")) goto out;
-    if (st_writer_write(w, wpath)) goto out;
-    rc = 0;
-out:
-    st_writer_free(w);
-    free(cpath);
-    free(wpath);
-    return rc;
+    return ft_peft_save_dir(dir, c, w);
 }
 
 // Copy a (rows, cols) tensor — (rows) when cols == 0 — of any float dtype into dst as f32.

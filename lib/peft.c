@@ -4,6 +4,7 @@
 #include "err.h"
 #include "io.h"
 #include "lora.h"
+#include "safetensors.h"
 #include "virtual.h"
 
 #include <jansson.h>
@@ -47,6 +48,21 @@ int ft_peft_config_write(const char *path, json_t *c) {
     text[tl] = '\n';   // replaces the NUL (the buffer is tl+1 bytes); written as tl+1 bytes
     int rc = ft_write_all(path, text, tl + 1);
     free(text);
+    return rc;
+}
+
+int ft_peft_save_dir(const char *dir, json_t *config, st_writer *w) {
+    char cpath[4096], wpath[4096];
+    snprintf(cpath, sizeof cpath, "%s/adapter_config.json", dir);
+    snprintf(wpath, sizeof wpath, "%s/adapter_model.safetensors", dir);
+    int rc = -1;
+    if (!config || !w) ft_err("%s: out of memory", dir);
+    else if (!ft_mkdirs(dir) && !st_writer_meta(w, "format", "pt") && !st_writer_write(w, wpath)) {
+        rc = ft_peft_config_write(cpath, config);
+        config = NULL;   // consumed
+    }
+    json_decref(config);
+    st_writer_free(w);
     return rc;
 }
 

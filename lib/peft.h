@@ -17,6 +17,11 @@ struct json_t;
 struct json_t *ft_peft_config_read(const char *path);
 // Write c to path as PEFT does (keys sorted, indent 2, final newline), atomically; consumes c.
 int ft_peft_config_write(const char *path, struct json_t *c);
+// Write an adapter dir: DIR/adapter_model.safetensors from w (with PEFT's "format": "pt"
+// metadata), then DIR/adapter_config.json from config — each atomically, the config last so a
+// failed save never leaves a dir that looks complete. Creates DIR; consumes config and w.
+struct st_writer;
+int ft_peft_save_dir(const char *dir, struct json_t *config, struct st_writer *w);
 // peft_type of DIR/adapter_config.json into buf ("LORA", ...). -1 with a message naming the file.
 int ft_peft_type(const char *dir, char *buf, size_t cap);
 

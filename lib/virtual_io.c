@@ -33,7 +33,6 @@ int ft_virtual_save(const ft_virtual *v, const char *dir, const char *base_model
     if (!v || !v->model) return ft_err("%s: no virtual tokens to save", dir);
     const ft_config *c = &v->model->cfg;
     int prompt = v->kind == FT_VIRT_PROMPT;
-    if (ft_mkdirs(dir)) return -1;
     // the saved prefix is the MLP's current output
     if (v->projection) ft_virtual_prepare((ft_virtual *)v, v->model->ops);
     json_t *j = json_object();
@@ -57,22 +56,14 @@ int ft_virtual_save(const ft_virtual *v, const char *dir, const char *base_model
         json_object_set_new(j, "prefix_projection", json_boolean(v->projection));
         json_object_set_new(j, "encoder_hidden_size", json_integer(v->projection ? v->hidden : v->kvd));
     }
-    char *cpath = join(dir, "adapter_config.json"), *wpath = join(dir, "adapter_model.safetensors");
-    st_writer *w = NULL;
-    int rc = -1;
-    if (!cpath || !wpath) { json_decref(j); goto out; }
-    if (ft_peft_config_write(cpath, j)) goto out;
-    if (!(w = st_writer_new())) goto out;
+    st_writer *w = st_writer_new();
     uint64_t shape[2] = {(uint64_t)v->n, (uint64_t)v->width};
-    if (st_writer_add(w, "prompt_embeddings", ST_F32, 2, shape, prompt ? v->params : v->prefix) ||
-        st_writer_meta(w, "format", "pt") || st_writer_write(w, wpath))
-        goto out;
-    rc = 0;
-out:
-    st_writer_free(w);
-    free(cpath);
-    free(wpath);
-    return rc;
+    if (w && st_writer_add(w, "prompt_embeddings", ST_F32, 2, shape, prompt ? v->params : v->prefix)) {
+        st_writer_free(w);
+        json_decref(j);
+        return -1;
+    }
+    return ft_peft_save_dir(dir, j, w);
 }
 
 // An optional integer field of the config: must equal want when present.
