@@ -81,6 +81,10 @@ typedef struct ft_ops {
     // dx += dout * f'(x).
     void (*act)(float *out, const float *x, size_t n, int kind);
     void (*act_backward)(float *dx, const float *dout, const float *x, size_t n, int kind);
+    // Inverted dropout (LoRA dropout): out(i) = x(i) / (1 - p) when ft_rng_hash_float(seed, i)
+    // >= p, else 0 (lib/rng.h; out may be x). The mask depends only on (seed, i), so the same
+    // call on the gradient is the backward.
+    void (*dropout)(float *out, const float *x, size_t n, float p, uint64_t seed);
 } ft_ops;
 
 enum { FT_ACT_RELU = 0, FT_ACT_SILU = 1, FT_ACT_GELU_TANH = 2 };

@@ -1,6 +1,6 @@
 // linear.c — one linear layer with every hook a PEFT method puts on it (model.h ft_linear):
 //   base      out = x @ W^T + b            (W f32, or the frozen quantized qw: QLoRA)
-//   LoRA      out += scale * (x @ A^T) @ B^T
+//   LoRA      out += scale * (drop(x) @ A^T) @ B^T     (drop: LoRA dropout while training)
 //   DoRA      out = b + mag/||W + scale*B@A||_row * (x @ W^T + scale * x @ A^T @ B^T)   (lib/dora.c)
 //   adapter   out += up(f(down(out)))      (bottleneck adapter on the output, lib/bottleneck.c)
 // and the backward of the same composition. The forward and backward of the whole model
@@ -20,8 +20,8 @@ static int has_lora(const ft_linear *lin) {
 size_t ft_linear_scratch(const ft_linear *lin, int N, int backward) {
     if (!has_lora(lin)) return 0;
     if (lin->lora->mag) return ft_dora_scratch(lin, N, backward);
-    size_t r = (size_t)lin->lora->r;
-    return (size_t)N * ((backward ? 2 * r : r) + (size_t)lin->out);
+    size_t r = (size_t)lin->lora->r, drop = lin->lora->drop_p > 0 ? (size_t)lin->in : 0;
+    return (size_t)N * ((backward ? 2 * r : r) + (size_t)lin->out + drop);
 }
 
 static void base_forward(const ft_ops *ops, const ft_linear *lin, float *out, const float *x, int N) {
@@ -36,9 +36,15 @@ void ft_linear_forward(const ft_ops *ops, const ft_linear *lin, float *out, cons
         if (lo->mag) {
             ft_dora_forward(ops, lin, out, x, N, tmp);
         } else {
-            float *u = tmp;                           // (N, r) = x @ A^T
+            float *u = tmp;                           // (N, r) = drop(x) @ A^T
             float *d = tmp + (size_t)N * lo->r;       // (N, out) = u @ B^T
-            ops->matmul(u, x, lo->A, NULL, N, lin->in, lo->r);
+            const float *xl = x;
+            if (lo->drop_p > 0) {                     // (N, in) = drop(x), after u and d
+                float *xd = d + (size_t)N * lin->out;
+                ops->dropout(xd, x, (size_t)N * lin->in, lo->drop_p, lo->drop_seed);
+                xl = xd;
+            }
+            ops->matmul(u, xl, lo->A, NULL, N, lin->in, lo->r);
             ops->matmul(d, u, lo->B, NULL, N, lo->r, lin->out);
             ops->scale_add(out, d, lo->scale, (size_t)N * lin->out);
         }
@@ -64,13 +70,28 @@ void ft_linear_backward(const ft_ops *ops, const ft_linear *lin, float *dx, floa
     if (!has_lora(lin)) return;
     const ft_lora *h = lin->lora;
     size_t r = (size_t)h->r;
-    float *u = tmp;                       // (N, r) = x @ A^T (recomputed)
+    float *u = tmp;                       // (N, r) = drop(x) @ A^T (recomputed)
     float *du = u + (size_t)N * r;        // (N, r)
     float *ds = du + (size_t)N * r;       // (N, out) = scale * dout
+    float *xd = ds + (size_t)N * lin->out;// (N, in) = drop(x), the same mask as the forward's
+    size_t nx = (size_t)N * lin->in;
+    if (h->drop_p > 0) {
+        ops->dropout(xd, x, nx, h->drop_p, h->drop_seed);
+        x = xd;
+    }
     ops->matmul(u, x, h->A, NULL, N, lin->in, h->r);
     memset(ds, 0, (size_t)N * lin->out * sizeof(float));
     ops->scale_add(ds, dout, h->scale, (size_t)N * lin->out);
     memset(du, 0, (size_t)N * r * sizeof(float));
     ops->matmul_backward(du, h->dB, NULL, ds, u, h->B, N, h->r, lin->out);
-    ops->matmul_backward(dx, h->dA, NULL, du, x, h->A, N, lin->in, h->r);
+    if (h->drop_p <= 0) {
+        ops->matmul_backward(dx, h->dA, NULL, du, x, h->A, N, lin->in, h->r);
+        return;
+    }
+    // dA from drop(x); d(x) through the dropout = the same mask applied to du @ A
+    ops->matmul_backward(NULL, h->dA, NULL, du, x, h->A, N, lin->in, h->r);
+    memset(xd, 0, nx * sizeof(float));
+    ops->matmul_backward(xd, NULL, NULL, du, NULL, h->A, N, lin->in, h->r);
+    ops->dropout(xd, xd, nx, h->drop_p, h->drop_seed);
+    ops->add_inplace(dx, xd, nx);
 }

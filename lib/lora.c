@@ -152,6 +152,17 @@ int ft_adapter_alloc_grads(ft_adapter *a) {
     return 0;
 }
 
+void ft_adapter_set_dropout(ft_adapter *a, float p, uint64_t seed) {
+    uint64_t st = seed;
+    for (size_t i = 0; i < (size_t)a->L * FT_LORA_N_TARGETS; i++) {
+        ft_lora *h = &a->hooks[i];
+        uint64_t hs = ft_splitmix64(&st);   // one independent stream per hook, as PEFT's per-module dropout
+        if (!h->r) continue;
+        h->drop_p = p;
+        h->drop_seed = hs;
+    }
+}
+
 void ft_adapter_attach(ft_adapter *a, ft_model *m) {
     for (int l = 0; l < a->L; l++)
         for (int j = 0; j < FT_LORA_N_TARGETS; j++) {

@@ -20,7 +20,7 @@
 typedef struct {
     int r;                    // rank
     float alpha;              // lora_alpha
-    float dropout;            // lora_dropout (recorded; see docs/ft-train.md)
+    float dropout;            // lora_dropout (applied while training: ft_adapter_set_dropout)
     int rslora;               // scale alpha/sqrt(r) instead of alpha/r
     unsigned targets;         // bit i: linear i of a layer (0 q, 1 k, 2 v, 3 o, 4 gate, 5 up, 6 down)
     int dora;                 // DoRA: a magnitude vector per target (lib/dora.h)
@@ -46,6 +46,9 @@ typedef struct {
 // mag = ||W||_row of m's weights, so the adapted model starts equal to the base).
 int ft_adapter_new(ft_adapter *a, ft_model *m, const ft_lora_cfg *cfg, uint64_t seed);
 int ft_adapter_alloc_grads(ft_adapter *a);
+// LoRA dropout for the next forward/backward pair: probability p on every hook's input, the
+// masks drawn from seed (each hook its own); p = 0 turns it off (evaluation, inference).
+void ft_adapter_set_dropout(ft_adapter *a, float p, uint64_t seed);
 // Set (or clear) the model's hook pointers.
 void ft_adapter_attach(ft_adapter *a, ft_model *m);
 void ft_adapter_detach(ft_adapter *a);

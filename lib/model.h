@@ -85,6 +85,10 @@ typedef struct ft_lora {
     float *dmag;              // (out) its gradient or NULL
     float *norm;              // (out) ||W + scale*B@A||_row precomputed for a frozen DoRA adapter
                               // (inference: lib/lora.c ft_adapter_apply), or NULL: each forward computes it
+    // LoRA dropout on the adapter's input (PEFT lora_B(lora_A(dropout(x)))): training only,
+    // set per micro-batch by the trainer (ft_adapter_set_dropout); 0 = off. Not with DoRA.
+    float drop_p;
+    uint64_t drop_seed;       // the mask is ops->dropout's hash of (drop_seed, element index)
 } ft_lora;
 
 typedef struct ft_linear {

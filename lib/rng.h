@@ -18,4 +18,15 @@ uint64_t ft_rng_below(ft_rng *r, uint64_t n);     // uniform in [0, n), unbiased
 double ft_rng_double(ft_rng *r);                  // uniform in [0, 1), 53 bits
 float ft_rng_float(ft_rng *r);                    // uniform in [0, 1), 24 bits (exact in float)
 
+// Stateless: a uniform float in [0, 1) (24 bits) that depends only on (seed, i) — for masks that
+// the backward pass regenerates instead of storing (LoRA dropout). splitmix64's output function
+// applied to seed + (i + 1) * the golden-ratio increment.
+static inline float ft_rng_hash_float(uint64_t seed, uint64_t i) {
+    uint64_t z = seed + (i + 1) * 0x9e3779b97f4a7c15ULL;
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    z ^= z >> 31;
+    return (float)(z >> 40) * (1.0f / 16777216.0f);
+}
+
 #endif

@@ -131,7 +131,17 @@ static int gather(trainer *t) {
 // Prompt/prefix tuning runs one record per row with the virtual tokens in front: no document ids.
 static const int32_t *batch_doc(const trainer *t, const ft_batch *b) { return t->tr.n_virtual ? NULL : b->doc; }
 
+// LoRA dropout (lib/lora.h) for micro-batch `micro` of the next step, or off (micro < 0:
+// evaluation). The masks follow from (seed, step, micro-batch), so a resumed run draws the same.
+static void set_dropout(trainer *t, int micro) {
+    if ((t->tr.kind != FT_M_LORA && t->tr.kind != FT_M_QLORA) || t->o->lora_dropout <= 0) return;
+    uint64_t s = ((uint64_t)t->o->seed ^ 0x4C6F526144726F70ull)   // "LoRaDrop"
+                 + (uint64_t)t->step * 0x9e3779b97f4a7c15ull + (uint64_t)micro * 0xbf58476d1ce4e5b9ull;
+    ft_adapter_set_dropout(&t->tr.ad, micro < 0 ? 0.0f : (float)t->o->lora_dropout, ft_splitmix64(&s));
+}
+
 static double evaluate(trainer *t) {
+    set_dropout(t, -1);
     ft_loader vl;
     if (ft_loader_init(&vl, &t->val, (int)t->o->seq_len, !t->o->no_pack && !t->tr.n_virtual, 0, 0)) return NAN;
     double sum = 0, n = 0;
@@ -243,9 +253,6 @@ static int setup(trainer *t, const ft_train_opts *o) {
             ft_cli_info(o->prog, 1, "--resume: no checkpoint in %s, starting fresh", t->ckdir);
         }
     }
-    if ((t->tr.kind == FT_M_LORA || t->tr.kind == FT_M_QLORA) && o->lora_dropout > 0)
-        ft_cli_info(o->prog, 1, "note: --lora-dropout %g is recorded in adapter_config.json but not applied by the CPU trainer",
-                    o->lora_dropout);
     if (o->log && !(t->log = ft_train_log_open(o->log, o->resume, t->step))) return -1;
     return 0;
 }
@@ -336,6 +343,7 @@ int ft_train_run(const ft_train_opts *o) {
         for (int i = 0; i < k && rc == 0; i++) {
             ft_batch *b = &t->mb[i];
             const int32_t *doc = batch_doc(t, b);
+            set_dropout(t, i);
             if (ft_model_forward(t->m, &t->acts, b->ids, b->pos, doc, b->rows, b->T)) { rc = -1; break; }
             double l = ft_model_backward(t->m, &t->acts, &t->ws, b->ids, doc, b->targets, b->mask, b->rows, b->T,
                                          t->tr.kind == FT_M_FULL ? t->grads : NULL, scale);

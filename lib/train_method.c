@@ -95,6 +95,7 @@ int ft_trainable_open(ft_trainable *tr, const ft_train_opts *o) {
     tr->name = NAMES[tr->kind];
     if (o->dora && tr->kind != FT_M_LORA)
         return ft_err("--dora goes with --method lora (DoRA on a quantized base is not supported)");
+    if (o->dora && o->lora_dropout > 0) return ft_err("--lora-dropout is not supported with --dora");
     int virt = tr->kind == FT_M_PROMPT || tr->kind == FT_M_PREFIX;
     if (o->prompt_init && !virt) return ft_err("--prompt-init goes with --method prompt or prefix");
     if (o->prefix_projection && tr->kind != FT_M_PREFIX) return ft_err("--prefix-projection goes with --method prefix");

@@ -63,7 +63,7 @@ static void usage(void) {
            "  --skip-nonfinite N    skip up to N steps with NaN/Inf loss or gradients (default: stop)\n"
            "  --lora-r N            LoRA rank (default 8)\n"
            "  --lora-alpha X        LoRA alpha (default 16; scale alpha/r)\n"
-           "  --lora-dropout X      recorded in adapter_config.json (not applied on the CPU)\n"
+           "  --lora-dropout X      dropout on the LoRA adapters' input while training (default 0)\n"
            "  --lora-targets LIST   q,k,v,o,gate,up,down or all-linear (default q,k,v,o)\n"
            "  --rslora              scale alpha/sqrt(r)\n"
            "  --dora                DoRA: LoRA plus a trained magnitude per output row (lora only)\n"

@@ -93,5 +93,6 @@ void ft_cpu_qmatmul(float *out, const float *x, const struct ft_qweight *w, cons
 void ft_cpu_qmatmul_backward(float *dx, const float *dout, const struct ft_qweight *w, int N);
 void ft_cpu_act(float *out, const float *x, size_t n, int kind);
 void ft_cpu_act_backward(float *dx, const float *dout, const float *x, size_t n, int kind);
+void ft_cpu_dropout(float *out, const float *x, size_t n, float p, uint64_t seed);
 
 #endif

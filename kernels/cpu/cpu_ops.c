@@ -27,6 +27,7 @@ static const ft_ops cpu_ops = {
     .qmatmul_backward = ft_cpu_qmatmul_backward,
     .act = ft_cpu_act,
     .act_backward = ft_cpu_act_backward,
+    .dropout = ft_cpu_dropout,
 };
 
 const ft_ops *ft_ops_cpu(void) { return &cpu_ops; }

@@ -1,7 +1,9 @@
 // cpu_pointwise.c — elementwise ops of the CPU op table: SwiGLU, embedding lookup, AdamW
-// (PyTorch torch.optim.AdamW semantics) and the add/axpy helpers of the model glue.
+// (PyTorch torch.optim.AdamW semantics), the add/axpy helpers of the model glue and the
+// inverted dropout of LoRA (mask hashed from (seed, index), so the backward regenerates it).
 #pragma GCC optimize("no-trapping-math")  // lets GCC vectorise the clamps of ft_cpu_expf
 #include "cpu_internal.h"
+#include "rng.h"
 
 #include <math.h>
 #include <string.h>
@@ -92,4 +94,10 @@ void ft_cpu_add_inplace(float *out, const float *a, size_t n) {
 void ft_cpu_scale_add(float *out, const float *a, float s, size_t n) {
     #pragma omp parallel for simd schedule(static) if (BIG(n))
     for (size_t i = 0; i < n; i++) out[i] += s * a[i];
+}
+
+void ft_cpu_dropout(float *out, const float *x, size_t n, float p, uint64_t seed) {
+    float keep = 1.0f - p, scale = 1.0f / keep;
+    #pragma omp parallel for schedule(static) if (n > 65536)
+    for (size_t i = 0; i < n; i++) out[i] = ft_rng_hash_float(seed, i) < p ? 0.0f : x[i] * scale;
 }

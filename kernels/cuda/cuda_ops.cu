@@ -162,6 +162,7 @@ static const ft_ops cuda_ops = {
     NULL,   // qmatmul_backward
     NULL,   // act
     NULL,   // act_backward
+    NULL,   // dropout
 };
 
 // The strong definition of ft_ops_cuda (kernels/cpu/cuda_stub.c has the weak NULL one, left

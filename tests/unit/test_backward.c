@@ -1,7 +1,8 @@
 // test_backward.c — whole tiny-model gradient checks by central finite differences:
 // every tensor of full fine-tuning (untied + q/k/v bias, and tied embeddings), and the LoRA
 // A/B of every target with the base frozen, over packed rows with document masking,
-// padding and gradient accumulation across two micro-batches.
+// padding and gradient accumulation across two micro-batches; and LoRA dropout (the masks are
+// a function of the seed, so the loss stays a deterministic function to differentiate).
 #include "testutil.h"
 #include "err.h"
 #include "lora.h"
@@ -164,11 +165,68 @@ static void test_lora_grads(void **st) {
     ft_model_free(m);
 }
 
+// LoRA with dropout p = 0.3 on every target's input: the adapter's A/B gradients and the base's
+// (whose gradients flow through the adapter's masked input path) against central differences.
+static void test_lora_dropout_grads(void **st) {
+    (void)st;
+    ft_model *m = tiny(0, 1, 31);
+    ft_lora_cfg lc = {2, 4.0f, 0.3f, 0, FT_LORA_ALL, 0};
+    ft_adapter ad;
+    assert_int_equal(ft_adapter_new(&ad, m, &lc, 3), 0);
+    ft_rng r;
+    ft_rng_seed(&r, 19);
+    for (size_t i = 0; i < ad.n_params; i++) ad.params[i] = (ft_rng_float(&r) - 0.5f) * 0.6f;   // B != 0
+    assert_int_equal(ft_adapter_alloc_grads(&ad), 0);
+    batch bs[2];
+    make_batch(&bs[0], 5);
+    make_batch(&bs[1], 6);
+    ft_acts a;
+    ft_backward_ws ws;
+    assert_int_equal(ft_acts_alloc(&a, &m->cfg, B, T, 1), 0);
+    assert_int_equal(ft_backward_alloc(&ws, &m->cfg, B, T), 0);
+    double plain = step_loss(m, &a, bs, 2);
+    ft_adapter_set_dropout(&ad, 0.3f, 77);
+    double dropped = step_loss(m, &a, bs, 2);
+    assert_true(fabs(dropped - plain) > 1e-4);                      // the dropout is applied
+    assert_true(fabs(step_loss(m, &a, bs, 2) - dropped) == 0.0);   // and repeatable
+    float *grads = calloc(m->n_params, sizeof(float));
+    step_grad(m, &a, &ws, bs, 2, grads);
+    int bad = 0, checked = 0;
+    double worst = 0;
+    for (int h = 0; h < ad.L * FT_LORA_N_TARGETS; h++) {
+        ft_lora *k = &ad.hooks[h];
+        ft_linear *lin = ft_model_layer_linear(m, h / 7, h % 7, NULL);
+        for (int s = 0; s < 2; s++) {
+            size_t ia = (size_t)ft_rng_below(&r, (uint64_t)k->r * lin->in);
+            size_t ib = (size_t)ft_rng_below(&r, (uint64_t)k->r * lin->out);
+            bad += check_param(m, &a, bs, 2, &k->A[ia], k->dA[ia], "lora_A", ia, &worst);
+            bad += check_param(m, &a, bs, 2, &k->B[ib], k->dB[ib], "lora_B", ib, &worst);
+            checked += 2;
+        }
+    }
+    for (int t = 0; t < m->n_tensors; t++) {
+        const ft_tensor_info *ti = &m->tensors[t];
+        for (int k = 0; k < 2; k++) {
+            size_t i = ti->offset + (size_t)ft_rng_below(&r, ti->numel);
+            bad += check_param(m, &a, bs, 2, &m->params[i], grads[i], ti->name, i - ti->offset, &worst);
+            checked++;
+        }
+    }
+    fprintf(stderr, "  lora dropout: %d parameters checked, worst relative error %.2g\n", checked, worst);
+    assert_int_equal(bad, 0);
+    free(grads);
+    ft_backward_free(&ws);
+    ft_acts_free(&a);
+    ft_adapter_free(&ad);
+    ft_model_free(m);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_full_untied_bias),
         cmocka_unit_test(test_full_tied),
         cmocka_unit_test(test_lora_grads),
+        cmocka_unit_test(test_lora_dropout_grads),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

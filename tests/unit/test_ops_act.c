@@ -2,13 +2,15 @@
 // bottleneck adapters): values and derivatives against the closed forms evaluated by hand in
 // double precision (relu; silu x*sigmoid(x); GELU's tanh approximation), the backward against
 // central differences of the op's own forward, "+=" accumulation, saturation at large |x|
-// without NaN, and the parallel path (n > 65536) equal to the serial one.
+// without NaN, and the parallel path (n > 65536) equal to the serial one; and ops->dropout
+// (LoRA dropout).
 #include "testutil.h"
 #include "ops.h"
 
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 static const ft_ops *ops;
 
@@ -126,6 +128,42 @@ static void test_parallel_path(void **st) {
     free(x); free(o); free(d); free(g);
 }
 
+// ops->dropout: kept elements are exactly x / (1 - p), dropped ones exactly 0; the dropped
+// fraction is p within 5 standard deviations of a binomial; the mask is a function of (seed, i)
+// only (repeatable, the same in place, the same on any values — which makes it its own backward)
+// and another seed gives another mask; the threaded path equals the serial one.
+static void test_dropout(void **st) {
+    (void)st;
+    const ft_ops *ops = ft_ops_cpu();
+    enum { n = 200000 };
+    const float p = 0.25f;
+    float *x = malloc(n * sizeof(float)), *y = malloc(n * sizeof(float)), *z = malloc(n * sizeof(float));
+    float *w = malloc(n * sizeof(float));
+    for (int i = 0; i < n; i++) x[i] = 1.0f + (float)(i % 7);
+    ops->dropout(y, x, n, p, 1234);
+    size_t dropped = 0, other = 0;
+    for (int i = 0; i < n; i++) {
+        if (y[i] == 0.0f) dropped++;
+        else assert_true(y[i] == x[i] * (1.0f / 0.75f));
+    }
+    double frac = (double)dropped / n, sd = sqrt(0.25 * 0.75 / n);
+    assert_true(fabs(frac - 0.25) < 5 * sd);
+    ops->dropout(z, x, n, p, 1234);
+    assert_memory_equal(y, z, n * sizeof(float));                 // repeatable
+    memcpy(z, x, n * sizeof(float));
+    ops->dropout(z, z, n, p, 1234);
+    assert_memory_equal(y, z, n * sizeof(float));                 // in place
+    for (int i = 0; i < n; i++) w[i] = -3.0f;
+    ops->dropout(w, w, n, p, 1234);
+    for (int i = 0; i < n; i++) assert_true((w[i] == 0.0f) == (y[i] == 0.0f));   // same mask on other values
+    ops->dropout(z, x, n, p, 1235);
+    for (int i = 0; i < n; i++) other += (z[i] == 0.0f) != (y[i] == 0.0f);
+    assert_true(other > n / 4);                                   // another seed, another mask
+    ops->dropout(z, x, 1000, p, 1234);                            // below the threading threshold
+    assert_memory_equal(y, z, 1000 * sizeof(float));
+    free(x); free(y); free(z); free(w);
+}
+
 int main(void) {
     ops = ft_ops_cpu();
     const struct CMUnitTest tests[] = {
@@ -135,6 +173,7 @@ int main(void) {
         cmocka_unit_test(test_backward_fd),
         cmocka_unit_test(test_saturation),
         cmocka_unit_test(test_parallel_path),
+        cmocka_unit_test(test_dropout),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
