@@ -126,6 +126,24 @@ static void run_full(int tie, int bias) {
 static void test_full_untied_bias(void **st) { (void)st; run_full(0, 1); }
 static void test_full_tied(void **st) { (void)st; run_full(1, 0); }
 
+// Central differences of `per` sampled A and B entries of every hook of ad.
+static int check_lora(ft_model *m, ft_acts *a, const batch *bs, ft_adapter *ad, ft_rng *r, int per, int *checked,
+                      double *worst) {
+    int bad = 0;
+    for (int h = 0; h < ad->L * FT_LORA_N_TARGETS; h++) {
+        ft_lora *k = &ad->hooks[h];
+        ft_linear *lin = ft_model_layer_linear(m, h / 7, h % 7, NULL);
+        for (int s = 0; s < per; s++) {
+            size_t ia = (size_t)ft_rng_below(r, (uint64_t)k->r * lin->in);
+            size_t ib = (size_t)ft_rng_below(r, (uint64_t)k->r * lin->out);
+            bad += check_param(m, a, bs, 2, &k->A[ia], k->dA[ia], "lora_A", ia, worst);
+            bad += check_param(m, a, bs, 2, &k->B[ib], k->dB[ib], "lora_B", ib, worst);
+            *checked += 2;
+        }
+    }
+    return bad;
+}
+
 static void test_lora_grads(void **st) {
     (void)st;
     ft_model *m = tiny(1, 0, 21);
@@ -144,19 +162,9 @@ static void test_lora_grads(void **st) {
     assert_int_equal(ft_acts_alloc(&a, &m->cfg, B, T, 1), 0);
     assert_int_equal(ft_backward_alloc(&ws, &m->cfg, B, T), 0);
     step_grad(m, &a, &ws, bs, 2, NULL);
-    int bad = 0, checked = 0;
+    int checked = 0;
     double worst = 0;
-    for (int h = 0; h < ad.L * FT_LORA_N_TARGETS; h++) {
-        ft_lora *k = &ad.hooks[h];
-        ft_linear *lin = ft_model_layer_linear(m, h / 7, h % 7, NULL);
-        for (int s = 0; s < 3; s++) {
-            size_t ia = (size_t)ft_rng_below(&r, (uint64_t)k->r * lin->in);
-            size_t ib = (size_t)ft_rng_below(&r, (uint64_t)k->r * lin->out);
-            bad += check_param(m, &a, bs, 2, &k->A[ia], k->dA[ia], "lora_A", ia, &worst);
-            bad += check_param(m, &a, bs, 2, &k->B[ib], k->dB[ib], "lora_B", ib, &worst);
-            checked += 2;
-        }
-    }
+    int bad = check_lora(m, &a, bs, &ad, &r, 3, &checked, &worst);
     fprintf(stderr, "  lora: %d parameters checked, worst relative error %.2g\n", checked, worst);
     assert_int_equal(bad, 0);
     ft_backward_free(&ws);
@@ -191,19 +199,9 @@ static void test_lora_dropout_grads(void **st) {
     assert_true(fabs(step_loss(m, &a, bs, 2) - dropped) == 0.0);   // and repeatable
     float *grads = calloc(m->n_params, sizeof(float));
     step_grad(m, &a, &ws, bs, 2, grads);
-    int bad = 0, checked = 0;
+    int checked = 0;
     double worst = 0;
-    for (int h = 0; h < ad.L * FT_LORA_N_TARGETS; h++) {
-        ft_lora *k = &ad.hooks[h];
-        ft_linear *lin = ft_model_layer_linear(m, h / 7, h % 7, NULL);
-        for (int s = 0; s < 2; s++) {
-            size_t ia = (size_t)ft_rng_below(&r, (uint64_t)k->r * lin->in);
-            size_t ib = (size_t)ft_rng_below(&r, (uint64_t)k->r * lin->out);
-            bad += check_param(m, &a, bs, 2, &k->A[ia], k->dA[ia], "lora_A", ia, &worst);
-            bad += check_param(m, &a, bs, 2, &k->B[ib], k->dB[ib], "lora_B", ib, &worst);
-            checked += 2;
-        }
-    }
+    int bad = check_lora(m, &a, bs, &ad, &r, 2, &checked, &worst);
     for (int t = 0; t < m->n_tensors; t++) {
         const ft_tensor_info *ti = &m->tensors[t];
         for (int k = 0; k < 2; k++) {
