@@ -371,6 +371,18 @@ static void expect_fail(ft_model *m, const char *dir, const char *file, const ch
     assert_null(m->layers[0].down.post);
 }
 
+// Write a BOTTLENECK adapter_config.json from its fields (where NULL: the key left out; extra:
+// more ", key: value" text) and expect the load to fail naming file and what.
+static void expect_cfg_fail(ft_model *m, const char *dir, const char *cp, const char *dim, const char *where,
+                            const char *act, const char *extra, const char *file, const char *what) {
+    char cfg[512], w[128] = "";
+    if (where) snprintf(w, sizeof w, ", \"adapter_where\": %s", where);
+    snprintf(cfg, sizeof cfg, "{\"peft_type\": \"BOTTLENECK\", \"adapter_dim\": %s%s, \"adapter_act\": \"%s\"%s}",
+             dim, w, act, extra);
+    wr(cp, cfg);
+    expect_fail(m, dir, file, what);
+}
+
 static void test_save_load(void **st) {
     (void)st;
     char *d = tu_tmpdir();
@@ -455,29 +467,20 @@ static void test_save_load(void **st) {
     write_tensors(keep, wp, W_I32);
     expect_fail(m, dir, "adapter_model.safetensors", "dtype I32");
     write_tensors(keep, wp, 0);
-    wr(cp, "{\"peft_type\": \"BOTTLENECK\", \"adapter_dim\": 4, \"adapter_where\": [\"attn\", \"mlp\"], "
-           "\"adapter_act\": \"relu\"}");
-    expect_fail(m, dir, "adapter_model.safetensors", "shape [6, 16], expected [4, 16]");
-    wr(cp, "{\"peft_type\": \"BOTTLENECK\", \"adapter_dim\": 6, \"adapter_where\": [\"mlp\"], \"adapter_act\": \"relu\"}");
-    expect_fail(m, dir, "adapter_model.safetensors", "unexpected tensor");
+    // adapter_config.json variants: dim, where, act, extra keys
+    expect_cfg_fail(m, dir, cp, "4", "[\"attn\", \"mlp\"]", "relu", "", "adapter_model.safetensors",
+                    "shape [6, 16], expected [4, 16]");
+    expect_cfg_fail(m, dir, cp, "6", "[\"mlp\"]", "relu", "", "adapter_model.safetensors", "unexpected tensor");
     wr(cp, "{\"peft_type\": \"LORA\", \"r\": 8}");
     expect_fail(m, dir, "adapter_config.json", "peft_type is LORA");
-    wr(cp, "{\"peft_type\": \"BOTTLENECK\", \"adapter_dim\": 6, \"adapter_where\": [\"attn\", \"ffn\"], "
-           "\"adapter_act\": \"relu\"}");
-    expect_fail(m, dir, "adapter_config.json", "'ffn'");
-    wr(cp, "{\"peft_type\": \"BOTTLENECK\", \"adapter_dim\": 6, \"adapter_where\": [\"attn\", \"mlp\"], "
-           "\"adapter_act\": \"softplus\"}");
-    expect_fail(m, dir, "adapter_config.json", "'softplus'");
-    wr(cp, "{\"peft_type\": \"BOTTLENECK\", \"adapter_dim\": 0, \"adapter_where\": [\"attn\"], \"adapter_act\": \"relu\"}");
-    expect_fail(m, dir, "adapter_config.json", "adapter_dim");
-    wr(cp, "{\"peft_type\": \"BOTTLENECK\", \"adapter_dim\": 6, \"adapter_where\": [\"attn\", \"mlp\"], "
-           "\"adapter_act\": \"relu\", \"num_layers\": 30}");
-    expect_fail(m, dir, "adapter_config.json", "num_layers");
-    wr(cp, "{\"peft_type\": \"BOTTLENECK\", \"adapter_dim\": 6, \"adapter_where\": [\"attn\", \"mlp\"], "
-           "\"adapter_act\": \"relu\", \"hidden_size\": 576}");
-    expect_fail(m, dir, "adapter_config.json", "hidden_size");
-    wr(cp, "{\"peft_type\": \"BOTTLENECK\", \"adapter_dim\": 6, \"adapter_act\": \"relu\"}");
-    expect_fail(m, dir, "adapter_config.json", "adapter_where");
+    expect_cfg_fail(m, dir, cp, "6", "[\"attn\", \"ffn\"]", "relu", "", "adapter_config.json", "'ffn'");
+    expect_cfg_fail(m, dir, cp, "6", "[\"attn\", \"mlp\"]", "softplus", "", "adapter_config.json", "'softplus'");
+    expect_cfg_fail(m, dir, cp, "0", "[\"attn\"]", "relu", "", "adapter_config.json", "adapter_dim");
+    expect_cfg_fail(m, dir, cp, "6", "[\"attn\", \"mlp\"]", "relu", ", \"num_layers\": 30", "adapter_config.json",
+                    "num_layers");
+    expect_cfg_fail(m, dir, cp, "6", "[\"attn\", \"mlp\"]", "relu", ", \"hidden_size\": 576",
+                    "adapter_config.json", "hidden_size");
+    expect_cfg_fail(m, dir, cp, "6", NULL, "relu", "", "adapter_config.json", "adapter_where");
     wr(cp, "{bad");
     expect_fail(m, dir, "adapter_config.json", "adapter_config.json:1");
     wr(wp, "not a safetensors file");
