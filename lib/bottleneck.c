@@ -228,7 +228,7 @@ void ft_bottleneck_attach(ft_bottleneck_set *s) {
             if (s->cfg.where & w) site_linear(m, l, w)->post = &s->sites[i++];
 }
 
-static int model_has_adapter(const ft_model *m) {
+int ft_bottleneck_attached(const ft_model *m) {
     for (int l = 0; l < m->cfg.n_layers; l++)
         if (m->layers[l].o.post || m->layers[l].down.post) return 1;
     return 0;
@@ -236,7 +236,7 @@ static int model_has_adapter(const ft_model *m) {
 
 int ft_bottleneck_new(ft_bottleneck_set **out, ft_model *m, const ft_bottleneck_cfg *cfg, uint64_t seed) {
     *out = NULL;
-    if (model_has_adapter(m)) return ft_err("the model already has a bottleneck adapter attached");
+    if (ft_bottleneck_attached(m)) return ft_err("the model already has a bottleneck adapter attached");
     ft_bottleneck_set *s;
     if (ft_bottleneck_alloc_set(&s, m, cfg)) return -1;
     // nn.Linear(C, d) default init: kaiming_uniform_(a=sqrt(5)) on the weight gives the bound

@@ -101,5 +101,7 @@ void ft_bottleneck_destroy(ft_bottleneck_set *s);   // detaches; NULL is fine
 // not attached), and attach it.
 int ft_bottleneck_alloc_set(ft_bottleneck_set **out, ft_model *m, const ft_bottleneck_cfg *cfg);
 void ft_bottleneck_attach(ft_bottleneck_set *s);
+// Whether m has a bottleneck adapter attached (at any site).
+int ft_bottleneck_attached(const ft_model *m);
 
 #endif

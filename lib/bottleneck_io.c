@@ -176,9 +176,8 @@ out:
 
 int ft_bottleneck_apply(ft_model *m, const char *dir, ft_bottleneck_set **out) {
     *out = NULL;
-    for (int l = 0; l < m->cfg.n_layers; l++)
-        if (m->layers[l].o.post || m->layers[l].down.post)
-            return ft_err("%s: the model already has a bottleneck adapter attached (they do not stack)", dir);
+    if (ft_bottleneck_attached(m))
+        return ft_err("%s: the model already has a bottleneck adapter attached (they do not stack)", dir);
     char *cpath = join(dir, "adapter_config.json");
     char *wpath = join(dir, "adapter_model.safetensors");
     st_set *st = NULL;
