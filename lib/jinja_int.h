@@ -28,6 +28,8 @@ typedef struct {
 void jb_put(jbuf *b, const char *s, size_t n);
 void jb_puts(jbuf *b, const char *s);
 void jb_putc(jbuf *b, char c);
+// s[0..n) as a JSON string literal (quotes; \" \\ \n \r \t \b \f, other controls \u00xx; UTF-8 as is).
+void jb_json_str(jbuf *b, const char *s, size_t n);
 
 // ---- values -----------------------------------------------------------------------------
 enum {

@@ -321,7 +321,7 @@ static void str_body(jbuf *b, jv v) {
     }
 }
 
-static void json_str(jbuf *b, const char *s, size_t n) {
+void jb_json_str(jbuf *b, const char *s, size_t n) {
     jb_putc(b, '"');
     size_t start = 0;
     for (size_t i = 0; i < n; i++) {
@@ -361,7 +361,7 @@ int jv_tojson(jbuf *b, jv v, int indent, int depth) {
         else if (isinf(v.u.f)) jb_puts(b, v.u.f < 0 ? "-Infinity" : "Infinity");
         else jv_float_repr(b, v.u.f);
         return 0;
-    case JV_STR: json_str(b, v.u.s.s, v.u.s.n); return 0;
+    case JV_STR: jb_json_str(b, v.u.s.s, v.u.s.n); return 0;
     case JV_LIST:
         if (v.u.l->lazy) return ft_err("tojson: Object of type generator is not JSON serializable");
         if (!v.u.l->n) { jb_puts(b, "[]"); return 0; }
@@ -381,13 +381,13 @@ int jv_tojson(jbuf *b, jv v, int indent, int depth) {
             if (i) jb_puts(b, indent >= 0 ? "," : ", ");
             if (indent >= 0) json_nl(b, indent, depth + 1);
             jv k = v.u.d->k[i];
-            if (k.t == JV_STR) json_str(b, k.u.s.s, k.u.s.n);
+            if (k.t == JV_STR) jb_json_str(b, k.u.s.s, k.u.s.n);
             else if (k.t == JV_INT || k.t == JV_FLOAT || k.t == JV_BOOL || k.t == JV_NONE) {
                 jbuf t = {0};
                 if (k.t == JV_NONE) jb_puts(&t, "null");
                 else if (k.t == JV_BOOL) jb_puts(&t, k.u.i ? "true" : "false");
                 else jv_str(&t, k);
-                json_str(b, t.p ? t.p : "", t.n);
+                jb_json_str(b, t.p ? t.p : "", t.n);
                 free(t.p);
             } else return ft_err("tojson: keys must be str, int, float, bool or None, not %s", jv_type_name(k));
             jb_puts(b, ": ");

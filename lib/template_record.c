@@ -322,24 +322,7 @@ int ft_template_record(ft_template *t, const ft_template_opts *o, const json_t *
 }
 
 // ---- output -----------------------------------------------------------------------------
-// Output buffer: the Jinja interpreter's (jinja_int.h).
-static void ob_str(jbuf *b, const char *s, size_t n) {
-    jb_put(b, "\"", 1);
-    size_t start = 0;
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (c >= 0x20 && c != '"' && c != '\\') continue;
-        jb_put(b, s + start, i - start);
-        start = i + 1;
-        char tmp[8];
-        const char *e = c == '"' ? "\\\"" : c == '\\' ? "\\\\" : c == '\n' ? "\\n" : c == '\r' ? "\\r" : c == '\t' ? "\\t"
-                      : c == '\b' ? "\\b" : c == '\f' ? "\\f" : NULL;
-        if (!e) { snprintf(tmp, sizeof tmp, "\\u%04X", c); e = tmp; }
-        jb_put(b, e, strlen(e));
-    }
-    jb_put(b, s + start, n - start);
-    jb_put(b, "\"", 1);
-}
+// Output buffer and JSON string escaping: the Jinja interpreter's (jinja_int.h).
 
 char *ft_template_dump(const json_t *rec) {
     jbuf b = {0};
@@ -349,7 +332,7 @@ char *ft_template_dump(const json_t *rec) {
     json_object_foreach((json_t *)rec, k, v) {
         if (!first) jb_put(&b, ",", 1);
         first = 0;
-        ob_str(&b, k, strlen(k));
+        jb_json_str(&b, k, strlen(k));
         jb_put(&b, ":", 1);
         if (!strcmp(k, "segments") && json_is_array(v)) {   // the bulk of the output: written directly
             size_t i; json_t *seg;
@@ -359,7 +342,7 @@ char *ft_template_dump(const json_t *rec) {
                 const char *open = i ? ",{\"text\":" : "{\"text\":";
                 const char *close = json_is_true(json_object_get(seg, "train")) ? ",\"train\":true}" : ",\"train\":false}";
                 jb_put(&b, open, strlen(open));
-                ob_str(&b, json_string_value(t), json_string_length(t));
+                jb_json_str(&b, json_string_value(t), json_string_length(t));
                 jb_put(&b, close, strlen(close));
             }
             jb_put(&b, "]", 1);
