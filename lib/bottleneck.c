@@ -221,11 +221,7 @@ static ft_linear *site_linear(ft_model *m, int l, unsigned where) {
 }
 
 void ft_bottleneck_attach(ft_bottleneck_set *s) {
-    ft_model *m = s->model;
-    int i = 0;
-    for (int l = 0; l < m->cfg.n_layers; l++)
-        for (unsigned w = FT_BN_ATTN; w <= FT_BN_MLP; w <<= 1)
-            if (s->cfg.where & w) site_linear(m, l, w)->post = &s->sites[i++];
+    FT_BN_FOR_SITES(s, l, w, b) site_linear(s->model, l, w)->post = b;
 }
 
 int ft_bottleneck_attached(const ft_model *m) {
@@ -277,13 +273,10 @@ void ft_bottleneck_set_train(ft_bottleneck_set *s, int on) { s->ws->train = on; 
 void ft_bottleneck_destroy(ft_bottleneck_set *s) {
     if (!s) return;
     if (s->model && s->sites) {
-        int i = 0;
-        for (int l = 0; l < s->model->cfg.n_layers; l++)
-            for (unsigned w = FT_BN_ATTN; w <= FT_BN_MLP; w <<= 1) {
-                if (!(s->cfg.where & w)) continue;
-                ft_linear *lin = site_linear(s->model, l, w);
-                if (lin->post == &s->sites[i++]) lin->post = NULL;
-            }
+        FT_BN_FOR_SITES(s, l, w, b) {
+            ft_linear *lin = site_linear(s->model, l, w);
+            if (lin->post == b) lin->post = NULL;
+        }
     }
     if (s->sites)
         for (int i = 0; i < s->n_sites; i++) {

@@ -103,5 +103,11 @@ int ft_bottleneck_alloc_set(ft_bottleneck_set **out, ft_model *m, const ft_bottl
 void ft_bottleneck_attach(ft_bottleneck_set *s);
 // Whether m has a bottleneck adapter attached (at any site).
 int ft_bottleneck_attached(const ft_model *m);
+// Loops over every (layer l, site kind w, site b) of set s on s->model, in the flat-buffer order.
+#define FT_BN_FOR_SITES(s, l, w, b)                                           \
+    for (int l = 0, i_ = 0; l < (s)->model->cfg.n_layers; l++)               \
+        for (unsigned w = FT_BN_ATTN; w <= FT_BN_MLP; w <<= 1)               \
+            if ((s)->cfg.where & w)                                           \
+                for (ft_bottleneck *b = &(s)->sites[i_++]; b; b = NULL)
 
 #endif

@@ -40,13 +40,6 @@ static float *part(ft_bottleneck *b, int k, uint64_t shape[2], int *n_dims) {
     }
 }
 
-// Loops over every (layer l, site kind w, site b) of a set, in the flat-buffer order.
-#define FOR_SITES(s, l, w, b)                                                 \
-    for (int l = 0, i_ = 0; l < (s)->model->cfg.n_layers; l++)               \
-        for (unsigned w = FT_BN_ATTN; w <= FT_BN_MLP; w <<= 1)               \
-            if ((s)->cfg.where & w)                                           \
-                for (ft_bottleneck *b = &(s)->sites[i_++]; b; b = NULL)
-
 int ft_bottleneck_save(const ft_bottleneck_set *s, const char *dir, const char *base_model) {
     if (!s->model) return ft_err("%s: bottleneck adapter is not attached to a model", dir);
     json_t *c = json_object();
@@ -73,7 +66,7 @@ int ft_bottleneck_save(const ft_bottleneck_set *s, const char *dir, const char *
     json_object_set_new(c, "revision", json_null());
     st_writer *w = st_writer_new();
     if (!w) { json_decref(c); return ft_err("%s: out of memory", dir); }
-    FOR_SITES(s, l, wh, b) {
+    FT_BN_FOR_SITES(s, l, wh, b) {
         char mod[160], key[224];
         ft_bottleneck_module_name(l, wh, mod, sizeof mod);
         for (int k = 0; k < 4; k++) {
@@ -195,7 +188,7 @@ int ft_bottleneck_apply(ft_model *m, const char *dir, ft_bottleneck_set **out) {
         }
     if (ft_bottleneck_alloc_set(&s, m, &cfg)) goto out;
     s->model = m;
-    FOR_SITES(s, l, wh, b) {
+    FT_BN_FOR_SITES(s, l, wh, b) {
         char mod[160], key[224];
         ft_bottleneck_module_name(l, wh, mod, sizeof mod);
         for (int k = 0; k < 4; k++) {
