@@ -137,19 +137,25 @@ void ft_qweight_dequant_rows(const ft_qweight *q, int r0, int r1, float *dst) {
 int ft_model_quantize_nf4(ft_model *m) {
     if (m->qstore) return ft_err("model is already quantized");
     int L = m->cfg.n_layers;
-    m->qstore = ft_calloc((size_t)L * 7, sizeof *m->qstore);
-    if (!m->qstore) return -1;
-    for (int l = 0; l < L; l++)
-        for (int j = 0; j < 7; j++) {
-            const char *nm;
-            ft_linear *lin = ft_model_layer_linear(m, l, j, &nm);
-            ft_qweight *q = &m->qstore[l * 7 + j];
-            if (!lin->w) continue;
-            if (ft_qweight_init(q, lin->w, lin->out, lin->in) < 0)
-                return ft_err_ctx("model.layers.%d.%s.weight", l, nm);
-            lin->qw = q;
-            lin->w = NULL;
+    ft_qweight *qs = ft_calloc((size_t)L * 7, sizeof *qs);
+    if (!qs) return -1;
+    // quantize everything first, then switch the linears over: a failure leaves m as it was
+    for (int i = 0; i < L * 7; i++) {
+        const char *nm;
+        ft_linear *lin = ft_model_layer_linear(m, i / 7, i % 7, &nm);
+        if (lin->w && ft_qweight_init(&qs[i], lin->w, lin->out, lin->in) < 0) {
+            for (int k = 0; k < i; k++) ft_qweight_free(&qs[k]);
+            free(qs);
+            return ft_err_ctx("model.layers.%d.%s.%s.weight", i / 7, i % 7 < 4 ? "self_attn" : "mlp", nm);
         }
+    }
+    for (int i = 0; i < L * 7; i++) {
+        ft_linear *lin = ft_model_layer_linear(m, i / 7, i % 7, NULL);
+        if (!qs[i].mem) continue;
+        lin->qw = &qs[i];
+        lin->w = NULL;
+    }
+    m->qstore = qs;
     return 0;
 }
 

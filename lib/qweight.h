@@ -71,7 +71,7 @@ void ft_qweight_dequant_rows(const ft_qweight *q, int r0, int r1, float *dst);
 ft_model *ft_model_load_nf4(const char *path);
 // Quantize the linears of an already-loaded model to NF4-DQ in place: lin->qw set, lin->w =
 // NULL (the f32 values stay, unused, in m->params; the table still lists them). For tests and
-// for callers that have the model in memory already. 0 or -1.
+// for callers that have the model in memory already. 0, or -1 with m unchanged.
 int ft_model_quantize_nf4(ft_model *m);
 // Bytes and parameter count held by the quantized linears of m (0 when none).
 size_t ft_model_qweight_bytes(const ft_model *m, size_t *n_params);

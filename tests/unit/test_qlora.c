@@ -99,6 +99,17 @@ static void test_step0_equals_dequantized_base(void **st) {
     ft_adapter_free(&aq);
     ft_adapter_free(&ad);
     ft_model_free(q);
+    // a NaN in the last linear: refused, naming the tensor, with the model left as it was
+    ft_linear *down = ft_model_layer_linear(d, 1, 6, NULL);
+    down->w[5] = NAN;
+    assert_int_equal(ft_model_quantize_nf4(d), -1);
+    assert_non_null(strstr(ft_errmsg(), "model.layers.1.mlp.down_proj.weight"));
+    assert_null(d->qstore);
+    for (int l = 0; l < 2; l++)
+        for (int j = 0; j < 7; j++) {
+            assert_non_null(ft_model_layer_linear(d, l, j, NULL)->w);
+            assert_null(ft_model_layer_linear(d, l, j, NULL)->qw);
+        }
     ft_model_free(d);
 }
 
