@@ -77,14 +77,14 @@ double ft_model_backward(ft_model *m, ft_acts *a, ft_backward_ws *ws, const int3
     double loss = ops->lm_head_xent(ws->dln, gslot(m, grads, m->lm_head), a->lnf, m->lm_head, targets, mask,
                                     Nc, C, c->vocab_size, grad_scale);
     memset(ws->dres, 0, NC * sizeof(float));
-    if (!nv)
-        ops->rmsnorm_backward(ws->dres, gslot(m, grads, m->norm), ws->dln, a->x_out, m->norm, a->lnf_rstd, N, C);
-    else   // scattered back to the real rows; the virtual rows get no gradient from the loss
-        for (int b = 0; b < B; b++) {
-            size_t r = ((size_t)b * Te + nv) * C;
-            ops->rmsnorm_backward(ws->dres + r, gslot(m, grads, m->norm), ws->dln + (size_t)b * T * C, a->x_out + r,
-                                  m->norm, a->lnf_rstd + (size_t)b * T, T, C);
-        }
+    // scattered back to the real rows (one span of B*T without virtual tokens, else T after
+    // each row's nv); the virtual rows get no gradient from the loss
+    int spans = nv ? B : 1, span = nv ? T : B * T;
+    for (int b = 0; b < spans; b++) {
+        size_t r = ((size_t)b * Te + nv) * C;
+        ops->rmsnorm_backward(ws->dres + r, gslot(m, grads, m->norm), ws->dln + (size_t)b * T * C, a->x_out + r,
+                              m->norm, a->lnf_rstd + (size_t)b * T, span, C);
+    }
     if (nv) ft_virtual_backward_begin(virt);
 
     for (int l = c->n_layers - 1; l >= 0; l--) {
@@ -126,12 +126,10 @@ double ft_model_backward(ft_model *m, ft_acts *a, ft_backward_ws *ws, const int3
         ops->rmsnorm_backward(ws->dres, gslot(m, grads, L->attn_norm), ws->dln, s->x, L->attn_norm, s->ln1_rstd,
                               N, C);
     }
-    if (grads && tokens && !nv) ops->embedding_backward(gslot(m, grads, m->embed), tokens, ws->dres, N, C);
+    for (int b = 0; grads && tokens && b < spans; b++)
+        ops->embedding_backward(gslot(m, grads, m->embed), tokens + (size_t)b * T,
+                                ws->dres + ((size_t)b * Te + nv) * C, span, C);
     if (nv) {
-        if (grads && tokens)
-            for (int b = 0; b < B; b++)
-                ops->embedding_backward(gslot(m, grads, m->embed), tokens + (size_t)b * T,
-                                        ws->dres + ((size_t)b * Te + nv) * C, T, C);
         ft_virtual_backward_input(virt, ws->dres, B, Te);
         ft_virtual_backward_end(virt, ops);
     }

@@ -100,21 +100,18 @@ int ft_model_forward(ft_model *m, ft_acts *a, const int32_t *tokens, const int32
             if (tokens[n] < 0 || tokens[n] >= c->vocab_size)
                 return ft_err("token id %d at position %d is outside the model's vocabulary (%d)", tokens[n], n,
                               c->vocab_size);
-    if (!nv)
-        for (int n = 0; n < N; n++) a->pos[n] = pos ? pos[n] : n % T;
-    else   // virtual positions 0..nv-1, then the row's own positions shifted by nv (as PEFT)
-        for (int b = 0; b < B; b++)
-            for (int t = 0; t < Te; t++)
-                a->pos[b * Te + t] = t < nv ? t : nv + (pos ? pos[b * T + t - nv] : t - nv);
+    // virtual positions 0..nv-1, then the row's own positions shifted by nv (as PEFT)
+    for (int b = 0; b < B; b++)
+        for (int t = 0; t < Te; t++)
+            a->pos[b * Te + t] = t < nv ? t : nv + (pos ? pos[b * T + t - nv] : t - nv);
     if (doc) memcpy(a->doc, doc, (size_t)N * sizeof(int32_t));
     if (lora_scratch(m, a, N) < 0) return -1;
     float *lt = a->lora_tmp;
-    if (tokens && !nv) ops->embedding(a->layer[0].x, tokens, m->embed, N, C);
-    if (nv) {
-        for (int b = 0; b < B; b++)
-            ops->embedding(a->layer[0].x + ((size_t)b * Te + nv) * C, tokens + (size_t)b * T, m->embed, T, C);
-        ft_virtual_forward_input(m->virt, ops, a->layer[0].x, B, Te);
-    }
+    // The real rows: one span of B*T without virtual tokens, else T after each row's nv.
+    int spans = nv ? B : 1, span = nv ? T : B * T;
+    for (int b = 0; tokens && b < spans; b++)
+        ops->embedding(a->layer[0].x + ((size_t)b * Te + nv) * C, tokens + (size_t)b * T, m->embed, span, C);
+    if (nv) ft_virtual_forward_input(m->virt, ops, a->layer[0].x, B, Te);
     for (int l = 0; l < c->n_layers; l++) {
         ft_layer *ly = &m->layers[l];
         ft_layer_acts *la = &a->layer[l];
@@ -136,12 +133,10 @@ int ft_model_forward(ft_model *m, ft_acts *a, const int32_t *tokens, const int32
         float *next = l + 1 < c->n_layers ? a->layer[l + 1].x : a->x_out;
         ops->add(next, la->x_mid, a->tmp, (size_t)N * C);
     }
-    if (!nv)
-        ops->rmsnorm(a->lnf, a->lnf_rstd, a->x_out, m->norm, N, C, c->rms_eps);
-    else   // the real rows only: lnf row b*T + t is position nv + t of row b
-        for (int b = 0; b < B; b++)
-            ops->rmsnorm(a->lnf + (size_t)b * T * C, a->lnf_rstd + (size_t)b * T,
-                         a->x_out + ((size_t)b * Te + nv) * C, m->norm, T, C, c->rms_eps);
+    // the real rows only: lnf row b*T + t is position nv + t of row b
+    for (int b = 0; b < spans; b++)
+        ops->rmsnorm(a->lnf + (size_t)b * T * C, a->lnf_rstd + (size_t)b * T, a->x_out + ((size_t)b * Te + nv) * C,
+                     m->norm, span, C, c->rms_eps);
     return 0;
 }
 
