@@ -18,37 +18,19 @@ import os
 import sys
 
 import numpy as np
-from safetensors.numpy import load_file, save_file
+from safetensors.numpy import load_file
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from merge_ref import GROUP, PREFIX, load_model  # noqa: E402  (PEFT key names, HF weights)
-
-
-def scale(c):
-    return c["lora_alpha"] / (np.sqrt(c["r"]) if c.get("use_rslora") else c["r"])
+import merge_ref  # noqa: E402  (the LoRA adapter writer)
+from merge_ref import load_model, scale  # noqa: E402  (HF weights, PEFT scale)
 
 
 def make_adapter(out, model_dir, seed, r, alpha, rslora, targets):
-    rng = np.random.default_rng(int(seed))
-    r, alpha = int(r), float(alpha)
-    cfg = json.load(open(os.path.join(model_dir, "config.json")))
-    w = load_model(model_dir)
-    t = {}
-    for l in range(cfg["num_hidden_layers"]):
-        for m in targets.split(","):
-            W = w[f"model.layers.{l}.{GROUP[m]}.{m}.weight"].astype(np.float64)
-            o, i = W.shape
-            key = PREFIX.format(l, GROUP[m], m)
-            t[key + ".lora_A.weight"] = rng.normal(0, 0.3, (r, i)).astype(np.float32)
-            t[key + ".lora_B.weight"] = rng.normal(0, 0.3, (o, r)).astype(np.float32)
-            mag = np.linalg.norm(W, axis=1) * rng.uniform(0.7, 1.3, o)
-            t[key + ".lora_magnitude_vector"] = mag.astype(np.float32)
-    os.makedirs(out, exist_ok=True)
-    save_file(t, os.path.join(out, "adapter_model.safetensors"), metadata={"format": "pt"})
-    json.dump({"peft_type": "LORA", "task_type": "CAUSAL_LM", "r": r, "lora_alpha": alpha,
-               "target_modules": targets.split(","), "lora_dropout": 0.0, "use_rslora": rslora == "1",
-               "use_dora": True, "base_model_name_or_path": model_dir, "bias": "none", "fan_in_fan_out": False},
-              open(os.path.join(out, "adapter_config.json"), "w"))
+    def magnitude(rng, W):   # ||W||_row * U(0.7, 1.3), drawn after the module's A and B
+        W = W.astype(np.float64)
+        return {".lora_magnitude_vector": (np.linalg.norm(W, axis=1) * rng.uniform(0.7, 1.3, W.shape[0])).astype(np.float32)}
+    merge_ref.make_adapter(out, model_dir, seed, r, alpha, rslora, targets, extra=magnitude,
+                           metadata={"format": "pt"}, use_dora=True)
 
 
 def dora_merged(model_dir, ad):

@@ -30,7 +30,15 @@ def load_model(d):
     return {k: v.astype(np.float32) for k, v in w.items()}
 
 
-def make_adapter(out, model_dir, seed, r, alpha, rslora, targets):
+def scale(c):
+    """PEFT's LoRA scale from adapter_config.json: lora_alpha / r (rsLoRA: lora_alpha / sqrt(r))."""
+    return c["lora_alpha"] / (np.sqrt(c["r"]) if c.get("use_rslora") else c["r"])
+
+
+def make_adapter(out, model_dir, seed, r, alpha, rslora, targets, extra=None, metadata=None, **config):
+    """A PEFT adapter dir: lora_A/lora_B ~ N(0, 0.3) for every target of every layer; extra(rng, W)
+    (optional) gives more tensors {suffix: array} of the module, drawn after its A and B; config:
+    more adapter_config.json keys."""
     rng = np.random.default_rng(int(seed))
     r, alpha = int(r), float(alpha)
     cfg = json.load(open(os.path.join(model_dir, "config.json")))
@@ -40,13 +48,16 @@ def make_adapter(out, model_dir, seed, r, alpha, rslora, targets):
         for m in targets.split(","):
             W = w[f"model.layers.{l}.{GROUP[m]}.{m}.weight"]
             o, i = W.shape
-            t[PREFIX.format(l, GROUP[m], m) + ".lora_A.weight"] = rng.normal(0, 0.3, (r, i)).astype(np.float32)
-            t[PREFIX.format(l, GROUP[m], m) + ".lora_B.weight"] = rng.normal(0, 0.3, (o, r)).astype(np.float32)
+            key = PREFIX.format(l, GROUP[m], m)
+            t[key + ".lora_A.weight"] = rng.normal(0, 0.3, (r, i)).astype(np.float32)
+            t[key + ".lora_B.weight"] = rng.normal(0, 0.3, (o, r)).astype(np.float32)
+            for suffix, v in (extra(rng, W) if extra else {}).items():
+                t[key + suffix] = v
     os.makedirs(out, exist_ok=True)
-    save_file(t, os.path.join(out, "adapter_model.safetensors"))
+    save_file(t, os.path.join(out, "adapter_model.safetensors"), metadata=metadata)
     json.dump({"peft_type": "LORA", "task_type": "CAUSAL_LM", "r": r, "lora_alpha": alpha,
                "target_modules": targets.split(","), "lora_dropout": 0.0, "use_rslora": rslora == "1",
-               "base_model_name_or_path": model_dir, "bias": "none", "fan_in_fan_out": False},
+               **config, "base_model_name_or_path": model_dir, "bias": "none", "fan_in_fan_out": False},
               open(os.path.join(out, "adapter_config.json"), "w"))
 
 
@@ -56,7 +67,7 @@ def expect_merge(model_dir, out_dir, pairs):
     exp = dict(base)
     for ad, wt in pairs:
         c = json.load(open(os.path.join(ad, "adapter_config.json")))
-        s = c["lora_alpha"] / (np.sqrt(c["r"]) if c.get("use_rslora") else c["r"])
+        s = scale(c)
         t = load_file(os.path.join(ad, "adapter_model.safetensors"))
         for k, A in t.items():
             if not k.endswith("lora_A.weight"):
