@@ -51,7 +51,7 @@ void ft_cpu_act_backward(float *dx, const float *dout, const float *x, size_t n,
     case FT_ACT_SILU:
         #pragma omp parallel for simd schedule(static) if (BIG(n))
         for (size_t i = 0; i < n; i++) {
-            float v = x[i], s = 1.0f / (1.0f + ft_cpu_expf(-v));
+            float v = x[i], s = sigm(v);
             dx[i] += dout[i] * s * (1.0f + v * (1.0f - s));
         }
         break;
