@@ -18,6 +18,8 @@ model=$(make -s -C "$root" model-path)
 [ -f "$model" ] || { echo "no SmolLM2 model cached (make model)" >&2; exit 77; }
 [ -x /usr/bin/time ] && /usr/bin/time -f '%M' true 2>/dev/null || { echo "GNU time missing (apt-get install -y time)" >&2; exit 77; }
 bin=$root/bin py=$root/.venv/bin/python
+# nf4_bytes links build/libft.a as it is: bring it (and the tools) up to date first
+make -s -C "$root" build/libft.a bin/ft-train bin/ft-eval bin/ft-template bin/ft-tokenize >/dev/null
 work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
 head -40 "$root/examples/json-extract/train.jsonl" | "$bin/ft-template" -m "$model" |
   "$bin/ft-tokenize" --tokenizer "$model" -o "$work/d.tok"
