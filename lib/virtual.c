@@ -10,6 +10,11 @@
 
 int ft_model_n_virtual(const ft_model *m) { return m && m->virt ? m->virt->n : 0; }
 
+int ft_model_real_ctx(const ft_model *m, int cap) {
+    int ctx = m->cfg.max_pos > 1 && m->cfg.max_pos < cap ? m->cfg.max_pos : cap;
+    return ctx - ft_model_n_virtual(m);
+}
+
 // Lay out the state for m (parameters zero). Used by ft_virtual_new and the loader.
 int ft_virtual_alloc(ft_virtual **out, ft_model *m, int kind, int n, int projection, int hidden) {
     *out = NULL;

@@ -50,6 +50,10 @@ int ft_virtual_apply(ft_model *m, const char *dir, ft_virtual **out);
 void ft_virtual_destroy(ft_virtual *v);   // detaches; NULL is fine
 // Virtual positions m puts in front of every row (0 when m->virt is NULL).
 int ft_model_n_virtual(const ft_model *m);
+// Real tokens a row (or KV cache) of at most cap positions, and no more than the model's
+// max_pos when that is known (> 1), holds after the virtual ones in front; may be < 1.
+// Size the activations / cache for it + ft_model_n_virtual(m).
+int ft_model_real_ctx(const ft_model *m, int cap);
 
 // ---- internals: the state, and the hooks model_forward.c / model_backward.c / model_kv.c call
 struct ft_virtual {

@@ -48,7 +48,7 @@ static int encode(chooser *c, const char *s, size_t n, uint32_t **ids, size_t *k
 // Log-likelihood of cont (n_cont ids) after ctx (n_ctx ids), left-truncated to the context size.
 static int loglik(chooser *c, const uint32_t *ctx, size_t n_ctx, const uint32_t *cont, size_t n_cont, double *ll) {
     int nv = ft_model_n_virtual(c->m);   // prompt/prefix tuning: virtual tokens in front of the row
-    int maxT = (c->m->cfg.max_pos > 1 ? c->m->cfg.max_pos : 1 << 20) - nv;
+    int maxT = ft_model_real_ctx(c->m, 1 << 20);
     if (maxT < 1) return ft_err("the %d virtual tokens fill the model's context of %d", nv, c->m->cfg.max_pos);
     if (n_cont + 1 > (size_t)maxT) return ft_err("a choice of %zu tokens does not fit the context of %d", n_cont, maxT);
     size_t T = n_ctx + n_cont, skip = T > (size_t)maxT ? T - (size_t)maxT : 0;

@@ -292,7 +292,7 @@ int ft_eval_generate(int argc, char **argv) {
     g.eos_str = token_str(g.tok, ft_tokenizer_eos(g.tok));
     // prompt/prefix tuning: the cache holds the virtual tokens in front of the ctx real ones
     int nv = ft_model_n_virtual(m);
-    g.ctx = (int)(max_len ? max_len : (m->cfg.max_pos < 4096 ? m->cfg.max_pos : 4096) - nv);
+    g.ctx = (int)(max_len ? max_len : ft_model_real_ctx(m, 4096));
     if (nv && g.ctx < 2) g.ctx = 2;
     if (!g.bos_str || !g.eos_str || ft_kvcache_init(&g.kv, m, g.ctx + nv, g.ctx < 1024 ? g.ctx : 1024) < 0 ||
         ft_sampler_init(&g.smp, m->cfg.vocab_size, (float)temp, (int)top_k, (float)top_p, seed) < 0)

@@ -165,7 +165,7 @@ int ft_eval_ppl(int argc, char **argv) {
     ft_writer *out = NULL, *per = NULL;
     int nv = ft_model_n_virtual(m);   // virtual tokens in front of every row (prompt/prefix tuning)
     r.one_doc = nv > 0;
-    if (!max_len) max_len = (m->cfg.max_pos < 2048 ? m->cfg.max_pos : 2048) - nv;
+    if (!max_len) max_len = ft_model_real_ctx(m, 2048);
     if (max_len < 2) max_len = 2;
     r.cap = (int)max_len;
     if (ft_acts_alloc(&r.acts, &m->cfg, 1, r.cap + nv, 0) < 0) goto done;
