@@ -143,7 +143,11 @@ int ft_virtual_alloc_grads(ft_virtual *v) {
     if (!v->grads) return -1;
     if (v->kind == FT_VIRT_PREFIX) {
         v->dprefix = v->projection ? ft_calloc((size_t)v->n * v->width, sizeof(float)) : v->grads;
-        if (!v->dprefix) return -1;
+        if (!v->dprefix) {   // all or nothing: a later call must not find grads without dprefix
+            free(v->grads);
+            v->grads = NULL;
+            return -1;
+        }
     }
     return 0;
 }
