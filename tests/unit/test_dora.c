@@ -262,6 +262,7 @@ static void rewrite(const char *dir, int dt, int mode) {
     st_writer *w = st_writer_new();
     const char *q = "base_model.model.model.layers.0.self_attn.q_proj.lora_magnitude_vector";
     float *bufs[64] = {0};
+    assert_true(s->n_tensors <= 64);
     for (size_t i = 0; i < s->n_tensors; i++) {
         const st_tensor *t = &s->tensors[i];
         size_t n = t->nbytes / 4;
