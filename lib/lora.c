@@ -288,13 +288,12 @@ static int parse_key(const char *name, int *l, int *j, int *kind) {
     char *end;
     long lv = strtol(name + np, &end, 10);
     if (end == name + np || *end != '.' || lv < 0 || lv > 100000) return -1;
-    const char *rest = end + 1;
+    char mod[160];
     for (int k = 0; k < FT_LORA_N_TARGETS; k++) {
-        const char *grp = k < 4 ? "self_attn" : "mlp";
-        size_t gl = strlen(grp), pl = strlen(PEFT[k]);
-        if (strncmp(rest, grp, gl) || rest[gl] != '.' || strncmp(rest + gl + 1, PEFT[k], pl) || rest[gl + 1 + pl] != '.')
-            continue;
-        const char *leaf = rest + gl + 1 + pl + 1;
+        ft_lora_module_name((int)lv, k, mod, sizeof mod);
+        size_t ml = strlen(mod);
+        if (strncmp(name, mod, ml) || name[ml] != '.') continue;
+        const char *leaf = name + ml + 1;
         int kd = !strcmp(leaf, "lora_A.weight") ? 0 : !strcmp(leaf, "lora_B.weight") ? 1
                : (!strcmp(leaf, "lora_magnitude_vector") || !strcmp(leaf, "lora_magnitude_vector.weight")) ? 2 : -1;
         if (kd < 0) return -1;
