@@ -109,10 +109,10 @@ static int write_gguf_adapter(ft_model *m, const ft_adapter *a, const char *out)
         for (int j = 0; j < FT_LORA_N_TARGETS; j++) {
             const ft_lora *h = &a->hooks[l * FT_LORA_N_TARGETS + j];
             if (!h->r) continue;
-            const char *sn;
-            ft_linear *lin = ft_model_layer_linear(m, l, j, &sn);
-            char hf[128], gn[160], name[192];
-            snprintf(hf, sizeof hf, "model.layers.%d.%s.%s.weight", l, j < 4 ? "self_attn" : "mlp", sn);
+            ft_linear *lin = ft_model_layer_linear(m, l, j, NULL);
+            char mod[160], hf[176], gn[160], name[192];
+            ft_lora_module_name(l, j, mod, sizeof mod);   // "base_model.model." + the HF module name
+            snprintf(hf, sizeof hf, "%s.weight", mod + strlen("base_model.model."));
             ft_model_gguf_name(hf, gn, sizeof gn);
             uint64_t ne_a[2] = {(uint64_t)lin->in, (uint64_t)h->r}, ne_b[2] = {(uint64_t)h->r, (uint64_t)lin->out};
             snprintf(name, sizeof name, "%s.lora_a", gn);
