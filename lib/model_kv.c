@@ -147,7 +147,10 @@ static int seed_virtual(ft_model *m, ft_kvcache *kv) {
     if (v->kind == FT_VIRT_PROMPT) {
         for (int i = 0; i < nv; i += kv->max_chunk) {
             int k = nv - i < kv->max_chunk ? nv - i : kv->max_chunk;
-            if (decode_chunk(m, kv, NULL, v->params + (size_t)i * v->C, k, NULL) < 0) return -1;
+            if (decode_chunk(m, kv, NULL, v->params + (size_t)i * v->C, k, NULL) < 0) {
+                kv->n = 0;   // half seeded: the next call starts over rather than decode after it
+                return -1;
+            }
         }
         return 0;
     }
