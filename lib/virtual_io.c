@@ -77,7 +77,8 @@ static int check_int(json_t *cfg, const char *key, long want, const char *file, 
     return 0;
 }
 
-static int virtual_load(ft_model *m, const char *dir, ft_virtual **out) {
+int ft_virtual_apply(ft_model *m, const char *dir, ft_virtual **out) {
+    *out = NULL;
     const ft_config *c = &m->cfg;
     char *cpath = join(dir, "adapter_config.json"), *wpath = join(dir, "adapter_model.safetensors");
     json_t *j = NULL;
@@ -151,9 +152,4 @@ out:
     free(cpath);
     free(wpath);
     return rc;
-}
-
-int ft_virtual_apply(ft_model *m, const char *dir, ft_virtual **out) {
-    *out = NULL;
-    return virtual_load(m, dir, out);
 }
