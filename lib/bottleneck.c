@@ -268,8 +268,6 @@ int ft_bottleneck_alloc_grads(ft_bottleneck_set *s) {
     return 0;
 }
 
-void ft_bottleneck_set_train(ft_bottleneck_set *s, int on) { s->ws->train = on; }
-
 void ft_bottleneck_destroy(ft_bottleneck_set *s) {
     if (!s) return;
     if (s->model && s->sites) {

@@ -82,8 +82,6 @@ typedef struct ft_bottleneck_set {
 int ft_bottleneck_new(ft_bottleneck_set **out, ft_model *m, const ft_bottleneck_cfg *cfg, uint64_t seed);
 // Gradient buffer (zeroed) wired to every site; the forward then saves for the backward.
 int ft_bottleneck_alloc_grads(ft_bottleneck_set *s);
-// Whether the forward saves h and z for a backward (on by ft_bottleneck_new and alloc_grads).
-void ft_bottleneck_set_train(ft_bottleneck_set *s, int on);
 // The site of layer l ("attn" FT_BN_ATTN or "mlp" FT_BN_MLP), or NULL.
 ft_bottleneck *ft_bottleneck_site(ft_bottleneck_set *s, int l, unsigned where);
 // PEFT-style module name of a site: "base_model.model.model.layers.L.self_attn.o_proj" /
