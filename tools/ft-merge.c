@@ -4,6 +4,7 @@
 // weights (bottleneck adapters, prompt/prefix tuning) are refused. Thin: flags here, the work
 // in lib/lora.c, lib/dora.c and lib/model_save.c.
 #include <getopt.h>
+#include <jansson.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -80,8 +81,9 @@ static void note_quantized(const char *path) {
     gguf_close(g);
 }
 
-// Refuse, before the base is loaded, adapter types that cannot be folded into W.
-static int check_mergeable(const char *dir) {
+// Refuse, before the base is loaded, adapters that cannot be folded into W as asked: types that
+// are not weights, and DoRA with a weight other than 1 or as a llama.cpp LoRA GGUF.
+static int check_mergeable(const char *dir, double weight, int to_gguf_adapter) {
     char type[64];
     if (ft_peft_type(dir, type, sizeof type)) return -1;
     if (!strcmp(type, "BOTTLENECK"))
@@ -90,7 +92,21 @@ static int check_mergeable(const char *dir) {
     if (!strcmp(type, "PROMPT_TUNING") || !strcmp(type, "PREFIX_TUNING"))
         return ft_err("%s: %s adapters are virtual tokens, not weights: they cannot be folded into W; evaluate "
                       "with ft-eval --adapter %s", dir, type, dir);
-    return 0;   // LORA (with or without use_dora); anything else is refused by the loader
+    if (strcmp(type, "LORA")) return 0;   // refused by the loader
+    char path[4096];
+    snprintf(path, sizeof path, "%s/adapter_config.json", dir);
+    json_t *c = ft_peft_config_read(path);
+    if (!c) return -1;
+    int dora = json_is_true(json_object_get(c, "use_dora"));
+    json_decref(c);
+    if (dora && to_gguf_adapter)
+        return ft_err("%s: a DoRA adapter (lora_magnitude_vector) cannot be written as a llama.cpp LoRA GGUF, "
+                      "which has no magnitude vector; merge it instead (ft-merge --model BASE --adapter %s "
+                      "-o OUT.gguf)", dir, dir);
+    if (dora && weight != 1.0)
+        return ft_err("%s: a DoRA adapter merges only with weight 1 (got --weight %g): its magnitude vector rescales "
+                      "whole rows, so a weighted DoRA merge is undefined (PEFT has none either)", dir, weight);
+    return 0;
 }
 
 static int write_gguf_adapter(ft_model *m, const ft_adapter *a, const char *out) {
@@ -198,19 +214,14 @@ int main(int argc, char **argv) {
     }
 
     for (int i = 0; i < n_ad; i++)
-        if (check_mergeable(adapters[i])) return ft_cli_fail(PROG, FT_EXIT_DATA);
+        if (check_mergeable(adapters[i], weights[i], to_gguf_adapter)) return ft_cli_fail(PROG, FT_EXIT_DATA);
 
     ft_model *m = ft_model_load(model);
     if (!m) return ft_cli_fail(PROG, FT_EXIT_DATA);
     int rc = FT_EXIT_DATA;
     if (to_gguf_adapter) {
         ft_adapter a = {0};
-        int bad = ft_adapter_load(&a, m, adapters[0]);
-        if (!bad && a.cfg.dora)
-            bad = ft_err("%s: a DoRA adapter (lora_magnitude_vector) cannot be written as a llama.cpp LoRA GGUF, "
-                         "which has no magnitude vector; merge it instead (ft-merge --model BASE --adapter %s "
-                         "-o OUT.gguf)", adapters[0], adapters[0]);
-        if (bad || write_gguf_adapter(m, &a, out)) {
+        if (ft_adapter_load(&a, m, adapters[0]) || write_gguf_adapter(m, &a, out)) {
             ft_adapter_free(&a);
             goto fail;
         }
@@ -223,12 +234,6 @@ int main(int argc, char **argv) {
     for (int i = 0; i < n_ad; i++) {
         ft_adapter a = {0};
         if (ft_adapter_load(&a, m, adapters[i])) { ft_adapter_free(&a); goto fail; }
-        if (a.cfg.dora && weights[i] != 1.0) {
-            ft_err("%s: a DoRA adapter merges only with weight 1 (got --weight %g): its magnitude vector rescales "
-                   "whole rows, so a weighted DoRA merge is undefined (PEFT has none either)", adapters[i], weights[i]);
-            ft_adapter_free(&a);
-            goto fail;
-        }
         for (int h = 0; h < a.L * FT_LORA_N_TARGETS; h++) a.hooks[h].scale *= (float)weights[i];
         ft_adapter_detach(&a);
         ft_adapter_merge(&a, m);
