@@ -62,6 +62,12 @@ static double mean_loss(ft_model *m, ft_acts *a, const batch *b) {
     return ft_model_loss(m, a, b->tgt, b->mask, N) / n_targets(b);
 }
 
+// Forward and backward of batch b on its mean loss; grads: the base model's gradients or NULL.
+static double step(ft_model *m, ft_acts *a, ft_backward_ws *ws, const batch *b, float *grads) {
+    assert_int_equal(ft_model_forward(m, a, b->ids, b->pos, b->doc, B, T), 0);
+    return ft_model_backward(m, a, ws, b->ids, b->doc, b->tgt, b->mask, B, T, grads, (float)(1.0 / n_targets(b)));
+}
+
 // Which pre-activations z of the set's sites the last forward left positive (a hash of the
 // sign pattern): ReLU is not differentiable where a z changes sign between the two probes.
 static uint64_t sign_pattern(const ft_bottleneck_set *s) {
@@ -191,8 +197,7 @@ static void run_grads(unsigned where, int act, uint64_t seed) {
     ft_backward_ws ws;
     assert_int_equal(ft_acts_alloc(&a, &m->cfg, B, T, 1), 0);
     assert_int_equal(ft_backward_alloc(&ws, &m->cfg, B, T), 0);
-    assert_int_equal(ft_model_forward(m, &a, b.ids, b.pos, b.doc, B, T), 0);
-    double l = ft_model_backward(m, &a, &ws, b.ids, b.doc, b.tgt, b.mask, B, T, NULL, (float)(1.0 / n_targets(&b)));
+    double l = step(m, &a, &ws, &b, NULL);
     assert_true(isfinite(l));
     ft_rng r;
     ft_rng_seed(&r, seed + 3);
@@ -252,8 +257,7 @@ static void test_grads_reach_base(void **st) {
     assert_int_equal(ft_acts_alloc(&a, &m->cfg, B, T, 1), 0);
     assert_int_equal(ft_backward_alloc(&ws, &m->cfg, B, T), 0);
     float *grads = calloc(m->n_params, sizeof(float));
-    assert_int_equal(ft_model_forward(m, &a, b.ids, b.pos, b.doc, B, T), 0);
-    double l = ft_model_backward(m, &a, &ws, b.ids, b.doc, b.tgt, b.mask, B, T, grads, (float)(1.0 / n_targets(&b)));
+    double l = step(m, &a, &ws, &b, grads);
     assert_true(isfinite(l));
     static const char *const WHICH[] = {"model.embed_tokens.weight", "model.layers.0.self_attn.o_proj.weight",
                                         "model.layers.0.self_attn.v_proj.weight", "model.layers.0.mlp.down_proj.weight",
@@ -277,8 +281,7 @@ static void test_grads_reach_base(void **st) {
     // without the adapter these gradients differ (the check above is not the base's own)
     float *g0 = calloc(m->n_params, sizeof(float));
     ft_bottleneck_destroy(s);
-    assert_int_equal(ft_model_forward(m, &a, b.ids, b.pos, b.doc, B, T), 0);
-    ft_model_backward(m, &a, &ws, b.ids, b.doc, b.tgt, b.mask, B, T, g0, (float)(1.0 / n_targets(&b)));
+    step(m, &a, &ws, &b, g0);
     double diff = 0;
     for (size_t i = 0; i < m->n_params; i++) diff += fabs(g0[i] - grads[i]);
     assert_true(diff > 1e-2);
