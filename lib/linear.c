@@ -9,6 +9,7 @@
 
 #include "bottleneck.h"
 #include "dora.h"
+#include "err.h"
 #include "model.h"
 #include "model_backward.h"
 
@@ -22,6 +23,21 @@ size_t ft_linear_scratch(const ft_linear *lin, int N, int backward) {
     if (lin->lora->mag) return ft_dora_scratch(lin, N, backward);
     size_t r = (size_t)lin->lora->r, drop = lin->lora->drop_p > 0 ? (size_t)lin->in : 0;
     return (size_t)N * ((backward ? 2 * r : r) + (size_t)lin->out + drop);
+}
+
+int ft_model_reserve_scratch(ft_model *m, int N, int backward, float **buf, size_t *cap) {
+    size_t need = 0;
+    for (int l = 0; l < m->cfg.n_layers; l++)
+        for (int j = 0; j < 7; j++) {
+            size_t n = ft_linear_scratch(ft_model_layer_linear(m, l, j, NULL), N, backward);
+            if (n > need) need = n;
+        }
+    if (need <= *cap) return 0;
+    float *t = ft_realloc(*buf, need * sizeof(float));
+    if (!t) return -1;
+    *buf = t;
+    *cap = need;
+    return 0;
 }
 
 static void base_forward(const ft_ops *ops, const ft_linear *lin, float *out, const float *x, int N) {

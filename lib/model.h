@@ -210,6 +210,8 @@ void ft_model_logits(ft_model *m, ft_acts *a, const int *rows, int n_rows, float
 void ft_linear_forward(const ft_ops *ops, const ft_linear *lin, float *out, const float *x, int N, float *tmp);
 // Scratch floats ft_linear_forward (backward = 0) or ft_linear_backward (1) needs for N rows.
 size_t ft_linear_scratch(const ft_linear *lin, int N, int backward);
+// Grow *buf (capacity *cap floats) to the largest ft_linear_scratch of m's linears for N rows.
+int ft_model_reserve_scratch(ft_model *m, int N, int backward, float **buf, size_t *cap);
 
 // ---- inference with a KV cache (one sequence) ---------------------------------------------
 typedef struct ft_kvcache {

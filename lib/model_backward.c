@@ -39,20 +39,6 @@ static float *gslot(const ft_model *m, float *grads, const float *p) {
     return grads && p ? grads + (p - m->params) : NULL;
 }
 
-static int lora_reserve(ft_backward_ws *ws, const ft_model *m, int N) {
-    size_t need = 0;
-    for (int l = 0; l < m->cfg.n_layers; l++)
-        for (int j = 0; j < 7; j++) {
-            size_t n = ft_linear_scratch(ft_model_layer_linear((ft_model *)m, l, j, NULL), N, 1);
-            if (n > need) need = n;
-        }
-    if (need <= ws->lora_cap) return 0;
-    float *p = ft_realloc(ws->lora_buf, need * sizeof(float));
-    if (!p) return -1;
-    ws->lora_buf = p;
-    ws->lora_cap = need;
-    return 0;
-}
 
 double ft_model_backward(ft_model *m, ft_acts *a, ft_backward_ws *ws, const int32_t *tokens,
                          const int32_t *doc, const int32_t *targets, const uint8_t *mask, int B, int T, float *grads,
@@ -68,7 +54,7 @@ double ft_model_backward(ft_model *m, ft_acts *a, ft_backward_ws *ws, const int3
     size_t NC = (size_t)N * C, NQ = (size_t)N * Hq * D, NK = (size_t)N * Hkv * D, NF = (size_t)N * F;
     if (N > ws->N) { ft_err("backward: %d positions exceed the workspace (%d)", N, ws->N); return NAN; }
     if (nv && doc) { ft_err("backward: prompt/prefix tuning runs one document per row (doc must be NULL)"); return NAN; }
-    if (lora_reserve(ws, m, N)) return NAN;
+    if (ft_model_reserve_scratch(m, N, 1, &ws->lora_buf, &ws->lora_cap)) return NAN;
     float *tmp = ws->lora_buf;
 
     // LM head + cross-entropy, then the final norm.

@@ -66,21 +66,6 @@ void ft_acts_free(ft_acts *a) {
     memset(a, 0, sizeof *a);
 }
 
-// Grow the hooks' scratch (lib/linear.c) for the most demanding linear of the model.
-static int lora_scratch(ft_model *m, ft_acts *a, int N) {
-    size_t need = 0;
-    for (int l = 0; l < m->cfg.n_layers; l++)
-        for (int i = 0; i < 7; i++) {
-            size_t n = ft_linear_scratch(ft_model_layer_linear(m, l, i, NULL), N, 0);
-            if (n > need) need = n;
-        }
-    if (need <= a->lora_cap) return 0;
-    float *t = ft_realloc(a->lora_tmp, need * sizeof(float));
-    if (!t) return -1;
-    a->lora_tmp = t;
-    a->lora_cap = need;
-    return 0;
-}
 
 int ft_model_forward(ft_model *m, ft_acts *a, const int32_t *tokens, const int32_t *pos, const int32_t *doc,
                      int B, int T) {
@@ -105,7 +90,7 @@ int ft_model_forward(ft_model *m, ft_acts *a, const int32_t *tokens, const int32
         for (int t = 0; t < Te; t++)
             a->pos[b * Te + t] = t < nv ? t : nv + (pos ? pos[b * T + t - nv] : t - nv);
     if (doc) memcpy(a->doc, doc, (size_t)N * sizeof(int32_t));
-    if (lora_scratch(m, a, N) < 0) return -1;
+    if (ft_model_reserve_scratch(m, N, 0, &a->lora_tmp, &a->lora_cap) < 0) return -1;
     float *lt = a->lora_tmp;
     // The real rows: one span of B*T without virtual tokens, else T after each row's nv.
     int spans = nv ? B : 1, span = nv ? T : B * T;

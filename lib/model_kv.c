@@ -89,19 +89,7 @@ static int decode_chunk(ft_model *m, ft_kvcache *kv, const int32_t *tokens, cons
             return ft_err("token id %d is outside the model's vocabulary (%d)", tokens[i], c->vocab_size);
         a->pos[i] = p0 + i;
     }
-    // hooks' scratch (lib/linear.c) for the most demanding linear
-    size_t need = 0;
-    for (int l = 0; l < c->n_layers; l++)
-        for (int j = 0; j < 7; j++) {
-            size_t k = ft_linear_scratch(ft_model_layer_linear(m, l, j, NULL), n, 0);
-            if (k > need) need = k;
-        }
-    if (need > a->lora_cap) {
-        float *t = ft_realloc(a->lora_tmp, need * sizeof(float));
-        if (!t) return -1;
-        a->lora_tmp = t;
-        a->lora_cap = need;
-    }
+    if (ft_model_reserve_scratch(m, n, 0, &a->lora_tmp, &a->lora_cap)) return -1;
     float *lt = a->lora_tmp;
     ft_layer_acts *la = &a->layer[0];
     if (tokens) ops->embedding(la->x, tokens, m->embed, n, C);
