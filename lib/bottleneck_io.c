@@ -23,13 +23,6 @@
 static const char *const PART[4] = {"adapter_down.weight", "adapter_down.bias", "adapter_up.weight",
                                     "adapter_up.bias"};
 
-static char *join(const char *dir, const char *name) {
-    size_t n = strlen(dir) + strlen(name) + 2;
-    char *p = ft_malloc(n);
-    if (p) snprintf(p, n, "%s/%s", dir, name);
-    return p;
-}
-
 // Tensor k (0..3, PART order) of a site: data pointer and shape.
 static float *part(ft_bottleneck *b, int k, uint64_t shape[2], int *n_dims) {
     switch (k) {
@@ -171,8 +164,8 @@ int ft_bottleneck_apply(ft_model *m, const char *dir, ft_bottleneck_set **out) {
     *out = NULL;
     if (ft_bottleneck_attached(m))
         return ft_err("%s: the model already has a bottleneck adapter attached (they do not stack)", dir);
-    char *cpath = join(dir, "adapter_config.json");
-    char *wpath = join(dir, "adapter_model.safetensors");
+    char *cpath = ft_path_join(dir, "adapter_config.json");
+    char *wpath = ft_path_join(dir, "adapter_model.safetensors");
     st_set *st = NULL;
     ft_bottleneck_set *s = NULL;
     ft_bottleneck_cfg cfg;

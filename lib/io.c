@@ -511,3 +511,10 @@ int ft_mkdirs(const char *path) {
     free(p);
     return rc;
 }
+
+char *ft_path_join(const char *dir, const char *name) {
+    size_t n = strlen(dir) + strlen(name) + 2;
+    char *p = ft_malloc(n);
+    if (p) snprintf(p, n, "%s/%s", dir, name);
+    return p;
+}

@@ -57,5 +57,7 @@ int ft_write_all(const char *path, const void *data, size_t len);
 
 // mkdir -p
 int ft_mkdirs(const char *path);
+// "dir/name", malloc'd (NULL with a message when out of memory).
+char *ft_path_join(const char *dir, const char *name);
 
 #endif

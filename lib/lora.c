@@ -217,13 +217,6 @@ void ft_adapter_destroy(ft_adapter *a) {
 }
 
 // ---- PEFT files -------------------------------------------------------------------------
-static char *join(const char *dir, const char *name) {
-    size_t n = strlen(dir) + strlen(name) + 2;
-    char *p = ft_malloc(n);
-    if (p) snprintf(p, n, "%s/%s", dir, name);
-    return p;
-}
-
 int ft_adapter_save(const ft_adapter *a, const char *dir, const char *base_model) {
     if (!a->model) return ft_err("%s: adapter is not attached to a model", dir);
     json_t *c = json_object();
@@ -307,8 +300,8 @@ static int parse_key(const char *name, int *l, int *j, int *kind) {
 
 static int adapter_load(ft_adapter *a, ft_model *m, const char *dir) {
     memset(a, 0, sizeof *a);
-    char *cpath = join(dir, "adapter_config.json");
-    char *wpath = join(dir, "adapter_model.safetensors");
+    char *cpath = ft_path_join(dir, "adapter_config.json");
+    char *wpath = ft_path_join(dir, "adapter_model.safetensors");
     json_t *c = NULL;
     st_set *st = NULL;
     int rc = -1;

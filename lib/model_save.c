@@ -55,13 +55,6 @@ int ft_model_permute_rows(float *w, int n_head, int rows, int cols, int to_gguf)
     return 0;
 }
 
-static char *join(const char *a, const char *b) {
-    size_t n = strlen(a) + strlen(b) + 2;
-    char *p = ft_malloc(n);
-    if (p) snprintf(p, n, "%s/%s", a, b);
-    return p;
-}
-
 // Remove a directory we created (flat: only files inside).
 static void rm_flat_dir(const char *dir) {
     DIR *d = opendir(dir);
@@ -69,7 +62,7 @@ static void rm_flat_dir(const char *dir) {
         struct dirent *e;
         while ((e = readdir(d))) {
             if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) continue;
-            char *p = join(dir, e->d_name);
+            char *p = ft_path_join(dir, e->d_name);
             if (p) unlink(p);
             free(p);
         }
@@ -127,7 +120,7 @@ int ft_model_copy_tokenizer_files(const ft_model *m, const char *dir) {
     if (!src) return 0;   // GGUF: the tokenizer lives in its metadata
     int rc = 0;
     for (size_t i = 0; i < sizeof files / sizeof *files && !rc; i++) {
-        char *s = join(src, files[i]), *d = join(dir, files[i]);
+        char *s = ft_path_join(src, files[i]), *d = ft_path_join(dir, files[i]);
         if (!s || !d) rc = -1;
         else if (!stat(s, &sb) && S_ISREG(sb.st_mode)) rc = copy_file(s, d);
         free(s);
@@ -181,7 +174,7 @@ int ft_model_save_hf(const ft_model *m, const char *dir, int dtype, uint64_t sha
             if (st_writer_add(w, t->name, dtype, t->n_dims, shape, bufs[i])) bad = 1;
             json_object_set_new(wmap, t->name, json_string(name));
         }
-        char *p = join(tmp, name);
+        char *p = ft_path_join(tmp, name);
         if (!bad && (!p || st_writer_meta(w, "format", "pt") || st_writer_write(w, p))) bad = 1;
         free(p);
         st_writer_free(w);
@@ -196,7 +189,7 @@ int ft_model_save_hf(const ft_model *m, const char *dir, int dtype, uint64_t sha
         json_object_set(idx, "weight_map", wmap);
         char *s = json_dumps(idx, JSON_INDENT(2) | JSON_SORT_KEYS);
         json_decref(idx);
-        char *p = join(tmp, "model.safetensors.index.json");
+        char *p = ft_path_join(tmp, "model.safetensors.index.json");
         int bad = !s || !p || ft_write_all(p, s, strlen(s));
         free(s);
         free(p);
@@ -206,8 +199,8 @@ int ft_model_save_hf(const ft_model *m, const char *dir, int dtype, uint64_t sha
     {
         char *src_cfg = NULL;
         struct stat sb;
-        if (m->path && !stat(m->path, &sb) && S_ISDIR(sb.st_mode)) src_cfg = join(m->path, "config.json");
-        char *p = join(tmp, "config.json");
+        if (m->path && !stat(m->path, &sb) && S_ISDIR(sb.st_mode)) src_cfg = ft_path_join(m->path, "config.json");
+        char *p = ft_path_join(tmp, "config.json");
         int bad;
         if (src_cfg && !stat(src_cfg, &sb)) {
             // rewrite torch_dtype to what we store

@@ -84,13 +84,6 @@ static const char *token_str(const json_t *v) {
     return NULL;
 }
 
-static char *join_path(const char *dir, const char *name) {
-    size_t n = strlen(dir) + strlen(name) + 2;
-    char *p = ft_malloc(n);
-    if (p) snprintf(p, n, "%s/%s", dir, name);
-    return p;
-}
-
 // chat_template as a string, or a list of {"name","template"} (picks "default", else the first)
 static const char *pick_template(const json_t *ct, const char *path) {
     if (json_is_string(ct)) return json_string_value(ct);
@@ -129,9 +122,9 @@ static ft_template *load_tokenizer_config(const char *path, const char *tpl_over
 }
 
 static ft_template *load_dir(const char *dir) {
-    char *cfg = join_path(dir, "tokenizer_config.json");
-    char *jinja = join_path(dir, "chat_template.jinja");
-    char *cjson = join_path(dir, "chat_template.json");
+    char *cfg = ft_path_join(dir, "tokenizer_config.json");
+    char *jinja = ft_path_join(dir, "chat_template.jinja");
+    char *cjson = ft_path_join(dir, "chat_template.json");
     ft_template *t = NULL;
     char *src = NULL; size_t len;
     if (!cfg || !jinja || !cjson) goto out;
@@ -211,7 +204,7 @@ static ft_template *load_tokens(const char *m) {
         return t;
     }
     if (is_dir(m)) {
-        char *cfg = join_path(m, "tokenizer_config.json");
+        char *cfg = ft_path_join(m, "tokenizer_config.json");
         ft_template *t = cfg ? load_tokenizer_config(cfg, "", NULL) : NULL;
         free(cfg);
         return t;

@@ -47,13 +47,6 @@ typedef struct {
     FILE *log;
 } trainer;
 
-static char *pjoin(const char *a, const char *b) {
-    size_t n = strlen(a) + strlen(b) + 2;
-    char *p = ft_malloc(n);
-    if (p) snprintf(p, n, "%s/%s", a, b);
-    return p;
-}
-
 // ---- state <-> JSON ----------------------------------------------------------------------
 static char *state_json(const trainer *t, double elapsed) {
     json_t *j = json_object();
@@ -230,9 +223,9 @@ static int setup(trainer *t, const ft_train_opts *o) {
     t->sched.total_steps = t->total_steps;
     t->sched.warmup_steps = ft_sched_resolve_warmup(o->warmup, t->total_steps);
     if (ft_mkdirs(o->out)) return -1;
-    if (!(t->ckdir = pjoin(o->out, "checkpoints"))) return -1;
+    if (!(t->ckdir = ft_path_join(o->out, "checkpoints"))) return -1;
     // train_config.json: the effective configuration
-    char *cj = ft_train_opts_json(o), *cp = pjoin(o->out, "train_config.json");
+    char *cj = ft_train_opts_json(o), *cp = ft_path_join(o->out, "train_config.json");
     int rc = !cj || !cp || ft_write_all(cp, cj, strlen(cj));
     free(cj);
     free(cp);
@@ -277,7 +270,7 @@ static int write_output(trainer *t) { return ft_trainable_save(&t->tr, t->o->out
 static int restore_best(trainer *t) {
     char name[64];
     snprintf(name, sizeof name, "step-%08ld", t->best_step);
-    char *dir = pjoin(t->ckdir, name);
+    char *dir = ft_path_join(t->ckdir, name);
     if (!dir) return -1;
     float *m = ft_malloc(t->n * sizeof(float)), *v = ft_malloc(t->n * sizeof(float));
     char *js = NULL;

@@ -67,22 +67,15 @@ char *ft_train_config_json(const ft_config *c) {
     return s;
 }
 
-static char *join(const char *a, const char *b) {
-    size_t n = strlen(a) + strlen(b) + 2;
-    char *p = ft_malloc(n);
-    if (p) snprintf(p, n, "%s/%s", a, b);
-    return p;
-}
-
 int ft_train_save_hf(const ft_model *m, const char *dir) {
     if (ft_mkdirs(dir)) return -1;
     char *cfg = ft_train_config_json(&m->cfg);
-    char *p = join(dir, "config.json");
+    char *p = ft_path_join(dir, "config.json");
     int rc = -1;
     st_writer *w = NULL;
     if (!cfg || !p || ft_write_all(p, cfg, strlen(cfg))) goto out;
     free(p);
-    p = join(dir, "model.safetensors");
+    p = ft_path_join(dir, "model.safetensors");
     if (!p || !(w = st_writer_new())) goto out;
     for (int i = 0; i < m->n_tensors; i++) {
         const ft_tensor_info *t = &m->tensors[i];

@@ -20,13 +20,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static char *join(const char *dir, const char *name) {
-    size_t n = strlen(dir) + strlen(name) + 2;
-    char *p = ft_malloc(n);
-    if (p) snprintf(p, n, "%s/%s", dir, name);
-    return p;
-}
-
 static json_t *str_or_null(const char *s) { return s ? json_string(s) : json_null(); }
 
 int ft_virtual_save(const ft_virtual *v, const char *dir, const char *base_model) {
@@ -80,7 +73,7 @@ static int check_int(json_t *cfg, const char *key, long want, const char *file, 
 int ft_virtual_apply(ft_model *m, const char *dir, ft_virtual **out) {
     *out = NULL;
     const ft_config *c = &m->cfg;
-    char *cpath = join(dir, "adapter_config.json"), *wpath = join(dir, "adapter_model.safetensors");
+    char *cpath = ft_path_join(dir, "adapter_config.json"), *wpath = ft_path_join(dir, "adapter_model.safetensors");
     json_t *j = NULL;
     st_set *st = NULL;
     ft_virtual *v = NULL;
