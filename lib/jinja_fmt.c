@@ -189,6 +189,7 @@ static int parse_spec(jctx *c, const jnode *at, const char *s, size_t n, char de
 // Digits with separators every gsize, zero-padded to min_width when min_width > 0
 // (CPython's _PyUnicode_InsertThousandsGrouping).
 static void group_digits(jbuf *b, const char *d, int64_t nd, char sep, int gsize, int64_t min_width) {
+    if (min_width < 0) min_width = 0;
     if (!sep) {
         for (int64_t i = nd; i < min_width; i++) jb_putc(b, '0');
         jb_put(b, d, (size_t)nd);

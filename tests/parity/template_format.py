@@ -249,7 +249,7 @@ def jdata(v):
 
 def check():
     env = make_env()
-    groups = {"format": FIXED + ERRORS + random_cases(150), "loops": LOOPS + LOOP_ERRORS}
+    groups = {"format": FIXED + ERRORS + random_cases(int(__import__("os").environ.get("FMT_N", "300")), int(__import__("os").environ.get("FMT_SEED", "20240916"))), "loops": LOOPS + LOOP_ERRORS}
     bad = 0
     for name, cases in groups.items():
         ok = 0
