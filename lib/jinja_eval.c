@@ -65,11 +65,13 @@ static jv get_attr(jctx *c, jv obj, const char *name) {
         if (!strcmp(name, "first")) return jv_bool(l->index0 == 0);
         if (!strcmp(name, "last")) return jv_bool(l->index0 == l->length - 1);
         if (!strcmp(name, "length")) return jv_int(l->length);
-        if (!strcmp(name, "depth")) return jv_int(1);
-        if (!strcmp(name, "depth0")) return jv_int(0);
+        if (!strcmp(name, "depth")) return jv_int(l->depth0 + 1);
+        if (!strcmp(name, "depth0")) return jv_int(l->depth0);
         if (!strcmp(name, "previtem")) return l->has_prev ? l->prev : mk_undef(c, "there is no previous item%s%s", "", "");
         if (!strcmp(name, "nextitem")) return l->has_next ? l->next : mk_undef(c, "there is no next item%s%s", "", "");
     }
+    if (obj.t == JV_LIST && obj.u.l->group && (!strcmp(name, "grouper") || !strcmp(name, "list")))
+        return obj.u.l->v[name[0] == 'l'];
     if (jinja_has_method(obj, name)) {
         jv m = {.t = JV_METHOD};
         m.u.bm = ja_alloc(c->a, sizeof(jmethod));
@@ -124,6 +126,9 @@ static int get_item(jctx *c, const jnode *at, jv obj, jv key, jv *out) {
     *out = mk_undef(c, "'%s object' has no element of type %s", jv_type_name(obj), jv_type_name(key));
     return 0;
 }
+
+jv jinja_getattr(jctx *c, jv obj, const char *name) { return get_attr(c, obj, name); }
+int jinja_getitem(jctx *c, const jnode *at, jv obj, jv key, jv *out) { return get_item(c, at, obj, key, out); }
 
 static int slice_idx(jctx *c, const jnode *e, jscope *s, int64_t n, int64_t step, int is_start, int64_t *out) {
     if (!e) { *out = step > 0 ? (is_start ? 0 : n) : (is_start ? n - 1 : -1); return 0; }
@@ -219,6 +224,7 @@ static int binop(jctx *c, const jnode *n, const char *op, jv a, jv b, jv *out) {
         jv x = jv_to_str(c->a, a), y = jv_to_str(c->a, b);
         return concat_str(c, x, y, out);
     }
+    if (op[0] == '%' && a.t == JV_STR) return jinja_percent(c, n, a, b, out);   // printf-style formatting
     if (a.t == JV_UNDEF) return undef_err(c, n, a);
     if (b.t == JV_UNDEF) return undef_err(c, n, b);
     if (is_num(a) && is_num(b)) {
@@ -393,10 +399,29 @@ static int call_builtin(jctx *c, const jnode *at, int id, jv *args, size_t nargs
         jv d = jv_dict(c->a, nkw + 1);
         if (!d.u.d) return -1;
         d.u.d->ns = id == JF_NAMESPACE;
-        for (size_t i = 0; i < nargs; i++) {
-            if (args[i].t != JV_DICT) return jinja_err(c, at, "%s() positional argument must be a dict", id == JF_DICT ? "dict" : "namespace");
-            for (size_t k = 0; k < args[i].u.d->n; k++)
-                if (jd_set(c->a, d.u.d, args[i].u.d->k[k], args[i].u.d->v[k])) return -1;
+        // as Python's dict(*args, **kwargs): one mapping or iterable of pairs
+        if (nargs > 1) return jinja_err(c, at, "dict expected at most 1 argument, got %zu", nargs);
+        if (nargs && args[0].t == JV_DICT && !args[0].u.d->ns) {
+            for (size_t k = 0; k < args[0].u.d->n; k++)
+                if (jd_set(c->a, d.u.d, args[0].u.d->k[k], args[0].u.d->v[k])) return -1;
+        } else if (nargs && args[0].t == JV_LIST && !args[0].u.l->lazy) {
+            jlist *l = args[0].u.l;
+            for (size_t k = 0; k < l->n; k++) {
+                jv e = l->v[k];
+                size_t len = e.t == JV_LIST ? e.u.l->n : e.t == JV_STR ? ju_len(e.u.s.s, e.u.s.n) : 0;
+                if (e.t != JV_LIST && e.t != JV_STR)
+                    return jinja_err(c, at, "cannot convert dictionary update sequence element #%zu to a sequence", k);
+                if (len != 2)
+                    return jinja_err(c, at, "dictionary update sequence element #%zu has length %zu; 2 is required", k, len);
+                if (e.t == JV_STR) {
+                    size_t o = ju_offset(e.u.s.s, e.u.s.n, 1);
+                    if (jd_set(c->a, d.u.d, jv_strn(e.u.s.s, o), jv_strn(e.u.s.s + o, e.u.s.n - o))) return -1;
+                } else if (jd_set(c->a, d.u.d, e.u.l->v[0], e.u.l->v[1])) return -1;
+            }
+        } else if (nargs && args[0].t == JV_STR && args[0].u.s.n) {
+            return jinja_err(c, at, "dictionary update sequence element #0 has length 1; 2 is required");
+        } else if (nargs && args[0].t != JV_STR && args[0].t != JV_UNDEF) {
+            return jinja_err(c, at, "'%s' object is not iterable", jv_type_name(args[0]));
         }
         for (size_t i = 0; i < nkw; i++)
             if (jd_set(c->a, d.u.d, jv_strn(kwn[i], strlen(kwn[i])), kwv[i])) return -1;
@@ -427,6 +452,7 @@ int jinja_call_value(jctx *c, const jnode *at, jv fn, jv *args, size_t nargs, co
     switch (fn.t) {
     case JV_MACRO: return call_macro(c, at, fn.u.m, args, nargs, kwn, kwv, nkw, out);
     case JV_FUNC: return call_builtin(c, at, (int)fn.u.i, args, nargs, kwn, kwv, nkw, out);
+    case JV_LOOP: return jinja_loop_call(c, at, fn.u.loop, args, nargs, out);
     case JV_METHOD: {
         int r = jinja_method(c, at, fn.u.bm->self, fn.u.bm->name, args, nargs, kwn, kwv, nkw, out);
         if (r == 0) return jinja_err(c, at, "'%s' object has no method '%s'", jv_type_name(fn.u.bm->self), fn.u.bm->name);

@@ -66,9 +66,8 @@ static int bind_targets(jctx *c, const jnode *n, jscope *s, jv item) {
     return 0;
 }
 
-static int exec_for(jctx *c, jscope *outer, const jnode *n) {
-    jv seq;
-    if (jinja_eval(c, outer, n->a, &seq)) return -1;
+// The loop over seq at recursion level depth0 (0 unless a recursive loop's loop() called it).
+static int run_for(jctx *c, jscope *outer, const jnode *n, jv seq, int64_t depth0) {
     jlist *items;
     if (iter_items(c, n, seq, &items)) return -1;
     jscope *s = child_scope(c, outer);
@@ -88,6 +87,8 @@ static int exec_for(jctx *c, jscope *outer, const jnode *n) {
     jv lv = {.t = JV_LOOP};
     lv.u.loop = L;
     L->length = (int64_t)items->n;
+    L->depth0 = depth0;
+    if (n->str2) { L->rec_node = n; L->rec_scope = outer; }   // {% for ... recursive %}
     // jinja2 clears its "no iteration" flag at the end of the body, so `else` also runs when
     // every iteration ended in break or continue
     int completed = 0;
@@ -105,6 +106,28 @@ static int exec_for(jctx *c, jscope *outer, const jnode *n) {
         if (rc == 0) completed = 1;
     }
     if (!completed && n->els) return jinja_exec(c, outer, n->els);
+    return 0;
+}
+
+static int exec_for(jctx *c, jscope *outer, const jnode *n) {
+    jv seq;
+    if (jinja_eval(c, outer, n->a, &seq)) return -1;
+    return run_for(c, outer, n, seq, 0);
+}
+
+int jinja_loop_call(jctx *c, const jnode *at, jloop *L, jv *args, size_t nargs, jv *out) {
+    if (!L->rec_node) return jinja_err(c, at, "The loop must have the 'recursive' marker to be called recursively.");
+    if (nargs != 1) return jinja_err(c, at, "loop() takes exactly one argument (%zu given)", nargs);
+    if (c->depth > 200) return jinja_err(c, at, "recursive loop nested too deeply");
+    jbuf buf = {0}, *saved = c->out;
+    c->out = &buf;
+    c->depth++;
+    int rc = run_for(c, L->rec_scope, L->rec_node, args[0], L->depth0 + 1);
+    c->depth--;
+    c->out = saved;
+    if (rc < 0 || buf.oom) { free(buf.p); return rc < 0 ? -1 : ft_err("out of memory"); }
+    *out = jv_str_copy(c->a, buf.p ? buf.p : "", buf.n);
+    free(buf.p);
     return 0;
 }
 

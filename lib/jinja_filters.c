@@ -270,6 +270,11 @@ int jinja_filter(jctx *c, const jnode *at, const char *name, jv v, jv *args, siz
         *out = r;
         return 0;
     }
+    if (IS("groupby") || IS("batch") || IS("slice")) {
+        jlist *l;
+        if (to_list(c, at, v, &l)) return -1;
+        return jinja_filter_group(c, at, name, l, args, nargs, kwn, kwv, nkw, out);
+    }
     if (IS("selectattr") || IS("rejectattr")) return select_items(c, at, v, &f, 1, IS("selectattr"), out);
     if (IS("select") || IS("reject")) return select_items(c, at, v, &f, 0, IS("select"), out);
     if (IS("attr")) {
@@ -416,18 +421,21 @@ int jinja_filter(jctx *c, const jnode *at, const char *name, jv v, jv *args, siz
         *out = finish(a, &b);
         return 0;
     }
-    if (IS("format")) {
-        jbuf b = {0};
-        size_t k = 0;
-        for (size_t i = 0; i < s.u.s.n; i++) {
-            if (s.u.s.s[i] != '%' || i + 1 >= s.u.s.n) { jb_putc(&b, s.u.s.s[i]); continue; }
-            char t = s.u.s.s[++i];
-            if (t == '%') { jb_putc(&b, '%'); continue; }
-            if (k >= nargs) { free(b.p); return jinja_err(c, at, "not enough arguments for format string"); }
-            if (t == 'r') jv_repr(&b, args[k++]); else jv_str(&b, args[k++]);
+    if (IS("format")) {   // jinja2: soft_str(value) % (kwargs or args)
+        if (nargs && nkw) return jinja_err(c, at, "can't handle positional and keyword arguments at the same time");
+        jv pa;
+        if (nkw) {
+            pa = jv_dict(a, nkw);
+            if (!pa.u.d) return -1;
+            for (size_t i = 0; i < nkw; i++) if (jd_set(a, pa.u.d, jv_strn(kwn[i], strlen(kwn[i])), kwv[i])) return -1;
+        } else {
+            pa = jv_list(a, nargs + 1);
+            if (!pa.u.l) return -1;
+            if (nargs) memcpy(pa.u.l->v, args, nargs * sizeof(jv));
+            pa.u.l->n = nargs;
+            pa.u.l->tuple = 1;
         }
-        *out = finish(a, &b);
-        return 0;
+        return jinja_percent(c, at, s, pa, out);
     }
     #undef IS
     return jinja_err(c, at, "no filter named '%s'", name);

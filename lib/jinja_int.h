@@ -58,9 +58,16 @@ typedef struct jv {
 
 // lazy: a Python generator (map/select/... results): always truthy, no len(), prints as
 // <generator object>, iterated once (used: a second iteration sees nothing), as in jinja2.
-struct jlist { jv *v; size_t n, cap; int tuple, lazy, used; };
+// group: a groupby result item, a (grouper, list) tuple with those two attributes.
+struct jlist { jv *v; size_t n, cap; int tuple, lazy, used, group; };
 struct jdict { jv *k, *v; size_t n, cap; int ns; };
-struct jloop { int64_t index0, length; jv prev, next; int has_prev, has_next; };
+// rec_node/rec_scope: a `recursive` loop (loop(items) renders the body again one level deeper);
+// changed: the arguments of the last loop.changed() call (has_changed once called).
+struct jloop {
+    int64_t index0, length, depth0; jv prev, next; int has_prev, has_next;
+    const struct jnode *rec_node; struct jscope *rec_scope;
+    jv changed; int has_changed;
+};
 struct jmethod { jv self; const char *name; };
 
 jv jv_undef(const char *hint);
@@ -85,6 +92,8 @@ const char *jv_type_name(jv v);            // Python-ish: 'str', 'int', 'dict', 
 // str(v) as Python/jinja2 prints it (None, True, 1.5, ['a'], {'k': 1}); undefined -> "".
 void jv_str(jbuf *b, jv v);
 void jv_repr(jbuf *b, jv v);
+// repr(v) (ascii = 0) or ascii(v) (ascii = 1): strings escaped as Python escapes them.
+void jinja_repr_ascii(jbuf *b, jv v, int ascii);
 // JSON as Python json.dumps(v, ensure_ascii=False, indent=indent) (indent < 0: none).
 int jv_tojson(jbuf *b, jv v, int indent, int depth);
 void jv_float_repr(jbuf *b, double f);     // Python repr(float)
@@ -131,7 +140,7 @@ typedef struct jnode jnode;
 struct jnode {
     int kind, line;
     const char *str;        // NAME/ATTR name, BIN/CMP op, FILTER/TEST name, SET target, MACRO name
-    const char *str2;       // SET namespace attribute
+    const char *str2;       // SET namespace attribute; FOR: "recursive" for a recursive loop
     jv lit;
     jnode *a, *b, *c;       // operands / cond / iter / body
     jnode **args; size_t nargs;        // positional args, list items, body statements, CMP operands
@@ -167,6 +176,8 @@ int jinja_eval(jctx *c, jscope *s, const jnode *n, jv *out);
 int jinja_exec(jctx *c, jscope *s, const jnode *n);   // 0 ok, -1 error, 1 break, 2 continue
 int jinja_err(jctx *c, const jnode *n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 jv jinja_lookup(jscope *s, const char *name);
+// loop(items) of a recursive loop: the loop's body over items, one level deeper, as a string.
+int jinja_loop_call(jctx *c, const jnode *at, jloop *L, jv *args, size_t nargs, jv *out);
 int jinja_call_value(jctx *c, const jnode *at, jv fn, jv *args, size_t nargs, const char **kwn, jv *kwv,
                      size_t nkw, jv *out);
 
@@ -178,5 +189,18 @@ int jinja_test(jctx *c, const jnode *at, const char *name, jv v, jv *args, size_
 int jinja_method(jctx *c, const jnode *at, jv self, const char *name, jv *args, size_t nargs,
                  const char **kwn, jv *kwv, size_t nkw, jv *out);
 int jinja_has_method(jv self, const char *name);
+// jinja2's getattr/getitem (attribute, then item; undefined when missing), for str.format fields.
+jv jinja_getattr(jctx *c, jv obj, const char *name);
+int jinja_getitem(jctx *c, const jnode *at, jv obj, jv key, jv *out);
+
+// jinja_fmt.c: Python string formatting. fmt % args (the `%` operator; the format filter
+// passes a tuple or a dict), str.format as string.Formatter, format(v, spec) into b.
+int jinja_percent(jctx *c, const jnode *at, jv fmt, jv args, jv *out);
+int jinja_str_format(jctx *c, const jnode *at, jv fmt, jv *args, size_t nargs, const char **kwn, jv *kwv, size_t nkw,
+                     jv *out);
+int jinja_format_value(jctx *c, const jnode *at, jv v, const char *spec, size_t n, jbuf *b);
+// jinja_group.c: the groupby, batch and slice filters over the items of l.
+int jinja_filter_group(jctx *c, const jnode *at, const char *name, jlist *l, jv *args, size_t nargs, const char **kwn,
+                       jv *kwv, size_t nkw, jv *out);
 
 #endif

@@ -68,7 +68,7 @@ static jnode *parse_stmt(parser *P) {
         P->i++;
         if (!(n->a = jp_parse_expr(P, 0))) return NULL;
         if (jp_is_name(jp_cur(P), "if")) { P->i++; if (!(n->c = jp_parse_expr(P, 0))) return NULL; }
-        if (jp_is_name(jp_cur(P), "recursive")) return jp_perr(P, "recursive loops are not supported");
+        if (jp_is_name(jp_cur(P), "recursive")) { P->i++; n->str2 = "recursive"; }
         if (jp_expect_end(P)) return NULL;
         P->loops++;
         n->b = parse_body(P, e1);

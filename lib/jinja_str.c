@@ -1,6 +1,6 @@
 // jinja_str.c — Python str methods for the Jinja interpreter (strip, split, replace, case
-// mapping, title, capitalize, startswith/endswith, find, count, join, format) on UTF-8
-// code points, and the dict methods (items, keys, values, get) and loop.cycle.
+// mapping, title, capitalize, startswith/endswith, find, count, join; format in jinja_fmt.c) on UTF-8
+// code points, and the dict methods (items, keys, values, get) and loop.cycle/changed.
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -154,42 +154,6 @@ static int affix(jv s, jv x, int end) {
     return memcmp(s.u.s.s + (end ? s.u.s.n - x.u.s.n : 0), x.u.s.s, x.u.s.n) == 0;
 }
 
-// str.format with {} / {0} / {name} fields ({{ and }} escape); no format specs beyond ':'.
-static int py_format(jctx *c, const jnode *at, jv s, jv *args, size_t nargs, const char **kwn, jv *kwv, size_t nkw, jv *out) {
-    jbuf b = {0};
-    size_t auto_i = 0;
-    const char *p = s.u.s.s;
-    size_t n = s.u.s.n;
-    for (size_t i = 0; i < n; i++) {
-        if (p[i] == '{' && i + 1 < n && p[i + 1] == '{') { jb_putc(&b, '{'); i++; continue; }
-        if (p[i] == '}' && i + 1 < n && p[i + 1] == '}') { jb_putc(&b, '}'); i++; continue; }
-        if (p[i] != '{') { jb_putc(&b, p[i]); continue; }
-        size_t e = i + 1;
-        while (e < n && p[e] != '}') e++;
-        if (e >= n) { free(b.p); return jinja_err(c, at, "Single '{' encountered in format string"); }
-        size_t fl = e - i - 1;
-        const char *f = p + i + 1;
-        const char *colon = memchr(f, ':', fl);
-        if (colon) fl = (size_t)(colon - f);
-        jv v = jv_undef(NULL);
-        if (fl == 0) { if (auto_i < nargs) v = args[auto_i++]; else { free(b.p); return jinja_err(c, at, "Replacement index %zu out of range", auto_i); } }
-        else if (f[0] >= '0' && f[0] <= '9') {
-            size_t k = (size_t)atoi(f);
-            if (k >= nargs) { free(b.p); return jinja_err(c, at, "Replacement index %zu out of range", k); }
-            v = args[k];
-        } else {
-            int found = 0;
-            for (size_t k = 0; k < nkw; k++)
-                if (strlen(kwn[k]) == fl && !memcmp(kwn[k], f, fl)) { v = kwv[k]; found = 1; }
-            if (!found) { free(b.p); return jinja_err(c, at, "format: missing key '%.*s'", (int)fl, f); }
-        }
-        jv_str(&b, v);
-        i = e;
-    }
-    *out = finish(c->a, &b);
-    return 0;
-}
-
 static const char *STR_METHODS[] = {"strip", "lstrip", "rstrip", "split", "startswith", "endswith", "upper", "lower",
     "title", "capitalize", "replace", "format", "find", "rfind", "count", "join", "isdigit", "isalpha", "isalnum",
     "isspace", "islower", "isupper", "splitlines", "removeprefix", "removesuffix", NULL};
@@ -203,7 +167,7 @@ static int in_list(const char **l, const char *name) {
 int jinja_has_method(jv self, const char *name) {
     if (self.t == JV_STR) return in_list(STR_METHODS, name);
     if (self.t == JV_DICT && !self.u.d->ns) return in_list(DICT_METHODS, name);
-    if (self.t == JV_LOOP) return !strcmp(name, "cycle");
+    if (self.t == JV_LOOP) return !strcmp(name, "cycle") || !strcmp(name, "changed");
     return 0;
 }
 
@@ -217,6 +181,17 @@ int jinja_method(jctx *c, const jnode *at, jv self, const char *name, jv *args, 
                  const char **kwn, jv *kwv, size_t nkw, jv *out) {
     if (!jinja_has_method(self, name)) return 0;
     jarena *a = c->a;
+    if (self.t == JV_LOOP && !strcmp(name, "changed")) {   // True when the arguments differ from the last call
+        jloop *L = self.u.loop;
+        jv t = jv_list(a, nargs + 1);
+        if (!t.u.l) return -1;
+        if (nargs) memcpy(t.u.l->v, args, nargs * sizeof(jv));
+        t.u.l->n = nargs; t.u.l->tuple = 1;
+        int changed = !L->has_changed || !jv_equal(L->changed, t);
+        if (changed) { L->changed = t; L->has_changed = 1; }
+        *out = jv_bool(changed);
+        return 1;
+    }
     if (self.t == JV_LOOP) {
         if (!nargs) return jinja_err(c, at, "no items for cycling given");
         *out = args[self.u.loop->index0 % (int64_t)nargs];
@@ -330,7 +305,7 @@ int jinja_method(jctx *c, const jnode *at, jv self, const char *name, jv *args, 
         *out = finish(a, &b);
         return 1;
     }
-    if (!strcmp(name, "format")) return py_format(c, at, self, args, nargs, kwn, kwv, nkw, out) ? -1 : 1;
+    if (!strcmp(name, "format")) return jinja_str_format(c, at, self, args, nargs, kwn, kwv, nkw, out) ? -1 : 1;
     // is* predicates
     int all = self.u.s.n > 0, any_cased = 0;
     for (size_t i = 0; i < self.u.s.n && all;) {

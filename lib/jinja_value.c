@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <utf8proc.h>
 
 #include "err.h"
 #include "jinja_int.h"
@@ -257,19 +258,37 @@ void jv_float_repr(jbuf *b, double f) {
     }
 }
 
+static _Thread_local int repr_ascii;   // jinja_repr_ascii(.., 1): ascii() escapes non-ASCII too
+
+// Python's str.isprintable() for one code point: not in Cc Cf Cs Co Cn Zl Zp, nor Zs other than ' '
+static int py_printable(int cp) {
+    if (cp == ' ') return 1;
+    utf8proc_category_t k = utf8proc_category(cp);
+    return !(k == UTF8PROC_CATEGORY_CC || k == UTF8PROC_CATEGORY_CF || k == UTF8PROC_CATEGORY_CS ||
+             k == UTF8PROC_CATEGORY_CO || k == UTF8PROC_CATEGORY_CN || k == UTF8PROC_CATEGORY_ZL ||
+             k == UTF8PROC_CATEGORY_ZP || k == UTF8PROC_CATEGORY_ZS);
+}
+
+// repr(str): quotes as Python picks them, \\ \n \r \t, \xhh / \uhhhh / \Uhhhhhhhh for the unprintable
 static void str_repr(jbuf *b, const char *s, size_t n) {
     int has_sq = memchr(s, '\'', n) != NULL, has_dq = memchr(s, '"', n) != NULL;
     char q = has_sq && !has_dq ? '"' : '\'';
     jb_putc(b, q);
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
-        char tmp[8];
-        if (c == (unsigned char)q || c == '\\') { jb_putc(b, '\\'); jb_putc(b, (char)c); }
+    for (size_t i = 0; i < n;) {
+        size_t st = i;
+        int c = ju_decode(s, n, &i);
+        char tmp[16];
+        if (c == q || c == '\\') { jb_putc(b, '\\'); jb_putc(b, (char)c); }
         else if (c == '\n') jb_puts(b, "\\n");
         else if (c == '\r') jb_puts(b, "\\r");
         else if (c == '\t') jb_puts(b, "\\t");
-        else if (c < 0x20 || c == 0x7f) { snprintf(tmp, sizeof tmp, "\\x%02x", c); jb_puts(b, tmp); }
-        else jb_putc(b, (char)c);
+        else if (c < 0x80 ? (c >= 0x20 && c < 0x7f) : (!repr_ascii && py_printable(c))) jb_put(b, s + st, i - st);
+        else {
+            if (c < 0x100) snprintf(tmp, sizeof tmp, "\\x%02x", c);
+            else if (c < 0x10000) snprintf(tmp, sizeof tmp, "\\u%04x", c);
+            else snprintf(tmp, sizeof tmp, "\\U%08x", c);
+            jb_puts(b, tmp);
+        }
     }
     jb_putc(b, q);
 }
@@ -277,6 +296,13 @@ static void str_repr(jbuf *b, const char *s, size_t n) {
 void jv_repr(jbuf *b, jv v) {
     if (v.t == JV_STR) { str_repr(b, v.u.s.s, v.u.s.n); return; }
     jv_str(b, v);
+}
+
+void jinja_repr_ascii(jbuf *b, jv v, int ascii) {
+    int saved = repr_ascii;
+    repr_ascii = ascii;
+    jv_repr(b, v);
+    repr_ascii = saved;
 }
 
 static _Thread_local int str_depth;

@@ -161,6 +161,56 @@ static void test_generation_marks(void **st) {
 }
 
 // Token soup: every outcome is a clean success or a clean error.
+// Python string formatting: expected texts are CPython 3.11's output for the same calls.
+static void test_formatting(void **st) {
+    (void)st;
+    expect("[{{ '%-9s'|format('user') }}] {{ '%05.2f' % 3.14159 }} {{ '%s %s' % ('a', 'b') }} {{ '%(k)s' % {'k': 1} }}", NULL,
+           "[user     ] 03.14 a b 1", NULL);
+    expect("{{ '%#.3x' % 5 }} {{ '%08.3f' % -3.14159 }} {{ '%.3d' % -5 }} {{ '%+.2e' % 12345.678 }} {{ '%c' % 65 }}", NULL,
+           "0x005 -003.142 -005 +1.23e+04 A", NULL);
+    expect("{{ '{:08,}'.format(1234) }} {{ '{:#010_x}'.format(255) }} {{ '{:.3}'.format(123.0) }} {{ '{:.0}'.format(0.0) }}",
+           NULL, "0,001,234 0x000_00ff 1.23e+02 0e+00", NULL);
+    expect("{{ '{0!r:>6}|{1:^7}|{n:.1%}'.format('a', 'ab', n=0.125) }} {{ '{:z.2f}'.format(-0.001) }}", NULL,
+           "   'a'|  ab   |12.5% 0.00", NULL);
+    expect("{{ '%s %s' % ('a',) }}", NULL, NULL, "t.jinja:1: not enough arguments for format string");
+    expect("{{ 'abc' % 5 }}", NULL, NULL, "not all arguments converted during string formatting");
+    expect("{{ '{:d}'.format('a') }}", NULL, NULL, "Unknown format code 'd' for object of type 'str'");
+    expect("{{ '{}{0}'.format(1) }}", NULL, NULL, "cannot switch from manual field specification to automatic field numbering");
+    // random specs must render or fail cleanly (ASan in `make check`)
+    const char *pieces[] = {"0", "5", "12", ".", ".3", ",", "_", "#", "+", " ", "-", "<", ">", "=", "^", "z", "*",
+                            "d", "x", "e", "g", "f", "%", "s", "c", "r", "(", ")", "{", "}", "!", "9999999"};
+    const char *vals[] = {"0", "-1234567", "2.5", "-0.0", "1e300", "'x'", "none", "[1]", "true"};
+    srand(7);
+    for (int i = 0; i < 400; i++) {
+        char spec[64] = "", src[256];
+        for (int k = rand() % 5; k >= 0; k--) strcat(spec, pieces[rand() % (int)(sizeof pieces / sizeof *pieces)]);
+        const char *v = vals[rand() % (int)(sizeof vals / sizeof *vals)];
+        if (i % 2) snprintf(src, sizeof src, "{{ '{:%s}'.format(%s) }}", spec, v);
+        else snprintf(src, sizeof src, "{{ '%%%s' %% (%s,) }}", spec, v);
+        ft_jinja *t = ft_jinja_parse(src, strlen(src), "f.jinja");
+        if (!t) continue;
+        json_t *vars = json_object();
+        char *out = NULL;
+        size_t len;
+        if (ft_jinja_render(t, vars, &out, &len) == 0) free(out);
+        json_decref(vars);
+        ft_jinja_free(t);
+    }
+}
+
+// Loop features: recursive loops, groupby, batch, slice, loop.changed (texts as jinja2 renders them).
+static void test_loop_features(void **st) {
+    (void)st;
+    expect("{% for x in t recursive %}{{ loop.depth }}{{ x.n }}{% if x.c %}({{ loop(x.c) }}){% endif %}{% endfor %}",
+           "{\"t\": [{\"n\": \"a\", \"c\": [{\"n\": \"b\"}]}, {\"n\": \"c\"}]}", "1a(2b)1c", NULL);
+    expect("{% for k, g in p | groupby('c') %}{{ k }}{{ g | length }}{% endfor %}",
+           "{\"p\": [{\"c\": \"y\"}, {\"c\": \"X\"}, {\"c\": \"x\"}]}", "X2y1", NULL);
+    expect("{{ range(5) | batch(2, 0) | list }} {{ range(5) | slice(2) | list }}", NULL, "[[0, 1], [2, 3], [4, 0]] [[0, 1, 2], [3, 4]]",
+           NULL);
+    expect("{% for x in [1, 1, 2] %}{{ loop.changed(x) }}{% endfor %}", NULL, "TrueFalseTrue", NULL);
+    expect("{% for x in [1] %}{{ loop([2]) }}{% endfor %}", NULL, NULL, "must have the 'recursive' marker");
+}
+
 static void test_soup(void **st) {
     (void)st;
     static const char *frag[] = {"{{", "}}", "{%", "%}", "{#", "#}", "-", "+", " if ", " for ", " in ", " endif ",
@@ -199,6 +249,7 @@ int main(void) {
         cmocka_unit_test(test_whitespace), cmocka_unit_test(test_values),     cmocka_unit_test(test_statements),
         cmocka_unit_test(test_errors),     cmocka_unit_test(test_render_reuse), cmocka_unit_test(test_spans),
         cmocka_unit_test(test_soup),       cmocka_unit_test(test_strftime_now), cmocka_unit_test(test_generation_marks),
+        cmocka_unit_test(test_formatting), cmocka_unit_test(test_loop_features),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
