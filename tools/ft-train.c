@@ -105,8 +105,8 @@ int main(int argc, char **argv) {
         }
         if (v) {
             ft_train_config_free(cfg_json);
-            if (ft_train_load_config(&o, v, &cfg_json)) {
-                int rc = ft_cli_usage(PROG, "%s", ft_errmsg());
+            if (ft_train_load_config(&o, v, &cfg_json)) {   // a bad file is bad data (exit 1), as --data
+                int rc = ft_cli_fail(PROG, FT_EXIT_DATA);
                 ft_train_config_free(cfg_json);
                 return rc;
             }
