@@ -75,6 +75,18 @@ void ft_config_inv_freq(const ft_config *c, float *inv_freq) {
     }
 }
 
+const char *ft_config_ctx_warning(const ft_config *c, long len, int n_virtual, const char *flag, char *buf,
+                                  size_t cap) {
+    long need = len + (n_virtual > 0 ? n_virtual : 0);
+    if (c->max_pos < 1 || need <= c->max_pos) return NULL;
+    char extra[64] = "";
+    if (n_virtual > 0) snprintf(extra, sizeof extra, " (+ %d virtual tokens)", n_virtual);
+    snprintf(buf, cap, "warning: %s %ld%s is above the model's max_position_embeddings %d: positions past %d were "
+             "never trained and the model may degrade there (use %s %ld or less)", flag, len, extra, c->max_pos,
+             c->max_pos, flag, (long)c->max_pos - (n_virtual > 0 ? n_virtual : 0));
+    return buf;
+}
+
 // ---- config.json ----------------------------------------------------------------------
 // Every key ft uses is type-checked (lib/json_get.h): absent or null takes the default, a
 // value of another type is an error naming the key. eos_token_id: an integer or a list of them.
