@@ -12,6 +12,7 @@
 #include "peft.h"
 #include "err.h"
 #include "io.h"
+#include "json_get.h"
 #include "safetensors.h"
 
 #include <jansson.h>
@@ -102,17 +103,15 @@ static int read_config(const char *cpath, const ft_model *m, ft_bottleneck_cfg *
     json_t *c = ft_peft_config_read(cpath);
     if (!c) return -1;
     int rc = -1;
-    const char *pt = json_string_value(json_object_get(c, "peft_type"));
+    const char *pt = NULL, *act = NULL;
+    if (ft_json_get_str(c, "peft_type", cpath, NULL, &pt) < 0) goto out;
     if (!pt || strcmp(pt, "BOTTLENECK")) {
         ft_err("%s: peft_type is %s, expected \"BOTTLENECK\"", cpath, pt ? pt : "missing");
         goto out;
     }
-    json_t *jd = json_object_get(c, "adapter_dim");
-    if (!json_is_integer(jd) || json_integer_value(jd) < 1 || json_integer_value(jd) > 65536) {
-        ft_err("%s: \"adapter_dim\" must be an integer in 1..65536", cpath);
-        goto out;
-    }
-    cfg->dim = (int)json_integer_value(jd);
+    int k = ft_json_get_int(c, "adapter_dim", cpath, 1, 65536, 0, &cfg->dim);
+    if (k == 0) ft_err("%s: key \"adapter_dim\" is missing (an integer in 1..65536)", cpath);
+    if (k <= 0) goto out;
     json_t *jw = json_object_get(c, "adapter_where");
     cfg->where = 0;
     if (json_is_string(jw)) {
@@ -123,17 +122,19 @@ static int read_config(const char *cpath, const ft_model *m, ft_bottleneck_cfg *
         json_array_foreach(jw, i, e) {
             unsigned one;
             if (!json_is_string(e)) {
-                ft_err("\"adapter_where\" items must be strings");
-                goto bad_where;
+                char key[40];
+                snprintf(key, sizeof key, "adapter_where[%zu]", i);
+                ft_json_type_err(cpath, key, "a string (attn or mlp)", e);
+                goto out;
             }
             if (ft_bottleneck_parse_where(json_string_value(e), &one)) goto bad_where;
             cfg->where |= one;
         }
     } else {
-        ft_err("\"adapter_where\" must be a list such as [\"attn\", \"mlp\"]");
-        goto bad_where;
+        ft_json_type_err(cpath, "adapter_where", "a non-empty list such as [\"attn\", \"mlp\"]", jw);
+        goto out;
     }
-    const char *act = json_string_value(json_object_get(c, "adapter_act"));
+    if (ft_json_get_str(c, "adapter_act", cpath, NULL, &act) < 0) goto out;
     if (!act) {
         ft_err("%s: \"adapter_act\" is missing (relu, silu or gelu_pytorch_tanh)", cpath);
         goto out;
@@ -142,12 +143,13 @@ static int read_config(const char *cpath, const ft_model *m, ft_bottleneck_cfg *
         ft_err_ctx("%s", cpath);
         goto out;
     }
-    json_t *jl = json_object_get(c, "num_layers"), *jh = json_object_get(c, "hidden_size");
-    if (jl && (!json_is_integer(jl) || json_integer_value(jl) != m->cfg.n_layers)) {
+    int nl, hs, kl = ft_json_get_int(c, "num_layers", cpath, 0, 1 << 30, 0, &nl), kh;
+    if (kl < 0 || (kh = ft_json_get_int(c, "hidden_size", cpath, 0, 1 << 30, 0, &hs)) < 0) goto out;
+    if (kl && nl != m->cfg.n_layers) {
         ft_err("%s: num_layers does not match the model's %d layers", cpath, m->cfg.n_layers);
         goto out;
     }
-    if (jh && (!json_is_integer(jh) || json_integer_value(jh) != m->cfg.hidden)) {
+    if (kh && hs != m->cfg.hidden) {
         ft_err("%s: hidden_size does not match the model's hidden size %d", cpath, m->cfg.hidden);
         goto out;
     }

@@ -204,10 +204,12 @@ int ftok_write(ftok_writer *w, const uint32_t *tokens, const uint8_t *mask, uint
             w->bits = b;
             w->bits_cap = padded;
         }
-        memset(w->bits, 0, padded);
-        for (uint32_t i = 0; i < n; i++)
-            if (!mask || mask[i]) w->bits[i >> 3] |= (uint8_t)(1u << (i & 7));
-        if (padded && ft_writer_write(w->out, w->bits, padded)) return -1;
+        if (padded) {   // n == 0: no mask bytes (and w->bits may still be NULL)
+            memset(w->bits, 0, padded);
+            for (uint32_t i = 0; i < n; i++)
+                if (!mask || mask[i]) w->bits[i >> 3] |= (uint8_t)(1u << (i & 7));
+            if (ft_writer_write(w->out, w->bits, padded)) return -1;
+        }
     }
     return 0;
 }

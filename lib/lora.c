@@ -5,6 +5,7 @@
 #include "dora.h"
 #include "err.h"
 #include "io.h"
+#include "json_get.h"
 #include "safetensors.h"
 #include "rng.h"
 
@@ -304,26 +305,45 @@ static int adapter_load(ft_adapter *a, ft_model *m, const char *dir) {
     char *wpath = ft_path_join(dir, "adapter_model.safetensors");
     json_t *c = NULL;
     st_set *st = NULL;
+    unsigned char *sel = NULL;   // the linears target_modules names (NULL: not given)
     int rc = -1;
     if (!cpath || !wpath || !(c = ft_peft_config_read(cpath))) goto out;
-    const char *pt = json_string_value(json_object_get(c, "peft_type"));
+    const char *pt = NULL;
+    if (ft_json_get_str(c, "peft_type", cpath, NULL, &pt) < 0) goto out;
     if (!pt || strcmp(pt, "LORA")) {
         ft_err("%s: peft_type is %s, expected \"LORA\"", cpath, pt ? pt : "missing");
         goto out;
     }
     ft_lora_cfg cfg = {0};
-    json_t *jr = json_object_get(c, "r"), *ja = json_object_get(c, "lora_alpha");
-    if (!json_is_integer(jr) || json_integer_value(jr) < 1 || json_integer_value(jr) > 65536) {
-        ft_err("%s: \"r\" must be a positive integer", cpath);
+    double alpha, dropout;
+    // PEFT's defaults where a key is absent: lora_alpha 8, lora_dropout 0
+    if (ft_json_get_int(c, "r", cpath, 1, 65536, 0, &cfg.r) < 0 || ft_json_get_num(c, "lora_alpha", cpath, 8.0, &alpha) < 0 ||
+        ft_json_get_num(c, "lora_dropout", cpath, 0.0, &dropout) < 0 ||
+        ft_json_get_bool(c, "use_rslora", cpath, 0, &cfg.rslora) < 0 || ft_json_get_bool(c, "use_dora", cpath, 0, &cfg.dora) < 0)
+        goto out;
+    if (!cfg.r) {
+        ft_err("%s: key \"r\" is missing (the LoRA rank, a positive integer)", cpath);
         goto out;
     }
-    cfg.r = (int)json_integer_value(jr);
-    cfg.alpha = json_is_number(ja) ? (float)json_number_value(ja) : 8.0f;
-    cfg.dropout = (float)json_number_value(json_object_get(c, "lora_dropout"));
-    cfg.rslora = json_is_true(json_object_get(c, "use_rslora"));
-    cfg.dora = json_is_true(json_object_get(c, "use_dora"));
-    if (!(st = st_open(wpath))) goto out;
+    cfg.alpha = (float)alpha;
+    cfg.dropout = (float)dropout;
     int L = m->cfg.n_layers;
+    // target_modules (absent or null: the tensors say which linears are adapted)
+    json_t *tm = json_object_get(c, "target_modules");
+    if (tm && !json_is_null(tm)) {
+        if (!(sel = ft_malloc((size_t)L * FT_LORA_N_TARGETS))) goto out;
+        int ns = ft_lora_select_targets(tm, cpath, L, sel);
+        if (ns < 0) goto out;
+        if (ns == 0) {
+            char *txt = json_dumps(tm, JSON_COMPACT | JSON_ENCODE_ANY);
+            ft_err("%s: target_modules %s names no module of the model (its linears: %s in each of its %d layers, "
+                   "named as model.layers.0.self_attn.q_proj; a string is a regular expression for a whole name, "
+                   "or \"all-linear\")", cpath, txt ? txt : "", ft_lora_target_names(), L);
+            free(txt);
+            goto out;
+        }
+    }
+    if (!(st = st_open(wpath))) goto out;
     for (size_t i = 0; i < st->n_tensors; i++) {
         int l, j, kind;
         const st_tensor *t = &st->tensors[i];
@@ -340,8 +360,13 @@ static int adapter_load(ft_adapter *a, ft_model *m, const char *dir) {
             ft_err("%s: tensor %s names layer %d but the model has %d layers", wpath, t->name, l, L);
             goto out;
         }
+        if (sel && !sel[l * FT_LORA_N_TARGETS + j]) {
+            ft_err("%s: tensor %s is for a module that target_modules in %s does not name", wpath, t->name, cpath);
+            goto out;
+        }
         cfg.targets |= 1u << j;
     }
+    // a named module without tensors stays as it is (PEFT leaves it at its zero init, with a warning)
     if (!cfg.targets) {
         ft_err("%s: no LoRA tensors", wpath);
         goto out;
@@ -385,6 +410,7 @@ out:
     if (rc) ft_adapter_free(a);
     if (st) st_close(st);
     json_decref(c);
+    free(sel);
     free(cpath);
     free(wpath);
     return rc;

@@ -76,4 +76,16 @@ void ft_adapter_destroy(ft_adapter *a);   // ft_adapter_free + free(a); NULL is 
 // PEFT name of hook j of layer l: "base_model.model.model.layers.L.self_attn.q_proj".
 void ft_lora_module_name(int l, int j, char *out, size_t cap);
 
+// Which linears of an L-layer model adapter_config.json's "target_modules" (tm) selects, as
+// PEFT matches it against the base model's module names (model.layers.L.self_attn.q_proj):
+// a list selects a module whose name equals an entry or ends with "." + entry; a string is a
+// regular expression that must match a whole name, or "all-linear". sel (L * 7 bytes) gets
+// sel[l * 7 + j] = 1 for each selected one. Returns how many are selected (0: none, as
+// PEFT's "Target modules ... not found in the base model"), or -1 with a message naming
+// file (wrong type, bad regex).
+struct json_t;
+int ft_lora_select_targets(const struct json_t *tm, const char *file, int L, unsigned char *sel);
+// The module names target_modules may name (for messages): "q_proj, k_proj, ..., down_proj".
+const char *ft_lora_target_names(void);
+
 #endif

@@ -60,6 +60,11 @@ int ft_config_validate(const ft_config *c, const char *src);
 void ft_config_inv_freq(const ft_config *c, float *inv_freq);
 // Add an EOS/end-of-turn id (deduplicated; ignored when full or negative).
 void ft_config_add_eos(ft_config *c, int id);
+// When a row of len positions (a flag's value, e.g. "--seq-len"; n_virtual prompt/prefix
+// tokens in front) reaches past the model's max_position_embeddings: the warning for the tool
+// to print, in buf; NULL when it fits (or max_pos is unknown).
+const char *ft_config_ctx_warning(const ft_config *c, long len, int n_virtual, const char *flag, char *buf,
+                                  size_t cap);
 
 // ---- weights --------------------------------------------------------------------------
 // One entry of the size/offset table: an HF-named tensor living in model->params.

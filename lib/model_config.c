@@ -1,6 +1,7 @@
 // model_config.c — ft_config from an HF config.json or GGUF metadata, its validation, and
 // the rotary frequencies (plain, linear-scaled, and Llama 3.1 "llama3" scaling as HF computes them).
 #include <jansson.h>
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,6 +10,7 @@
 #include "err.h"
 #include "gguf.h"
 #include "io.h"
+#include "json_get.h"
 #include "model.h"
 
 void ft_config_add_eos(ft_config *c, int id) {
@@ -73,22 +75,69 @@ void ft_config_inv_freq(const ft_config *c, float *inv_freq) {
     }
 }
 
+const char *ft_config_ctx_warning(const ft_config *c, long len, int n_virtual, const char *flag, char *buf,
+                                  size_t cap) {
+    long need = len + (n_virtual > 0 ? n_virtual : 0);
+    if (c->max_pos < 1 || need <= c->max_pos) return NULL;
+    char extra[64] = "";
+    if (n_virtual > 0) snprintf(extra, sizeof extra, " (+ %d virtual tokens)", n_virtual);
+    snprintf(buf, cap, "warning: %s %ld%s is above the model's max_position_embeddings %d: positions past %d were "
+             "never trained and the model may degrade there (use %s %ld or less)", flag, len, extra, c->max_pos,
+             c->max_pos, flag, (long)c->max_pos - (n_virtual > 0 ? n_virtual : 0));
+    return buf;
+}
+
 // ---- config.json ----------------------------------------------------------------------
-static int jint(json_t *o, const char *k, int dflt) {
-    json_t *v = json_object_get(o, k);
-    return json_is_integer(v) ? (int)json_integer_value(v) : dflt;
-}
-static double jnum(json_t *o, const char *k, double dflt) {
-    json_t *v = json_object_get(o, k);
-    return json_is_number(v) ? json_number_value(v) : dflt;
-}
-static void add_eos_json(ft_config *c, json_t *v) {
-    if (json_is_integer(v)) ft_config_add_eos(c, (int)json_integer_value(v));
-    else if (json_is_array(v)) {
-        size_t i;
-        json_t *e;
-        json_array_foreach(v, i, e) if (json_is_integer(e)) ft_config_add_eos(c, (int)json_integer_value(e));
+// Every key ft uses is type-checked (lib/json_get.h): absent or null takes the default, a
+// value of another type is an error naming the key. eos_token_id: an integer or a list of them.
+static int add_eos_json(ft_config *c, const json_t *o, const char *path) {
+    json_t *v = json_object_get(o, "eos_token_id");
+    if (!v || json_is_null(v)) return 0;
+    long long id;
+    if (ft_json_integral(v, &id)) {
+        if (id >= 0 && id < (1 << 30)) ft_config_add_eos(c, (int)id);
+        return 0;
     }
+    if (!json_is_array(v)) return ft_json_type_err(path, "eos_token_id", "an integer or a list of integers", v);
+    size_t i;
+    json_t *e;
+    json_array_foreach(v, i, e) {
+        if (!ft_json_integral(e, &id)) {
+            char key[48];
+            snprintf(key, sizeof key, "eos_token_id[%zu]", i);
+            return ft_json_type_err(path, key, "an integer", e);
+        }
+        if (id >= 0 && id < (1 << 30)) ft_config_add_eos(c, (int)id);
+    }
+    return 0;
+}
+
+static int rope_scaling_json(ft_config *c, const json_t *o, const char *path) {
+    json_t *rs;
+    int k = ft_json_get_obj(o, "rope_scaling", path, &rs);
+    if (k <= 0) return k;
+    char file[4200];   // nested keys are named as rope_scaling.KEY
+    snprintf(file, sizeof file, "%s: rope_scaling", path);
+    const char *t = NULL;
+    double f, lo, hi;
+    if (ft_json_get_str(rs, "rope_type", file, NULL, &t) < 0 || (!t && ft_json_get_str(rs, "type", file, NULL, &t) < 0) ||
+        ft_json_get_num(rs, "factor", file, 1.0, &f) < 0)
+        return -1;
+    c->rope_factor = (float)f;
+    if (t && !strcmp(t, "linear")) {
+        c->rope_scaling = FT_ROPE_LINEAR;
+    } else if (t && !strcmp(t, "llama3")) {
+        c->rope_scaling = FT_ROPE_LLAMA3;
+        if (ft_json_get_num(rs, "low_freq_factor", file, 1.0, &lo) < 0 ||
+            ft_json_get_num(rs, "high_freq_factor", file, 4.0, &hi) < 0 ||
+            ft_json_get_int(rs, "original_max_position_embeddings", file, 1, INT_MAX, 8192, &c->rope_orig_max_pos) < 0)
+            return -1;
+        c->rope_low_freq_factor = (float)lo;
+        c->rope_high_freq_factor = (float)hi;
+    } else if (t && strcmp(t, "default") != 0) {
+        return ft_err("%s: unsupported rope_scaling type \"%s\" (supported: linear, llama3)", path, t);
+    }
+    return 0;
 }
 
 int ft_config_from_json(ft_config *c, const char *path) {
@@ -98,43 +147,33 @@ int ft_config_from_json(ft_config *c, const char *path) {
     if (!o) return ft_err("%s:%d: invalid JSON: %s", path, je.line, je.text);
     int rc = -1;
     if (!json_is_object(o)) { ft_err("%s: not a JSON object", path); goto out; }
-    const char *mt = json_string_value(json_object_get(o, "model_type"));
+    const char *mt = NULL;
+    if (ft_json_get_str(o, "model_type", path, NULL, &mt) < 0) goto out;
     if (!mt) { ft_err("%s: no \"model_type\"", path); goto out; }
     if (!strcmp(mt, "llama") || !strcmp(mt, "mistral")) snprintf(c->arch, sizeof c->arch, "llama");
     else if (!strcmp(mt, "qwen2")) snprintf(c->arch, sizeof c->arch, "qwen2");
     else { ft_err("%s: unsupported model_type \"%s\" (supported: llama, mistral, qwen2)", path, mt); goto out; }
-    c->vocab_size = jint(o, "vocab_size", 0);
-    c->hidden = jint(o, "hidden_size", 0);
-    c->intermediate = jint(o, "intermediate_size", 0);
-    c->n_layers = jint(o, "num_hidden_layers", 0);
-    c->n_heads = jint(o, "num_attention_heads", 0);
-    c->n_kv_heads = jint(o, "num_key_value_heads", c->n_heads);
-    json_t *hd = json_object_get(o, "head_dim");
-    c->head_dim = json_is_integer(hd) ? (int)json_integer_value(hd) : (c->n_heads ? c->hidden / c->n_heads : 0);
-    c->rms_eps = (float)jnum(o, "rms_norm_eps", 1e-6);
-    c->rope_theta = (float)jnum(o, "rope_theta", 10000.0);
-    c->max_pos = jint(o, "max_position_embeddings", 2048);
-    json_t *tie = json_object_get(o, "tie_word_embeddings");
-    c->tie_embeddings = json_is_boolean(tie) ? json_is_true(tie) : false;
-    c->attn_bias = !strcmp(c->arch, "qwen2") || json_is_true(json_object_get(o, "attention_bias"));
-    c->bos_id = jint(o, "bos_token_id", -1);
-    add_eos_json(c, json_object_get(o, "eos_token_id"));
-    json_t *rs = json_object_get(o, "rope_scaling");
-    if (json_is_object(rs)) {
-        const char *t = json_string_value(json_object_get(rs, "rope_type"));
-        if (!t) t = json_string_value(json_object_get(rs, "type"));
-        c->rope_factor = (float)jnum(rs, "factor", 1.0);
-        if (t && !strcmp(t, "linear")) c->rope_scaling = FT_ROPE_LINEAR;
-        else if (t && !strcmp(t, "llama3")) {
-            c->rope_scaling = FT_ROPE_LLAMA3;
-            c->rope_low_freq_factor = (float)jnum(rs, "low_freq_factor", 1.0);
-            c->rope_high_freq_factor = (float)jnum(rs, "high_freq_factor", 4.0);
-            c->rope_orig_max_pos = jint(rs, "original_max_position_embeddings", 8192);
-        } else if (t && strcmp(t, "default") != 0) {
-            ft_err("%s: unsupported rope_scaling type \"%s\" (supported: linear, llama3)", path, t);
-            goto out;
-        }
-    }
+    double eps, theta;
+    int tie, bias;
+    if (ft_json_get_int(o, "vocab_size", path, 0, INT_MAX, 0, &c->vocab_size) < 0 ||
+        ft_json_get_int(o, "hidden_size", path, 0, INT_MAX, 0, &c->hidden) < 0 ||
+        ft_json_get_int(o, "intermediate_size", path, 0, INT_MAX, 0, &c->intermediate) < 0 ||
+        ft_json_get_int(o, "num_hidden_layers", path, 0, INT_MAX, 0, &c->n_layers) < 0 ||
+        ft_json_get_int(o, "num_attention_heads", path, 0, INT_MAX, 0, &c->n_heads) < 0 ||
+        ft_json_get_int(o, "num_key_value_heads", path, 0, INT_MAX, c->n_heads, &c->n_kv_heads) < 0 ||
+        ft_json_get_int(o, "head_dim", path, 0, INT_MAX, c->n_heads ? c->hidden / c->n_heads : 0, &c->head_dim) < 0 ||
+        ft_json_get_num(o, "rms_norm_eps", path, 1e-6, &eps) < 0 ||
+        ft_json_get_num(o, "rope_theta", path, 10000.0, &theta) < 0 ||
+        ft_json_get_int(o, "max_position_embeddings", path, 0, INT_MAX, 2048, &c->max_pos) < 0 ||
+        ft_json_get_bool(o, "tie_word_embeddings", path, 0, &tie) < 0 ||
+        ft_json_get_bool(o, "attention_bias", path, 0, &bias) < 0 ||
+        ft_json_get_int(o, "bos_token_id", path, INT_MIN, INT_MAX, -1, &c->bos_id) < 0 ||
+        add_eos_json(c, o, path) < 0 || rope_scaling_json(c, o, path) < 0)
+        goto out;
+    c->rms_eps = (float)eps;
+    c->rope_theta = (float)theta;
+    c->tie_embeddings = tie;
+    c->attn_bias = !strcmp(c->arch, "qwen2") || bias;
     rc = ft_config_validate(c, path);
 out:
     json_decref(o);

@@ -3,6 +3,7 @@
 #include "bottleneck.h"
 #include "err.h"
 #include "io.h"
+#include "json_get.h"
 #include "lora.h"
 #include "safetensors.h"
 #include "virtual.h"
@@ -71,10 +72,10 @@ int ft_peft_type(const char *dir, char *buf, size_t cap) {
     snprintf(path, sizeof path, "%s/adapter_config.json", dir);
     json_t *c = ft_peft_config_read(path);
     if (!c) return -1;
-    const char *t = json_string_value(json_object_get(c, "peft_type"));
-    int rc = 0;
-    if (!t) rc = ft_err("%s: no \"peft_type\" string (is this an adapter directory?)", path);
-    else snprintf(buf, cap, "%s", t);
+    const char *t = NULL;
+    int rc = ft_json_get_str(c, "peft_type", path, NULL, &t);
+    if (rc == 0) rc = ft_err("%s: no \"peft_type\" string (is this an adapter directory?)", path);
+    else if (rc > 0) { snprintf(buf, cap, "%s", t); rc = 0; }
     json_decref(c);
     return rc;
 }

@@ -1,6 +1,7 @@
 // train_method.c — what ft-train trains (see train_method.h): one switch over the methods,
 // so the training loop (train.c) only sees a flat parameter buffer.
 #include "train_method.h"
+#include "cli.h"
 #include "err.h"
 #include "qweight.h"
 #include "tokenizer.h"
@@ -104,17 +105,23 @@ int ft_trainable_open(ft_trainable *tr, const ft_train_opts *o) {
     size_t qn = 0;
     ft_model_qweight_bytes(tr->m, &qn);
     tr->n_base = tr->m->n_params + qn;
+    int rc;
     switch (tr->kind) {
     case FT_M_FULL:
         tr->params = tr->m->params;
         tr->n = tr->m->n_params;
         tr->grads = ft_calloc(tr->n, sizeof(float));
-        return tr->grads ? 0 : -1;
+        rc = tr->grads ? 0 : -1;
+        break;
     case FT_M_LORA:
-    case FT_M_QLORA: return open_lora(tr, o);
-    case FT_M_ADAPTER: return open_adapter(tr, o);
-    default: return virt ? open_virtual(tr, o) : -1;
+    case FT_M_QLORA: rc = open_lora(tr, o); break;
+    case FT_M_ADAPTER: rc = open_adapter(tr, o); break;
+    default: rc = virt ? open_virtual(tr, o) : -1; break;
     }
+    char warn[320];
+    if (!rc && ft_config_ctx_warning(&tr->m->cfg, o->seq_len, tr->n_virtual, "--seq-len", warn, sizeof warn))
+        ft_cli_info(o->prog ? o->prog : "ft-train", 0, "%s", warn);   // printed even with -q
+    return rc;
 }
 
 int ft_trainable_optim(const ft_trainable *tr, ft_optim *opt, ft_adamw_cfg ac) {

@@ -4,6 +4,7 @@
 #include "train.h"
 #include "cli.h"
 #include "err.h"
+#include "json_get.h"
 
 #include <jansson.h>
 #include <stddef.h>
@@ -112,6 +113,8 @@ int ft_train_set(ft_train_opts *o, const char *name, const char *value) {
 }
 
 // Apply a JSON object of options; string values are kept alive by *keep (json_t, caller decrefs).
+// Each value must have its option's JSON type (lib/json_get.h: "an integer" also takes 16.0);
+// null leaves the option as it is (train_config.json writes null for unset strings).
 int ft_train_load_config(ft_train_opts *o, const char *path, void **keep) {
     json_error_t e;
     json_t *j = json_load_file(path, 0, &e);
@@ -122,17 +125,30 @@ int ft_train_load_config(ft_train_opts *o, const char *path, void **keep) {
     json_t *v;
     json_object_foreach(j, k, v) {
         if (!strcmp(k, "config")) continue;
-        char buf[64];
-        const char *s;
-        if (json_is_string(v)) s = json_string_value(v);
-        else if (json_is_boolean(v)) s = json_is_true(v) ? "true" : "false";
-        else if (json_is_integer(v)) { snprintf(buf, sizeof buf, "%lld", (long long)json_integer_value(v)); s = buf; }
-        else if (json_is_real(v)) { snprintf(buf, sizeof buf, "%.17g", json_real_value(v)); s = buf; }
-        else if (json_is_null(v)) continue;
-        else return ft_err("%s: option \"%s\" must be a string, number or boolean", path, k);
+        if (json_is_null(v)) continue;
         const opt_def *d = find(k);
         if (!d) return ft_err("%s: unknown option \"%s\"", path, k);
-        if (d->type == O_STR && !json_is_string(v)) return ft_err("%s: option \"%s\" must be a string", path, k);
+        char buf[64];
+        const char *s = buf;
+        long long n;
+        switch (d->type) {
+        case O_STR:
+            if (!json_is_string(v)) return ft_json_type_err(path, k, "a string", v);
+            s = json_string_value(v);
+            break;
+        case O_DBL:
+            if (!json_is_number(v)) return ft_json_type_err(path, k, "a number", v);
+            snprintf(buf, sizeof buf, "%.17g", json_number_value(v));
+            break;
+        case O_LONG:
+            if (!ft_json_integral(v, &n)) return ft_json_type_err(path, k, "an integer", v);
+            snprintf(buf, sizeof buf, "%lld", n);
+            break;
+        default:
+            if (!json_is_boolean(v)) return ft_json_type_err(path, k, "true or false", v);
+            s = json_is_true(v) ? "true" : "false";
+            break;
+        }
         if (ft_train_set(o, k, s)) return ft_err_ctx("%s", path);
     }
     return 0;

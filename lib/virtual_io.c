@@ -12,6 +12,7 @@
 #include "peft.h"
 #include "err.h"
 #include "io.h"
+#include "json_get.h"
 #include "safetensors.h"
 
 #include <jansson.h>
@@ -61,12 +62,10 @@ int ft_virtual_save(const ft_virtual *v, const char *dir, const char *base_model
 
 // An optional integer field of the config: must equal want when present.
 static int check_int(json_t *cfg, const char *key, long want, const char *file, const char *what) {
-    json_t *x = json_object_get(cfg, key);
-    if (!x || json_is_null(x)) return 0;
-    if (!json_is_integer(x)) return ft_err("%s: \"%s\" must be an integer", file, key);
-    if (json_integer_value(x) != want)
-        return ft_err("%s: \"%s\" is %lld but the model has %ld (%s)", file, key, (long long)json_integer_value(x),
-                      want, what);
+    int x;
+    int k = ft_json_get_int(cfg, key, file, 0, 1 << 30, 0, &x);
+    if (k <= 0) return k;
+    if (x != want) return ft_err("%s: \"%s\" is %d but the model has %ld (%s)", file, key, x, want, what);
     return 0;
 }
 
@@ -79,23 +78,25 @@ int ft_virtual_apply(ft_model *m, const char *dir, ft_virtual **out) {
     ft_virtual *v = NULL;
     int rc = -1;
     if (!cpath || !wpath || !(j = ft_peft_config_read(cpath))) goto out;
-    const char *pt = json_string_value(json_object_get(j, "peft_type"));
+    const char *pt = NULL, *tt = NULL;
+    if (ft_json_get_str(j, "peft_type", cpath, NULL, &pt) < 0 || ft_json_get_str(j, "task_type", cpath, NULL, &tt) < 0)
+        goto out;
     int kind = pt && !strcmp(pt, "PROMPT_TUNING") ? FT_VIRT_PROMPT : pt && !strcmp(pt, "PREFIX_TUNING") ? FT_VIRT_PREFIX : 0;
     if (!kind) {
         ft_err("%s: peft_type is %s, expected \"PROMPT_TUNING\" or \"PREFIX_TUNING\"", cpath, pt ? pt : "missing");
         goto out;
     }
-    const char *tt = json_string_value(json_object_get(j, "task_type"));
     if (tt && strcmp(tt, "CAUSAL_LM")) {
         ft_err("%s: task_type is %s; only CAUSAL_LM adapters apply to a decoder model", cpath, tt);
         goto out;
     }
-    json_t *jn = json_object_get(j, "num_virtual_tokens");
-    if (!json_is_integer(jn) || json_integer_value(jn) < 1 || json_integer_value(jn) > 65536) {
-        ft_err("%s: \"num_virtual_tokens\" must be an integer in 1..65536", cpath);
+    int n, prompt = kind == FT_VIRT_PROMPT;
+    const char *init = NULL, *itext = NULL;
+    int k = ft_json_get_int(j, "num_virtual_tokens", cpath, 1, 65536, 0, &n);
+    if (k == 0) ft_err("%s: key \"num_virtual_tokens\" is missing (an integer in 1..65536)", cpath);
+    if (k <= 0 || (prompt && (ft_json_get_str(j, "prompt_tuning_init", cpath, NULL, &init) < 0 ||
+                              ft_json_get_str(j, "prompt_tuning_init_text", cpath, NULL, &itext) < 0)))
         goto out;
-    }
-    int n = (int)json_integer_value(jn), prompt = kind == FT_VIRT_PROMPT;
     int kvd = c->n_kv_heads * c->head_dim;
     if (check_int(j, "num_transformer_submodules", 1, cpath, "a decoder-only model has one") ||
         check_int(j, "num_layers", c->n_layers, cpath, "layers") ||
@@ -129,8 +130,6 @@ int ft_virtual_apply(ft_model *m, const char *dir, ft_virtual **out) {
     if (ft_virtual_alloc(&v, m, kind, n, 0, 0)) goto out;
     uint64_t shape[2] = {(uint64_t)n, width};
     if (st_tensor_to_f32(t, v->params, 2, shape, wpath)) goto out;
-    const char *init = json_string_value(json_object_get(j, "prompt_tuning_init"));
-    const char *itext = json_string_value(json_object_get(j, "prompt_tuning_init_text"));
     if (prompt && init && !strcmp(init, "TEXT")) {
         v->init_text = 1;
         if (itext && !(v->init_str = ft_strdup(itext))) goto out;

@@ -38,7 +38,7 @@ static void usage(void) {
            "  --val FILE            validation tokens: mean target-token loss every --eval-every steps\n"
            "  --method METHOD       full|lora|qlora|prompt|prefix|adapter (default lora)\n"
            "  -o, --output DIR      output directory\n"
-           "  --config FILE.json    options as JSON (keys = flag names)\n"
+           "  --config FILE.json    options as JSON (keys = flag names, values of the flag's type)\n"
            "  --epochs N            passes over the data (default 1), or\n"
            "  --max-steps N         optimizer steps (overrides --epochs)\n"
            "  --lr X                peak learning rate (default 1e-4)\n"
@@ -47,7 +47,8 @@ static void usage(void) {
            "  --batch N             rows per micro-batch (default 4)\n"
            "  --grad-accum N        micro-batches per optimizer step (default 1)\n"
            "  --batch-tokens N      tokens per step instead (sets --grad-accum)\n"
-           "  --seq-len N           tokens per row (default 512); longer records are truncated\n"
+           "  --seq-len N           tokens per row (default 512); longer records are truncated;\n"
+           "                        above the model's max_position_embeddings: a warning\n"
            "  --no-pack             one record per row (padded) instead of packing\n"
            "  --no-shuffle          keep the file's order\n"
            "  --clip X              gradient-norm clipping (default 1, 0 = off)\n"
@@ -105,8 +106,8 @@ int main(int argc, char **argv) {
         }
         if (v) {
             ft_train_config_free(cfg_json);
-            if (ft_train_load_config(&o, v, &cfg_json)) {
-                int rc = ft_cli_usage(PROG, "%s", ft_errmsg());
+            if (ft_train_load_config(&o, v, &cfg_json)) {   // a bad file is bad data (exit 1), as --data
+                int rc = ft_cli_fail(PROG, FT_EXIT_DATA);
                 ft_train_config_free(cfg_json);
                 return rc;
             }

@@ -1,4 +1,4 @@
-# ft-train refuses bad usage (exit 2) and bad data (exit 1, file named), and stops on a
+# ft-train refuses bad usage (exit 2) and bad data (exit 1, file named; a bad --config file too), and stops on a
 # non-finite loss naming the step without writing a checkpoint (--skip-nonfinite N tolerates N).
 . "$FT_ROOT/tests/lib.sh"
 need_py
@@ -28,8 +28,11 @@ PY
 expect_exit 1 ft-train --model tiny --data oov.tok -o out
 expect_in "oov.tok: token id 4000" err
 echo '{"lr": "fast"}' >cfg.json
-expect_exit 2 ft-train --config cfg.json --model tiny --data train.tok -o out
-expect_in "cfg.json" err
+expect_exit 1 ft-train --config cfg.json --model tiny --data train.tok -o out
+expect_in 'cfg.json: key "lr": expected a number, got a string ("fast")' err
+echo '{"lr": 99}' >cfg.json
+expect_exit 1 ft-train --config cfg.json --model tiny --data train.tok -o out
+expect_in "cfg.json: --lr" err
 # a NaN weight: the first step's loss is NaN
 mkdir nanm && cp tiny/* nanm/
 "$FT_PY" - <<'PY'

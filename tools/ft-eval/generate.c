@@ -38,7 +38,8 @@ static void help(void) {
            "  --top-p P           nucleus sampling mass (default 1 = off)\n"
            "  --seed S            RNG seed (default 0); record i uses seed S + i\n"
            "  --stop STR          stop when the output contains STR (cut there; repeatable)\n"
-           "  --max-len N         context length: prompt + output (default: the model's, at most 4096)\n"
+           "  --max-len N         context length: prompt + output (default: the model's, at most 4096;\n"
+           "                      above its max_position_embeddings: a warning)\n"
            "  --skip-bad          skip (and count) bad records instead of failing\n"
            "%s\nExit status: 0 ok, 1 bad data or model, 2 usage.\n",
            ft_eval_common_help);
@@ -292,6 +293,9 @@ int ft_eval_generate(int argc, char **argv) {
     g.eos_str = token_str(g.tok, ft_tokenizer_eos(g.tok));
     // prompt/prefix tuning: the cache holds the virtual tokens in front of the ctx real ones
     int nv = ft_model_n_virtual(m);
+    char warn[320];
+    if (max_len && ft_config_ctx_warning(&m->cfg, max_len, nv, "--max-len", warn, sizeof warn))
+        ft_cli_info(PROG, 0, "%s", warn);
     g.ctx = (int)(max_len ? max_len : ft_model_real_ctx(m, 4096));
     if (nv && g.ctx < 2) g.ctx = 2;
     if (!g.bos_str || !g.eos_str || ft_kvcache_init(&g.kv, m, g.ctx + nv, g.ctx < 1024 ? g.ctx : 1024) < 0 ||

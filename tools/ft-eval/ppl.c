@@ -33,7 +33,8 @@ static void help(void) {
            "when the stream has no mask); it is predicted from the tokens before it in its record.\n"
            "Prints {\"loss\", \"ppl\", \"tokens\", \"records\"} as JSON.\n\nOptions:\n"
            "  --max-len N        positions per forward row (default: the model's context, at most 2048);\n"
-           "                     longer records are scored in windows overlapping by one token\n"
+           "                     longer records are scored in windows overlapping by one token;\n"
+           "                     above the model's max_position_embeddings: a warning\n"
            "  --per-record FILE  write {\"index\",\"loss\",\"tokens\"} per record (mean loss over its\n"
            "                     targets) and name it in the report, for ft-eval compare's paired CIs\n"
            "  --dump-logits FILE write raw little-endian f32 logits (n_tokens, vocab) of every record, in\n"
@@ -165,6 +166,9 @@ int ft_eval_ppl(int argc, char **argv) {
     ft_writer *out = NULL, *per = NULL;
     int nv = ft_model_n_virtual(m);   // virtual tokens in front of every row (prompt/prefix tuning)
     r.one_doc = nv > 0;
+    char warn[320];
+    if (max_len && ft_config_ctx_warning(&m->cfg, max_len, nv, "--max-len", warn, sizeof warn))
+        ft_cli_info(PROG, 0, "%s", warn);
     if (!max_len) max_len = ft_model_real_ctx(m, 2048);
     if (max_len < 2) max_len = 2;
     r.cap = (int)max_len;
