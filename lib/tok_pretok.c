@@ -424,6 +424,49 @@ static int prefix_space(tok_text *x, tok_text *tmp, spans *cur, spans *nxt) {
     return 0;
 }
 
+// After a ByteLevel step HF's later pre-tokenizers see the byte-level characters (a space is
+// "Ġ", "١" is "Ù¡"), while ft keeps raw bytes until the model: such a step runs its regex on a
+// byte-level view of the text (one character per raw byte) and maps the pieces back.
+typedef struct { tok_text v; uint32_t *vmap, *rmap; size_t cap; } bl_view;
+
+static int bl_view_build(bl_view *b, const tok_text *x) {
+    if (tok_text_reserve(&b->v, 2 * x->n + 1)) return -1;
+    if (b->cap < x->n + 1) {
+        uint32_t *a = ft_realloc(b->vmap, (2 * x->n + 1) * sizeof *a), *r;
+        if (!a) return -1;
+        b->vmap = a;
+        if (!(r = ft_realloc(b->rmap, (x->n + 1) * sizeof *r))) return -1;
+        b->rmap = r; b->cap = x->n + 1;
+    }
+    size_t j = 0;
+    for (size_t i = 0; i < x->n; i++) {
+        uint32_t c = tok_byte_to_cp((uint8_t)x->s[i]);
+        b->rmap[i] = (uint32_t)j;
+        if (c < 0x80) b->v.s[j++] = (char)c;
+        else { b->v.s[j++] = (char)(0xC0 | (c >> 6)); b->v.s[j++] = (char)(0x80 | (c & 0x3F)); }
+        for (size_t k = b->rmap[i]; k < j; k++) { b->vmap[k] = (uint32_t)i; b->v.al[k] = x->al[i]; }
+    }
+    b->rmap[x->n] = (uint32_t)j;
+    b->v.n = j;
+    return 0;
+}
+
+static int split_bytelevel(const tok_pre *q, const tok_text *x, const spans *cur, spans *nxt, pcre2_match_data *md,
+                           pieces *pv, const char *what, bl_view *b) {
+    if (bl_view_build(b, x)) return -1;
+    for (size_t i = 0; i < cur->n; i++) {
+        tok_span sp = cur->w[i];
+        uint32_t vs = b->rmap[sp.start], ve = b->rmap[sp.start + sp.len];
+        size_t first = nxt->n;
+        if (split_span(q, &b->v, (tok_span){vs, ve - vs}, md, pv, nxt, what)) return -1;
+        for (size_t k = first; k < nxt->n; k++) {
+            uint32_t s0 = b->vmap[nxt->w[k].start], s1 = b->vmap[nxt->w[k].start + nxt->w[k].len - 1] + 1;
+            nxt->w[k] = (tok_span){s0, s1 - s0};
+        }
+    }
+    return 0;
+}
+
 int tok_pretokenize(const ft_tokenizer *t, tok_text *x, tok_text *tmp, tok_span **words,
                     size_t *n_words, size_t *cap_words, int first) {
     (void)first;
@@ -431,6 +474,8 @@ int tok_pretokenize(const ft_tokenizer *t, tok_text *x, tok_text *tmp, tok_span 
     pieces pv = {0};
     int rc = -1;
     pcre2_match_data *md = NULL;
+    bl_view bv = {0};
+    int bytelevel_seen = 0;
     if (x->n && spans_push(&cur, 0, (uint32_t)x->n)) goto out;
     for (int k = 0; k < t->n_pre; k++) {
         const tok_pre *p = &t->pre[k];
@@ -441,21 +486,24 @@ int tok_pretokenize(const ft_tokenizer *t, tok_text *x, tok_text *tmp, tok_span 
                 if (prefix_space(x, tmp, &cur, &nxt)) goto out;
                 spans s = cur; cur = nxt; nxt = s;
             }
-            if (!p->re) continue;
+            if (!p->re) { if (p->type == PRE_BYTELEVEL) bytelevel_seen = 1; continue; }
             if (!md && !(md = pcre2_match_data_create(1, NULL))) { ft_err("out of memory"); goto out; }
             nxt.n = 0;
             tok_pre q = *p;
             if (p->type == PRE_BYTELEVEL) { q.behavior = SPLIT_ISOLATED; q.invert = 0; }
             char what[48];
             snprintf(what, sizeof what, "pre-tokenizer %d (%s)", k + 1, p->type == PRE_BYTELEVEL ? "ByteLevel" : "Split");
-            for (size_t i = 0; i < cur.n; i++)
+            if (bytelevel_seen) { if (split_bytelevel(&q, x, &cur, &nxt, md, &pv, what, &bv)) goto out; }
+            else for (size_t i = 0; i < cur.n; i++)
                 if (split_span(&q, x, cur.w[i], md, &pv, &nxt, what)) goto out;
+            if (p->type == PRE_BYTELEVEL) bytelevel_seen = 1;
         }
         spans s = cur; cur = nxt; nxt = s;
     }
     rc = 0;
 out:
     if (md) pcre2_match_data_free(md);
+    free(bv.v.s); free(bv.v.al); free(bv.vmap); free(bv.rmap);
     free(nxt.w);
     free(pv.p);
     *words = cur.w; *n_words = cur.n; *cap_words = cur.cap;
