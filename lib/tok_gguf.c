@@ -1,5 +1,5 @@
 // tok_gguf.c — tokenizers from GGUF metadata (tokenizer.ggml.*): "gpt2" (byte-level BPE with
-// merges; pre-tokenizer regexes chosen by tokenizer.ggml.pre from the names models use) and
+// merges split as llama.cpp splits them; pre-tokenizer from tokenizer.ggml.pre, tok_gguf_pre.c) and
 // "llama" (SentencePiece BPE: tokens + scores, byte fallback; merges derived from the scores
 // the way HF's converter does: a pair merges into a token, ranked by the token's score).
 #include "tok_internal.h"
@@ -7,50 +7,9 @@
 #include "gguf.h"
 
 #include <ctype.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-// ---- tokenizer.ggml.pre -> regexes (each splits every piece, matches isolated) -------------------
-#define RX_GPT2 "'s|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+| ?\\p{N}+| ?[^\\s\\p{L}\\p{N}]+|\\s+(?!\\S)|\\s+"
-#define RX_LLAMA3 "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}{1,3}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+"
-#define RX_QWEN2 "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+"
-#define RX_BLOOM " ?[^(\\s|.,!?…。，、।۔،)]+"
-
-static const char *const PRE_GPT2[] = {RX_GPT2};
-static const char *const PRE_LLAMA3[] = {RX_LLAMA3};
-static const char *const PRE_QWEN2[] = {RX_QWEN2};
-static const char *const PRE_STARCODER[] = {"\\p{N}", RX_GPT2};
-static const char *const PRE_DS_CODER[] = {"[\\r\\n]", "\\s?\\p{L}+", "\\s?\\p{P}+", "[一-龥ࠀ-一가-퟿]+", "\\p{N}"};
-static const char *const PRE_DS_LLM[] = {
-    "[\\r\\n]",
-    "\\s?[A-Za-zµÀ-ÖØ-öø-ƺƼ-ƿǄ-ʓʕ-ʯͰ-ͳͶͷͻ-ͽͿΆΈ-ΊΌΎ-ΡΣ-ϵϷ-ҁҊ-ԯԱ-ՖႠ-ჅᎠ-Ᏽᏸ-ᏽᲐ-ᲺᲽ-Ჿᴀ-ᴫᵫ-ᵷᵹ-ᶚḀ-ἕἘ-Ἕἠ-ὅὈ-Ὅὐ-ὗὙὛὝὟ-ώᾀ-ᾴᾶ-ᾼιῂ-ῄῆ-ῌῐ-ΐῖ-Ίῠ-Ῥῲ-ῴῶ-ῼℂℇℊ-ℓℕℙ-ℝℤΩℨK-ℭℯ-ℴℹℼ-ℿⅅ-ⅉⅎↃↄⰀ-ⱻⱾ-ⳤⳫ-ⳮⳲⳳꙀ-ꙭꚀ-ꚛꜢ-ꝯꝱ-ꞇꞋ-ꞎꭰ-ꮿﬀ-ﬆﬓ-ﬗＡ-Ｚａ-ｚ𐐀-𐑏𐒰-𐓓𐓘-𐓻𐲀-𐲲𐳀-𐳲𑢠-𑣟𞤀-𞥃]+",
-    "\\s?[!-/:-~！-／：-～‘-‟　-。]+", "\\s+$", "[一-龥ࠀ-一가-퟿]+", "\\p{N}+"};
-static const char *const PRE_FALCON[] = {"[\\p{P}\\$\\+<=>\\^~\\|`]+", RX_GPT2, "[0-9][0-9][0-9]"};
-static const char *const PRE_BLOOM[] = {RX_BLOOM};
-static const char *const PRE_VIKING[] = {RX_BLOOM, "\\p{N}"};
-
-static const struct { const char *name; const char *const *re; int n; } PRE_TABLE[] = {
-    {"default", PRE_GPT2, 1}, {"gpt-2", PRE_GPT2, 1}, {"gpt2", PRE_GPT2, 1}, {"phi-2", PRE_GPT2, 1},
-    {"mpt", PRE_GPT2, 1}, {"olmo", PRE_GPT2, 1}, {"jais", PRE_GPT2, 1}, {"roberta-bpe", PRE_GPT2, 1},
-    {"jina-es", PRE_GPT2, 1}, {"jina-de", PRE_GPT2, 1}, {"jina-v2-es", PRE_GPT2, 1}, {"jina-v2-de", PRE_GPT2, 1},
-    {"jina-v2-code", PRE_GPT2, 1},
-    {"llama3", PRE_LLAMA3, 1}, {"llama-v3", PRE_LLAMA3, 1}, {"llama-bpe", PRE_LLAMA3, 1}, {"falcon3", PRE_LLAMA3, 1},
-    {"pixtral", PRE_LLAMA3, 1}, {"dbrx", PRE_LLAMA3, 1}, {"smaug-bpe", PRE_LLAMA3, 1}, {"chatglm-bpe", PRE_LLAMA3, 1},
-    {"qwen2", PRE_QWEN2, 1}, {"stablelm2", PRE_QWEN2, 1}, {"deepseek-r1-qwen", PRE_QWEN2, 1}, {"megrez", PRE_QWEN2, 1},
-    {"starcoder", PRE_STARCODER, 2}, {"refact", PRE_STARCODER, 2}, {"command-r", PRE_STARCODER, 2},
-    {"smollm", PRE_STARCODER, 2}, {"codeshell", PRE_STARCODER, 2}, {"exaone", PRE_STARCODER, 2},
-    {"minerva-7b", PRE_STARCODER, 2},
-    {"deepseek-coder", PRE_DS_CODER, 5}, {"deepseek-llm", PRE_DS_LLM, 6},
-    {"falcon", PRE_FALCON, 3},
-    {"poro-chat", PRE_BLOOM, 1}, {"bloom", PRE_BLOOM, 1}, {"gpt3-finnish", PRE_BLOOM, 1}, {"viking", PRE_VIKING, 2},
-};
-
-int tok_gguf_pre_regexes(const char *name, const char *const **res, int *n, int *individual_digits) {
-    (void)individual_digits;
-    for (size_t i = 0; i < sizeof PRE_TABLE / sizeof *PRE_TABLE; i++)
-        if (!strcmp(PRE_TABLE[i].name, name)) { *res = PRE_TABLE[i].re; *n = PRE_TABLE[i].n; return 0; }
-    return -1;
-}
 
 static int32_t opt_id(const gguf_file *g, const char *key, uint32_t n) {
     if (!gguf_find(g, key)) return -1;
@@ -102,27 +61,36 @@ static int spm_merges(ft_tokenizer *t, const gguf_value *scores, const int32_t *
     return rc;
 }
 
+// Merges as llama.cpp reads them: "A B" split at the first space after the first byte (so a
+// piece may itself hold spaces, and have any length). An entry without such a space, or whose
+// parts or concatenation are not tokens, can never merge anything and is skipped (llama.cpp
+// keeps it in its string map where nothing finds it); a repeated pair keeps its first rank.
 static int gpt2_merges(ft_tokenizer *t, const gguf_value *merges, uint64_t nm) {
     tok_strmap m;
     if (tok_strmap_build(&m, (const char **)t->piece, t->piece_len, t->n_vocab, NULL)) return -1;
     int rc = tok_pairmap_init(&t->merges, nm);
-    char buf[1024];
+    char *buf = NULL;
+    size_t cap = 0;
     for (uint64_t i = 0; i < nm && rc == 0; i++) {
         uint64_t len;
         const char *s = gguf_arr_str(merges, i, &len);
-        const char *sp = len > 1 ? memchr(s + 1, ' ', len - 1) : NULL;
-        if (!s || !sp || len >= sizeof buf) { rc = ft_err("tokenizer.ggml.merges[%llu]: expected \"A B\"", (unsigned long long)i); break; }
+        const char *sp = s && len > 1 ? memchr(s + 1, ' ', len - 1) : NULL;
+        if (!s) { rc = ft_err("tokenizer.ggml.merges[%llu]: unreadable", (unsigned long long)i); break; }
+        if (!sp) continue;
         size_t al = (size_t)(sp - s), bl = len - al - 1;
         int32_t a = tok_strmap_get(&m, s, al), b = tok_strmap_get(&m, sp + 1, bl);
+        if (a < 0 || b < 0) continue;
+        if (al + bl > cap) {
+            char *nb = ft_realloc(buf, al + bl);
+            if (!nb) { rc = -1; break; }
+            buf = nb; cap = al + bl;
+        }
         memcpy(buf, s, al); memcpy(buf + al, sp + 1, bl);
         int32_t r = tok_strmap_get(&m, buf, al + bl);
-        if (a < 0 || b < 0 || r < 0) {
-            rc = ft_err("tokenizer.ggml.merges[%llu]: \"%.*s\" names a token that is not in the vocabulary",
-                        (unsigned long long)i, (int)(len > 200 ? 200 : len), s);
-            break;
-        }
+        if (r < 0) continue;
         rc = tok_pairmap_put(&t->merges, (uint32_t)a, (uint32_t)b, (uint32_t)i, (uint32_t)r);
     }
+    free(buf);
     tok_strmap_free(&m);
     return rc;
 }
@@ -193,20 +161,24 @@ int tok_load_gguf(ft_tokenizer *t, const char *path) {
         if (gguf_get_arr(g, "tokenizer.ggml.merges", GGUF_T_STRING, &nm, &merges)) goto out;
         if (gpt2_merges(t, merges, nm)) goto out;
         if (gguf_find(g, "tokenizer.ggml.pre") && gguf_get_str(g, "tokenizer.ggml.pre", &pre)) goto out;
-        const char *const *res; int nre, ind = 0;
-        if (tok_gguf_pre_regexes(pre ? pre : "default", &res, &nre, &ind)) {
-            ft_err("tokenizer.ggml.pre \"%s\" is not a pre-tokenizer ft knows", pre);
+        tok_gguf_pre pt;
+        if (tok_gguf_pre_find(pre, &pt)) {   // llama.cpp: missing -> "default" with a warning
+            char w[320];
+            if (pre) snprintf(w, sizeof w, "tokenizer.ggml.pre \"%.100s\" is not a pre-tokenizer llama.cpp knows; "
+                              "using its \"default\" regexes (ids may differ from the model's own tokenizer)", pre);
+            else snprintf(w, sizeof w, "no tokenizer.ggml.pre; using llama.cpp's \"default\" pre-tokenizer regexes "
+                          "(ids may differ from the model's own tokenizer)");
+            if (!(t->warning = ft_strdup(w))) goto out;
+        }
+        if (pt.unsupported) {
+            ft_err("tokenizer.ggml.pre \"%s\" (llama.cpp type %s) is not supported: %s", pre, pt.type, pt.unsupported);
             goto out;
         }
-        const char *pn = pre ? pre : "default";
-        // as the models' own tokenizer.json files: Llama 3 skips merges for words in the
-        // vocabulary, Qwen2 NFC-normalizes
-        if (!strcmp(pn, "llama3") || !strcmp(pn, "llama-v3") || !strcmp(pn, "llama-bpe") || !strcmp(pn, "falcon3"))
-            t->ignore_merges = 1;
-        if ((!strcmp(pn, "qwen2") || !strcmp(pn, "deepseek-r1-qwen")) && add_normz(t, NORM_NFC, "", NULL)) goto out;
-        for (int i = 0; i < nre; i++) if (add_regex(t, res[i], PRE_SPLIT)) goto out;
+        t->ignore_merges = pt.ignore_merges;
+        if (pt.nfc && add_normz(t, NORM_NFC, "", NULL)) goto out;
+        for (int i = 0; i < pt.n; i++) if (add_regex(t, pt.re[i], PRE_SPLIT)) goto out;
         if (add_regex(t, NULL, PRE_BYTELEVEL)) goto out;
-        t->add_bos = opt_bool(g, "tokenizer.ggml.add_bos_token", 0);
+        t->add_bos = opt_bool(g, "tokenizer.ggml.add_bos_token", pt.add_bos);
         t->add_eos = opt_bool(g, "tokenizer.ggml.add_eos_token", 0);
     } else if (!strcmp(model, "llama")) {
         t->kind = TOK_SPM;

@@ -92,6 +92,7 @@ struct ft_tokenizer {
     tok_added *added; size_t n_added;
     uint32_t added_first[256][2];  // added tokens sorted by first byte: [start, end) into added
     uint64_t id;
+    char *warning;                 // load-time warning for the user (NULL = none)
 };
 
 // tok_bpe.c
@@ -144,8 +145,17 @@ struct ft_tok_ws {
 // tok_hf.c / tok_gguf.c
 int tok_load_hf(ft_tokenizer *t, const char *json_path, const char *config_path);
 int tok_load_gguf(ft_tokenizer *t, const char *path);
-// GGUF tokenizer.ggml.pre name -> regex list; 0 ok, -1 unknown name.
-int tok_gguf_pre_regexes(const char *name, const char *const **res, int *n, int *individual_digits);
+// tok_gguf_pre.c: tokenizer.ggml.pre name -> llama.cpp pre-tokenizer type (regexes + flags).
+typedef struct {
+    const char *type;                  // llama.cpp's type, e.g. "llama3", "default"
+    const char *const *re; int n;      // regexes, each applied as an isolated Split
+    const char *unsupported;           // why ft cannot run this type; NULL = supported
+    int ignore_merges, add_bos, nfc;   // flags of the name (add_bos: default when the GGUF has no key)
+} tok_gguf_pre;
+// 0 = known name; 1 = NULL or unknown name, *out = llama.cpp's "default" type.
+int tok_gguf_pre_find(const char *name, tok_gguf_pre *out);
+// All known names (up to cap into names); returns how many there are.
+size_t tok_gguf_pre_names(const char **names, size_t cap);
 
 // tokenizer.c: shared load steps
 int tok_finish(ft_tokenizer *t);   // decode strings, maps, added-token index, stop ids, id hash

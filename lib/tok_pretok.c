@@ -7,12 +7,16 @@
 #include "err.h"
 
 #include <pcre2.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <utf8proc.h>
 
 const char TOK_GPT2_REGEX[] =
     "'s|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+| ?\\p{N}+| ?[^\\s\\p{L}\\p{N}]+|\\s+(?!\\S)|\\s+";
+
+// A compiled regex and its source (for messages).
+typedef struct { pcre2_code *code; char src[121]; } tok_regex;
 
 void *tok_regex_compile(const char *pattern, size_t len, const char *what) {
     int ec;
@@ -27,10 +31,41 @@ void *tok_regex_compile(const char *pattern, size_t len, const char *what) {
         return NULL;
     }
     pcre2_jit_compile(re, PCRE2_JIT_COMPLETE);   // falls back to the interpreter when JIT is unavailable
-    return re;
+    tok_regex *r = ft_malloc(sizeof *r);
+    if (!r) { pcre2_code_free(re); return NULL; }
+    r->code = re;
+    size_t n = len < sizeof r->src - 4 ? len : sizeof r->src - 4;
+    while (n > 0 && n < len && ((uint8_t)pattern[n] & 0xC0) == 0x80) n--;   // cut on a character boundary
+    memcpy(r->src, pattern, n);
+    strcpy(r->src + n, n < len ? "..." : "");
+    return r;
 }
 
-void tok_regex_free(void *re) { if (re) pcre2_code_free(re); }
+void tok_regex_free(void *re) {
+    if (!re) return;
+    pcre2_code_free(((tok_regex *)re)->code);
+    free(re);
+}
+
+// Run re on s[0..n) from pos; on a PCRE2 failure other than "no match", record an error that
+// says what happened (a resource limit is the text's fault, not a malformed file) and return -2.
+static int rx_match(const void *re, const tok_text *x, size_t from, size_t n, size_t pos, pcre2_match_data *md,
+                    const char *what) {
+    const tok_regex *r = re;
+    int rc = pcre2_match(r->code, (PCRE2_SPTR)x->s, n, pos, PCRE2_NO_UTF_CHECK, md, NULL);
+    if (rc >= 0 || rc == PCRE2_ERROR_NOMATCH) return rc;
+    PCRE2_UCHAR msg[160];
+    if (pcre2_get_error_message(rc, msg, sizeof msg) < 0) strcpy((char *)msg, "unknown PCRE2 error");
+    uint32_t at = n > from ? x->al[from] : 0, end = n > from ? x->al[n - 1] + 1 : 0;
+    if (rc == PCRE2_ERROR_MATCHLIMIT || rc == PCRE2_ERROR_DEPTHLIMIT || rc == PCRE2_ERROR_HEAPLIMIT ||
+        rc == PCRE2_ERROR_JIT_STACKLIMIT || rc == PCRE2_ERROR_NOMEMORY)
+        ft_err("%s /%s/ gave up on the text at input bytes %u..%u (%zu bytes): %s; the regex backtracks too much "
+               "on this text (split it into shorter records, or simplify the tokenizer's regex)",
+               what, r->src, at, end, n - from, (char *)msg);
+    else ft_err("%s /%s/ failed on the text at input bytes %u..%u: %s (PCRE2 error %d)", what, r->src, at, end,
+                (char *)msg, rc);
+    return -2;
+}
 
 void tok_norm_free(tok_norm *n) { free(n->a); free(n->b); tok_regex_free(n->re); }
 void tok_pre_free(tok_pre *p) { tok_regex_free(p->re); }
@@ -166,9 +201,9 @@ static int norm_replace(const tok_norm *nm, const tok_text *x, tok_text *o, pcre
     while (i < x->n) {
         size_t ms, me;
         if (nm->re) {
-            int rc = pcre2_match(nm->re, (PCRE2_SPTR)x->s, x->n, i, PCRE2_NO_UTF_CHECK, md, NULL);
+            int rc = rx_match(nm->re, x, 0, x->n, i, md, "normalizer Replace");
             if (rc == PCRE2_ERROR_NOMATCH) break;
-            if (rc < 0) return ft_err("regex match failed (%d)", rc);
+            if (rc < 0) return -1;
             PCRE2_SIZE *ov = pcre2_get_ovector_pointer(md);
             ms = ov[0]; me = ov[1];
         } else {
@@ -272,17 +307,19 @@ static int pieces_push(pieces *v, size_t s, size_t e, int m) {
 // Split one span by a regex, appending the resulting pieces to out (HF Split semantics:
 // matches and the gaps between them, then the behaviour decides what becomes a word).
 static int split_span(const tok_pre *p, const tok_text *x, tok_span sp, pcre2_match_data *md,
-                      pieces *pv, spans *out) {
+                      pieces *pv, spans *out, const char *what) {
     size_t start = sp.start, end = sp.start + sp.len, pos = start;
     pv->n = 0;
     while (pos < end) {
-        int rc = pcre2_match(p->re, (PCRE2_SPTR)x->s, end, pos, PCRE2_NO_UTF_CHECK, md, NULL);
+        int rc = rx_match(p->re, x, sp.start, end, pos, md, what);
         if (rc == PCRE2_ERROR_NOMATCH) break;
-        if (rc < 0) return ft_err("regex match failed (PCRE2 error %d)", rc);
+        if (rc < 0) return -1;
         PCRE2_SIZE *ov = pcre2_get_ovector_pointer(md);
         size_t ms = ov[0], me = ov[1];
-        if (me <= ms) {   // empty match: not a piece; move on by one character
+        if (me <= ms) {   // empty match: a split point (as HF and llama.cpp), no piece; go on one char
             if (ms >= end) break;
+            if (pieces_push(pv, start, ms, 0)) return -1;
+            if (ms > start) start = ms;
             pos = ms + (size_t)u8len((uint8_t)x->s[ms]);
             continue;
         }
@@ -387,6 +424,49 @@ static int prefix_space(tok_text *x, tok_text *tmp, spans *cur, spans *nxt) {
     return 0;
 }
 
+// After a ByteLevel step HF's later pre-tokenizers see the byte-level characters (a space is
+// "Ġ", "١" is "Ù¡"), while ft keeps raw bytes until the model: such a step runs its regex on a
+// byte-level view of the text (one character per raw byte) and maps the pieces back.
+typedef struct { tok_text v; uint32_t *vmap, *rmap; size_t cap; } bl_view;
+
+static int bl_view_build(bl_view *b, const tok_text *x) {
+    if (tok_text_reserve(&b->v, 2 * x->n + 1)) return -1;
+    if (b->cap < x->n + 1) {
+        uint32_t *a = ft_realloc(b->vmap, (2 * x->n + 1) * sizeof *a), *r;
+        if (!a) return -1;
+        b->vmap = a;
+        if (!(r = ft_realloc(b->rmap, (x->n + 1) * sizeof *r))) return -1;
+        b->rmap = r; b->cap = x->n + 1;
+    }
+    size_t j = 0;
+    for (size_t i = 0; i < x->n; i++) {
+        uint32_t c = tok_byte_to_cp((uint8_t)x->s[i]);
+        b->rmap[i] = (uint32_t)j;
+        if (c < 0x80) b->v.s[j++] = (char)c;
+        else { b->v.s[j++] = (char)(0xC0 | (c >> 6)); b->v.s[j++] = (char)(0x80 | (c & 0x3F)); }
+        for (size_t k = b->rmap[i]; k < j; k++) { b->vmap[k] = (uint32_t)i; b->v.al[k] = x->al[i]; }
+    }
+    b->rmap[x->n] = (uint32_t)j;
+    b->v.n = j;
+    return 0;
+}
+
+static int split_bytelevel(const tok_pre *q, const tok_text *x, const spans *cur, spans *nxt, pcre2_match_data *md,
+                           pieces *pv, const char *what, bl_view *b) {
+    if (bl_view_build(b, x)) return -1;
+    for (size_t i = 0; i < cur->n; i++) {
+        tok_span sp = cur->w[i];
+        uint32_t vs = b->rmap[sp.start], ve = b->rmap[sp.start + sp.len];
+        size_t first = nxt->n;
+        if (split_span(q, &b->v, (tok_span){vs, ve - vs}, md, pv, nxt, what)) return -1;
+        for (size_t k = first; k < nxt->n; k++) {
+            uint32_t s0 = b->vmap[nxt->w[k].start], s1 = b->vmap[nxt->w[k].start + nxt->w[k].len - 1] + 1;
+            nxt->w[k] = (tok_span){s0, s1 - s0};
+        }
+    }
+    return 0;
+}
+
 int tok_pretokenize(const ft_tokenizer *t, tok_text *x, tok_text *tmp, tok_span **words,
                     size_t *n_words, size_t *cap_words, int first) {
     (void)first;
@@ -394,6 +474,8 @@ int tok_pretokenize(const ft_tokenizer *t, tok_text *x, tok_text *tmp, tok_span 
     pieces pv = {0};
     int rc = -1;
     pcre2_match_data *md = NULL;
+    bl_view bv = {0};
+    int bytelevel_seen = 0;
     if (x->n && spans_push(&cur, 0, (uint32_t)x->n)) goto out;
     for (int k = 0; k < t->n_pre; k++) {
         const tok_pre *p = &t->pre[k];
@@ -404,19 +486,24 @@ int tok_pretokenize(const ft_tokenizer *t, tok_text *x, tok_text *tmp, tok_span 
                 if (prefix_space(x, tmp, &cur, &nxt)) goto out;
                 spans s = cur; cur = nxt; nxt = s;
             }
-            if (!p->re) continue;
+            if (!p->re) { if (p->type == PRE_BYTELEVEL) bytelevel_seen = 1; continue; }
             if (!md && !(md = pcre2_match_data_create(1, NULL))) { ft_err("out of memory"); goto out; }
             nxt.n = 0;
             tok_pre q = *p;
             if (p->type == PRE_BYTELEVEL) { q.behavior = SPLIT_ISOLATED; q.invert = 0; }
-            for (size_t i = 0; i < cur.n; i++)
-                if (split_span(&q, x, cur.w[i], md, &pv, &nxt)) goto out;
+            char what[48];
+            snprintf(what, sizeof what, "pre-tokenizer %d (%s)", k + 1, p->type == PRE_BYTELEVEL ? "ByteLevel" : "Split");
+            if (bytelevel_seen) { if (split_bytelevel(&q, x, &cur, &nxt, md, &pv, what, &bv)) goto out; }
+            else for (size_t i = 0; i < cur.n; i++)
+                if (split_span(&q, x, cur.w[i], md, &pv, &nxt, what)) goto out;
+            if (p->type == PRE_BYTELEVEL) bytelevel_seen = 1;
         }
         spans s = cur; cur = nxt; nxt = s;
     }
     rc = 0;
 out:
     if (md) pcre2_match_data_free(md);
+    free(bv.v.s); free(bv.v.al); free(bv.vmap); free(bv.rmap);
     free(nxt.w);
     free(pv.p);
     *words = cur.w; *n_words = cur.n; *cap_words = cur.cap;

@@ -293,7 +293,7 @@ void ft_tokenizer_free(ft_tokenizer *t) {
     tok_pairmap_free(&t->merges);
     for (int i = 0; i < t->n_norm; i++) tok_norm_free(&t->norm[i]);
     for (int i = 0; i < t->n_pre; i++) tok_pre_free(&t->pre[i]);
-    free(t->norm); free(t->pre); free(t->added); free(t->stop); free(t->path);
+    free(t->norm); free(t->pre); free(t->added); free(t->stop); free(t->path); free(t->warning);
     free(t);
 }
 
@@ -488,6 +488,7 @@ size_t ft_tokenizer_stop_ids(const ft_tokenizer *t, const uint32_t **ids) { *ids
 int ft_tokenizer_add_bos_default(const ft_tokenizer *t) { return t->add_bos; }
 int ft_tokenizer_add_eos_default(const ft_tokenizer *t) { return t->add_eos; }
 uint64_t ft_tokenizer_id(const ft_tokenizer *t) { return t->id; }
+const char *ft_tokenizer_warning(const ft_tokenizer *t) { return t->warning; }
 const char *ft_tokenizer_kind(const ft_tokenizer *t) { return t->kind == TOK_BYTELEVEL ? "bpe-bytelevel" : "bpe-spm"; }
 int ft_tokenizer_is_special(const ft_tokenizer *t, uint32_t id) { return id < t->n_vocab && t->is_special[id]; }
 

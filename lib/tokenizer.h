@@ -88,5 +88,8 @@ int32_t ft_tokenizer_lookup(const ft_tokenizer *t, const char *piece, size_t len
 int ft_tokenizer_is_special(const ft_tokenizer *t, uint32_t id);   // added token marked special
 // "bpe-bytelevel" or "bpe-spm".
 const char *ft_tokenizer_kind(const ft_tokenizer *t);
+// A warning from loading that the tool should show (e.g. a GGUF tokenizer.ggml.pre that is
+// missing or unknown, so llama.cpp's default pre-tokenizer is used); NULL when none.
+const char *ft_tokenizer_warning(const ft_tokenizer *t);
 
 #endif

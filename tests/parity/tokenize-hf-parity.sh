@@ -24,10 +24,13 @@ for k in $kinds; do
   echo "$k: $(cat $k.cmp)"
 done
 # pre-tokenizer layouts (Split behaviours, invert, Digits, Punctuation, Whitespace, prefix
-# space) over the byte-level model, on the first 150 records
+# space, and those of DeepSeek LLM / Coder, Falcon, Command-R) over the byte-level model, and
+# Gemma's (Replace normalizer, no pre-tokenizer) over the SentencePiece-style one, on the first
+# 150 records
 head -150 corpus.jsonl > part.jsonl
-for v in $("$FT_PY" "$H" variants); do
-  "$FT_PY" "$H" derive bytelevel $v v-$v
+for v in $("$FT_PY" "$H" variants) gemma; do
+  src=bytelevel; [ $v = gemma ] && src=spm   # Gemma's layout needs a SentencePiece-style model
+  "$FT_PY" "$H" derive $src $v v-$v
   "$FT_PY" "$H" encode v-$v/tokenizer.json part.jsonl v-$v.hf
   ft-tokenize --tokenizer v-$v --jsonl --no-add-bos --no-add-eos part.jsonl > v-$v.ft || fail "$v: ft-tokenize failed"
   "$FT_PY" "$H" compare v-$v.hf v-$v.ft part.jsonl 2> v-$v.cmp || { cat v-$v.cmp >&2; fail "pre-tokenizer $v: ids differ from HF"; }

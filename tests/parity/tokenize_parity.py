@@ -5,7 +5,8 @@
   build-all CORPUS KIND...     build each KIND into ./KIND/ (one training per family)
   build KIND CORPUS DIR        train a small tokenizer with `tokenizers` and save DIR/tokenizer.json
                                KIND: bytelevel | llama3 | normalized | spm | metaspace
-  derive SRC VARIANT DIR       SRC's model with another pre-tokenizer layout (see PRETOK_VARIANTS)
+  derive SRC VARIANT DIR       SRC's model with another pre-tokenizer layout (see PRETOK_VARIANTS;
+                               "added-flags" and, over the spm model, "gemma" change other parts)
   variants                     list those layouts
   qwen2-json SRC DIR            Qwen2's normalizer + pre-tokenizer over SRC's byte-level model
   to-gguf TOKENIZER.json PRE OUT.gguf   gpt2-model GGUF vocabulary with tokenizer.ggml.pre = PRE
@@ -181,6 +182,26 @@ def bl(**kw):
     return dict({"type": "ByteLevel", "add_prefix_space": False, "trim_offsets": True, "use_regex": False}, **kw)
 
 
+def split(rx, behavior="Isolated"):
+    return {"type": "Split", "pattern": {"Regex": rx}, "behavior": behavior, "invert": False}
+
+
+# DeepSeek LLM's letter class (cased letters), as code points: several of them (U+1F7D, U+1FBE,
+# U+1FD3, U+1FDB, U+2126, U+212A) change under NFC, so they are never written as characters here.
+DS_LETTERS = (
+    "A-Za-z\u00b5\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u01ba\u01bc-\u01bf\u01c4-\u0293\u0295-\u02af\u0370-"
+    "\u0373\u0376\u0377\u037b-\u037d\u037f\u0386\u0388-\u038a\u038c\u038e-\u03a1\u03a3-\u03f5\u03f7-"
+    "\u0481\u048a-\u052f\u0531-\u0556\u10a0-\u10c5\u13a0-\u13f5\u13f8-\u13fd\u1c90-\u1cba\u1cbd-\u1cbf"
+    "\u1d00-\u1d2b\u1d6b-\u1d77\u1d79-\u1d9a\u1e00-\u1f15\u1f18-\u1f1d\u1f20-\u1f45\u1f48-\u1f4d\u1f50-"
+    "\u1f57\u1f59\u1f5b\u1f5d\u1f5f-\u1f7d\u1f80-\u1fb4\u1fb6-\u1fbc\u1fbe\u1fc2-\u1fc4\u1fc6-\u1fcc"
+    "\u1fd0-\u1fd3\u1fd6-\u1fdb\u1fe0-\u1fec\u1ff2-\u1ff4\u1ff6-\u1ffc\u2102\u2107\u210a-\u2113\u2115"
+    "\u2119-\u211d\u2124\u2126\u2128\u212a-\u212d\u212f-\u2134\u2139\u213c-\u213f\u2145-\u2149\u214e"
+    "\u2183\u2184\u2c00-\u2c7b\u2c7e-\u2ce4\u2ceb-\u2cee\u2cf2\u2cf3\ua640-\ua66d\ua680-\ua69b\ua722-"
+    "\ua76f\ua771-\ua787\ua78b-\ua78e\uab70-\uabbf\ufb00-\ufb06\ufb13-\ufb17\uff21-\uff3a\uff41-\uff5a"
+    "\U00010400-\U0001044f\U000104b0-\U000104d3\U000104d8-\U000104fb\U00010c80-\U00010cb2\U00010cc0-"
+    "\U00010cf2\U000118a0-\U000118df\U0001e900-\U0001e943")
+CJK_HANGUL = "[\u4e00-\u9fa5\u0800-\u4e00\uac00-\ud7ff]+"
+
 PRETOK_VARIANTS = {   # pre-tokenizer layouts run over the same byte-level model
     "merged-next": [{"type": "Split", "pattern": {"String": " "}, "behavior": "MergedWithNext", "invert": False}, bl()],
     "merged-prev": [{"type": "Split", "pattern": {"Regex": "\\s+"}, "behavior": "MergedWithPrevious", "invert": False}, bl()],
@@ -191,6 +212,15 @@ PRETOK_VARIANTS = {   # pre-tokenizer layouts run over the same byte-level model
     "prefix-digits": [{"type": "Digits", "individual_digits": True},
                       {"type": "Split", "pattern": {"Regex": "[\\r\\n]"}, "behavior": "Isolated", "invert": False},
                       bl(add_prefix_space=True, use_regex=True)],
+    # the layouts of real models' tokenizer.json files
+    "deepseek-llm": [split("[\r\n]"), split("\\s?[" + DS_LETTERS + "]+"),
+                     split("\\s?[!-/:-~\uff01-\uff0f\uff1a-\uff5e\u2018-\u201f\u3000-\u3002]+"),
+                     split("\\s+$"), split(CJK_HANGUL), {"type": "Digits", "individual_digits": False}, bl()],
+    "deepseek-coder": [split("[\r\n]"), split("\\s?\\p{L}+"), split("\\s?\\p{P}+"), split(CJK_HANGUL),
+                       {"type": "Digits", "individual_digits": True}, bl()],
+    "falcon": [{"type": "Punctuation", "behavior": "Contiguous"}, bl(add_prefix_space=False, use_regex=True),
+               {"type": "Digits", "individual_digits": False}, split("[0-9][0-9][0-9]")],
+    "command-r": [{"type": "Digits", "individual_digits": True}, bl(use_regex=True)],
 }
 
 
@@ -208,6 +238,12 @@ def derive(src_dir, variant, out_dir):
         for k, (c, sw, ls, rs) in enumerate(extra):
             j["added_tokens"].append({"id": n + k, "content": c, "single_word": sw, "lstrip": ls, "rstrip": rs,
                                       "normalized": k == 5, "special": False})
+    elif variant == "gemma":   # Gemma: SentencePiece-style BPE, spaces replaced, no prefix, no pre-tokenizer
+        j["normalizer"] = {"type": "Replace", "pattern": {"String": " "}, "content": "\u2581"}
+        j["pre_tokenizer"] = None
+        j["decoder"] = {"type": "Sequence", "decoders": [
+            {"type": "Replace", "pattern": {"String": "\u2581"}, "content": " "},
+            {"type": "ByteFallback"}, {"type": "Fuse"}]}
     else:
         j["pre_tokenizer"] = {"type": "Sequence", "pretokenizers": PRETOK_VARIANTS[variant]}
     os.makedirs(out_dir, exist_ok=True)
