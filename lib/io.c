@@ -347,12 +347,12 @@ ft_writer *ft_writer_open_zstd(const char *path, int zstd) {
         w->fd = 1;
         w->name = ft_strdup("<stdout>");
     } else {
-        w->path = ft_strdup(path);
+        w->path = ft_output_target(path);   // through a symlink: onto its target
         w->name = ft_strdup(path);
-        size_t n = strlen(path) + 16;
+        size_t n = (w->path ? strlen(w->path) : 0) + 16;
         w->tmp = ft_malloc(n);
         if (!w->path || !w->name || !w->tmp) goto fail;
-        snprintf(w->tmp, n, "%s.tmp.XXXXXX", path);
+        snprintf(w->tmp, n, "%s.tmp.XXXXXX", w->path);
         w->fd = mkostemp(w->tmp, O_CLOEXEC);
         if (w->fd < 0) {
             ft_err("%s: cannot create: %s", path, strerror(errno));
@@ -516,5 +516,32 @@ char *ft_path_join(const char *dir, const char *name) {
     size_t n = strlen(dir) + strlen(name) + 2;
     char *p = ft_malloc(n);
     if (p) snprintf(p, n, "%s/%s", dir, name);
+    return p;
+}
+
+char *ft_output_target(const char *path) {
+    char *p = ft_strdup(path);
+    for (int depth = 0; p && depth < 40; depth++) {   // 40: the kernel's own limit (ELOOP)
+        struct stat sb;
+        if (lstat(p, &sb) != 0 || !S_ISLNK(sb.st_mode)) return p;
+        char target[4096];
+        ssize_t n = readlink(p, target, sizeof target - 1);
+        if (n <= 0) return p;
+        target[n] = 0;
+        char *next;
+        const char *slash = strrchr(p, '/');
+        if (target[0] == '/' || !slash) {
+            next = ft_strdup(target);
+        } else {
+            size_t dl = (size_t)(slash - p) + 1;   // keep the '/'
+            next = ft_malloc(dl + (size_t)n + 1);
+            if (next) {
+                memcpy(next, p, dl);
+                memcpy(next + dl, target, (size_t)n + 1);
+            }
+        }
+        free(p);
+        p = next;
+    }
     return p;
 }

@@ -100,7 +100,10 @@ ft_lock *ft_lock_dir(const char *dir) {
 ft_lock *ft_lock_beside(const char *path) {
     size_t n = strlen(path);
     while (n > 1 && path[n - 1] == '/') n--;   // "out/" is "out"
-    char *clean = strndup(path, n);
+    char *given = strndup(path, n);
+    // the output goes through a symlink onto its target (io.h): lock the target
+    char *clean = given ? ft_output_target(given) : NULL;
+    free(given);
     if (!clean) { ft_err("out of memory"); return NULL; }
     char *slash = strrchr(clean, '/');
     const char *base = slash ? slash + 1 : clean;

@@ -13,8 +13,9 @@ ft_lock *ft_lock_take(const char *path, const char *what);
 // mkdir -p DIR, then take DIR/.ft-lock (an output directory that a run fills in place).
 ft_lock *ft_lock_dir(const char *dir);
 // Take .NAME.ft-lock in the directory of PATH (an output that appears by rename: a file, or a
-// directory written under a temporary name). The directory part is resolved (realpath), so
-// two spellings of the same output share one lock.
+// directory written under a temporary name). A symlinked PATH is followed as the output is
+// (io.h ft_output_target) and the directory part resolved (realpath), so two spellings of
+// the same output share one lock.
 ft_lock *ft_lock_beside(const char *path);
 // Remove the lock file and release the lock. NULL is a no-op.
 void ft_lock_release(ft_lock *l);
