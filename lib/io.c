@@ -310,7 +310,8 @@ void ft_map_close(ft_map *m) {
 struct ft_writer {
     int fd;
     char *path;     // final name (NULL for stdout)
-    char *tmp;      // temporary name
+    char *tmp;      // temporary name (NULL for stdout and for a device, FIFO or socket)
+    int own_fd;     // fd opened here without a temporary (a device, FIFO or socket): close it
     char *name;
     uint8_t *buf;
     size_t len, cap;
@@ -343,9 +344,20 @@ ft_writer *ft_writer_open_zstd(const char *path, int zstd) {
     w->cap = 1 << 16;
     w->buf = ft_malloc(w->cap);
     if (!w->buf) { free(w); return NULL; }
+    struct stat st;
     if (!path || strcmp(path, "-") == 0) {
         w->fd = 1;
         w->name = ft_strdup("<stdout>");
+    } else if (stat(path, &st) == 0 && !S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode)) {
+        // /dev/null, a FIFO, /dev/stdout ...: written in place, never renamed over
+        w->name = ft_strdup(path);
+        if (!w->name) goto fail;
+        w->fd = open(path, O_WRONLY | O_CLOEXEC);
+        if (w->fd < 0) {
+            ft_err("%s: cannot open for writing: %s", path, strerror(errno));
+            goto fail;
+        }
+        w->own_fd = 1;
     } else {
         w->path = ft_output_target(path);   // through a symlink: onto its target
         w->name = ft_strdup(path);
@@ -470,6 +482,8 @@ int ft_writer_commit(ft_writer *w) {
         if (!rc && rename(w->tmp, w->path) != 0)
             rc = ft_err("%s: cannot rename into place: %s", w->name, strerror(errno));
         if (rc) unlink(w->tmp);
+    } else if (w->own_fd && close(w->fd) != 0 && !rc) {
+        rc = ft_err("%s: close: %s", w->name, strerror(errno));
     }
     writer_free(w);
     return rc;
@@ -480,6 +494,8 @@ void ft_writer_abort(ft_writer *w) {
     if (w->tmp) {
         if (w->fd >= 0) close(w->fd);
         unlink(w->tmp);
+    } else if (w->own_fd) {
+        close(w->fd);
     } else if (w->len && !w->failed) {
         // stdout: what was produced so far is already partly out; drop the rest
     }

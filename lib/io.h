@@ -42,6 +42,8 @@ void ft_map_close(ft_map *m);
 // PATH on commit; abort (or a failed commit) removes the temporary. "-" or NULL: stdout.
 // When PATH is a symbolic link, the output goes through it: the temporary is made beside the
 // link's target and renamed onto the target, so the link stays (see ft_output_target).
+// An existing PATH that is not a regular file (/dev/null, a FIFO, /dev/stdout) is opened and
+// written in place: never replaced.
 // A name ending in ".zst" is zstd-compressed (level 3), also for stdout when forced.
 typedef struct ft_writer ft_writer;
 
