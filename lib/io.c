@@ -310,7 +310,8 @@ void ft_map_close(ft_map *m) {
 struct ft_writer {
     int fd;
     char *path;     // final name (NULL for stdout)
-    char *tmp;      // temporary name
+    char *tmp;      // temporary name (NULL for stdout and for a device, FIFO or socket)
+    int own_fd;     // fd opened here without a temporary (a device, FIFO or socket): close it
     char *name;
     uint8_t *buf;
     size_t len, cap;
@@ -343,16 +344,27 @@ ft_writer *ft_writer_open_zstd(const char *path, int zstd) {
     w->cap = 1 << 16;
     w->buf = ft_malloc(w->cap);
     if (!w->buf) { free(w); return NULL; }
+    struct stat st;
     if (!path || strcmp(path, "-") == 0) {
         w->fd = 1;
         w->name = ft_strdup("<stdout>");
-    } else {
-        w->path = ft_strdup(path);
+    } else if (stat(path, &st) == 0 && !S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode)) {
+        // /dev/null, a FIFO, /dev/stdout ...: written in place, never renamed over
         w->name = ft_strdup(path);
-        size_t n = strlen(path) + 16;
+        if (!w->name) goto fail;
+        w->fd = open(path, O_WRONLY | O_CLOEXEC);
+        if (w->fd < 0) {
+            ft_err("%s: cannot open for writing: %s", path, strerror(errno));
+            goto fail;
+        }
+        w->own_fd = 1;
+    } else {
+        w->path = ft_output_target(path);   // through a symlink: onto its target
+        w->name = ft_strdup(path);
+        size_t n = (w->path ? strlen(w->path) : 0) + 16;
         w->tmp = ft_malloc(n);
         if (!w->path || !w->name || !w->tmp) goto fail;
-        snprintf(w->tmp, n, "%s.tmp.XXXXXX", path);
+        snprintf(w->tmp, n, "%s.tmp.XXXXXX", w->path);
         w->fd = mkostemp(w->tmp, O_CLOEXEC);
         if (w->fd < 0) {
             ft_err("%s: cannot create: %s", path, strerror(errno));
@@ -470,6 +482,8 @@ int ft_writer_commit(ft_writer *w) {
         if (!rc && rename(w->tmp, w->path) != 0)
             rc = ft_err("%s: cannot rename into place: %s", w->name, strerror(errno));
         if (rc) unlink(w->tmp);
+    } else if (w->own_fd && close(w->fd) != 0 && !rc) {
+        rc = ft_err("%s: close: %s", w->name, strerror(errno));
     }
     writer_free(w);
     return rc;
@@ -480,6 +494,8 @@ void ft_writer_abort(ft_writer *w) {
     if (w->tmp) {
         if (w->fd >= 0) close(w->fd);
         unlink(w->tmp);
+    } else if (w->own_fd) {
+        close(w->fd);
     } else if (w->len && !w->failed) {
         // stdout: what was produced so far is already partly out; drop the rest
     }
@@ -516,5 +532,32 @@ char *ft_path_join(const char *dir, const char *name) {
     size_t n = strlen(dir) + strlen(name) + 2;
     char *p = ft_malloc(n);
     if (p) snprintf(p, n, "%s/%s", dir, name);
+    return p;
+}
+
+char *ft_output_target(const char *path) {
+    char *p = ft_strdup(path);
+    for (int depth = 0; p && depth < 40; depth++) {   // 40: the kernel's own limit (ELOOP)
+        struct stat sb;
+        if (lstat(p, &sb) != 0 || !S_ISLNK(sb.st_mode)) return p;
+        char target[4096];
+        ssize_t n = readlink(p, target, sizeof target - 1);
+        if (n <= 0) return p;
+        target[n] = 0;
+        char *next;
+        const char *slash = strrchr(p, '/');
+        if (target[0] == '/' || !slash) {
+            next = ft_strdup(target);
+        } else {
+            size_t dl = (size_t)(slash - p) + 1;   // keep the '/'
+            next = ft_malloc(dl + (size_t)n + 1);
+            if (next) {
+                memcpy(next, p, dl);
+                memcpy(next + dl, target, (size_t)n + 1);
+            }
+        }
+        free(p);
+        p = next;
+    }
     return p;
 }

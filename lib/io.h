@@ -40,6 +40,10 @@ void ft_map_close(ft_map *m);
 // ---- writing -------------------------------------------------------------------------
 // A writer to "PATH" writes "PATH.tmp.XXXXXX" in the same directory and renames it over
 // PATH on commit; abort (or a failed commit) removes the temporary. "-" or NULL: stdout.
+// When PATH is a symbolic link, the output goes through it: the temporary is made beside the
+// link's target and renamed onto the target, so the link stays (see ft_output_target).
+// An existing PATH that is not a regular file (/dev/null, a FIFO, /dev/stdout) is opened and
+// written in place: never replaced.
 // A name ending in ".zst" is zstd-compressed (level 3), also for stdout when forced.
 typedef struct ft_writer ft_writer;
 
@@ -54,6 +58,11 @@ const char *ft_writer_name(const ft_writer *w);
 
 // Write a whole buffer to PATH atomically (temp + rename).
 int ft_write_all(const char *path, const void *data, size_t len);
+
+// The path an output named PATH really replaces: PATH, or, when PATH is a symbolic link (or a
+// chain of them, dangling or not), the path the last link points to (a relative target is
+// taken from the link's directory). malloc'd; NULL with a message when out of memory.
+char *ft_output_target(const char *path);
 
 // mkdir -p
 int ft_mkdirs(const char *path);

@@ -2,9 +2,12 @@
 // (AlpacaEval / MT-Bench style). Each prompt is judged twice, the second time with the two
 // outputs swapped to cancel position bias; B's win rate (ties count half) with a bootstrap CI.
 // The program runs as `/bin/sh -c CMD`, gets {"prompt","output_a","output_b"} on stdin and
-// prints A, B or tie. Calls run on `jobs` threads; the caller should ignore SIGPIPE.
+// prints A, B or tie. Calls run on `jobs` threads; the caller should ignore SIGPIPE. Each call
+// runs in its own process group, killed (SIGTERM, then SIGKILL) when it outlives `timeout`.
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
 #include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +17,7 @@
 #include <unistd.h>
 #include <pthread.h>
 
+#include "cli.h"
 #include "err.h"
 #include "io.h"
 #include "jsonl.h"
@@ -33,8 +37,23 @@ typedef struct {
     char err[1024];
 } judge_ctx;
 
-// Run the judge once: 0 and *v set, or -1 with a message.
-static int call_judge(const char *cmd, const char *in, int *v) {
+// Kill the judge's whole process group (the shell and anything it started); the leader is
+// still unreaped (a zombie at worst), so its pid cannot name another group yet.
+static void kill_group(pid_t pid, int sig) { kill(-pid, sig); }
+
+// 1 when the judge's shell has exited (left unreaped, so the group can still be killed).
+static int leader_exited(pid_t pid) {
+    siginfo_t si;
+    memset(&si, 0, sizeof si);
+    if (waitid(P_PID, (id_t)pid, &si, WEXITED | WNOHANG | WNOWAIT) != 0) return errno != EINTR;
+    return si.si_pid == pid;
+}
+
+// Run the judge once, in its own process group, for at most timeout seconds (<= 0: no
+// limit): 0 and *v set, or -1 with a message. On expiry, or when *cancel is set (another call
+// failed), the group gets SIGTERM, then SIGKILL a second later; so does whatever the judge
+// left running in the background once it has exited.
+static int call_judge(const char *cmd, const char *in, double timeout, const int *cancel, int *v) {
     int pin[2], pout[2];
     if (pipe2(pin, O_CLOEXEC) < 0) return ft_err("pipe: %s", strerror(errno));
     if (pipe2(pout, O_CLOEXEC) < 0) { close(pin[0]); close(pin[1]); return ft_err("pipe: %s", strerror(errno)); }
@@ -42,36 +61,73 @@ static int call_judge(const char *cmd, const char *in, int *v) {
     posix_spawn_file_actions_init(&fa);
     posix_spawn_file_actions_adddup2(&fa, pin[0], 0);
     posix_spawn_file_actions_adddup2(&fa, pout[1], 1);
+    posix_spawnattr_t at;
+    posix_spawnattr_init(&at);
+    posix_spawnattr_setflags(&at, POSIX_SPAWN_SETPGROUP);
+    posix_spawnattr_setpgroup(&at, 0);   // a new group whose id is the judge's pid
     char *args[] = {"sh", "-c", (char *)cmd, NULL};
     pid_t pid;
-    int e = posix_spawn(&pid, "/bin/sh", &fa, NULL, args, environ);
+    int e = posix_spawn(&pid, "/bin/sh", &fa, &at, args, environ);
     posix_spawn_file_actions_destroy(&fa);
+    posix_spawnattr_destroy(&at);
     close(pin[0]);
     close(pout[1]);
     if (e) { close(pin[1]); close(pout[0]); return ft_err("cannot run the judge: %s", strerror(e)); }
+    fcntl(pin[1], F_SETFL, O_NONBLOCK);
+    fcntl(pout[0], F_SETFL, O_NONBLOCK);
     size_t len = strlen(in), off = 0;
-    while (off < len) {
-        ssize_t w = write(pin[1], in + off, len - off);
-        if (w < 0 && errno == EINTR) continue;
-        if (w <= 0) break;   // the judge stopped reading (EPIPE): its answer still counts
-        off += (size_t)w;
-    }
-    close(pin[1]);
     char buf[256];
     size_t got = 0;
-    for (;;) {
-        char tmp[4096];
-        ssize_t r = read(pout[0], tmp, sizeof tmp);
-        if (r < 0 && errno == EINTR) continue;
-        if (r <= 0) break;
-        size_t take = (size_t)r < sizeof buf - 1 - got ? (size_t)r : sizeof buf - 1 - got;
-        memcpy(buf + got, tmp, take);
-        got += take;
+    double t0 = ft_now(), term_at = 0;
+    int timed_out = 0, cancelled = 0, exited = 0, eof = 0;
+    while (!(eof && exited)) {
+        struct pollfd pf[2] = {{eof ? -1 : pout[0], POLLIN, 0}, {pin[1], POLLOUT, 0}};
+        int r = poll(pf, 2, 50);   // ticks: the deadline, the cancel flag, the leader's exit
+        if (r < 0 && errno != EINTR) break;
+        if (r > 0 && pin[1] >= 0 && (pf[1].revents & (POLLOUT | POLLERR | POLLHUP))) {
+            ssize_t w = write(pin[1], in + off, len - off);
+            if (w > 0) off += (size_t)w;
+            // done, or the judge stopped reading (EPIPE): its answer still counts
+            if (off == len || (w < 0 && errno != EAGAIN && errno != EINTR)) { close(pin[1]); pin[1] = -1; }
+        }
+        if (r > 0 && !eof && (pf[0].revents & (POLLIN | POLLERR | POLLHUP))) {
+            char tmp[4096];
+            ssize_t k = read(pout[0], tmp, sizeof tmp);
+            if (k == 0) eof = 1;
+            else if (k > 0) {
+                size_t take = (size_t)k < sizeof buf - 1 - got ? (size_t)k : sizeof buf - 1 - got;
+                memcpy(buf + got, tmp, take);
+                got += take;
+            } else if (errno != EAGAIN && errno != EINTR) eof = 1;
+        }
+        if (!exited && leader_exited(pid)) {
+            exited = 1;
+            if (pin[1] >= 0) { close(pin[1]); pin[1] = -1; }
+            kill_group(pid, SIGKILL);   // background leftovers (they may hold stdout open)
+        }
+        double now = ft_now();
+        if (!term_at) {
+            int late = timeout > 0 && now - t0 >= timeout, cancel_now = __atomic_load_n(cancel, __ATOMIC_SEQ_CST);
+            if (late || cancel_now) {
+                if (!exited) timed_out = late, cancelled = !late;
+                kill_group(pid, SIGTERM);
+                term_at = now;
+            }
+        } else if (now - term_at >= 2.0) {
+            break;   // a process that left the group still holds stdout: stop waiting for it
+        } else if (now - term_at >= 1.0) {
+            kill_group(pid, SIGKILL);
+        }
     }
+    if (pin[1] >= 0) close(pin[1]);
     close(pout[0]);
+    if (!exited) kill_group(pid, SIGKILL);
     buf[got] = 0;
     int st;
     while (waitpid(pid, &st, 0) < 0 && errno == EINTR) {}
+    if (timed_out)
+        return ft_err("the judge did not answer within --timeout %g s; its process group was killed", timeout);
+    if (cancelled) return ft_err("cancelled: another judge call failed");
     if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
         return ft_err("the judge command failed (%s %d)", WIFEXITED(st) ? "exit status" : "signal",
                       WIFEXITED(st) ? WEXITSTATUS(st) : WTERMSIG(st));
@@ -91,7 +147,7 @@ static void *worker(void *arg) {
         if (__atomic_load_n(&c->failed, __ATOMIC_SEQ_CST)) break;
         size_t k = __atomic_fetch_add(&c->next, 1, __ATOMIC_SEQ_CST);
         if (k >= c->ncalls) break;
-        if (call_judge(c->o->cmd, c->input[k], &c->verdict[k]) < 0) {
+        if (call_judge(c->o->cmd, c->input[k], c->o->timeout, &c->failed, &c->verdict[k]) < 0) {
             pthread_mutex_lock(&c->mu);
             if (!c->failed) snprintf(c->err, sizeof c->err, "prompt %zu%s: %s", k / 2 + 1, k % 2 ? " (swapped)" : "", ft_errmsg());
             __atomic_store_n(&c->failed, 1, __ATOMIC_SEQ_CST);

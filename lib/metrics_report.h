@@ -62,6 +62,7 @@ typedef struct {
     int bootstrap;
     uint64_t seed;
     const char *per_record;
+    double timeout;            // seconds per judge call (<= 0: none); expiry fails the call
 } ft_judge_opts;
 
 int ft_judge_run(const ft_judge_opts *o, const char *a_path, const char *b_path, json_t **report);

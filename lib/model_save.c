@@ -134,11 +134,18 @@ int ft_model_save_hf(const ft_model *m, const char *dir, int dtype, uint64_t sha
     if (dtype != ST_F32 && dtype != ST_F16 && dtype != ST_BF16)
         return ft_err("%s: unsupported output dtype %s (use f32, f16 or bf16)", dir, st_dtype_name(dtype));
     if (!dir_empty_or_absent(dir)) return ft_err("%s: exists and is not empty; choose a new output directory", dir);
-    size_t dl = strlen(dir);
+    // through a symlink: built beside the link's target and renamed onto it (the link stays)
+    char *final = ft_output_target(dir);
+    if (!final) return -1;
+    size_t dl = strlen(final);
     char *tmp = ft_malloc(dl + 16);
-    if (!tmp) return -1;
-    snprintf(tmp, dl + 16, "%s.tmp.XXXXXX", dir);
-    if (!mkdtemp(tmp)) { free(tmp); return ft_err("%s: cannot create a temporary directory: %s", dir, strerror(errno)); }
+    if (!tmp) { free(final); return -1; }
+    snprintf(tmp, dl + 16, "%s.tmp.XXXXXX", final);
+    if (!mkdtemp(tmp)) {
+        free(tmp);
+        free(final);
+        return ft_err("%s: cannot create a temporary directory: %s", dir, strerror(errno));
+    }
     chmod(tmp, 0755);
     int rc = -1, n_shards = 0;
     void **bufs = ft_calloc((size_t)m->n_tensors, sizeof *bufs);
@@ -223,8 +230,8 @@ int ft_model_save_hf(const ft_model *m, const char *dir, int dtype, uint64_t sha
         if (bad) goto out;
     }
     if (ft_model_copy_tokenizer_files(m, tmp)) goto out;
-    rmdir(dir);   // empty or absent
-    if (rename(tmp, dir) != 0) { ft_err("%s: cannot rename into place: %s", dir, strerror(errno)); goto out; }
+    rmdir(final);   // empty or absent
+    if (rename(tmp, final) != 0) { ft_err("%s: cannot rename into place: %s", dir, strerror(errno)); goto out; }
     rc = 0;
 out:
     if (rc) rm_flat_dir(tmp);
@@ -234,6 +241,7 @@ out:
     free(shard_of);
     free(cfg);
     free(tmp);
+    free(final);
     json_decref(wmap);
     return rc;
 }

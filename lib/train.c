@@ -7,6 +7,7 @@
 #include "cli.h"
 #include "err.h"
 #include "io.h"
+#include "lock.h"
 #include "lora.h"
 #include "model.h"
 #include "model_backward.h"
@@ -16,12 +17,15 @@
 #include "tokenizer.h"
 #include "rng.h"
 
+#include <errno.h>
 #include <jansson.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 typedef struct {
     const ft_train_opts *o;
@@ -45,6 +49,8 @@ typedef struct {
     double tokens_seen, elapsed_before;
     char *ckdir;
     FILE *log;
+    ft_lock *lock;              // OUT/.ft-lock, held for the whole run
+    int created_out;            // OUT did not exist before this run
 } trainer;
 
 // ---- state <-> JSON ----------------------------------------------------------------------
@@ -168,6 +174,10 @@ static int setup(trainer *t, const ft_train_opts *o) {
     t->best_eval = INFINITY;
     t->best_step = -1;
     if (o->device && strcmp(o->device, "cpu")) return ft_err("--device %s: only cpu is available to ft-train", o->device);
+    // one run per output directory, decided before anything is loaded: a second run fails at once
+    struct stat sb;
+    t->created_out = stat(o->out, &sb) != 0;
+    if (!(t->lock = ft_lock_dir(o->out))) return -1;
     if (ft_trainable_open(&t->tr, o)) return -1;
     t->m = t->tr.m;
     const ft_config *c = &t->m->cfg;
@@ -222,14 +232,8 @@ static int setup(trainer *t, const ft_train_opts *o) {
     t->sched.lr = o->lr;
     t->sched.total_steps = t->total_steps;
     t->sched.warmup_steps = ft_sched_resolve_warmup(o->warmup, t->total_steps);
-    if (ft_mkdirs(o->out)) return -1;
     if (!(t->ckdir = ft_path_join(o->out, "checkpoints"))) return -1;
-    // train_config.json: the effective configuration
-    char *cj = ft_train_opts_json(o), *cp = ft_path_join(o->out, "train_config.json");
-    int rc = !cj || !cp || ft_write_all(cp, cj, strlen(cj));
-    free(cj);
-    free(cp);
-    if (rc) return -1;
+    int rc;
     if (o->resume) {
         char *skipped = NULL;
         char *dir = ft_ckpt_latest(t->ckdir, t->n, &skipped);
@@ -250,7 +254,8 @@ static int setup(trainer *t, const ft_train_opts *o) {
     return 0;
 }
 
-static void teardown(trainer *t) {
+// failed: a run that fails leaves no OUT it created (when nothing else was written there).
+static void teardown(trainer *t, int failed) {
     if (t->log) fclose(t->log);
     free(t->ckdir);
     for (int k = 0; t->mb && k < t->G; k++) ft_batch_free(&t->mb[k]);
@@ -262,9 +267,29 @@ static void teardown(trainer *t) {
     ft_dataset_free(&t->data);
     if (t->have_val) ft_dataset_free(&t->val);
     ft_trainable_close(&t->tr);
+    ft_lock_release(t->lock);
+    if (failed && t->created_out && t->o) rmdir(t->o->out);   // only when empty
 }
 
-static int write_output(trainer *t) { return ft_trainable_save(&t->tr, t->o->out, t->o->model); }
+// The method's files, then train_config.json (the effective options) last: its presence says
+// that the files beside it are one complete run's. The previous run's config goes first, so a
+// failure or a kill while the files are replaced leaves none.
+static int write_output(trainer *t) {
+    char *cp = ft_path_join(t->o->out, "train_config.json"), *cj = NULL;
+    int rc = -1;
+    if (!cp) return -1;
+    if (unlink(cp) != 0 && errno != ENOENT) {
+        ft_err("%s: cannot remove the previous run's config: %s", cp, strerror(errno));
+        goto out;
+    }
+    if (ft_trainable_save(&t->tr, t->o->out, t->o->model)) goto out;
+    if (!(cj = ft_train_opts_json(t->o)) || ft_write_all(cp, cj, strlen(cj))) goto out;
+    rc = 0;
+out:
+    free(cj);
+    free(cp);
+    return rc;
+}
 
 // Load the best checkpoint's weights (early stopping keeps the best model).
 static int restore_best(trainer *t) {
@@ -300,7 +325,7 @@ int ft_train_run(const ft_train_opts *o) {
     trainer tr, *t = &tr;
     if (setup(t, o)) {
         char *msg = ft_strdup(ft_errmsg());
-        teardown(t);
+        teardown(t, 1);
         ft_err("%s", msg ? msg : "setup failed");
         free(msg);
         return -1;
@@ -414,7 +439,7 @@ int ft_train_run(const ft_train_opts *o) {
         ft_cli_info(prog, 1, "%s after %ld steps: %s written to %s", stopped ? "stopped" : "done", t->step,
                     t->tr.kind == FT_M_FULL ? "model" : "adapter", o->out);
     char *msg = rc ? ft_strdup(ft_errmsg()) : NULL;
-    teardown(t);
+    teardown(t, rc != 0);
     if (rc) {
         ft_err("%s", msg ? msg : "training failed");
         free(msg);

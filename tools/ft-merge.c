@@ -2,7 +2,9 @@
 // DoRA: W' = mag/||W + s*B@A||_row * (W + s*B@A)) and write an HF dir or a GGUF file; or
 // convert a PEFT LoRA adapter to llama.cpp's GGUF adapter layout. Adapter types that are not
 // weights (bottleneck adapters, prompt/prefix tuning) are refused. Thin: flags here, the work
-// in lib/lora.c, lib/dora.c and lib/model_save.c.
+// in lib/lora.c, lib/dora.c and lib/model_save.c. Non-finite merged weights are refused here
+// (nothing is written), and the output is locked (lib/lock.h) for the run.
+#include <float.h>
 #include <getopt.h>
 #include <jansson.h>
 #include <math.h>
@@ -13,6 +15,7 @@
 #include "cli.h"
 #include "err.h"
 #include "gguf.h"
+#include "lock.h"
 #include "lora.h"
 #include "model.h"
 #include "model_save.h"
@@ -41,6 +44,8 @@ static void usage(void) {
            "  --to-gguf-adapter   write the (single) adapter as a llama.cpp LoRA GGUF instead of merging\n"
            "  -q, --quiet         no messages;  -v, --verbose  more messages\n"
            "  -h, --help          this help;    --version      version\n\n"
+           "Non-finite merged weights (NaN/Inf; beyond 65504 when stored as f16) are refused, naming the\n"
+           "adapter and tensor. OUT is locked (.OUT.ft-lock beside it): a second merge on it exits 1 at once.\n"
            "Exit status: 0 ok, 1 bad input or failure (nothing is written), 2 usage.\n");
 }
 
@@ -108,6 +113,67 @@ static int check_mergeable(const char *dir, double weight, int to_gguf_adapter) 
                       "whole rows, so a weighted DoRA merge is undefined (PEFT has none either)", dir, weight);
     return 0;
 }
+
+// The first non-finite value of x (n floats), or -1.
+static long first_nonfinite(const float *x, size_t n) {
+    for (size_t i = 0; i < n; i++)
+        if (!isfinite(x[i])) return (long)i;
+    return -1;
+}
+
+// The base's own weights must be finite: a merge would carry NaN/Inf into the output silently.
+static int check_base(const ft_model *m, const char *path) {
+    for (int i = 0; i < m->n_tensors; i++) {
+        const ft_tensor_info *t = &m->tensors[i];
+        long k = first_nonfinite(m->params + t->offset, t->numel);
+        if (k >= 0)
+            return ft_err("%s: tensor %s holds %g at index %ld: the base has non-finite weights; nothing was written",
+                          path, t->name, (double)m->params[t->offset + (size_t)k], k);
+    }
+    return 0;
+}
+
+// After merging adapter `dir` (weight w): every weight it touched must be finite and, when it is
+// stored as f16 (limit 65504), representable. Names the adapter's tensor when it holds the NaN/Inf
+// itself, else the merged tensor, its row and column.
+static int check_merged(ft_model *m, const ft_adapter *a, const char *dir, double w, float limit, const char *dtype) {
+    for (int l = 0; l < a->L; l++)
+        for (int j = 0; j < FT_LORA_N_TARGETS; j++) {
+            const ft_lora *h = &a->hooks[l * FT_LORA_N_TARGETS + j];
+            if (!h->r) continue;
+            ft_linear *lin = ft_model_layer_linear(m, l, j, NULL);
+            if (!lin || !lin->w) continue;
+            char mod[160];
+            ft_lora_module_name(l, j, mod, sizeof mod);
+            const struct { const char *suffix; const float *x; size_t n; } own[] = {
+                {"lora_A.weight", h->A, (size_t)h->r * lin->in},
+                {"lora_B.weight", h->B, (size_t)lin->out * h->r},
+                {"lora_magnitude_vector", h->mag, h->mag ? (size_t)lin->out : 0}};
+            for (int q = 0; q < 3; q++) {
+                long k = own[q].x ? first_nonfinite(own[q].x, own[q].n) : -1;
+                if (k >= 0)
+                    return ft_err("%s: tensor %s.%s holds %g at index %ld: the adapter is broken (a diverged "
+                                  "run?); nothing was written", dir, mod, own[q].suffix, (double)own[q].x[k], k);
+            }
+            const char *name = m->tensors[lin->w_idx].name;
+            size_t n = (size_t)lin->out * lin->in;
+            for (size_t i = 0; i < n; i++) {
+                float v = lin->w[i];
+                if (isfinite(v) && fabsf(v) <= limit) continue;
+                if (!isfinite(v))
+                    return ft_err("%s: merging it (weight %g) makes %s non-finite (%g at row %zu, column %zu): its "
+                                  "update B A overflows f32; nothing was written", dir, w, name, (double)v,
+                                  i / (size_t)lin->in, i % (size_t)lin->in);
+                return ft_err("%s: merging it (weight %g) makes %s %g at row %zu, column %zu, beyond %s's range "
+                              "(|x| <= %g): it would be stored as Inf; use --dtype bf16 or f32; nothing was written",
+                              dir, w, name, (double)v, i / (size_t)lin->in, i % (size_t)lin->in, dtype, (double)limit);
+            }
+        }
+    return 0;
+}
+
+static ft_lock *out_lock;   // held from the argument checks to the exit
+static void release_out_lock(void) { ft_lock_release(out_lock); }
 
 static int write_gguf_adapter(ft_model *m, const ft_adapter *a, const char *out) {
     gguf_writer *w = gguf_writer_new();
@@ -213,11 +279,18 @@ int main(int argc, char **argv) {
         else return ft_cli_usage(PROG, "--dtype must be bf16, f16, f32%s", gguf ? " or q8_0" : " (q8_0 only with --format gguf)");
     }
 
+    // one merge per output, decided before anything is loaded: a second one fails at once
+    if (!(out_lock = ft_lock_beside(out))) return ft_cli_fail(PROG, FT_EXIT_DATA);
+    atexit(release_out_lock);
+
     for (int i = 0; i < n_ad; i++)
         if (check_mergeable(adapters[i], weights[i], to_gguf_adapter)) return ft_cli_fail(PROG, FT_EXIT_DATA);
 
     ft_model *m = ft_model_load(model);
     if (!m) return ft_cli_fail(PROG, FT_EXIT_DATA);
+    float limit = FLT_MAX;
+    const char *dtype_name = "f32";
+    if (gguf ? g_type == GGML_F16 : st_type == ST_F16) limit = 65504.0f, dtype_name = "f16";
     int rc = FT_EXIT_DATA;
     if (to_gguf_adapter) {
         ft_adapter a = {0};
@@ -231,12 +304,14 @@ int main(int argc, char **argv) {
         return 0;
     }
     note_quantized(model);
+    if (check_base(m, model)) goto fail;
     for (int i = 0; i < n_ad; i++) {
         ft_adapter a = {0};
         if (ft_adapter_load(&a, m, adapters[i])) { ft_adapter_free(&a); goto fail; }
         for (int h = 0; h < a.L * FT_LORA_N_TARGETS; h++) a.hooks[h].scale *= (float)weights[i];
         ft_adapter_detach(&a);
         ft_adapter_merge(&a, m);
+        if (check_merged(m, &a, adapters[i], weights[i], limit, dtype_name)) { ft_adapter_free(&a); goto fail; }
         ft_cli_info(PROG, 2, "merged %s (r=%d, alpha=%g%s%s, weight %g)", adapters[i], a.cfg.r, a.cfg.alpha,
                     a.cfg.rslora ? ", rsLoRA" : "", a.cfg.dora ? ", DoRA" : "", weights[i]);
         ft_adapter_free(&a);

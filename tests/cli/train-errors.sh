@@ -12,10 +12,10 @@ expect_in "unknown option '--bogus'" err
 expect_exit 2 ft-train --model tiny --data train.tok -o out --lr abc
 expect_in "--lr" err
 expect_exit 2 ft-train --model tiny --data train.tok -o out --early-stop 2
-expect_exit 1 ft-train --model tiny --data train.tok -o out --method prefix
-expect_in "prefix" err
+expect_exit 1 ft-train --model tiny --data train.tok -o o --method bogus
+expect_in "--method bogus: expected full, lora, qlora, prompt, prefix or adapter" err
 printf 'FTOK\001\000' >bad.tok
-expect_exit 1 ft-train --model tiny --data bad.tok -o out
+expect_exit 1 ft-train --model tiny --data bad.tok -o o
 expect_in "bad.tok" err
 "$FT_PY" "$FT_ROOT/tests/cli/train-data.py" big.tok 1 20 --vocab 5000
 "$FT_PY" - <<'PY'
@@ -25,7 +25,7 @@ with open("oov.tok", "wb") as f:
     f.write(b"FTOK" + struct.pack("<HHIIQQ", 1, 0, 5000, 0, 0, 0))
     f.write(struct.pack("<II3I", 3, 0, 1, 4000, 2))
 PY
-expect_exit 1 ft-train --model tiny --data oov.tok -o out
+expect_exit 1 ft-train --model tiny --data oov.tok -o o
 expect_in "oov.tok: token id 4000" err
 echo '{"lr": "fast"}' >cfg.json
 expect_exit 1 ft-train --config cfg.json --model tiny --data train.tok -o out

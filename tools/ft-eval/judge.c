@@ -26,6 +26,8 @@ static void help(void) {
            "  --prompt-field NAME   prompt field (default: prompt; taken from A, else B)\n"
            "  --pred-field NAME     output field (default: output)\n"
            "  -j, --jobs N          judge calls run in parallel (default 1)\n"
+           "  --timeout SECONDS     limit per judge call (default 300, 0: none); on expiry the judge's\n"
+           "                        process group is killed and the call fails the run\n"
            "  --per-record FILE     per-prompt verdicts as JSONL\n"
            "  --bootstrap N         resamples for the CI (default 1000, 0: none)\n"
            "  --seed N              bootstrap seed (default 12345)\n"
@@ -33,11 +35,11 @@ static void help(void) {
            "  -q, -v                quieter / more verbose\n"
            "  -h, --help            this help\n"
            "      --version         print the version\n\n"
-           "Exit: 0 ok, 1 bad data or a failing judge, 2 usage.\n");
+           "Exit: 0 ok, 1 bad data or a failing judge (non-zero exit, bad answer, timeout), 2 usage.\n");
 }
 
 int ft_eval_judge(int argc, char **argv) {
-    ft_judge_opts o = {NULL, "prompt", "output", 1, 1000, 12345, NULL};
+    ft_judge_opts o = {NULL, "prompt", "output", 1, 1000, 12345, NULL, 300};
     const char *files[2] = {0}, *out = "-";
     int nfiles = 0;
     for (int i = 1; i < argc; i++) {
@@ -61,6 +63,9 @@ int ft_eval_judge(int argc, char **argv) {
             NEED();
             if (ft_parse_long(a, v, 0, 1000000, &n) < 0) return ft_cli_usage(P, "%s", ft_errmsg());
             o.bootstrap = (int)n;
+        } else if (!strcmp(a, "--timeout")) {
+            NEED();
+            if (ft_parse_double(a, v, 0, 1e9, &o.timeout) < 0) return ft_cli_usage(P, "%s", ft_errmsg());
         } else if (!strcmp(a, "--seed")) {
             NEED();
             if (ft_parse_u64(a, v, &o.seed) < 0) return ft_cli_usage(P, "%s", ft_errmsg());
