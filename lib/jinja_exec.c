@@ -1,6 +1,7 @@
 // jinja_exec.c — runs Jinja statements (text, output, if, for with loop.* and else, set,
 // block set, namespace attribute set, macro, call, filter blocks, break/continue) and holds
 // the public entry points: ft_jinja_parse, ft_jinja_render, ft_jinja_free.
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -294,6 +295,9 @@ static void limits_fill(ft_jinja_limits *l) {
 
 int ft_jinja_limits_parse(const char *spec, ft_jinja_limits *l) {
     static const char *const keys[] = {"iterations", "output", "items", "depth", "memory", NULL};
+    size_t sl = strlen(spec);
+    if (!sl || spec[0] == ',' || spec[sl - 1] == ',' || strstr(spec, ",,"))
+        return ft_err("template limit '%s': expected KEY=VALUE[,KEY=VALUE...]", spec);
     const char *p = spec;
     while (*p) {
         const char *eq = strchr(p, '='), *end = strchr(p, ',');
@@ -309,7 +313,9 @@ int ft_jinja_limits_parse(const char *spec, ft_jinja_limits *l) {
         memcpy(num, eq + 1, nl);
         num[nl] = 0;
         char *e;
+        errno = 0;
         unsigned long long v = strtoull(num, &e, 10);
+        if (errno) v = 0;   // out of range
         int shift = 0;
         if (*e && (k == 1 || k == 4) && !e[1]) shift = *e == 'k' || *e == 'K' ? 10 : *e == 'M' ? 20 : *e == 'G' ? 30 : -1;
         else if (*e) shift = -1;
