@@ -374,11 +374,13 @@ static int add_func(jctx *c, jscope *s, const char *name, int id) {
 
 // What stopped a render in a place without the context, as the message the user sees.
 static int fail_msg(const jctx *c, const ft_jinja_limits *l, int fail, size_t held) {
+    char loc[300];   // before the first statement (the record's values themselves): no line
+    if (c->line) snprintf(loc, sizeof loc, "%s:%d", c->name, c->line);
+    else snprintf(loc, sizeof loc, "%s", c->name);
+    if (fail == JFAIL_OOM) return ft_err("%s: out of memory while rendering (%zu MiB of template values held)", loc, held >> 20);
     const char *key = fail == JFAIL_MEMORY ? "memory=BYTES" : fail == JFAIL_ITEMS ? "items=N" : "output=BYTES";
     unsigned long long v = fail == JFAIL_MEMORY ? l->memory : fail == JFAIL_ITEMS ? l->items : l->output;
-    if (fail == JFAIL_OOM)
-        return ft_err("%s:%d: out of memory while rendering (%zu MiB of template values held)", c->name, c->line, held >> 20);
-    return ft_err("%s:%d: template exceeded the %s budget (%llu %s); raise it with --template-limit %s", c->name, c->line,
+    return ft_err("%s: template exceeded the %s budget (%llu %s); raise it with --template-limit %s", loc,
                   fail == JFAIL_MEMORY ? "memory" : fail == JFAIL_ITEMS ? "list/dict size" : "output", v,
                   fail == JFAIL_ITEMS ? "items" : "bytes", key);
 }
