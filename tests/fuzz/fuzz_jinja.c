@@ -2,11 +2,11 @@
 // record conversion, with the rendering budget on (small limits, so every run is fast and
 // a runaway template must stop with the budget's error). Input: the template, then
 // optionally a NUL byte and the record as JSON (its keys are the template's variables:
-// messages, tools, bos_token, ...; without one, a small conversation with tools). When the
-// template parses it is rendered on the record, its loss spans are derived from the
-// record's messages, and the record goes through ft_template_record (the records-to-
-// segments path of ft-template) with options picked from the input's length. Every outcome
-// must be a clean success or a clean error.
+// messages, tools, bos_token, ...; without one, or when it is not a JSON object, a small
+// conversation with tools). When the template parses it is rendered on the record, its
+// loss spans are derived from the record's messages, and the record goes through
+// ft_template_record (the records-to-segments path of ft-template) with options picked
+// from the input's length. Every outcome must be a clean success or a clean error.
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,8 +40,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     if (sep) {
         vars = json_loadb((const char *)sep + 1, size - tlen - 1, 0, NULL);
         if (vars && !json_is_object(vars)) { json_decref(vars); vars = NULL; }
-        if (!vars) return 0;
-    } else vars = json_incref(dflt);
+    }
+    if (!vars) vars = json_incref(dflt);   // no record, or not a JSON object
 
     ft_jinja *t = ft_jinja_parse((const char *)data, tlen, "fuzz");
     if (!t) { json_decref(vars); ft_err_clear(); return 0; }
