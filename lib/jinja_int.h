@@ -1,5 +1,5 @@
-// jinja_int.h — internals shared by the Jinja interpreter's files: arena, values, tokens,
-// syntax tree, evaluation context. Not a public API (see jinja.h).
+// jinja_int.h — internals shared by the Jinja interpreter's files: arena, render budget
+// state, values, tokens, syntax tree, evaluation context. Not a public API (see jinja.h).
 #ifndef FT_JINJA_INT_H
 #define FT_JINJA_INT_H
 

@@ -1,4 +1,6 @@
-// jinja_value.c — the Jinja interpreter's values with Python semantics: arena allocation,
+// jinja_value.c — the Jinja interpreter's values with Python semantics: arena allocation
+// (with marks to release a loop iteration's values, and the render budget's memory, list
+// size and buffer size limits, which record why they stopped a render in jrun),
 // truthiness, equality and ordering, str()/repr() as Python prints them, json.dumps
 // (ensure_ascii=False) for tojson, conversion from jansson values, UTF-8 code points.
 #include <math.h>
