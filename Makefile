@@ -146,7 +146,7 @@ test-cuda: all
 	@FT_BIN=$(abspath $(BIN)) FT_CUDA_TESTS=$(abspath $(BUILD)/cuda) tests/cuda/run.sh
 
 fuzz:
-	@scripts/fuzz.sh $(FUZZ_SECONDS)
+	@scripts/fuzz.sh $(FUZZ_SECONDS) $(FUZZ_TARGETS)
 
 bench: all
 	@for b in tests/bench/*/run.sh; do echo "== $$b"; $$b; rc=$$?; [ $$rc = 0 ] || [ $$rc = 77 ] || exit 1; done

@@ -10,6 +10,26 @@
 
 typedef struct ft_jinja ft_jinja;
 
+// The budget of one rendering: a template is a program and a record is its input, so both
+// are bounded. 0 in a field means the default. Exceeding one ends the render with an error
+// naming it: "NAME:LINE: template exceeded the loop budget (10000000 iterations); raise it
+// with --template-limit iterations=N".
+typedef struct {
+    unsigned long long iterations;   // loop body runs, all loops together (10,000,000)
+    size_t output;                   // bytes of the output and of any string built (64 MiB)
+    size_t items;                    // elements of one list or dict (1,000,000)
+    int depth;                       // macro call nesting (256; at most FT_JINJA_MAX_DEPTH)
+    size_t memory;                   // bytes of values alive at once (1 GiB)
+} ft_jinja_limits;
+#define FT_JINJA_MAX_DEPTH 1024
+// Fill *l with the defaults.
+void ft_jinja_limits_default(ft_jinja_limits *l);
+// Parse "iterations=N,output=BYTES,items=N,depth=N,memory=BYTES" (any subset; BYTES may end
+// in k, M or G, powers of 1024) over *l. -1 + ft_err naming the bad part.
+int ft_jinja_limits_parse(const char *s, ft_jinja_limits *l);
+// Use *l (NULL: the defaults) for the renders of t from now on.
+void ft_jinja_set_limits(ft_jinja *t, const ft_jinja_limits *l);
+
 // Parse a template. `name` is used in messages ("chatml.jinja:3: unexpected 'endfor'").
 // NULL + ft_err on a syntax error.
 ft_jinja *ft_jinja_parse(const char *src, size_t len, const char *name);

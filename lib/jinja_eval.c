@@ -342,7 +342,7 @@ static int eval_args(jctx *c, jscope *s, const jnode *n, jv **args, jv **kwv) {
 
 static int call_macro(jctx *c, const jnode *at, jmacro *m, jv *args, size_t nargs, const char **kwn, jv *kwv,
                       size_t nkw, jv *out) {
-    if (c->depth > 200) return jinja_err(c, at, "macro recursion too deep");
+    if (c->depth >= c->lim.depth) return jinja_budget_err(c, at, "recursion", (unsigned long long)c->lim.depth, "nested calls", "depth=N");
     const jnode *def = m->def;
     jscope *s = new_scope(c, m->closure);
     if (!s) return -1;
@@ -364,7 +364,10 @@ static int call_macro(jctx *c, const jnode *at, jmacro *m, jv *args, size_t narg
     jbuf buf = {0}, *saved = c->out;
     c->out = &buf;
     c->depth++;
+    int edepth = c->edepth;   // a macro body's expressions nest anew (the stack guard still holds)
+    c->edepth = 0;
     int rc = jinja_exec(c, s, m->is_caller ? m->def->b : def->b);
+    c->edepth = edepth;
     c->depth--;
     c->out = saved;
     if (rc < 0 || buf.oom) { free(buf.p); return rc < 0 ? -1 : ft_err("out of memory"); }
@@ -483,9 +486,14 @@ static int eval_call(jctx *c, jscope *s, const jnode *n, jv extra_caller, jv *ou
 // ---- expressions ------------------------------------------------------------------------
 static int eval_node(jctx *c, jscope *s, const jnode *n, jv *out);
 
-// Depth guard: long operator or attribute chains must not exhaust the stack.
+// Depth guards: long operator or attribute chains, and deep macro recursion, must not
+// exhaust the C stack (JINJA_STACK bytes below the render's entry, well inside the 8 MiB a
+// thread gets by default, also with the sanitizers' larger frames).
+#define JINJA_STACK ((uintptr_t)4 << 20)
 int jinja_eval(jctx *c, jscope *s, const jnode *n, jv *out) {
     if (c->edepth > 400) return jinja_err(c, n, "expression nested too deeply");
+    if (c->stack0 - (uintptr_t)__builtin_frame_address(0) > JINJA_STACK)
+        return jinja_err(c, n, "template nested too deeply for the stack (macro calls within expressions)");
     c->edepth++;
     int rc = eval_node(c, s, n, out);
     c->edepth--;

@@ -1,6 +1,7 @@
 // jinja_exec.c — runs Jinja statements (text, output, if, for with loop.* and else, set,
 // block set, namespace attribute set, macro, call, filter blocks, break/continue) and holds
 // the public entry points: ft_jinja_parse, ft_jinja_render, ft_jinja_free.
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,7 +14,14 @@ struct ft_jinja {
     jnode *root;
     char *name;
     int has_generation;    // the template marks assistant text with {% generation %}
+    ft_jinja_limits lim;   // the budget of each render
 };
+
+int jinja_budget_err(jctx *c, const jnode *n, const char *what, unsigned long long limit, const char *unit,
+                     const char *key) {
+    return ft_err("%s:%d: template exceeded the %s budget (%llu %s); raise it with --template-limit %s", c->name,
+                  n ? n->line : c->line, what, limit, unit, key);
+}
 
 static int set_var(jctx *c, jscope *s, const char *name, jv v) {
     return jd_set(c->a, s->vars, jv_strn(name, strlen(name)), v);
@@ -66,8 +74,9 @@ static int bind_targets(jctx *c, const jnode *n, jscope *s, jv item) {
     return 0;
 }
 
-// The loop over seq at recursion level depth0 (0 unless a recursive loop's loop() called it).
-static int run_for(jctx *c, jscope *outer, const jnode *n, jv seq, int64_t depth0) {
+// The loop over seq at recursion level depth0 (0 unless a recursive loop's loop() called it);
+// fr is the loop's frame for the per-iteration memory release (see exec_for).
+static int run_for(jctx *c, jscope *outer, const jnode *n, jv seq, int64_t depth0, jframe *fr) {
     jlist *items;
     if (iter_items(c, n, seq, &items)) return -1;
     jscope *s = child_scope(c, outer);
@@ -77,6 +86,7 @@ static int run_for(jctx *c, jscope *outer, const jnode *n, jv seq, int64_t depth
         if (!kept.u.l) return -1;
         for (size_t i = 0; i < items->n; i++) {
             jv ok;
+            if (++c->iters > c->lim.iterations) return jinja_budget_err(c, n, "loop", c->lim.iterations, "iterations", "iterations=N");
             if (bind_targets(c, n, s, items->v[i]) || jinja_eval(c, s, n->c, &ok)) return -1;
             if (jv_truthy(ok) && jl_push(c->a, kept.u.l, items->v[i])) return -1;
         }
@@ -93,15 +103,21 @@ static int run_for(jctx *c, jscope *outer, const jnode *n, jv seq, int64_t depth
     // every iteration ended in break or continue
     int completed = 0;
     for (size_t i = 0; i < items->n; i++) {
+        if (++c->iters > c->lim.iterations) return jinja_budget_err(c, n, "loop", c->lim.iterations, "iterations", "iterations=N");
         L->index0 = (int64_t)i;
         L->has_prev = i > 0; L->has_next = i + 1 < items->n;
         if (L->has_prev) L->prev = items->v[i - 1];
         if (L->has_next) L->next = items->v[i + 1];
+        // what the iteration allocates (its scope, temporaries) goes at its end, unless a
+        // value made in it was stored in a namespace (then the frame is pinned)
+        fr->mark = ja_mark(c->a);
+        fr->pinned = 0;
         // a fresh scope per iteration: as in jinja2, a `set` in the body does not carry over
-        if (i && !(s = child_scope(c, outer))) return -1;
+        if (!(s = child_scope(c, outer))) return -1;
         if (bind_targets(c, n, s, items->v[i]) || set_var(c, s, "loop", lv)) return -1;
         int rc = jinja_exec(c, s, n->b);
         if (rc < 0) return -1;
+        if (!fr->pinned) ja_rewind(c->a, fr->mark);
         if (rc == 1) break;
         if (rc == 0) completed = 1;
     }
@@ -109,26 +125,56 @@ static int run_for(jctx *c, jscope *outer, const jnode *n, jv seq, int64_t depth
     return 0;
 }
 
+// run_for inside a frame of its own on the chain of running loops (pin_escape walks it).
+static int run_in_frame(jctx *c, jscope *outer, const jnode *n, jv seq, int64_t depth0) {
+    jframe fr = {.prev = c->frames};
+    c->frames = &fr;
+    int rc = run_for(c, outer, n, seq, depth0, &fr);
+    c->frames = fr.prev;
+    return rc;
+}
+
 static int exec_for(jctx *c, jscope *outer, const jnode *n) {
     jv seq;
     if (jinja_eval(c, outer, n->a, &seq)) return -1;
-    return run_for(c, outer, n, seq, 0);
+    return run_in_frame(c, outer, n, seq, 0);
 }
 
 int jinja_loop_call(jctx *c, const jnode *at, jloop *L, jv *args, size_t nargs, jv *out) {
     if (!L->rec_node) return jinja_err(c, at, "The loop must have the 'recursive' marker to be called recursively.");
     if (nargs != 1) return jinja_err(c, at, "loop() takes exactly one argument (%zu given)", nargs);
-    if (c->depth > 200) return jinja_err(c, at, "recursive loop nested too deeply");
+    if (c->depth >= c->lim.depth) return jinja_budget_err(c, at, "recursion", (unsigned long long)c->lim.depth, "nested calls", "depth=N");
     jbuf buf = {0}, *saved = c->out;
     c->out = &buf;
     c->depth++;
-    int rc = run_for(c, L->rec_scope, L->rec_node, args[0], L->depth0 + 1);
+    int rc = run_in_frame(c, L->rec_scope, L->rec_node, args[0], L->depth0 + 1);
     c->depth--;
     c->out = saved;
     if (rc < 0 || buf.oom) { free(buf.p); return rc < 0 ? -1 : ft_err("out of memory"); }
     *out = jv_str_copy(c->a, buf.p ? buf.p : "", buf.n);
     free(buf.p);
     return 0;
+}
+
+// A value v stored into a container `holder` (a namespace, a loop's loop.changed memory) that
+// is older than some running loop iterations outlives them: pin every running iteration for
+// which v (or the holder's grown storage s1/s2, may be NULL) is young while the holder is not.
+void jinja_pin_escape(jctx *c, const void *holder, const void *s1, const void *s2, jv v) {
+    const void *p = NULL;
+    switch (v.t) {
+    case JV_STR: case JV_UNDEF: p = v.u.s.s; break;
+    case JV_LIST: p = v.u.l; break;
+    case JV_DICT: p = v.u.d; break;
+    case JV_LOOP: p = v.u.loop; break;
+    case JV_MACRO: p = v.u.m; break;
+    case JV_METHOD: p = v.u.bm; break;
+    default: break;
+    }
+    for (jframe *f = c->frames; f; f = f->prev) {
+        if (f->pinned || ja_young(c->a, f->mark, holder)) continue;
+        if ((p && ja_young(c->a, f->mark, p)) || (s1 && ja_young(c->a, f->mark, s1)) || (s2 && ja_young(c->a, f->mark, s2)))
+            f->pinned = 1;
+    }
 }
 
 // Render a body into a string, in an inner scope (as jinja2 does for block set and filter
@@ -148,6 +194,7 @@ static int capture(jctx *c, jscope *outer, const jnode *body, jv *out) {
 
 int jinja_exec(jctx *c, jscope *s, const jnode *n) {
     jv v;
+    c->line = n->line;
     switch (n->kind) {
     case N_BODY:
         for (size_t i = 0; i < n->nargs; i++) {
@@ -161,7 +208,6 @@ int jinja_exec(jctx *c, jscope *s, const jnode *n) {
     case N_OUT:
         if (jinja_eval(c, s, n->a, &v)) return -1;
         jv_str(c->out, v);
-        if (c->out->n > ((size_t)1 << 30)) return jinja_err(c, n, "output larger than 1 GiB");
         return 0;
     case N_IF:
         if (jinja_eval(c, s, n->a, &v)) return -1;
@@ -175,7 +221,9 @@ int jinja_exec(jctx *c, jscope *s, const jnode *n) {
             jv ns = jinja_lookup(s, n->str);
             if (ns.t != JV_DICT || !ns.u.d->ns)
                 return jinja_err(c, n, "cannot assign attribute on non-namespace object '%s'", n->str);
-            return jd_set(c->a, ns.u.d, jv_strn(n->str2, strlen(n->str2)), v);
+            if (jd_set(c->a, ns.u.d, jv_strn(n->str2, strlen(n->str2)), v)) return -1;
+            jinja_pin_escape(c, ns.u.d, ns.u.d->k, ns.u.d->v, v);
+            return 0;
         }
         if (n->ntargets > 1) return bind_targets(c, n, s, v);   // {% set a, b = pair %}
         return set_var(c, s, n->str, v);
@@ -249,6 +297,77 @@ int jinja_exec(jctx *c, jscope *s, const jnode *n) {
 }
 
 // ---- public API -------------------------------------------------------------------------
+// Defaults far above what a chat template needs (it loops over the messages, a few hundred;
+// renders kilobytes; nests macros a few deep), low enough that a runaway template stops in
+// about a second and well under the memory of a small machine.
+void ft_jinja_limits_default(ft_jinja_limits *l) {
+    l->iterations = 10000000;
+    l->output = (size_t)64 << 20;
+    l->items = 1000000;
+    l->depth = 256;
+    l->memory = (size_t)1 << 30;
+}
+
+static void limits_fill(ft_jinja_limits *l) {
+    ft_jinja_limits d;
+    ft_jinja_limits_default(&d);
+    if (!l->iterations) l->iterations = d.iterations;
+    if (!l->output) l->output = d.output;
+    if (!l->items) l->items = d.items;
+    if (l->depth <= 0) l->depth = d.depth;
+    if (l->depth > FT_JINJA_MAX_DEPTH) l->depth = FT_JINJA_MAX_DEPTH;
+    if (!l->memory) l->memory = d.memory;
+}
+
+int ft_jinja_limits_parse(const char *spec, ft_jinja_limits *l) {
+    static const char *const keys[] = {"iterations", "output", "items", "depth", "memory", NULL};
+    size_t sl = strlen(spec);
+    if (!sl || spec[0] == ',' || spec[sl - 1] == ',' || strstr(spec, ",,"))
+        return ft_err("template limit '%s': expected KEY=VALUE[,KEY=VALUE...]", spec);
+    const char *p = spec;
+    while (*p) {
+        const char *eq = strchr(p, '='), *end = strchr(p, ',');
+        if (!end) end = p + strlen(p);
+        if (!eq || eq > end) return ft_err("template limit '%.*s': expected KEY=VALUE (keys: iterations, output, items, depth, memory)", (int)(end - p), p);
+        int k = -1;
+        for (int i = 0; keys[i]; i++)
+            if ((size_t)(eq - p) == strlen(keys[i]) && !memcmp(p, keys[i], (size_t)(eq - p))) k = i;
+        if (k < 0) return ft_err("template limit '%.*s': unknown key (keys: iterations, output, items, depth, memory)", (int)(eq - p), p);
+        char num[32];
+        size_t nl = (size_t)(end - eq - 1);
+        if (!nl || nl >= sizeof num) return ft_err("template limit '%.*s': expected a positive number", (int)(end - p), p);
+        memcpy(num, eq + 1, nl);
+        num[nl] = 0;
+        char *e;
+        errno = 0;
+        unsigned long long v = strtoull(num, &e, 10);
+        if (errno) v = 0;   // out of range
+        int shift = 0;
+        if (*e && (k == 1 || k == 4) && !e[1]) shift = *e == 'k' || *e == 'K' ? 10 : *e == 'M' ? 20 : *e == 'G' ? 30 : -1;
+        else if (*e) shift = -1;
+        if (num[0] < '0' || num[0] > '9' || shift < 0 || !v || (shift && v > (~0ull >> shift)))
+            return ft_err("template limit '%.*s': expected a positive number%s", (int)(end - p), p,
+                          k == 1 || k == 4 ? " of bytes (k, M, G suffixes)" : "");
+        v <<= shift;
+        if (k == 0) l->iterations = v;
+        else if (k == 3) {
+            if (v > FT_JINJA_MAX_DEPTH) return ft_err("template limit depth=%llu: at most %d (the C stack)", v, FT_JINJA_MAX_DEPTH);
+            l->depth = (int)v;
+        } else {
+            size_t z = v > SIZE_MAX ? SIZE_MAX : (size_t)v;
+            if (k == 1) l->output = z; else if (k == 2) l->items = z; else l->memory = z;
+        }
+        p = *end ? end + 1 : end;
+    }
+    return 0;
+}
+
+void ft_jinja_set_limits(ft_jinja *t, const ft_jinja_limits *l) {
+    if (l) t->lim = *l;
+    else memset(&t->lim, 0, sizeof t->lim);
+    limits_fill(&t->lim);
+}
+
 ft_jinja *ft_jinja_parse(const char *src, size_t len, const char *name) {
     ft_jinja *t = ft_calloc(1, sizeof *t);
     if (!t) return NULL;
@@ -267,6 +386,7 @@ ft_jinja *ft_jinja_parse(const char *src, size_t len, const char *name) {
     for (size_t i = 0; i + 1 < ntok; i++)
         if (toks[i].t == TK_BBEGIN && toks[i + 1].t == TK_NAME && toks[i + 1].n == 10 && !memcmp(toks[i + 1].s, "generation", 10))
             t->has_generation = 1;
+    ft_jinja_set_limits(t, NULL);
     return t;
 }
 
@@ -278,31 +398,56 @@ static int add_func(jctx *c, jscope *s, const char *name, int id) {
     return set_var(c, s, name, f);
 }
 
-int ft_jinja_render_marked(ft_jinja *t, const json_t *vars, char **out, size_t *out_len, size_t **marks, size_t *nmarks) {
-    ja_reset(&t->run);
-    jbuf buf = {0};
-    jctx c = {.a = &t->run, .name = t->name, .out = &buf, .root_out = &buf};
-    if (marks) { *marks = NULL; *nmarks = 0; }
-    jscope *builtins = child_scope(&c, NULL);
-    jscope *root = builtins ? child_scope(&c, builtins) : NULL;
-    if (!root) return -1;   // (c.marks is still NULL here)
-    if (add_func(&c, builtins, "range", JF_RANGE) || add_func(&c, builtins, "namespace", JF_NAMESPACE) ||
-        add_func(&c, builtins, "dict", JF_DICT) || add_func(&c, builtins, "raise_exception", JF_RAISE) ||
-        add_func(&c, builtins, "strftime_now", JF_STRFTIME))
+// What stopped a render in a place without the context, as the message the user sees.
+static int fail_msg(const jctx *c, const ft_jinja_limits *l, int fail, size_t held) {
+    char loc[300];   // before the first statement (the record's values themselves): no line
+    if (c->line) snprintf(loc, sizeof loc, "%s:%d", c->name, c->line);
+    else snprintf(loc, sizeof loc, "%s", c->name);
+    if (fail == JFAIL_OOM) return ft_err("%s: out of memory while rendering (%zu MiB of template values held)", loc, held >> 20);
+    const char *key = fail == JFAIL_MEMORY ? "memory=BYTES" : fail == JFAIL_ITEMS ? "items=N" : "output=BYTES";
+    unsigned long long v = fail == JFAIL_MEMORY ? l->memory : fail == JFAIL_ITEMS ? l->items : l->output;
+    return ft_err("%s: template exceeded the %s budget (%llu %s); raise it with --template-limit %s", loc,
+                  fail == JFAIL_MEMORY ? "memory" : fail == JFAIL_ITEMS ? "list/dict size" : "output", v,
+                  fail == JFAIL_ITEMS ? "items" : "bytes", key);
+}
+
+static int render(ft_jinja *t, jctx *c, const json_t *vars) {
+    jscope *builtins = child_scope(c, NULL);
+    jscope *root = builtins ? child_scope(c, builtins) : NULL;
+    if (!root) return -1;
+    if (add_func(c, builtins, "range", JF_RANGE) || add_func(c, builtins, "namespace", JF_NAMESPACE) ||
+        add_func(c, builtins, "dict", JF_DICT) || add_func(c, builtins, "raise_exception", JF_RAISE) ||
+        add_func(c, builtins, "strftime_now", JF_STRFTIME))
         return -1;
     if (vars && json_is_object(vars)) {
         const char *k; json_t *v;
         json_object_foreach((json_t *)vars, k, v)
-            if (set_var(&c, root, k, jv_from_json(c.a, v))) return -1;
+            if (set_var(c, root, k, jv_from_json(c->a, v))) return -1;
     }
-    c.globals = root;
-    int rc = jinja_exec(&c, root, t->root);
-    if (rc < 0 || buf.oom) {
+    c->globals = root;
+    return jinja_exec(c, root, t->root);
+}
+
+int ft_jinja_render_marked(ft_jinja *t, const json_t *vars, char **out, size_t *out_len, size_t **marks, size_t *nmarks) {
+    ja_reset(&t->run);
+    jbuf buf = {0};
+    jctx c = {.a = &t->run, .name = t->name, .out = &buf, .root_out = &buf, .lim = t->lim,
+              .stack0 = (uintptr_t)__builtin_frame_address(0)};
+    if (marks) { *marks = NULL; *nmarks = 0; }
+    jrun_state saved = jrun;
+    jrun = (jrun_state){.memory = t->lim.memory, .items = t->lim.items, .output = t->lim.output};
+    int rc = render(t, &c, vars), fail = jrun.fail;
+    jrun = saved;
+    if (rc < 0 || buf.oom || fail) {
         free(buf.p);
         free(c.marks);
-        return rc < 0 ? -1 : ft_err("%s: out of memory while rendering", t->name);
+        if (fail) fail_msg(&c, &t->lim, fail, t->run.bytes);
+        else if (rc >= 0) ft_err("%s: out of memory while rendering", t->name);
+        ja_reset(&t->run);   // a failed render does not keep its memory until the next one
+        return -1;
     }
-    if (!buf.p) { buf.p = ft_strdup(""); if (!buf.p) return -1; }
+    if (!buf.p) { buf.p = ft_strdup(""); if (!buf.p) { free(c.marks); return -1; } }
+    ja_reset(&t->run);
     *out = buf.p;
     *out_len = buf.n;
     if (marks) { *marks = c.marks; *nmarks = c.nmarks / 2; }

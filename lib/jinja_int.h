@@ -1,5 +1,5 @@
-// jinja_int.h — internals shared by the Jinja interpreter's files: arena, values, tokens,
-// syntax tree, evaluation context. Not a public API (see jinja.h).
+// jinja_int.h — internals shared by the Jinja interpreter's files: arena, render budget
+// state, values, tokens, syntax tree, evaluation context. Not a public API (see jinja.h).
 #ifndef FT_JINJA_INT_H
 #define FT_JINJA_INT_H
 
@@ -12,12 +12,28 @@
 // ---- arena: every value of one render (and every node of one parse) lives here ----------
 typedef struct ja_chunk ja_chunk;
 typedef struct {
-    ja_chunk *head;
+    ja_chunk *head, *spare;    // spare: one standard chunk kept by ja_rewind for reuse
+    size_t bytes;              // held in chunks (the memory budget counts this)
 } jarena;
-void *ja_alloc(jarena *a, size_t n);          // zeroed; NULL only when malloc fails
+// NULL when malloc fails or a render's memory budget is spent (jrun.fail says which).
+void *ja_alloc(jarena *a, size_t n);          // zeroed
 char *ja_strndup(jarena *a, const char *s, size_t n);
 void ja_reset(jarena *a);                      // keep the first chunk, free the rest
 void ja_free(jarena *a);
+// A point in the arena to come back to: what was allocated after it is released at once.
+typedef struct { ja_chunk *head; size_t used; } jmark;
+jmark ja_mark(const jarena *a);
+void ja_rewind(jarena *a, jmark m);
+int ja_young(const jarena *a, jmark m, const void *p);   // p was allocated after m
+
+// ---- the running render's budget, for the places that have no context (allocation, list
+// growth, buffers): thread-local, all zero (no limits) outside a render ------------------
+enum { JFAIL_NONE, JFAIL_OOM, JFAIL_MEMORY, JFAIL_ITEMS, JFAIL_OUTPUT };
+typedef struct {
+    size_t memory, items, output;   // limits; 0 = none
+    int fail;                       // JFAIL_*: the first one that stopped the render
+} jrun_state;
+extern _Thread_local jrun_state jrun;
 
 // ---- output buffer ----------------------------------------------------------------------
 typedef struct {
@@ -167,7 +183,21 @@ typedef struct {
     int edepth;             // expression evaluation depth guard
     jbuf *root_out;         // the template's own output (generation marks are offsets into it)
     size_t *marks; size_t nmarks, capmarks;   // {% generation %} [start, end) pairs, flattened
+    ft_jinja_limits lim;    // this render's budget (iterations, depth here; the rest in jrun)
+    uint64_t iters;         // loop iterations so far
+    int line;               // line of the statement being run (for budget messages)
+    struct jframe *frames;  // innermost running loop iteration (see exec_for)
+    uintptr_t stack0;       // the stack where the render began (the stack guard's base)
 } jctx;
+
+// One loop iteration: what it allocates is released at its end unless a value made in it
+// was stored where it outlives it (a namespace attribute): then `pinned`.
+typedef struct jframe { struct jframe *prev; jmark mark; int pinned; } jframe;
+// Keep the running loop iterations that v (just stored into the older container holder, whose
+// storage may have grown into s1/s2) was allocated in from releasing their memory (jinja_exec.c).
+void jinja_pin_escape(jctx *c, const void *holder, const void *s1, const void *s2, jv v);
+int jinja_budget_err(jctx *c, const jnode *n, const char *what, unsigned long long limit, const char *unit,
+                     const char *key);
 
 // Builtin functions (JV_FUNC ids).
 enum { JF_RANGE = 1, JF_NAMESPACE, JF_DICT, JF_RAISE, JF_STRFTIME, JF_CYCLE, JF_JOINER_UNUSED };

@@ -188,7 +188,7 @@ int jinja_method(jctx *c, const jnode *at, jv self, const char *name, jv *args, 
         if (nargs) memcpy(t.u.l->v, args, nargs * sizeof(jv));
         t.u.l->n = nargs; t.u.l->tuple = 1;
         int changed = !L->has_changed || !jv_equal(L->changed, t);
-        if (changed) { L->changed = t; L->has_changed = 1; }
+        if (changed) { L->changed = t; L->has_changed = 1; jinja_pin_escape(c, L, NULL, NULL, t); }
         *out = jv_bool(changed);
         return 1;
     }

@@ -1,4 +1,6 @@
-// jinja_value.c — the Jinja interpreter's values with Python semantics: arena allocation,
+// jinja_value.c — the Jinja interpreter's values with Python semantics: arena allocation
+// (with marks to release a loop iteration's values, and the render budget's memory, list
+// size and buffer size limits, which record why they stopped a render in jrun),
 // truthiness, equality and ordering, str()/repr() as Python prints them, json.dumps
 // (ensure_ascii=False) for tojson, conversion from jansson values, UTF-8 code points.
 #include <math.h>
@@ -12,16 +14,25 @@
 
 // ---- arena ------------------------------------------------------------------------------
 struct ja_chunk { ja_chunk *next; size_t used, cap; max_align_t data[]; };
+#define JA_CHUNK ((size_t)64 << 10)
+
+_Thread_local jrun_state jrun;
+
+static void run_fail(int why) { if (!jrun.fail) jrun.fail = why; }
 
 void *ja_alloc(jarena *a, size_t n) {
+    if (n > SIZE_MAX / 2) { run_fail(JFAIL_MEMORY); ft_err("allocation too large"); return NULL; }
     n = (n + 15) & ~(size_t)15;
     ja_chunk *c = a->head;
     if (!c || c->cap - c->used < n) {
-        size_t cap = n > (64u << 10) ? n : (64u << 10);
-        ja_chunk *nc = malloc(sizeof *nc + cap);
-        if (!nc) { ft_err("out of memory"); return NULL; }
+        size_t cap = n > JA_CHUNK ? n : JA_CHUNK;
+        if (jrun.memory && a->bytes + cap > jrun.memory) { run_fail(JFAIL_MEMORY); ft_err("memory budget exceeded"); return NULL; }
+        ja_chunk *nc;
+        if (cap == JA_CHUNK && a->spare) { nc = a->spare; a->spare = NULL; }
+        else if (!(nc = malloc(sizeof *nc + cap))) { run_fail(JFAIL_OOM); ft_err("out of memory"); return NULL; }
         nc->next = c; nc->used = 0; nc->cap = cap;
         a->head = c = nc;
+        a->bytes += cap;
     }
     void *p = (char *)c->data + c->used;
     c->used += n;
@@ -35,26 +46,62 @@ char *ja_strndup(jarena *a, const char *s, size_t n) {
     return p;
 }
 
+// Drop the chunks above `keep` (NULL: all), keeping one standard one as the spare.
+static void drop_to(jarena *a, ja_chunk *keep) {
+    while (a->head && a->head != keep) {
+        ja_chunk *c = a->head;
+        a->head = c->next;
+        a->bytes -= c->cap;
+        if (c->cap == JA_CHUNK && !a->spare) a->spare = c;
+        else free(c);
+    }
+}
+
 void ja_reset(jarena *a) {
     ja_chunk *c = a->head;
     if (!c) return;
-    while (c->next) { ja_chunk *n = c->next; c->next = n->next; free(n); }
+    while (c->next) c = c->next;   // the first chunk
+    drop_to(a, c);
     c->used = 0;
 }
 
 void ja_free(jarena *a) {
-    for (ja_chunk *c = a->head, *n; c; c = n) { n = c->next; free(c); }
-    a->head = NULL;
+    drop_to(a, NULL);
+    free(a->spare);
+    a->spare = NULL;
+    a->bytes = 0;
+}
+
+jmark ja_mark(const jarena *a) {
+    jmark m = {a->head, a->head ? a->head->used : 0};
+    return m;
+}
+
+void ja_rewind(jarena *a, jmark m) {
+    drop_to(a, m.head);
+    if (a->head) a->head->used = m.used;
+}
+
+int ja_young(const jarena *a, jmark m, const void *p) {
+    uintptr_t x = (uintptr_t)p;
+    for (const ja_chunk *c = a->head; c; c = c->next) {
+        uintptr_t d = (uintptr_t)c->data;
+        if (c == m.head) return x >= d + m.used && x < d + c->cap;
+        if (x >= d && x < d + c->cap) return 1;
+    }
+    return 0;
 }
 
 // ---- buffer -----------------------------------------------------------------------------
 void jb_put(jbuf *b, const char *s, size_t n) {
     if (b->oom || !n) return;
+    if (jrun.output && (n > jrun.output || b->n > jrun.output - n)) { b->oom = 1; run_fail(JFAIL_OUTPUT); return; }
     if (b->n + n + 1 > b->cap) {
+        if (n > SIZE_MAX / 4 - b->n) { b->oom = 1; run_fail(JFAIL_OOM); return; }
         size_t cap = b->cap ? b->cap * 2 : 256;
         while (cap < b->n + n + 1) cap *= 2;
         char *p = realloc(b->p, cap);
-        if (!p) { b->oom = 1; return; }
+        if (!p) { b->oom = 1; run_fail(JFAIL_OOM); return; }
         b->p = p; b->cap = cap;
     }
     memcpy(b->p + b->n, s, n);
@@ -75,26 +122,41 @@ jv jv_str_copy(jarena *a, const char *s, size_t n) {
     char *p = ja_strndup(a, s, n);
     return p ? jv_strn(p, n) : jv_undef(NULL);
 }
+// A list or dict larger than the budget's items, or one whose storage cannot be had, comes
+// back with a NULL pointer (callers check it).
+static int too_many(size_t n) {
+    if (jrun.items && n > jrun.items) { run_fail(JFAIL_ITEMS); ft_err("list or dict size budget exceeded"); return 1; }
+    return 0;
+}
+
 jv jv_list(jarena *a, size_t cap) {
     jv v = {.t = JV_LIST};
+    if (too_many(cap) || cap > SIZE_MAX / sizeof(jv)) { v.u.l = NULL; return v; }
     v.u.l = ja_alloc(a, sizeof(jlist));
-    if (v.u.l && cap) { v.u.l->v = ja_alloc(a, cap * sizeof(jv)); v.u.l->cap = cap; }
+    if (v.u.l && cap) {
+        if (!(v.u.l->v = ja_alloc(a, cap * sizeof(jv)))) v.u.l = NULL;
+        else v.u.l->cap = cap;
+    }
     return v;
 }
 jv jv_dict(jarena *a, size_t cap) {
     jv v = {.t = JV_DICT};
+    if (too_many(cap) || cap > SIZE_MAX / sizeof(jv)) { v.u.d = NULL; return v; }
     v.u.d = ja_alloc(a, sizeof(jdict));
     if (v.u.d && cap) {
         v.u.d->k = ja_alloc(a, cap * sizeof(jv));
         v.u.d->v = ja_alloc(a, cap * sizeof(jv));
-        v.u.d->cap = cap;
+        if (!v.u.d->k || !v.u.d->v) v.u.d = NULL;
+        else v.u.d->cap = cap;
     }
     return v;
 }
 
 int jl_push(jarena *a, jlist *l, jv v) {
     if (l->n == l->cap) {
+        if (too_many(l->n + 1)) return -1;
         size_t cap = l->cap ? l->cap * 2 : 4;
+        if (jrun.items && cap > jrun.items) cap = jrun.items;
         jv *p = ja_alloc(a, cap * sizeof(jv));
         if (!p) return -1;
         if (l->n) memcpy(p, l->v, l->n * sizeof(jv));
@@ -119,7 +181,9 @@ int jd_set(jarena *a, jdict *d, jv k, jv v) {
     jv *p = jd_get(d, k);
     if (p) { *p = v; return 0; }
     if (d->n == d->cap) {
+        if (too_many(d->n + 1)) return -1;
         size_t cap = d->cap ? d->cap * 2 : 4;
+        if (jrun.items && cap > jrun.items) cap = jrun.items;
         jv *nk = ja_alloc(a, cap * sizeof(jv)), *nv = ja_alloc(a, cap * sizeof(jv));
         if (!nk || !nv) return -1;
         if (d->n) { memcpy(nk, d->k, d->n * sizeof(jv)); memcpy(nv, d->v, d->n * sizeof(jv)); }

@@ -48,6 +48,8 @@ int ft_template_set_tokens(ft_template *t, const char *bos, const char *eos) {
     return 0;
 }
 
+void ft_template_set_limits(ft_template *t, const ft_jinja_limits *l) { ft_jinja_set_limits(t->j, l); }
+
 int ft_template_has_generation(const ft_template *t) { return ft_jinja_has_generation(t->j); }
 
 int ft_template_render(ft_template *t, const json_t *messages, const json_t *extra, int add_generation_prompt,

@@ -8,6 +8,8 @@
 #include <jansson.h>
 #include <stddef.h>
 
+#include "jinja.h"
+
 typedef struct ft_template ft_template;
 
 // spec: a built-in name (chatml, llama2, llama3, mistral, gemma, phi3, zephyr, alpaca,
@@ -19,6 +21,8 @@ ft_template *ft_template_from_string(const char *src, size_t len, const char *na
 void ft_template_free(ft_template *t);
 // Override the special-token strings the template sees (NULL keeps the current one).
 int ft_template_set_tokens(ft_template *t, const char *bos, const char *eos);
+// The budget of each rendering (NULL: the defaults, see ft_jinja_limits in jinja.h).
+void ft_template_set_limits(ft_template *t, const ft_jinja_limits *l);
 const char *ft_template_name(const ft_template *t);
 const char *ft_template_source(const ft_template *t);
 

@@ -30,6 +30,12 @@ static void usage(void) {
            "      --generation-prompt hold out a final assistant message as \"reference\", render the rest\n"
            "                          with add_generation_prompt=true (all segments train:false)\n"
            "      --skip-bad          skip bad records (counted on stderr) instead of failing\n"
+           "      --template-limit K=V[,K=V...]\n"
+           "                          the budget of each rendering; a template that exceeds one fails with\n"
+           "                          an error naming it. Keys (defaults): iterations=10000000 (loop body\n"
+           "                          runs, all loops), output=64M (bytes of output or any one string),\n"
+           "                          items=1000000 (elements of a list or dict), depth=256 (nested macro\n"
+           "                          calls, at most 1024), memory=1G (bytes of values alive at once)\n"
            "      --print-template    print the template's Jinja source and exit\n"
            "      --list-templates    list the built-in templates and exit\n"
            "  -o, --output FILE       output (default stdout; .zst compresses)\n"
@@ -43,6 +49,8 @@ int main(int argc, char **argv) {
     const char *spec = NULL, *model = NULL, *bos = NULL, *eos = NULL, *outp = "-";
     ft_template_opts o = {0};
     int skip_bad = 0, print_tpl = 0;
+    ft_jinja_limits lim;
+    ft_jinja_limits_default(&lim);
     const char **inputs = calloc((size_t)argc + 1, sizeof(char *));
     int nin = 0;
     if (!inputs) return FT_EXIT_DATA;
@@ -69,6 +77,11 @@ int main(int argc, char **argv) {
         else if (!strcmp(a, "--last-turn-only")) o.last_turn_only = 1;
         else if (!strcmp(a, "--generation-prompt")) o.generation_prompt = 1;
         else if (!strcmp(a, "--skip-bad")) skip_bad = 1;
+        else if (!strcmp(a, "--template-limit")) {
+            const char *l;
+            NEEDVAL(l);
+            if (ft_jinja_limits_parse(l, &lim)) { free(inputs); return ft_cli_usage(PROG, "--template-limit: %s", ft_errmsg()); }
+        }
         else if (!strcmp(a, "--print-template")) print_tpl = 1;
         else if (!strcmp(a, "--list-templates")) {
             for (const char *const *n = ft_template_builtin_names(); *n; n++) printf("%s\n", *n);
@@ -84,6 +97,7 @@ int main(int argc, char **argv) {
 
     ft_template *t = ft_template_load(spec ? spec : "auto", model);
     if (!t || ft_template_set_tokens(t, bos, eos)) { free(inputs); ft_template_free(t); return ft_cli_fail(PROG, FT_EXIT_DATA); }
+    ft_template_set_limits(t, &lim);
     if (print_tpl) { fputs(ft_template_source(t), stdout); free(inputs); ft_template_free(t); return 0; }
 
     ft_writer *w = ft_writer_open(outp);

@@ -1,7 +1,8 @@
 // test_jinja.c — the Jinja interpreter and chat-template spans at the library level:
 // hand-computed renderings (whitespace control, Python printing, slicing by code points,
 // tojson), error messages with template lines, render reuse, loss-span offsets, and random
-// token soup that must fail cleanly (no crash, no leak; run under ASan by `make check`).
+// token soup that must fail cleanly (no crash, no leak; run under ASan by `make check`), and
+// the rendering budget (each limit named at its boundary, memory released per iteration).
 #include "testutil.h"
 #include "err.h"
 #include "jinja.h"
@@ -160,7 +161,6 @@ static void test_generation_marks(void **st) {
     ft_jinja_free(t);
 }
 
-// Token soup: every outcome is a clean success or a clean error.
 // Python string formatting: expected texts are CPython 3.11's output for the same calls.
 static void test_formatting(void **st) {
     (void)st;
@@ -211,6 +211,90 @@ static void test_loop_features(void **st) {
     expect("{% for x in [1] %}{{ loop([2]) }}{% endfor %}", NULL, NULL, "must have the 'recursive' marker");
 }
 
+// Render src with vars under limits spec (ft_jinja_limits_parse syntax); want/err as expect().
+static void expect_lim(const char *spec, const char *src, const char *vars, const char *want, const char *err) {
+    ft_jinja_limits l;
+    ft_jinja_limits_default(&l);
+    assert_int_equal(ft_jinja_limits_parse(spec, &l), 0);
+    ft_jinja *t = ft_jinja_parse(src, strlen(src), "t.jinja");
+    assert_non_null(t);
+    ft_jinja_set_limits(t, &l);
+    json_t *v = vars ? json_loads(vars, 0, NULL) : json_object();
+    assert_non_null(v);
+    char *out = NULL;
+    size_t len = 0;
+    int rc = ft_jinja_render(t, v, &out, &len);
+    if (want) {
+        if (rc) fail_msg("render failed: %s (limits %s, template %s)", ft_errmsg(), spec, src);
+        if (strcmp(out, want)) fail_msg("template %s\n  got  [%s]\n  want [%s]", src, out, want);
+    } else {
+        assert_int_equal(rc, -1);
+        assert_null(out);
+        if (!strstr(ft_errmsg(), err)) fail_msg("error [%s] lacks [%s]", ft_errmsg(), err);
+    }
+    free(out);
+    json_decref(v);
+    ft_jinja_free(t);
+}
+
+static void test_budget(void **st) {
+    (void)st;
+    ft_jinja_limits l;
+    ft_jinja_limits_default(&l);
+    assert_true(l.iterations == 10000000 && l.output == 64u << 20 && l.items == 1000000 && l.depth == 256 &&
+                l.memory == (size_t)1 << 30);
+    assert_int_equal(ft_jinja_limits_parse("iterations=5,output=2k,items=7,depth=3,memory=3M", &l), 0);
+    assert_true(l.iterations == 5 && l.output == 2048 && l.items == 7 && l.depth == 3 && l.memory == 3u << 20);
+    assert_int_equal(ft_jinja_limits_parse("output=1G", &l), 0);
+    assert_true(l.output == (size_t)1 << 30 && l.iterations == 5);   // the others kept
+    const char *bad[] = {"iterations", "iterations=", "iterations=0", "iterations=-1", "iterations=5k", "loops=5",
+                         "depth=1025", "output=3x", "memory=1T", "items=1,", ",items=1", "items=99999999999999999999", NULL};
+    for (int i = 0; bad[i]; i++)
+        if (ft_jinja_limits_parse(bad[i], &l) == 0) fail_msg("'%s' was accepted", bad[i]);
+    // each limit, named, at its boundary (outputs hand-computed)
+    const char *loop = "{% for i in range(3) %}{% for j in range(4) %}{{ j }}{% endfor %}{% endfor %}";
+    expect_lim("iterations=15", loop, NULL, "012301230123", NULL);   // 3 + 12 bodies
+    expect_lim("iterations=14", loop, NULL, NULL, "t.jinja:1: template exceeded the loop budget (14 iterations); raise it with --template-limit iterations=N");
+    expect_lim("iterations=4", "{% for i in range(10) if i % 3 == 0 %}{{ i }}{% endfor %}", NULL, NULL, "loop budget (4 iterations)");
+    expect_lim("output=12", loop, NULL, "012301230123", NULL);
+    expect_lim("output=11", loop, NULL, NULL, "t.jinja:1: template exceeded the output budget (11 bytes); raise it with --template-limit output=BYTES");
+    expect_lim("output=100", "{% set x %}{% for i in range(30) %}abcd{% endfor %}{% endset %}{{ x|length }}", NULL, NULL, "output budget (100 bytes)");
+    expect_lim("items=5", "{{ range(5)|list }}", NULL, "[0, 1, 2, 3, 4]", NULL);
+    expect_lim("items=5", "{{ range(6)|list }}", NULL, NULL, "t.jinja:1: template exceeded the list/dict size budget (5 items); raise it with --template-limit items=N");
+    expect_lim("items=5", "{{ ([1, 2, 3] + [4, 5, 6])|length }}", NULL, NULL, "list/dict size budget (5 items)");
+    expect_lim("items=3", "{{ x|length }}", "{\"x\": [1, 2, 3, 4]}", NULL, "list/dict size budget (3 items)");
+    expect_lim("items=3", "{% set d = dict(a=1, b=2, c=3) %}{% set e = namespace(a=1, b=2, c=3, d=4) %}", NULL, NULL, "list/dict size budget (3 items)");
+    const char *rec = "{% macro f(n) %}{% if n > 0 %}{{ f(n - 1) }}{% endif %}{{ n }}{% endmacro %}{{ f(4) }}";
+    expect_lim("depth=5", rec, NULL, "01234", NULL);
+    expect_lim("depth=4", rec, NULL, NULL, "t.jinja:1: template exceeded the recursion budget (4 nested calls); raise it with --template-limit depth=N");
+    // 300 nested calls fit in the stack (the old fixed guards stopped at 200)
+    expect_lim("depth=300", "{% macro f(n) %}{% if n > 0 %}{{ f(n - 1) }}{% endif %}{% endmacro %}{{ f(299) }}.", NULL, ".", NULL);
+    expect_lim("memory=1M", "{{ 'x' * 2000000 }}", NULL, NULL, "t.jinja:1: template exceeded the memory budget (1048576 bytes); raise it with --template-limit memory=BYTES");
+    // a loop iteration's memory goes at its end: 100000 iterations of a few hundred bytes
+    // each (about 40 MB in all; range() itself takes 4 MB) run in an 8 MiB budget
+    expect_lim("memory=8M", "{% for i in range(100000) %}{% set x = [i, i ~ 'abc', {'k': i}] %}{% endfor %}ok", NULL, "ok", NULL);
+    // ... except what an iteration stores in a namespace, which survives (sum 0..9999 = 49995000)
+    expect_lim("memory=4M", "{% set ns = namespace(l=[], t=0) %}{% for i in range(100) %}{% for j in range(100) %}"
+               "{% set x = [j, j] %}{% set ns.t = ns.t + x[0] + i * 100 %}{% endfor %}{% set ns.l = ns.l + [i ~ ''] %}{% endfor %}"
+               "{{ ns.t }} {{ ns.l|length }} {{ ns.l[42] }} {{ ns.l|join('')|length }}", NULL, "49995000 100 42 190", NULL);
+    expect_lim("memory=8M", "{% set ns = namespace(m=none) %}{% for i in range(3) %}{% macro g() %}m{{ i }}{% endmacro %}"
+               "{% if i == 1 %}{% set ns.m = g %}{% endif %}{% for j in range(1000) %}{% set y = 'pad' ~ j %}{% endfor %}{% endfor %}{{ ns.m() }}",
+               NULL, "m1", NULL);
+    // a failed render leaves the template usable with its limits
+    ft_jinja *t = ft_jinja_parse(loop, strlen(loop), "t.jinja");
+    assert_int_equal(ft_jinja_limits_parse("iterations=14", &l), 0);
+    ft_jinja_set_limits(t, &l);
+    char *out;
+    size_t len;
+    assert_int_equal(ft_jinja_render(t, NULL, &out, &len), -1);
+    ft_jinja_set_limits(t, NULL);   // back to the defaults
+    assert_int_equal(ft_jinja_render(t, NULL, &out, &len), 0);
+    assert_string_equal(out, "012301230123");
+    free(out);
+    ft_jinja_free(t);
+}
+
+// Token soup: every outcome is a clean success or a clean error.
 static void test_soup(void **st) {
     (void)st;
     static const char *frag[] = {"{{", "}}", "{%", "%}", "{#", "#}", "-", "+", " if ", " for ", " in ", " endif ",
@@ -250,6 +334,7 @@ int main(void) {
         cmocka_unit_test(test_errors),     cmocka_unit_test(test_render_reuse), cmocka_unit_test(test_spans),
         cmocka_unit_test(test_soup),       cmocka_unit_test(test_strftime_now), cmocka_unit_test(test_generation_marks),
         cmocka_unit_test(test_formatting), cmocka_unit_test(test_loop_features),
+        cmocka_unit_test(test_budget),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
