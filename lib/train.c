@@ -11,6 +11,7 @@
 #include "lora.h"
 #include "model.h"
 #include "model_backward.h"
+#include "objective.h"
 #include "optim.h"
 #include "train_io.h"
 #include "train_method.h"
@@ -29,6 +30,7 @@
 
 typedef struct {
     const ft_train_opts *o;
+    const ft_objective *obj;    // what the step minimises (lib/objective.h)
     ft_model *m;
     ft_trainable tr;            // the method: model, trainable parameters, output
     float *params, *grads;      // trainable (n,) and their gradients (= tr's)
@@ -174,6 +176,9 @@ static int setup(trainer *t, const ft_train_opts *o) {
     t->best_eval = INFINITY;
     t->best_step = -1;
     if (o->device && strcmp(o->device, "cpu")) return ft_err("--device %s: only cpu is available to ft-train", o->device);
+    if (!(t->obj = ft_objective_find(o->objective ? o->objective : "sft"))) return -1;
+    if (t->obj->row_grad || t->obj->needs_reference || t->obj->rows_per_example != 1)
+        return ft_err("--objective %s: the step runs token-level objectives only (no per-row pass yet)", t->obj->name);
     // one run per output directory, decided before anything is loaded: a second run fails at once
     struct stat sb;
     t->created_out = stat(o->out, &sb) != 0;
@@ -350,25 +355,27 @@ int ft_train_run(const ft_train_opts *o) {
         int k = gather(t);
         if (k == 0) break;
         double st0 = ft_now();
-        uint64_t targets = 0, tokens = 0;
+        uint64_t targets = 0, tokens = 0, rows = 0;
         for (int i = 0; i < k; i++) {
             targets += t->mb[i].n_targets;
             tokens += t->mb[i].n_tokens;
+            rows += (uint64_t)t->mb[i].rows;
         }
         memset(t->grads, 0, t->n * sizeof(float));
-        double loss_sum = 0;
-        float scale = targets ? (float)(1.0 / (double)targets) : 0.0f;
+        ft_obj_step os = {.targets = targets, .examples = rows / (uint64_t)t->obj->rows_per_example};
+        t->obj->begin(&os);
         for (int i = 0; i < k && rc == 0; i++) {
             ft_batch *b = &t->mb[i];
             const int32_t *doc = batch_doc(t, b);
             set_dropout(t, i);
             if (ft_model_forward(t->m, &t->acts, b->ids, b->pos, doc, b->rows, b->T)) { rc = -1; break; }
             double l = ft_model_backward(t->m, &t->acts, &t->ws, b->ids, doc, b->targets, b->mask, b->rows, b->T,
-                                         t->tr.kind == FT_M_FULL ? t->grads : NULL, scale);
-            loss_sum += l;
+                                         t->tr.kind == FT_M_FULL ? t->grads : NULL, os.grad_scale);
+            t->obj->add(&os, l, NULL, NULL, 0);
         }
         if (rc) break;
-        double loss = targets ? loss_sum / (double)targets : 0.0;
+        double metric[FT_OBJ_MAX_METRICS];
+        double loss = t->obj->end(&os, metric);
         double gnorm = ft_grad_norm(t->grads, t->n);
         if (!isfinite(loss) || !isfinite(gnorm)) {
             if (t->skipped_nonfinite < o->skip_nonfinite) {
@@ -391,8 +398,13 @@ int ft_train_run(const ft_train_opts *o) {
         double now = ft_now(), dt = now - st0;
         double elapsed = t->elapsed_before + (now - t0);
         double tps = dt > 0 ? (double)tokens / dt : 0;
-        log_line(t, "{\"step\": %ld, \"epoch\": %.4f, \"loss\": %.6f, \"lr\": %.6g, \"grad_norm\": %.6f, \"tokens_per_s\": %.1f, \"elapsed_s\": %.3f}",
-                 t->step, epoch_frac(t), loss, lr, gnorm, tps, elapsed);
+        char mtext[FT_OBJ_MAX_METRICS * 48] = "";   // the objective's metrics, after "loss"
+        for (int i = 0, n = 0; i < t->obj->n_metric; i++)
+            if ((n += snprintf(mtext + n, sizeof mtext - (size_t)n, ", \"%s\": %.6f", t->obj->metric[i], metric[i])) >=
+                (int)sizeof mtext)
+                break;
+        log_line(t, "{\"step\": %ld, \"epoch\": %.4f, \"loss\": %.6f%s, \"lr\": %.6g, \"grad_norm\": %.6f, \"tokens_per_s\": %.1f, \"elapsed_s\": %.3f}",
+                 t->step, epoch_frac(t), loss, mtext, lr, gnorm, tps, elapsed);
         char extra[128];
         snprintf(extra, sizeof extra, "loss %.4f lr %.2e %.0f tok/s", loss, lr, tps);
         ft_progress_update(&bar, (uint64_t)(t->step - first_step), extra);

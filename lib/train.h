@@ -12,6 +12,7 @@
 typedef struct {
     const char *model, *data, *val, *out, *log;
     const char *method;          // "full" | "lora" | "qlora" | "prompt" | "prefix" | "adapter"
+    const char *objective;       // "sft" (lib/objective.h)
     const char *schedule;        // "cosine" | "linear" | "constant"
     const char *lora_targets;    // "q,v" ... | "all-linear"
     const char *device;          // "cpu"
