@@ -4,10 +4,10 @@
 #include "train.h"
 #include "batch.h"
 #include "ckpt.h"
-#include "cli.h"
 #include "err.h"
 #include "io.h"
 #include "lock.h"
+#include "log.h"
 #include "lora.h"
 #include "model.h"
 #include "model_backward.h"
@@ -198,11 +198,11 @@ static int setup(trainer *t, const ft_train_opts *o) {
     }
     if (check_tokenizer(t->m, &t->data) || (t->have_val && check_tokenizer(t->m, &t->val))) return -1;
     if (t->data.n_no_target || t->data.n_truncated || t->data.n_empty)
-        ft_cli_info(o->prog, 1, "%s: %zu records; skipped %zu without target, %zu empty; %zu longer than --seq-len %d truncated",
+        ft_log_info(1, "%s: %zu records; skipped %zu without target, %zu empty; %zu longer than --seq-len %d truncated",
                     t->data.name, t->data.n_read, t->data.n_no_target, t->data.n_empty, t->data.n_truncated, T);
     int nv = t->tr.n_virtual, pack = !o->no_pack && !nv;
     if (nv && !o->no_pack)
-        ft_cli_info(o->prog, 1, "%s tuning: one record per row (--no-pack), %d virtual tokens in front of each", t->tr.name, nv);
+        ft_log_info(1, "%s tuning: one record per row (--no-pack), %d virtual tokens in front of each", t->tr.name, nv);
     if (ft_loader_init(&t->ld, &t->data, T, pack, !o->no_shuffle, (uint64_t)o->seed)) return -1;
     t->Bm = (int)o->batch;
     t->G = (int)o->grad_accum;
@@ -242,17 +242,17 @@ static int setup(trainer *t, const ft_train_opts *o) {
     if (o->resume) {
         char *skipped = NULL;
         char *dir = ft_ckpt_latest(t->ckdir, t->n, &skipped);
-        if (skipped) ft_cli_info(o->prog, 1, "ignoring %s", skipped);
+        if (skipped) ft_log_info(1, "ignoring %s", skipped);
         free(skipped);
         if (dir) {
             char *js = NULL;
             rc = ft_ckpt_load(dir, t->params, t->opt.m, t->opt.v, t->n, &js) || state_load(t, js, dir);
             free(js);
-            if (!rc) ft_cli_info(o->prog, 1, "resuming from %s (step %ld)", dir, t->step);
+            if (!rc) ft_log_info(1, "resuming from %s (step %ld)", dir, t->step);
             free(dir);
             if (rc) return -1;
         } else {
-            ft_cli_info(o->prog, 1, "--resume: no checkpoint in %s, starting fresh", t->ckdir);
+            ft_log_info(1, "--resume: no checkpoint in %s, starting fresh", t->ckdir);
         }
     }
     if (o->log && !(t->log = ft_train_log_open(o->log, o->resume, t->step))) return -1;
@@ -305,7 +305,7 @@ static int restore_best(trainer *t) {
     float *m = ft_malloc(t->n * sizeof(float)), *v = ft_malloc(t->n * sizeof(float));
     char *js = NULL;
     int rc = (!m || !v) ? -1 : ft_ckpt_load(dir, t->params, m, v, t->n, &js);
-    if (!rc) ft_cli_info(t->o->prog, 1, "restored the best checkpoint (step %ld, eval_loss %.4f)", t->best_step, t->best_eval);
+    if (!rc) ft_log_info(1, "restored the best checkpoint (step %ld, eval_loss %.4f)", t->best_step, t->best_eval);
     free(js); free(m); free(v); free(dir);
     return rc;
 }
@@ -335,21 +335,19 @@ int ft_train_run(const ft_train_opts *o) {
         free(msg);
         return -1;
     }
-    const char *prog = o->prog ? o->prog : "ft-train";
     char desc[400];
     ft_trainable_describe(&t->tr, o, desc, sizeof desc);
-    ft_cli_info(prog, 1, "%s", desc);
-    ft_cli_info(prog, 1, "%ld steps (%d x %d rows of %ld tokens per step), %s schedule, warmup %ld", t->total_steps, t->G,
+    ft_log_info(1, "%s", desc);
+    ft_log_info(1, "%ld steps (%d x %d rows of %ld tokens per step), %s schedule, warmup %ld", t->total_steps, t->G,
                 t->Bm, o->seq_len, o->schedule, t->sched.warmup_steps);
     int rc = 0, stopped = 0;
     double t0 = ft_now();
-    ft_progress bar;
     long first_step = t->step;   // > 0 after --resume: the bar's ETA counts this run's steps
-    ft_progress_start(&bar, "train", (uint64_t)(t->total_steps - first_step));
+    ft_log_progress(FT_PROGRESS_START, "train", 0, (uint64_t)(t->total_steps - first_step), NULL);
     if (t->step == 0 && t->have_val && o->eval_every > 0) {
         double ev = evaluate(t);
         log_line(t, "{\"step\": 0, \"epoch\": 0, \"eval_loss\": %.6f}", ev);
-        ft_cli_info(prog, 1, "step 0: eval_loss %.4f", ev);
+        ft_log_info(1, "step 0: eval_loss %.4f", ev);
     }
     while (t->step < t->total_steps) {
         int k = gather(t);
@@ -380,7 +378,7 @@ int ft_train_run(const ft_train_opts *o) {
         if (!isfinite(loss) || !isfinite(gnorm)) {
             if (t->skipped_nonfinite < o->skip_nonfinite) {
                 t->skipped_nonfinite++;
-                ft_cli_info(prog, 1, "step %ld: non-finite %s, update skipped (%ld of %ld allowed)", t->step + 1,
+                ft_log_info(1, "step %ld: non-finite %s, update skipped (%ld of %ld allowed)", t->step + 1,
                             isfinite(loss) ? "gradient" : "loss", t->skipped_nonfinite, o->skip_nonfinite);
                 t->step++;
                 continue;
@@ -407,13 +405,14 @@ int ft_train_run(const ft_train_opts *o) {
                  t->step, epoch_frac(t), loss, mtext, lr, gnorm, tps, elapsed);
         char extra[128];
         snprintf(extra, sizeof extra, "loss %.4f lr %.2e %.0f tok/s", loss, lr, tps);
-        ft_progress_update(&bar, (uint64_t)(t->step - first_step), extra);
-        if (ft_verbosity >= 2) ft_cli_info(prog, 2, "step %ld: loss %.4f lr %.3g grad_norm %.3f", t->step, loss, lr, gnorm);
+        ft_log_progress(FT_PROGRESS_UPDATE, "train", (uint64_t)(t->step - first_step), (uint64_t)(t->total_steps - first_step),
+                        extra);
+        ft_log_info(2, "step %ld: loss %.4f lr %.3g grad_norm %.3f", t->step, loss, lr, gnorm);
         int stop_early = 0, saved = 0;
         if (t->have_val && o->eval_every > 0 && (t->step % o->eval_every == 0 || t->step == t->total_steps)) {
             double ev = evaluate(t);
             log_line(t, "{\"step\": %ld, \"epoch\": %.4f, \"eval_loss\": %.6f}", t->step, epoch_frac(t), ev);
-            ft_cli_info(prog, 1, "step %ld: eval_loss %.4f", t->step, ev);
+            ft_log_info(1, "step %ld: eval_loss %.4f", t->step, ev);
             if (o->early_stop > 0) {
                 if (ev < t->best_eval) {
                     t->best_eval = ev;
@@ -422,7 +421,7 @@ int ft_train_run(const ft_train_opts *o) {
                     if (save_ckpt(t, elapsed)) { rc = -1; break; }
                     saved = 1;
                 } else if (++t->bad_evals >= o->early_stop) {
-                    ft_cli_info(prog, 1, "early stop: eval_loss has not improved for %ld evaluations (best %.4f at step %ld)",
+                    ft_log_info(1, "early stop: eval_loss has not improved for %ld evaluations (best %.4f at step %ld)",
                                 t->bad_evals, t->best_eval, t->best_step);
                     stop_early = 1;
                 }
@@ -434,13 +433,14 @@ int ft_train_run(const ft_train_opts *o) {
         }
         if (o->stop && *o->stop) {
             if (!saved && save_ckpt(t, elapsed)) { rc = -1; break; }
-            ft_cli_info(prog, 1, "stopped by signal after step %ld: checkpoint saved in %s; continue with --resume", t->step, t->ckdir);
+            ft_log_info(1, "stopped by signal after step %ld: checkpoint saved in %s; continue with --resume", t->step, t->ckdir);
             stopped = 1;
             break;
         }
         if (stop_early) break;
     }
-    ft_progress_end(&bar);
+    ft_log_progress(FT_PROGRESS_END, "train", (uint64_t)(t->step - first_step), (uint64_t)(t->total_steps - first_step),
+                    NULL);
     // a final checkpoint lets a later --resume with more steps continue
     if (rc == 0 && !stopped && o->save_every > 0 && t->step % o->save_every != 0 &&
         save_ckpt(t, t->elapsed_before + ft_now() - t0))
@@ -448,7 +448,7 @@ int ft_train_run(const ft_train_opts *o) {
     if (rc == 0 && !stopped && o->early_stop > 0 && t->best_step >= 0 && t->best_step != t->step) rc = restore_best(t);
     if (rc == 0 && write_output(t)) rc = -1;
     if (rc == 0)
-        ft_cli_info(prog, 1, "%s after %ld steps: %s written to %s", stopped ? "stopped" : "done", t->step,
+        ft_log_info(1, "%s after %ld steps: %s written to %s", stopped ? "stopped" : "done", t->step,
                     t->tr.kind == FT_M_FULL ? "model" : "adapter", o->out);
     char *msg = rc ? ft_strdup(ft_errmsg()) : NULL;
     teardown(t, rc != 0);

@@ -2,9 +2,9 @@
 // command line or a --config JSON file, keys = flag names), and the effective configuration
 // as JSON (OUT/train_config.json, itself a valid --config file).
 #include "train.h"
-#include "cli.h"
 #include "err.h"
 #include "json_get.h"
+#include "parse.h"
 
 #include <jansson.h>
 #include <stddef.h>

@@ -89,6 +89,7 @@ static void usage(void) {
 }
 
 int main(int argc, char **argv) {
+    ft_cli_log_install(PROG);   // the library's messages and progress bar, on stderr
     ft_train_opts o;
     ft_train_defaults(&o);
     o.prog = PROG;
