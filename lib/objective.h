@@ -29,7 +29,7 @@
 // One optimizer step's running state (zero-initialised by the caller, then the counts set).
 typedef struct {
     uint64_t targets;         // target tokens of the whole step (all its micro-batches)
-    uint64_t examples;        // examples of the whole step
+    uint64_t examples;        // examples of the whole step (its rows / rows_per_example)
     float grad_scale;         // token-level: the gradient weight of every position (begin sets it)
     double loss_sum;          // the objective's accumulators
     double acc[FT_OBJ_MAX_METRICS];

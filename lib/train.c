@@ -372,7 +372,7 @@ int ft_train_run(const ft_train_opts *o) {
             t->obj->add(&os, l, NULL, NULL, 0);
         }
         if (rc) break;
-        double metric[FT_OBJ_MAX_METRICS];
+        double metric[FT_OBJ_MAX_METRICS] = {0};
         double loss = t->obj->end(&os, metric);
         double gnorm = ft_grad_norm(t->grads, t->n);
         if (!isfinite(loss) || !isfinite(gnorm)) {
