@@ -1,6 +1,7 @@
 # ft — one Makefile for libft, the tools, the tests and the demo.
 # Sources are found by wildcard: lib/*.c and kernels/cpu/*.c make libft.a, tools/ft-*.c
-# one binary each in bin/, tests/unit/test_*.c one cmocka test binary each.
+# one binary each in bin/ (with tools/common/*.c, the CLI helpers, linked into every tool;
+# only tool sources see tools/common/), tests/unit/test_*.c one cmocka test binary each.
 # CUDA objects (kernels/cuda/*.cu) are built when nvcc is found; everything else builds without.
 
 SHELL := /bin/bash
@@ -38,6 +39,7 @@ CFLAGS := $(CFLAGS_BASE) $(EXTRA_CFLAGS)
 
 LIB_SRC := $(wildcard lib/*.c) $(wildcard kernels/cpu/*.c)
 TOOLS := $(patsubst tools/%.c,$(BIN)/%,$(wildcard tools/ft-*.c))
+CLI_OBJ := $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard tools/common/*.c))
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 UNIT_HELPERS := $(filter-out tests/unit/test_%.c,$(wildcard tests/unit/*.c))
@@ -81,6 +83,9 @@ $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -c $< -o $@
 
+# the tools (and their subcommand folders) include tools/common/cli.h; the library cannot
+$(BUILD)/obj/tools/%.o: CFLAGS += -Itools/common
+
 $(BUILD)/obj/%.o: %.cu
 	@mkdir -p $(dir $@)
 	$(NVCC) $(NVCCFLAGS) -Ilib -Ikernels -Xcompiler -Wall,-Wextra,-Wno-unused-parameter -MMD -MP -c $< -o $@
@@ -93,7 +98,7 @@ $(BUILD)/libft.a: $(LIB_OBJ) $(CUDA_OBJ)
 # (The helper keeps its '%' out of the pattern rule, where make would replace it by the stem.)
 tool_sub_objs = $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard tools/$(1)/*.c))
 .SECONDEXPANSION:
-$(BIN)/%: $(BUILD)/obj/tools/%.o $$(call tool_sub_objs,$$*) $(BUILD)/libft.a
+$(BIN)/%: $(BUILD)/obj/tools/%.o $$(call tool_sub_objs,$$*) $(CLI_OBJ) $(BUILD)/libft.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(filter %.o,$^) $(BUILD)/libft.a $(LDLIBS) -o $@
 

@@ -59,6 +59,18 @@ typedef struct ft_ops {
     // dh/dw are non-NULL, adds d(loss * grad_scale)/dh and /dw.  h(N,C), w(V,C).
     double (*lm_head_xent)(float *dh, float *dw, const float *h, const float *w, const int32_t *target,
                            const uint8_t *mask, int N, int C, int V, float grad_scale);
+    // lm_head_xent with per-row results and per-position gradient weights, for objectives over
+    // whole sequences (lib/objective.h). row_logp (host memory; NULL = none) receives, for each
+    // row r in [0, n_rows), the sum of log softmax(h[n] @ w^T)[target[n]] over the counted
+    // positions n with row[n] == r, in position order (rows without one get 0); row == NULL
+    // makes every position its own row (row_logp has N entries). gweight(N), when non-NULL,
+    // scales position n's gradient by gweight[n] in place of grad_scale, so a loss L(row_logp)
+    // back-propagates with gweight[n] = -dL/d row_logp[row[n]]. A row index outside
+    // [0, n_rows) poisons the loss (NaN), as a bad target does. row and gweight live where target
+    // does (device memory). Same return value as lm_head_xent.
+    double (*lm_head_xent_rows)(float *dh, float *dw, const float *h, const float *w, const int32_t *target,
+                                const uint8_t *mask, int N, int C, int V, float grad_scale, const float *gweight,
+                                const int32_t *row, double *row_logp, int n_rows);
     // Plain logits for inference: logits(N,V) = h @ w^T (small N, e.g. last position).
     void (*lm_head_logits)(float *logits, const float *h, const float *w, int N, int C, int V);
 

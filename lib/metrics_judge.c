@@ -17,10 +17,10 @@
 #include <unistd.h>
 #include <pthread.h>
 
-#include "cli.h"
 #include "err.h"
 #include "io.h"
 #include "jsonl.h"
+#include "log.h"
 #include "metrics.h"
 #include "metrics_report.h"
 

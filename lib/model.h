@@ -206,6 +206,18 @@ int ft_model_forward(ft_model *m, ft_acts *a, const int32_t *tokens, const int32
 // Summed cross-entropy over positions n < N with mask[n] != 0 (NULL = all) of a->lnf
 // against targets(N) (already shifted: target[n] is the token after n). No gradients.
 double ft_model_loss(ft_model *m, ft_acts *a, const int32_t *targets, const uint8_t *mask, int N);
+// The loss head's per-row results (kernels/ops.h lm_head_xent_rows) over the N = B*T real
+// positions: for sequence-level objectives (lib/objective.h), which turn whole rows'
+// log-probabilities into a loss and its per-position gradient weights.
+typedef struct ft_loss_rows {
+    const float *gweight;     // (N) gradient weight of each position in place of grad_scale, or NULL
+    const int32_t *row;       // (N) row of each position in [0, n_rows), or NULL: one row per position
+    double *row_logp;         // (n_rows) out: summed log-probabilities of the targets, or NULL
+    int n_rows;
+} ft_loss_rows;
+// ft_model_loss that also fills rows->row_logp (rows may be NULL).
+double ft_model_loss_rows(ft_model *m, ft_acts *a, const int32_t *targets, const uint8_t *mask, int N,
+                          const ft_loss_rows *rows);
 // logits(n_rows, V) for rows `rows` of a->lnf (NULL rows: the first n_rows).
 void ft_model_logits(ft_model *m, ft_acts *a, const int *rows, int n_rows, float *logits);
 

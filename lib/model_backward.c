@@ -43,6 +43,12 @@ static float *gslot(const ft_model *m, float *grads, const float *p) {
 double ft_model_backward(ft_model *m, ft_acts *a, ft_backward_ws *ws, const int32_t *tokens,
                          const int32_t *doc, const int32_t *targets, const uint8_t *mask, int B, int T, float *grads,
                          float grad_scale) {
+    return ft_model_backward_rows(m, a, ws, tokens, doc, targets, mask, B, T, grads, grad_scale, NULL);
+}
+
+double ft_model_backward_rows(ft_model *m, ft_acts *a, ft_backward_ws *ws, const int32_t *tokens,
+                              const int32_t *doc, const int32_t *targets, const uint8_t *mask, int B, int T,
+                              float *grads, float grad_scale, const ft_loss_rows *rows) {
     const ft_config *c = &m->cfg;
     const ft_ops *ops = m->ops;
     // prompt/prefix tuning (lib/virtual.h): the layers ran on rows of Te = T + nv positions,
@@ -60,8 +66,11 @@ double ft_model_backward(ft_model *m, ft_acts *a, ft_backward_ws *ws, const int3
     // LM head + cross-entropy, then the final norm.
     int Nc = B * T;   // real positions
     memset(ws->dln, 0, (size_t)Nc * C * sizeof(float));
-    double loss = ops->lm_head_xent(ws->dln, gslot(m, grads, m->lm_head), a->lnf, m->lm_head, targets, mask,
-                                    Nc, C, c->vocab_size, grad_scale);
+    double loss = rows ? ops->lm_head_xent_rows(ws->dln, gslot(m, grads, m->lm_head), a->lnf, m->lm_head, targets,
+                                                mask, Nc, C, c->vocab_size, grad_scale, rows->gweight, rows->row,
+                                                rows->row_logp, rows->n_rows)
+                       : ops->lm_head_xent(ws->dln, gslot(m, grads, m->lm_head), a->lnf, m->lm_head, targets, mask,
+                                           Nc, C, c->vocab_size, grad_scale);
     memset(ws->dres, 0, NC * sizeof(float));
     // scattered back to the real rows (one span of B*T without virtual tokens, else T after
     // each row's nv); the virtual rows get no gradient from the loss

@@ -36,6 +36,12 @@ void ft_backward_free(ft_backward_ws *ws);
 double ft_model_backward(ft_model *m, ft_acts *a, ft_backward_ws *ws, const int32_t *tokens,
                          const int32_t *doc, const int32_t *targets, const uint8_t *mask, int B, int T, float *grads,
                          float grad_scale);
+// The same with the loss head's per-row outputs and per-position gradient weights
+// (ft_loss_rows, lib/model.h; NULL = ft_model_backward): a sequence-level objective
+// (lib/objective.h) back-propagates its loss with rows->gweight in place of grad_scale.
+double ft_model_backward_rows(ft_model *m, ft_acts *a, ft_backward_ws *ws, const int32_t *tokens,
+                              const int32_t *doc, const int32_t *targets, const uint8_t *mask, int B, int T,
+                              float *grads, float grad_scale, const ft_loss_rows *rows);
 
 // Backward of one linear layer with its hooks (lib/linear.c): dx(N,in) += d(out)/dx;
 // dw/db (may be NULL) += base gradients; LoRA/DoRA dA/dB/dmag and bottleneck gradients (when

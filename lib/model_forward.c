@@ -130,6 +130,13 @@ double ft_model_loss(ft_model *m, ft_acts *a, const int32_t *targets, const uint
                                 m->cfg.vocab_size, 1.0f);
 }
 
+double ft_model_loss_rows(ft_model *m, ft_acts *a, const int32_t *targets, const uint8_t *mask, int N,
+                          const ft_loss_rows *rows) {
+    if (!rows) return ft_model_loss(m, a, targets, mask, N);
+    return m->ops->lm_head_xent_rows(NULL, NULL, a->lnf, m->lm_head, targets, mask, N, m->cfg.hidden,
+                                     m->cfg.vocab_size, 1.0f, NULL, rows->row, rows->row_logp, rows->n_rows);
+}
+
 void ft_model_logits(ft_model *m, ft_acts *a, const int *rows, int n_rows, float *logits) {
     int C = m->cfg.hidden, V = m->cfg.vocab_size;
     if (!rows) {

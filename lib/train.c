@@ -4,13 +4,14 @@
 #include "train.h"
 #include "batch.h"
 #include "ckpt.h"
-#include "cli.h"
 #include "err.h"
 #include "io.h"
 #include "lock.h"
+#include "log.h"
 #include "lora.h"
 #include "model.h"
 #include "model_backward.h"
+#include "objective.h"
 #include "optim.h"
 #include "train_io.h"
 #include "train_method.h"
@@ -29,6 +30,7 @@
 
 typedef struct {
     const ft_train_opts *o;
+    const ft_objective *obj;    // what the step minimises (lib/objective.h)
     ft_model *m;
     ft_trainable tr;            // the method: model, trainable parameters, output
     float *params, *grads;      // trainable (n,) and their gradients (= tr's)
@@ -174,6 +176,9 @@ static int setup(trainer *t, const ft_train_opts *o) {
     t->best_eval = INFINITY;
     t->best_step = -1;
     if (o->device && strcmp(o->device, "cpu")) return ft_err("--device %s: only cpu is available to ft-train", o->device);
+    if (!(t->obj = ft_objective_find(o->objective ? o->objective : "sft"))) return -1;
+    if (t->obj->row_grad || t->obj->needs_reference || t->obj->rows_per_example != 1)
+        return ft_err("--objective %s: the step runs token-level objectives only (no per-row pass yet)", t->obj->name);
     // one run per output directory, decided before anything is loaded: a second run fails at once
     struct stat sb;
     t->created_out = stat(o->out, &sb) != 0;
@@ -193,11 +198,11 @@ static int setup(trainer *t, const ft_train_opts *o) {
     }
     if (check_tokenizer(t->m, &t->data) || (t->have_val && check_tokenizer(t->m, &t->val))) return -1;
     if (t->data.n_no_target || t->data.n_truncated || t->data.n_empty)
-        ft_cli_info(o->prog, 1, "%s: %zu records; skipped %zu without target, %zu empty; %zu longer than --seq-len %d truncated",
+        ft_log_info(1, "%s: %zu records; skipped %zu without target, %zu empty; %zu longer than --seq-len %d truncated",
                     t->data.name, t->data.n_read, t->data.n_no_target, t->data.n_empty, t->data.n_truncated, T);
     int nv = t->tr.n_virtual, pack = !o->no_pack && !nv;
     if (nv && !o->no_pack)
-        ft_cli_info(o->prog, 1, "%s tuning: one record per row (--no-pack), %d virtual tokens in front of each", t->tr.name, nv);
+        ft_log_info(1, "%s tuning: one record per row (--no-pack), %d virtual tokens in front of each", t->tr.name, nv);
     if (ft_loader_init(&t->ld, &t->data, T, pack, !o->no_shuffle, (uint64_t)o->seed)) return -1;
     t->Bm = (int)o->batch;
     t->G = (int)o->grad_accum;
@@ -237,17 +242,17 @@ static int setup(trainer *t, const ft_train_opts *o) {
     if (o->resume) {
         char *skipped = NULL;
         char *dir = ft_ckpt_latest(t->ckdir, t->n, &skipped);
-        if (skipped) ft_cli_info(o->prog, 1, "ignoring %s", skipped);
+        if (skipped) ft_log_info(1, "ignoring %s", skipped);
         free(skipped);
         if (dir) {
             char *js = NULL;
             rc = ft_ckpt_load(dir, t->params, t->opt.m, t->opt.v, t->n, &js) || state_load(t, js, dir);
             free(js);
-            if (!rc) ft_cli_info(o->prog, 1, "resuming from %s (step %ld)", dir, t->step);
+            if (!rc) ft_log_info(1, "resuming from %s (step %ld)", dir, t->step);
             free(dir);
             if (rc) return -1;
         } else {
-            ft_cli_info(o->prog, 1, "--resume: no checkpoint in %s, starting fresh", t->ckdir);
+            ft_log_info(1, "--resume: no checkpoint in %s, starting fresh", t->ckdir);
         }
     }
     if (o->log && !(t->log = ft_train_log_open(o->log, o->resume, t->step))) return -1;
@@ -300,7 +305,7 @@ static int restore_best(trainer *t) {
     float *m = ft_malloc(t->n * sizeof(float)), *v = ft_malloc(t->n * sizeof(float));
     char *js = NULL;
     int rc = (!m || !v) ? -1 : ft_ckpt_load(dir, t->params, m, v, t->n, &js);
-    if (!rc) ft_cli_info(t->o->prog, 1, "restored the best checkpoint (step %ld, eval_loss %.4f)", t->best_step, t->best_eval);
+    if (!rc) ft_log_info(1, "restored the best checkpoint (step %ld, eval_loss %.4f)", t->best_step, t->best_eval);
     free(js); free(m); free(v); free(dir);
     return rc;
 }
@@ -330,50 +335,50 @@ int ft_train_run(const ft_train_opts *o) {
         free(msg);
         return -1;
     }
-    const char *prog = o->prog ? o->prog : "ft-train";
     char desc[400];
     ft_trainable_describe(&t->tr, o, desc, sizeof desc);
-    ft_cli_info(prog, 1, "%s", desc);
-    ft_cli_info(prog, 1, "%ld steps (%d x %d rows of %ld tokens per step), %s schedule, warmup %ld", t->total_steps, t->G,
+    ft_log_info(1, "%s", desc);
+    ft_log_info(1, "%ld steps (%d x %d rows of %ld tokens per step), %s schedule, warmup %ld", t->total_steps, t->G,
                 t->Bm, o->seq_len, o->schedule, t->sched.warmup_steps);
     int rc = 0, stopped = 0;
     double t0 = ft_now();
-    ft_progress bar;
     long first_step = t->step;   // > 0 after --resume: the bar's ETA counts this run's steps
-    ft_progress_start(&bar, "train", (uint64_t)(t->total_steps - first_step));
+    ft_log_progress(FT_PROGRESS_START, "train", 0, (uint64_t)(t->total_steps - first_step), NULL);
     if (t->step == 0 && t->have_val && o->eval_every > 0) {
         double ev = evaluate(t);
         log_line(t, "{\"step\": 0, \"epoch\": 0, \"eval_loss\": %.6f}", ev);
-        ft_cli_info(prog, 1, "step 0: eval_loss %.4f", ev);
+        ft_log_info(1, "step 0: eval_loss %.4f", ev);
     }
     while (t->step < t->total_steps) {
         int k = gather(t);
         if (k == 0) break;
         double st0 = ft_now();
-        uint64_t targets = 0, tokens = 0;
+        uint64_t targets = 0, tokens = 0, rows = 0;
         for (int i = 0; i < k; i++) {
             targets += t->mb[i].n_targets;
             tokens += t->mb[i].n_tokens;
+            rows += (uint64_t)t->mb[i].rows;
         }
         memset(t->grads, 0, t->n * sizeof(float));
-        double loss_sum = 0;
-        float scale = targets ? (float)(1.0 / (double)targets) : 0.0f;
+        ft_obj_step os = {.targets = targets, .examples = rows / (uint64_t)t->obj->rows_per_example};
+        t->obj->begin(&os);
         for (int i = 0; i < k && rc == 0; i++) {
             ft_batch *b = &t->mb[i];
             const int32_t *doc = batch_doc(t, b);
             set_dropout(t, i);
             if (ft_model_forward(t->m, &t->acts, b->ids, b->pos, doc, b->rows, b->T)) { rc = -1; break; }
             double l = ft_model_backward(t->m, &t->acts, &t->ws, b->ids, doc, b->targets, b->mask, b->rows, b->T,
-                                         t->tr.kind == FT_M_FULL ? t->grads : NULL, scale);
-            loss_sum += l;
+                                         t->tr.kind == FT_M_FULL ? t->grads : NULL, os.grad_scale);
+            t->obj->add(&os, l, NULL, NULL, 0);
         }
         if (rc) break;
-        double loss = targets ? loss_sum / (double)targets : 0.0;
+        double metric[FT_OBJ_MAX_METRICS] = {0};
+        double loss = t->obj->end(&os, metric);
         double gnorm = ft_grad_norm(t->grads, t->n);
         if (!isfinite(loss) || !isfinite(gnorm)) {
             if (t->skipped_nonfinite < o->skip_nonfinite) {
                 t->skipped_nonfinite++;
-                ft_cli_info(prog, 1, "step %ld: non-finite %s, update skipped (%ld of %ld allowed)", t->step + 1,
+                ft_log_info(1, "step %ld: non-finite %s, update skipped (%ld of %ld allowed)", t->step + 1,
                             isfinite(loss) ? "gradient" : "loss", t->skipped_nonfinite, o->skip_nonfinite);
                 t->step++;
                 continue;
@@ -391,17 +396,23 @@ int ft_train_run(const ft_train_opts *o) {
         double now = ft_now(), dt = now - st0;
         double elapsed = t->elapsed_before + (now - t0);
         double tps = dt > 0 ? (double)tokens / dt : 0;
-        log_line(t, "{\"step\": %ld, \"epoch\": %.4f, \"loss\": %.6f, \"lr\": %.6g, \"grad_norm\": %.6f, \"tokens_per_s\": %.1f, \"elapsed_s\": %.3f}",
-                 t->step, epoch_frac(t), loss, lr, gnorm, tps, elapsed);
+        char mtext[FT_OBJ_MAX_METRICS * 48] = "";   // the objective's metrics, after "loss"
+        for (int i = 0, n = 0; i < t->obj->n_metric; i++)
+            if ((n += snprintf(mtext + n, sizeof mtext - (size_t)n, ", \"%s\": %.6f", t->obj->metric[i], metric[i])) >=
+                (int)sizeof mtext)
+                break;
+        log_line(t, "{\"step\": %ld, \"epoch\": %.4f, \"loss\": %.6f%s, \"lr\": %.6g, \"grad_norm\": %.6f, \"tokens_per_s\": %.1f, \"elapsed_s\": %.3f}",
+                 t->step, epoch_frac(t), loss, mtext, lr, gnorm, tps, elapsed);
         char extra[128];
         snprintf(extra, sizeof extra, "loss %.4f lr %.2e %.0f tok/s", loss, lr, tps);
-        ft_progress_update(&bar, (uint64_t)(t->step - first_step), extra);
-        if (ft_verbosity >= 2) ft_cli_info(prog, 2, "step %ld: loss %.4f lr %.3g grad_norm %.3f", t->step, loss, lr, gnorm);
+        ft_log_progress(FT_PROGRESS_UPDATE, "train", (uint64_t)(t->step - first_step), (uint64_t)(t->total_steps - first_step),
+                        extra);
+        ft_log_info(2, "step %ld: loss %.4f lr %.3g grad_norm %.3f", t->step, loss, lr, gnorm);
         int stop_early = 0, saved = 0;
         if (t->have_val && o->eval_every > 0 && (t->step % o->eval_every == 0 || t->step == t->total_steps)) {
             double ev = evaluate(t);
             log_line(t, "{\"step\": %ld, \"epoch\": %.4f, \"eval_loss\": %.6f}", t->step, epoch_frac(t), ev);
-            ft_cli_info(prog, 1, "step %ld: eval_loss %.4f", t->step, ev);
+            ft_log_info(1, "step %ld: eval_loss %.4f", t->step, ev);
             if (o->early_stop > 0) {
                 if (ev < t->best_eval) {
                     t->best_eval = ev;
@@ -410,7 +421,7 @@ int ft_train_run(const ft_train_opts *o) {
                     if (save_ckpt(t, elapsed)) { rc = -1; break; }
                     saved = 1;
                 } else if (++t->bad_evals >= o->early_stop) {
-                    ft_cli_info(prog, 1, "early stop: eval_loss has not improved for %ld evaluations (best %.4f at step %ld)",
+                    ft_log_info(1, "early stop: eval_loss has not improved for %ld evaluations (best %.4f at step %ld)",
                                 t->bad_evals, t->best_eval, t->best_step);
                     stop_early = 1;
                 }
@@ -422,13 +433,14 @@ int ft_train_run(const ft_train_opts *o) {
         }
         if (o->stop && *o->stop) {
             if (!saved && save_ckpt(t, elapsed)) { rc = -1; break; }
-            ft_cli_info(prog, 1, "stopped by signal after step %ld: checkpoint saved in %s; continue with --resume", t->step, t->ckdir);
+            ft_log_info(1, "stopped by signal after step %ld: checkpoint saved in %s; continue with --resume", t->step, t->ckdir);
             stopped = 1;
             break;
         }
         if (stop_early) break;
     }
-    ft_progress_end(&bar);
+    ft_log_progress(FT_PROGRESS_END, "train", (uint64_t)(t->step - first_step), (uint64_t)(t->total_steps - first_step),
+                    NULL);
     // a final checkpoint lets a later --resume with more steps continue
     if (rc == 0 && !stopped && o->save_every > 0 && t->step % o->save_every != 0 &&
         save_ckpt(t, t->elapsed_before + ft_now() - t0))
@@ -436,7 +448,7 @@ int ft_train_run(const ft_train_opts *o) {
     if (rc == 0 && !stopped && o->early_stop > 0 && t->best_step >= 0 && t->best_step != t->step) rc = restore_best(t);
     if (rc == 0 && write_output(t)) rc = -1;
     if (rc == 0)
-        ft_cli_info(prog, 1, "%s after %ld steps: %s written to %s", stopped ? "stopped" : "done", t->step,
+        ft_log_info(1, "%s after %ld steps: %s written to %s", stopped ? "stopped" : "done", t->step,
                     t->tr.kind == FT_M_FULL ? "model" : "adapter", o->out);
     char *msg = rc ? ft_strdup(ft_errmsg()) : NULL;
     teardown(t, rc != 0);

@@ -12,6 +12,7 @@
 typedef struct {
     const char *model, *data, *val, *out, *log;
     const char *method;          // "full" | "lora" | "qlora" | "prompt" | "prefix" | "adapter"
+    const char *objective;       // "sft" (lib/objective.h)
     const char *schedule;        // "cosine" | "linear" | "constant"
     const char *lora_targets;    // "q,v" ... | "all-linear"
     const char *device;          // "cpu"
@@ -29,7 +30,8 @@ typedef struct {
     const char *adapter_where;   // "attn,mlp" | "attn" | "mlp"
     const char *adapter_act;     // "relu" | "silu" | "gelu"
     volatile sig_atomic_t *stop; // set asynchronously (signal handler): finish step, save, return 2
-    const char *prog;            // for messages on stderr ("ft-train")
+    const char *prog;            // the tool's name ("ft-train"); the library prints nothing: its
+                                 // messages and progress go to the hooks of lib/log.h
 } ft_train_opts;
 
 // Defaults of every option (lr 2e-4 for LoRA is the caller's choice: lr defaults to 1e-4).

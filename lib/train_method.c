@@ -1,7 +1,7 @@
 // train_method.c — what ft-train trains (see train_method.h): one switch over the methods,
 // so the training loop (train.c) only sees a flat parameter buffer.
 #include "train_method.h"
-#include "cli.h"
+#include "log.h"
 #include "err.h"
 #include "qweight.h"
 #include "tokenizer.h"
@@ -120,7 +120,7 @@ int ft_trainable_open(ft_trainable *tr, const ft_train_opts *o) {
     }
     char warn[320];
     if (!rc && ft_config_ctx_warning(&tr->m->cfg, o->seq_len, tr->n_virtual, "--seq-len", warn, sizeof warn))
-        ft_cli_info(o->prog ? o->prog : "ft-train", 0, "%s", warn);   // printed even with -q
+        ft_log_info(0, "%s", warn);   // shown even with -q
     return rc;
 }
 

@@ -2,9 +2,9 @@
 // command line or a --config JSON file, keys = flag names), and the effective configuration
 // as JSON (OUT/train_config.json, itself a valid --config file).
 #include "train.h"
-#include "cli.h"
 #include "err.h"
 #include "json_get.h"
+#include "parse.h"
 
 #include <jansson.h>
 #include <stddef.h>
@@ -27,7 +27,7 @@ typedef struct {
 #define B(n, f) {n, O_BOOL, offsetof(ft_train_opts, f), 0, 1}
 static const opt_def OPTS[] = {
     S("model", model), S("data", data), S("val", val), S("output", out), S("log", log),
-    S("method", method), S("schedule", schedule), S("lora-targets", lora_targets), S("device", device),
+    S("method", method), S("objective", objective), S("schedule", schedule), S("lora-targets", lora_targets), S("device", device),
     D("lr", lr, 0, 10), D("warmup", warmup, 0, 1e12), D("clip", clip, 0, 1e12),
     D("weight-decay", weight_decay, 0, 10), D("adam-beta1", beta1, 0, 0.999999), D("adam-beta2", beta2, 0, 0.999999999),
     D("adam-eps", adam_eps, 0, 1), D("lora-alpha", lora_alpha, 0, 1e6), D("lora-dropout", lora_dropout, 0, 0.99),
@@ -51,6 +51,7 @@ static const opt_def OPTS[] = {
 void ft_train_defaults(ft_train_opts *o) {
     memset(o, 0, sizeof *o);
     o->method = "lora";
+    o->objective = "sft";
     o->schedule = "cosine";
     o->lora_targets = "q,k,v,o";
     o->device = "cpu";

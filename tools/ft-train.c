@@ -38,6 +38,8 @@ static void usage(void) {
            "  --data FILE           training tokens (FTOK, zstd ok, - = stdin)\n"
            "  --val FILE            validation tokens: mean target-token loss every --eval-every steps\n"
            "  --method METHOD       full|lora|qlora|prompt|prefix|adapter (default lora)\n"
+           "  --objective NAME      what a step minimises: sft (default; the mean cross-entropy\n"
+           "                        of the step's target tokens; the only objective so far)\n"
            "  -o, --output DIR      output directory\n"
            "  --config FILE.json    options as JSON (keys = flag names, values of the flag's type)\n"
            "  --epochs N            passes over the data (default 1), or\n"
@@ -87,6 +89,7 @@ static void usage(void) {
 }
 
 int main(int argc, char **argv) {
+    ft_cli_log_install(PROG);   // the library's messages and progress bar, on stderr
     ft_train_opts o;
     ft_train_defaults(&o);
     o.prog = PROG;

@@ -81,6 +81,9 @@ void ft_cpu_embedding_backward(float *dtable, const int32_t *ids, const float *d
 
 double ft_cpu_lm_head_xent(float *dh, float *dw, const float *h, const float *w, const int32_t *target,
                            const uint8_t *mask, int N, int C, int V, float grad_scale);
+double ft_cpu_lm_head_xent_rows(float *dh, float *dw, const float *h, const float *w, const int32_t *target,
+                                const uint8_t *mask, int N, int C, int V, float grad_scale, const float *gweight,
+                                const int32_t *row, double *row_logp, int n_rows);
 
 void ft_cpu_adamw(float *p, const float *g, float *m, float *v, size_t n, float lr, float beta1,
                   float beta2, float eps, float weight_decay, int step);

@@ -18,6 +18,7 @@ static const ft_ops cpu_ops = {
     .embedding = ft_cpu_embedding,
     .embedding_backward = ft_cpu_embedding_backward,
     .lm_head_xent = ft_cpu_lm_head_xent,
+    .lm_head_xent_rows = ft_cpu_lm_head_xent_rows,
     .lm_head_logits = ft_cpu_lm_head_logits,
     .adamw = ft_cpu_adamw,
     .add = ft_cpu_add,

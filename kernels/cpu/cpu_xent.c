@@ -2,6 +2,8 @@
 // at a time (sgemm), a numerically stable log-softmax (max subtracted), the loss summed in
 // double, and the gradient softmax - onehot pushed back through the head by two more sgemms.
 // Only rows whose mask is set are gathered into chunks, so the (N, V) logits never exist.
+// lm_head_xent_rows adds per-row summed log-probabilities and per-position gradient weights
+// (sequence-level objectives, lib/objective.h); lm_head_xent is it without them.
 #pragma GCC optimize("no-trapping-math")  // lets GCC vectorise the clamps of ft_cpu_expf
 #include "cpu_internal.h"
 #include "err.h"
@@ -42,9 +44,11 @@ static double row_exp_lse(float *row, int V, float *mx_out) {
 }
 
 FT_CPU_CLONES
-double ft_cpu_lm_head_xent(float *dh, float *dw, const float *h, const float *w, const int32_t *target,
-                           const uint8_t *mask, int N, int C, int V, float grad_scale) {
+double ft_cpu_lm_head_xent_rows(float *dh, float *dw, const float *h, const float *w, const int32_t *target,
+                                const uint8_t *mask, int N, int C, int V, float grad_scale, const float *gweight,
+                                const int32_t *row, double *row_logp, int n_rows) {
     int grad = dh || dw, RC = chunk_rows(V);
+    if (row_logp) memset(row_logp, 0, (size_t)(row ? n_rows : N) * sizeof *row_logp);
     float *logits = malloc((size_t)RC * V * sizeof *logits);  // (RC, V)
     float *hc = malloc((size_t)RC * C * sizeof *hc);          // (RC, C) gathered rows of h
     float *dhc = grad ? malloc((size_t)RC * C * sizeof *dhc) : NULL;
@@ -61,6 +65,7 @@ double ft_cpu_lm_head_xent(float *dh, float *dw, const float *h, const float *w,
         for (; n0 < N && R < RC; n0++) {
             if (mask && !mask[n0]) continue;
             if (target[n0] < 0 || target[n0] >= V) { loss = NAN; continue; }  // caller's bug: poison the loss
+            if (row_logp && row && (row[n0] < 0 || row[n0] >= n_rows)) { loss = NAN; continue; }  // likewise
             idx[R] = n0;
             memcpy(hc + (size_t)R * C, h + (size_t)n0 * C, (size_t)C * sizeof *hc);
             R++;
@@ -69,19 +74,22 @@ double ft_cpu_lm_head_xent(float *dh, float *dw, const float *h, const float *w,
         ft_cpu_sgemm(0, 1, R, V, C, 1.0f, hc, C, w, C, 0.0f, logits, V);
         #pragma omp parallel for schedule(static)
         for (int r = 0; r < R; r++) {
-            float *row = logits + (size_t)r * V;
+            float *z = logits + (size_t)r * V;
             int tgt = target[idx[r]];
-            float zt = row[tgt], mx;
-            double sum = row_exp_lse(row, V, &mx);
+            float zt = z[tgt], mx;
+            double sum = row_exp_lse(z, V, &mx);
             rl[r] = log(sum) + mx - zt;  // -log softmax[tgt] = lse - z[tgt]
-            if (grad) {  // d(loss*grad_scale)/dz = grad_scale * (softmax - onehot)
-                float k = (float)(grad_scale / sum);
+            if (grad) {  // d(loss*gs)/dz = gs * (softmax - onehot), gs = this position's weight
+                float gs = gweight ? gweight[idx[r]] : grad_scale;
+                float k = (float)(gs / sum);
                 #pragma omp simd
-                for (int j = 0; j < V; j++) row[j] *= k;
-                row[tgt] -= grad_scale;
+                for (int j = 0; j < V; j++) z[j] *= k;
+                z[tgt] -= gs;
             }
         }
         for (int r = 0; r < R; r++) loss += rl[r];
+        if (row_logp)  // log softmax[tgt] = -rl, summed per row in position order
+            for (int r = 0; r < R; r++) row_logp[row ? row[idx[r]] : idx[r]] -= rl[r];
         if (!grad) continue;
         if (dh) {
             ft_cpu_sgemm(0, 0, R, C, V, 1.0f, logits, V, w, C, 0.0f, dhc, C);
@@ -96,4 +104,9 @@ double ft_cpu_lm_head_xent(float *dh, float *dw, const float *h, const float *w,
 done:
     free(logits); free(hc); free(dhc); free(idx); free(rl);
     return loss;
+}
+
+double ft_cpu_lm_head_xent(float *dh, float *dw, const float *h, const float *w, const int32_t *target,
+                           const uint8_t *mask, int N, int C, int V, float grad_scale) {
+    return ft_cpu_lm_head_xent_rows(dh, dw, h, w, target, mask, N, C, V, grad_scale, NULL, NULL, NULL, 0);
 }

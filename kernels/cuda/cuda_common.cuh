@@ -67,6 +67,9 @@ void ft_cuda_embedding(float *out, const int32_t *ids, const float *table, int N
 void ft_cuda_embedding_backward(float *dtable, const int32_t *ids, const float *dout, int N, int C);
 double ft_cuda_lm_head_xent(float *dh, float *dw, const float *h, const float *w, const int32_t *target,
                             const uint8_t *mask, int N, int C, int V, float grad_scale);
+double ft_cuda_lm_head_xent_rows(float *dh, float *dw, const float *h, const float *w, const int32_t *target,
+                                 const uint8_t *mask, int N, int C, int V, float grad_scale, const float *gweight,
+                                 const int32_t *row, double *row_logp, int n_rows);
 void ft_cuda_adamw(float *p, const float *g, float *m, float *v, size_t n, float lr, float beta1,
                    float beta2, float eps, float weight_decay, int step);
 void ft_cuda_add(float *out, const float *a, const float *b, size_t n);

@@ -153,6 +153,7 @@ static const ft_ops cuda_ops = {
     ft_cuda_embedding,
     ft_cuda_embedding_backward,
     ft_cuda_lm_head_xent,
+    ft_cuda_lm_head_xent_rows,
     ft_cuda_lm_head_logits,
     ft_cuda_adamw,
     ft_cuda_add,

@@ -301,6 +301,22 @@ static void test_xent(int N, int C, int V, int masked) {
     check_scalar("lm_head_xent loss (grad)", sh, lc, lg, 1e-5);
     check("lm_head_xent dh", sh, dh, dh_d, (size_t)N * C, TOL_F32);
     check("lm_head_xent dw", sh, dw, dw_d, (size_t)V * C, TOL_F32);
+    // lm_head_xent_rows: per-row log-probabilities (rows of 8 positions) and per-position
+    // gradient weights, into the same (already accumulated) gradient buffers
+    int R = (N + 7) / 8;
+    int32_t *rw = malloc(N * sizeof *rw);
+    float *gw = rnd(N, 1);
+    for (int i = 0; i < N; i++) rw[i] = i / 8;
+    int32_t *rw_d = up(rw, N * 4ul);
+    float *gw_d = up(gw, N * 4ul);
+    double *lpc = malloc(R * sizeof *lpc), *lpg = malloc(R * sizeof *lpg);
+    lc = cpu->lm_head_xent_rows(dh, dw, h, w, tg, masked ? mk : NULL, N, C, V, scale, gw, rw, lpc, R);
+    lg = gpu->lm_head_xent_rows(dh_d, dw_d, h_d, w_d, tg_d, masked ? mk_d : NULL, N, C, V, scale, gw_d, rw_d, lpg, R);
+    check_scalar("lm_head_xent_rows loss", sh, lc, lg, 1e-5);
+    for (int r = 0; r < R; r++) check_scalar("lm_head_xent_rows row_logp", sh, lpc[r], lpg[r], 1e-5);
+    check("lm_head_xent_rows dh (gweight)", sh, dh, dh_d, (size_t)N * C, TOL_F32);
+    check("lm_head_xent_rows dw (gweight)", sh, dw, dw_d, (size_t)V * C, TOL_F32);
+    free(rw); free(gw); free(lpc); free(lpg); ft_cuda_free(rw_d); ft_cuda_free(gw_d);
     free(tg); free(mk); ft_cuda_free(tg_d); ft_cuda_free(mk_d);
     float *hs[] = {h, w, dh, dw}, *ds[] = {h_d, w_d, dh_d, dw_d};
     for (int i = 0; i < 4; i++) { free(hs[i]); ft_cuda_free(ds[i]); }

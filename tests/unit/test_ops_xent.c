@@ -2,7 +2,9 @@
 // double-precision log-sum-exp reference (masked rows, chunk boundaries, large logits that
 // overflow a naive exp), gradients against finite differences, and a tied-embedding chain
 // (embedding -> rmsnorm -> xent sharing one weight matrix) checking that gradients from two
-// ops accumulate into the same buffer.
+// ops accumulate into the same buffer. lm_head_xent_rows: per-row summed log-probabilities
+// against the same double reference, gradients with per-position weights (and a DPO-shaped
+// loss over row log-probabilities, chained through them) against finite differences.
 #include "ops_check.h"
 #include "ops.h"
 
@@ -166,12 +168,157 @@ static void test_tied_embedding_chain(void **st) {
     free(W); free(g); free(c.W); free(c.g); free(dW0); free(dW); free(dg0); free(dg);
 }
 
+// ------------------------------------------------ lm_head_xent_rows
+// nll[n] = logsumexp(z_n) - z_n[target] for every counted n (0 elsewhere), in double
+static void xe_pos(const double *h, const double *w, const int32_t *tgt, const uint8_t *mask, int N, int C, int V,
+                   double *nll) {
+    for (int n = 0; n < N; n++) {
+        uint8_t one = 1;
+        nll[n] = (mask && !mask[n]) ? 0.0 : xe_ref(h + (size_t)n * C, w, tgt + n, &one, 1, C, V);
+    }
+}
+
+// loss = sum_n gw[n] * nll[n]: what a per-position gradient weight back-propagates
+typedef struct { double *h, *w; const int32_t *tgt; const uint8_t *mask; const float *gw; int N, C, V; } gw_ctx;
+static double gw_loss(void *p) {
+    gw_ctx *c = p;
+    double *nll = malloc(c->N * sizeof *nll), L = 0;
+    xe_pos(c->h, c->w, c->tgt, c->mask, c->N, c->C, c->V, nll);
+    for (int n = 0; n < c->N; n++) L += (double)c->gw[n] * nll[n];
+    free(nll);
+    return L;
+}
+
+static double *rows_ref(const double *h, const double *w, const int32_t *tgt, const uint8_t *mask, const int32_t *row,
+                        int N, int C, int V, int R) {
+    double *nll = malloc(N * sizeof *nll), *lp = calloc(R, sizeof *lp);
+    xe_pos(h, w, tgt, mask, N, C, V, nll);
+    for (int n = 0; n < N; n++)
+        if (!mask || mask[n]) lp[row[n]] -= nll[n];
+    free(nll);
+    return lp;
+}
+
+static void test_xent_rows_logp(void **st) {
+    (void)st;
+    oc_seed(21);
+    int N = 300, C = 16, V = 1001, R = 7;   // 225 counted positions: two chunks; row 6 gets none
+    float *h = oc_randf((size_t)N * C, 1), *w = oc_randf((size_t)V * C, 1);
+    int32_t *tgt = malloc(N * sizeof *tgt), *row = malloc(N * sizeof *row), *row0 = calloc(N, sizeof *row0);
+    uint8_t *mask = malloc(N);
+    for (int n = 0; n < N; n++) { tgt[n] = oc_int(V); mask[n] = n % 4 != 0; row[n] = oc_int(R - 1); }
+    double *hd = oc_todouble(h, (size_t)N * C), *wd = oc_todouble(w, (size_t)V * C);
+    double *ref = rows_ref(hd, wd, tgt, mask, row, N, C, V, R);
+    double lp[7], plain = ops->lm_head_xent(NULL, NULL, h, w, tgt, mask, N, C, V, 1.0f);
+    for (int r = 0; r < R; r++) lp[r] = 1e300;   // overwritten, not accumulated
+    double loss = ops->lm_head_xent_rows(NULL, NULL, h, w, tgt, mask, N, C, V, 1.0f, NULL, row, lp, R);
+    assert_memory_equal(&loss, &plain, sizeof loss);
+    double amax = 0, emax = 0;
+    for (int r = 0; r < R; r++) {
+        printf("# row %d logp %.9g ref %.9g\n", r, lp[r], ref[r]);
+        amax = fmax(amax, fabs(ref[r]));
+        emax = fmax(emax, fabs(lp[r] - ref[r]));
+    }
+    assert_true(emax <= 1e-6 * amax);
+    assert_true(lp[R - 1] == 0.0);
+    // one row: its log-probability is minus the summed loss, bit for bit (same order of sums)
+    double one;
+    ops->lm_head_xent_rows(NULL, NULL, h, w, tgt, mask, N, C, V, 1.0f, NULL, row0, &one, 1);
+    assert_true(one == -plain);
+    // row == NULL: one row per position (0 where not counted)
+    double *pos = malloc(N * sizeof *pos), *nll = malloc(N * sizeof *nll);
+    ops->lm_head_xent_rows(NULL, NULL, h, w, tgt, mask, N, C, V, 1.0f, NULL, NULL, pos, N);
+    xe_pos(hd, wd, tgt, mask, N, C, V, nll);
+    for (int n = 0; n < N; n++) {
+        if (!mask[n]) assert_true(pos[n] == 0.0);
+        assert_true(fabs(pos[n] + nll[n]) <= 1e-6 * fabs(nll[n]) + 1e-7);
+    }
+    // a row index outside [0, n_rows) is the caller's bug: NaN, as a bad target
+    row[5] = R;
+    assert_true(isnan(ops->lm_head_xent_rows(NULL, NULL, h, w, tgt, mask, N, C, V, 1.0f, NULL, row, lp, R)));
+    free(h); free(w); free(tgt); free(row); free(row0); free(mask); free(hd); free(wd); free(ref); free(pos); free(nll);
+}
+
+// Per-position gradient weights (positive, negative, zero) against finite differences of
+// sum_n gw[n] * nll[n]; weights all equal to grad_scale give lm_head_xent's bits.
+static void check_gweight(int N, int C, int V, size_t nsample) {
+    size_t nh = (size_t)N * C, nw = (size_t)V * C;
+    float *h = oc_randf(nh, 1), *w = oc_randf(nw, 1), *gw = oc_randf(N, 1.5f);
+    int32_t *tgt = malloc(N * sizeof *tgt);
+    uint8_t *mask = malloc(N);
+    for (int n = 0; n < N; n++) { tgt[n] = oc_int(V); mask[n] = n % 3 != 1; }
+    gw[0] = 0.0f;
+    gw_ctx c = {oc_todouble(h, nh), oc_todouble(w, nw), tgt, mask, gw, N, C, V};
+    float *dh0 = oc_randf(nh, 1), *dw0 = oc_randf(nw, 1), *dh = oc_copyf(dh0, nh), *dw = oc_copyf(dw0, nw);
+    ops->lm_head_xent_rows(dh, dw, h, w, tgt, mask, N, C, V, 123.0f /* ignored */, gw, NULL, NULL, 0);
+    oc_grad_check("xent_rows gweight dh", dh, dh0, c.h, nh, gw_loss, &c, nsample);
+    oc_grad_check("xent_rows gweight dw", dw, dw0, c.w, nw, gw_loss, &c, nsample);
+    float scale = 0.37f, *same = malloc(N * sizeof *same);
+    for (int n = 0; n < N; n++) same[n] = scale;
+    float *dh1 = oc_copyf(dh0, nh), *dw1 = oc_copyf(dw0, nw), *dh2 = oc_copyf(dh0, nh), *dw2 = oc_copyf(dw0, nw);
+    double l1 = ops->lm_head_xent(dh1, dw1, h, w, tgt, mask, N, C, V, scale);
+    double l2 = ops->lm_head_xent_rows(dh2, dw2, h, w, tgt, mask, N, C, V, 0.0f, same, NULL, NULL, 0);
+    assert_memory_equal(&l1, &l2, sizeof l1);
+    assert_memory_equal(dh1, dh2, nh * sizeof *dh1);
+    assert_memory_equal(dw1, dw2, nw * sizeof *dw1);
+    free(h); free(w); free(gw); free(tgt); free(mask); free(c.h); free(c.w); free(dh0); free(dw0); free(dh); free(dw);
+    free(same); free(dh1); free(dw1); free(dh2); free(dw2);
+}
+
+static void test_xent_rows_gweight(void **st) {
+    (void)st;
+    oc_seed(22);
+    check_gweight(11, 6, 37, 0);
+    check_gweight(300, 16, 1001, 40);   // chunk boundaries
+}
+
+// A sequence-level loss the way a preference objective uses the op: rows 2p (chosen) and
+// 2p+1 (rejected), L = sum_p -log sigmoid(beta * (logp[2p] - logp[2p+1])). A first call gives
+// the row log-probabilities, the weights are gweight[n] = -dL/dlogp[row[n]], and the second
+// call's gradient must be dL/dh and dL/dw (finite differences of the double reference).
+typedef struct { double *h, *w; const int32_t *tgt, *row; const uint8_t *mask; int N, C, V, R; double beta; } pair_ctx;
+static double pair_loss(void *p) {
+    pair_ctx *c = p;
+    double *lp = rows_ref(c->h, c->w, c->tgt, c->mask, c->row, c->N, c->C, c->V, c->R), L = 0;
+    for (int k = 0; k < c->R / 2; k++) L += log1p(exp(-c->beta * (lp[2 * k] - lp[2 * k + 1])));
+    free(lp);
+    return L;
+}
+
+static void test_xent_rows_pair_loss(void **st) {
+    (void)st;
+    oc_seed(23);
+    enum { N = 24, C = 6, V = 29, R = 4 };   // 4 rows of 6 positions, the first of each not counted
+    size_t nh = (size_t)N * C, nw = (size_t)V * C;
+    float *h = oc_randf(nh, 1), *w = oc_randf(nw, 1);
+    int32_t tgt[N], row[N];
+    uint8_t mask[N];
+    for (int n = 0; n < N; n++) { tgt[n] = oc_int(V); row[n] = n / 6; mask[n] = n % 6 != 0; }
+    pair_ctx c = {oc_todouble(h, nh), oc_todouble(w, nw), tgt, row, mask, N, C, V, R, 0.5};
+    double lp[R];
+    ops->lm_head_xent_rows(NULL, NULL, h, w, tgt, mask, N, C, V, 0.0f, NULL, row, lp, R);
+    float dlp[R], gw[N];
+    for (int k = 0; k < R / 2; k++) {   // d/dx log1p(exp(-beta x)) = -beta * sigmoid(-beta x)
+        double x = lp[2 * k] - lp[2 * k + 1], g = -c.beta / (1 + exp(c.beta * x));
+        dlp[2 * k] = (float)g;
+        dlp[2 * k + 1] = (float)-g;
+    }
+    for (int n = 0; n < N; n++) gw[n] = -dlp[row[n]];
+    float *dh0 = oc_randf(nh, 1), *dw0 = oc_randf(nw, 1), *dh = oc_copyf(dh0, nh), *dw = oc_copyf(dw0, nw);
+    ops->lm_head_xent_rows(dh, dw, h, w, tgt, mask, N, C, V, 0.0f, gw, row, lp, R);
+    oc_grad_check("pair loss dh", dh, dh0, c.h, nh, pair_loss, &c, 0);
+    oc_grad_check("pair loss dw", dw, dw0, c.w, nw, pair_loss, &c, 0);
+    free(h); free(w); free(c.h); free(c.w); free(dh0); free(dw0); free(dh); free(dw);
+}
+
 int main(void) {
     ops = ft_ops_cpu();
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_xent_small),        cmocka_unit_test(test_xent_chunks),
         cmocka_unit_test(test_xent_large_logits), cmocka_unit_test(test_xent_no_targets),
         cmocka_unit_test(test_xent_deterministic), cmocka_unit_test(test_tied_embedding_chain),
+        cmocka_unit_test(test_xent_rows_logp),     cmocka_unit_test(test_xent_rows_gweight),
+        cmocka_unit_test(test_xent_rows_pair_loss),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli.h"
+#include "log.h"
 #include "err.h"
 #include "model.h"
 

@@ -1,10 +1,15 @@
-// cli.h — helpers shared by the tools: messages, exit codes, number parsing, progress.
-// These print (to stderr) but never exit: tools decide their exit code.
+// cli.h — helpers shared by the tools (not part of libft): messages, exit codes, version,
+// the progress bar, and the hooks through which the library's messages and progress reach
+// stderr (lib/log.h). These print (to stderr) but never exit: tools decide their exit code.
+// The number parsers (lib/parse.h) and the clock (lib/log.h) come from the library.
 #ifndef FT_CLI_H
 #define FT_CLI_H
 
 #include <stdint.h>
 #include <stdio.h>
+
+#include "log.h"
+#include "parse.h"
 
 #define FT_VERSION "0.1.0"
 
@@ -18,11 +23,9 @@ int ft_cli_fail(const char *prog, int code);
 int ft_cli_usage(const char *prog, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 // Informational line on stderr when verbosity >= level ("prog: ...").
 void ft_cli_info(const char *prog, int level, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-
-// Strict parsers: whole string, range-checked. 0 ok, -1 error (message set naming the flag).
-int ft_parse_long(const char *flag, const char *s, long lo, long hi, long *out);
-int ft_parse_u64(const char *flag, const char *s, uint64_t *out);
-int ft_parse_double(const char *flag, const char *s, double lo, double hi, double *out);
+// Install the library's hooks (lib/log.h) for this tool: its messages as ft_cli_info(prog, ...)
+// lines, its progress as the progress bar below (ft_verbosity is read at each call).
+void ft_cli_log_install(const char *prog);
 
 // Progress bar on stderr, only when stderr is a TTY and verbosity >= 1.
 typedef struct {
@@ -34,6 +37,5 @@ typedef struct {
 void ft_progress_start(ft_progress *p, const char *label, uint64_t total);
 void ft_progress_update(ft_progress *p, uint64_t done, const char *extra);   // throttled
 void ft_progress_end(ft_progress *p);
-double ft_now(void);   // monotonic seconds
 
 #endif

@@ -1,13 +1,10 @@
-// cli.c — shared tool helpers (see cli.h).
+// cli.c — shared tool helpers (see cli.h), linked into every tool (not into libft).
 #include "cli.h"
 #include "err.h"
 
-#include <errno.h>
-#include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 int ft_verbosity = 1;
@@ -37,42 +34,6 @@ void ft_cli_info(const char *prog, int level, const char *fmt, ...) {
     vfprintf(stderr, fmt, ap);
     va_end(ap);
     fputc('\n', stderr);
-}
-
-int ft_parse_long(const char *flag, const char *s, long lo, long hi, long *out) {
-    char *end;
-    errno = 0;
-    long v = strtol(s, &end, 10);
-    if (!*s || *end || errno) return ft_err("%s: '%s' is not an integer", flag, s);
-    if (v < lo || v > hi) return ft_err("%s: %ld is out of range [%ld, %ld]", flag, v, lo, hi);
-    *out = v;
-    return 0;
-}
-
-int ft_parse_u64(const char *flag, const char *s, uint64_t *out) {
-    char *end;
-    errno = 0;
-    if (*s == '-') return ft_err("%s: '%s' must not be negative", flag, s);
-    unsigned long long v = strtoull(s, &end, 10);
-    if (!*s || *end || errno) return ft_err("%s: '%s' is not a non-negative integer", flag, s);
-    *out = v;
-    return 0;
-}
-
-int ft_parse_double(const char *flag, const char *s, double lo, double hi, double *out) {
-    char *end;
-    errno = 0;
-    double v = strtod(s, &end);
-    if (!*s || *end || errno || !isfinite(v)) return ft_err("%s: '%s' is not a number", flag, s);
-    if (v < lo || v > hi) return ft_err("%s: %g is out of range [%g, %g]", flag, v, lo, hi);
-    *out = v;
-    return 0;
-}
-
-double ft_now(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec * 1e-9;
 }
 
 void ft_progress_start(ft_progress *p, const char *label, uint64_t total) {
@@ -105,4 +66,26 @@ void ft_progress_update(ft_progress *p, uint64_t done, const char *extra) {
 
 void ft_progress_end(ft_progress *p) {
     if (p->enabled) fprintf(stderr, "\r\033[K");
+}
+
+// ---- the library's hooks (lib/log.h) ---------------------------------------------------
+static const char *log_prog = "ft";
+static ft_progress log_bar;
+
+static void log_info(void *ctx, int level, const char *msg) {
+    (void)ctx;
+    ft_cli_info(log_prog, level, "%s", msg);
+}
+
+static void log_progress(void *ctx, int event, const char *label, uint64_t done, uint64_t total, const char *extra) {
+    (void)ctx;
+    if (event == FT_PROGRESS_START) ft_progress_start(&log_bar, label, total);
+    else if (event == FT_PROGRESS_UPDATE) ft_progress_update(&log_bar, done, extra);
+    else ft_progress_end(&log_bar);
+}
+
+void ft_cli_log_install(const char *prog) {
+    log_prog = prog;
+    ft_log_hooks h = {log_info, log_progress, NULL};
+    ft_log_set(&h);
 }
