@@ -13,6 +13,7 @@
 #include "ftok.h"
 #include "io.h"
 #include "jsonl.h"
+#include "segments.h"
 #include "tokenizer.h"
 
 #define PROG "ft-tokenize"
@@ -130,28 +131,16 @@ static void do_record(job *jb, ft_tok_ws *ws, rec *r) {
     if (!obj) { char w[256]; snprintf(w, sizeof w, "invalid JSON at column %d: %s", e.column, e.text); fail_rec(r, name, "%s:%zu: %s", w); return; }
     if (!json_is_object(obj)) { json_decref(obj); fail_rec(r, name, "%s:%zu: %s", "expected a JSON object"); return; }
     json_t *segs = json_object_get(obj, "segments");
-    char *text = NULL;
-    size_t tlen = 0;
-    size_t *seg_end = NULL; uint8_t *seg_train = NULL; size_t nseg = 0;
+    ft_segments sg = {0};
+    const char *text;
+    size_t tlen;
     int flags = jb->flags;
     if (segs) {
-        if (!json_is_array(segs)) { fail_rec(r, name, "%s:%zu: %s", "\"segments\" must be an array"); goto out; }
-        nseg = json_array_size(segs);
-        seg_end = malloc((nseg + 1) * sizeof *seg_end); seg_train = malloc(nseg + 1);
-        size_t total = 0, i; json_t *s;
-        json_array_foreach(segs, i, s) {
-            json_t *tx = json_object_get(s, "text"), *tr = json_object_get(s, "train");
-            if (!json_is_string(tx)) { char w[128]; snprintf(w, sizeof w, "segments[%zu]: \"text\" must be a string", i); fail_rec(r, name, "%s:%zu: %s", w); goto out; }
-            if (tr && !json_is_boolean(tr)) { char w[128]; snprintf(w, sizeof w, "segments[%zu]: \"train\" must be true or false", i); fail_rec(r, name, "%s:%zu: %s", w); goto out; }
-            total += json_string_length(tx);
-        }
-        text = malloc(total + 1);
-        json_array_foreach(segs, i, s) {
-            json_t *tx = json_object_get(s, "text");
-            memcpy(text + tlen, json_string_value(tx), json_string_length(tx));
-            tlen += json_string_length(tx);
-            seg_end[i] = tlen; seg_train[i] = json_is_true(json_object_get(s, "train"));
-        }
+        int pe = ft_segments_parse(segs, &sg);
+        if (pe == -2) { fail_rec(r, name, "%s:%zu: %s", ft_errmsg()); goto out; }
+        if (pe) { r->rc = -1; r->msg = strdup(ft_errmsg()); goto out; }
+        text = sg.text;
+        tlen = sg.len;
         flags = 0;   // chat-template semantics: the template wrote any BOS/EOS itself
     } else {
         json_t *tx = json_object_get(obj, jb->field);
@@ -159,24 +148,19 @@ static void do_record(job *jb, ft_tok_ws *ws, rec *r) {
             char w[160]; snprintf(w, sizeof w, "no string \"%.60s\" field (and no \"segments\")", jb->field);
             fail_rec(r, name, "%s:%zu: %s", w); goto out;
         }
+        text = json_string_value(tx);
         tlen = json_string_length(tx);
-        text = malloc(tlen + 1);
-        memcpy(text, json_string_value(tx), tlen);
     }
     if (ft_tokenizer_encode_ws(jb->tok, ws, text, tlen, flags, &r->ids)) {
         fail_rec(r, name, "%s:%zu: %s", ft_errmsg()); goto out;
     }
     if (mask_grow(r, r->ids.n)) { r->rc = -1; r->msg = strdup("out of memory"); goto out; }
-    for (size_t i = 0; i < r->ids.n; i++) {
-        if (!segs) { r->mask[i] = 1; continue; }
-        size_t k = 0;
-        while (k < nseg && r->ids.offs[i] >= seg_end[k]) k++;
-        r->mask[i] = k < nseg ? seg_train[k] : 0;
-    }
+    if (segs) ft_segments_mask(&sg, r->ids.offs, r->ids.n, r->mask);
+    else memset(r->mask, 1, r->ids.n);
     if (jb->jsonl) r->json = jsonl_line(obj, segs ? "segments" : jb->field, &r->ids, r->mask);
     r->rc = 0;
 out:
-    free(text); free(seg_end); free(seg_train);
+    ft_segments_free(&sg);
     json_decref(obj);
 }
 

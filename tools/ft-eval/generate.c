@@ -19,6 +19,7 @@
 #include "model_common.h"
 #include "virtual.h"
 #include "sample.h"
+#include "segments.h"
 #include "tokenizer.h"
 
 static const char *PROG = "ft-eval generate";
@@ -112,25 +113,14 @@ static int prompt_of(gen_state *g, json_t *rec, char **text, int *add_bos) {
     *add_bos = 0;
     json_t *segs = json_object_get(rec, "segments"), *msgs = json_object_get(rec, "messages"),
            *pr = json_object_get(rec, "prompt");
-    if (json_is_array(segs)) {
-        size_t cap = 1, i;
-        json_t *s;
-        json_array_foreach(segs, i, s) {
-            const char *t = json_string_value(json_object_get(s, "text"));
-            if (!t) return ft_err("segment %zu has no \"text\" string", i), -2;
-            cap += strlen(t);
-        }
-        char *buf = ft_malloc(cap), *w = buf;
-        if (!buf) return -1;
-        json_array_foreach(segs, i, s) {
-            if (json_is_true(json_object_get(s, "train"))) break;   // the answer starts here
-            const char *t = json_string_value(json_object_get(s, "text"));
-            size_t l = strlen(t);
-            memcpy(w, t, l);
-            w += l;
-        }
-        *w = 0;
-        *text = buf;
+    if (segs) {   // the prompt: the text before the first train segment (the answer starts there)
+        ft_segments sg;
+        int e = ft_segments_parse(segs, &sg);
+        if (e < 0) return e;
+        sg.text[ft_segments_prompt_len(&sg)] = 0;
+        *text = sg.text;
+        sg.text = NULL;
+        ft_segments_free(&sg);
         return 0;
     }
     if (json_is_array(msgs)) {
