@@ -3,8 +3,9 @@
 // Records longer than --max-len are cut into windows that overlap by one token, so every
 // target is scored exactly once; short records are packed into rows of --max-len positions
 // with document masking (positions restart per record), which gives the same numbers as
-// scoring them one by one. With a prompt/prefix tuning adapter (lib/virtual.h) every row holds
-// one record (window) only, with the virtual tokens in front, as PEFT evaluates them.
+// scoring them one by one (rows and windows: lib/rows.h). With a prompt/prefix tuning adapter
+// (lib/virtual.h) every row holds one record (window) only, with the virtual tokens in front,
+// as PEFT evaluates them.
 #include <jansson.h>
 #include <math.h>
 #include <stdio.h>
@@ -17,6 +18,7 @@
 #include "io.h"
 #include "model.h"
 #include "model_common.h"
+#include "rows.h"
 #include "virtual.h"
 #include "tokenizer.h"
 
@@ -59,58 +61,57 @@ static int check_tokenizer(const ft_model *m, const ftok_header *h, const char *
 typedef struct {
     ft_model *m;
     ft_acts acts;
-    int cap, n;                 // row capacity and fill
+    ft_row row;                 // (cap,) positions (lib/rows.h)
     int one_doc;                // prompt/prefix tuning: one record (window) per row, no doc ids
-    int32_t *tok, *pos, *doc, *tgt;   // (cap,)
-    uint8_t *msk;               // (cap,)
     double loss;
     uint64_t ntok;
     ft_writer *dump;
     float *logits;              // (cap, V) when dumping
-    int32_t *seg_rec;           // (cap,) record index of the document starting at a position, else -1
+    size_t *doc_rec;            // (cap,) record index of each document of the row
     double *rec_loss;           // (n_rec_cap,) summed loss per record (for --per-record)
     uint64_t *rec_tok;
     size_t n_rec_cap;
 } ppl_row;
 
 static int row_flush(ppl_row *r) {
-    if (!r->n) return 0;
-    if (ft_model_forward(r->m, &r->acts, r->tok, r->pos, r->one_doc ? NULL : r->doc, 1, r->n) < 0) return -1;
+    ft_row *w = &r->row;
+    if (!w->n) return 0;
+    if (ft_model_forward(r->m, &r->acts, w->ids, w->pos, r->one_doc ? NULL : w->doc, 1, w->n) < 0) return -1;
     if (r->rec_loss) {   // per document of the row, attributed to its record
         const ft_ops *ops = r->m->ops;
         int C = r->m->cfg.hidden, V = r->m->cfg.vocab_size;
-        for (int s = 0; s < r->n;) {
+        for (int s = 0; s < w->n;) {
             int e = s + 1;
-            while (e < r->n && r->seg_rec[e] < 0) e++;
-            double l = ops->lm_head_xent(NULL, NULL, r->acts.lnf + (size_t)s * C, r->m->lm_head, r->tgt + s,
-                                         r->msk + s, e - s, C, V, 1.0f);
-            int k = r->seg_rec[s];
+            while (e < w->n && w->doc[e] == w->doc[s]) e++;
+            double l = ops->lm_head_xent(NULL, NULL, r->acts.lnf + (size_t)s * C, r->m->lm_head, w->targets + s,
+                                         w->mask + s, e - s, C, V, 1.0f);
+            size_t k = r->doc_rec[w->doc[s]];
             r->rec_loss[k] += l;
-            for (int i = s; i < e; i++) r->rec_tok[k] += r->msk[i] != 0;
+            for (int i = s; i < e; i++) r->rec_tok[k] += w->mask[i] != 0;
             r->loss += l;
             s = e;
         }
     } else {
-        r->loss += ft_model_loss(r->m, &r->acts, r->tgt, r->msk, r->n);
+        r->loss += ft_model_loss(r->m, &r->acts, w->targets, w->mask, w->n);
     }
-    for (int i = 0; i < r->n; i++) r->ntok += r->msk[i] != 0;
+    r->ntok += w->n_targets;
     if (r->dump) {
         size_t V = (size_t)r->m->cfg.vocab_size;
-        for (int i = 0; i < r->n; i += 64) {
-            int k = r->n - i < 64 ? r->n - i : 64;
+        for (int i = 0; i < w->n; i += 64) {
+            int k = w->n - i < 64 ? w->n - i : 64;
             int rows[64];
             for (int j = 0; j < k; j++) rows[j] = i + j;
             ft_model_logits(r->m, &r->acts, rows, k, r->logits);
             if (ft_writer_write(r->dump, r->logits, (size_t)k * V * sizeof(float)) < 0) return -1;
         }
     }
-    r->n = 0;
+    ft_row_reset(w);
     return 0;
 }
 
-// Adds tokens [s, e) of rec as one document; targets are the next tokens within [s, e).
-static int row_add(ppl_row *r, const ftok_record *rec, uint32_t s, uint32_t e, int docid, size_t rec_idx) {
-    if (((int)(e - s) > r->cap - r->n || (r->one_doc && r->n)) && row_flush(r) < 0) return -1;
+// Adds tokens [s, e) of rec as the row's next document (a new row when it does not fit).
+static int row_add(ppl_row *r, const ftok_record *rec, size_t s, size_t e, size_t rec_idx) {
+    if (((int)(e - s) > ft_row_room(&r->row) || (r->one_doc && r->row.n)) && row_flush(r) < 0) return -1;
     if (r->rec_loss && rec_idx >= r->n_rec_cap) {
         size_t nc = r->n_rec_cap ? r->n_rec_cap * 2 : 1024;
         double *l = ft_realloc(r->rec_loss, nc * sizeof *l);
@@ -123,16 +124,8 @@ static int row_add(ppl_row *r, const ftok_record *rec, uint32_t s, uint32_t e, i
         memset(t + r->n_rec_cap, 0, (nc - r->n_rec_cap) * sizeof *t);
         r->n_rec_cap = nc;
     }
-    for (uint32_t i = s; i < e; i++) {
-        int k = r->n++;
-        r->seg_rec[k] = i == s ? (int32_t)rec_idx : -1;
-        r->tok[k] = (int32_t)rec->tokens[i];
-        r->pos[k] = (int32_t)(i - s);
-        r->doc[k] = docid;
-        int has_next = i + 1 < e;
-        r->tgt[k] = has_next ? (int32_t)rec->tokens[i + 1] : 0;
-        r->msk[k] = has_next && (!rec->mask || rec->mask[i + 1]);
-    }
+    r->doc_rec[r->row.n_docs] = rec_idx;
+    ft_row_add(&r->row, rec->tokens, rec->mask, s, e);
     return 0;
 }
 
@@ -171,13 +164,12 @@ int ft_eval_ppl(int argc, char **argv) {
         ft_cli_info(PROG, 0, "%s", warn);
     if (!max_len) max_len = ft_model_real_ctx(m, 2048);
     if (max_len < 2) max_len = 2;
-    r.cap = (int)max_len;
-    if (ft_acts_alloc(&r.acts, &m->cfg, 1, r.cap + nv, 0) < 0) goto done;
-    r.tok = ft_malloc((size_t)r.cap * 4); r.pos = ft_malloc((size_t)r.cap * 4);
-    r.doc = ft_malloc((size_t)r.cap * 4); r.tgt = ft_malloc((size_t)r.cap * 4);
-    r.msk = ft_malloc((size_t)r.cap);
-    r.seg_rec = ft_malloc((size_t)r.cap * 4);
-    if (!r.tok || !r.pos || !r.doc || !r.tgt || !r.msk || !r.seg_rec) goto done;
+    int cap = (int)max_len;
+    if (ft_acts_alloc(&r.acts, &m->cfg, 1, cap + nv, 0) < 0) goto done;
+    r.row = ft_row_view(ft_malloc((size_t)cap * 4), ft_malloc((size_t)cap * 4), ft_malloc((size_t)cap),
+                        ft_malloc((size_t)cap * 4), ft_malloc((size_t)cap * 4), cap);
+    r.doc_rec = ft_malloc((size_t)cap * sizeof *r.doc_rec);
+    if (!r.row.ids || !r.row.targets || !r.row.mask || !r.row.pos || !r.row.doc || !r.doc_rec) goto done;
     if (per_path && !(r.rec_loss = ft_calloc(1, sizeof(double)))) goto done;
     if (!(fr = ftok_open(input))) goto done;
     const ftok_header *h = ftok_reader_header(fr);
@@ -201,22 +193,19 @@ int ft_eval_ppl(int argc, char **argv) {
                 break;
             }
         if (got < 0) break;
-        if (dump_path && rec.n > (uint32_t)r.cap) {
+        if (dump_path && rec.n > (uint32_t)cap) {
             ft_err("%s: record %llu: %u tokens exceed --max-len %d (needed with --dump-logits)",
-                   ftok_reader_name(fr), (unsigned long long)nrec, rec.n, r.cap);
+                   ftok_reader_name(fr), (unsigned long long)nrec, rec.n, cap);
             got = -1;
             break;
         }
         // windows [s, s + cap) overlapping by one token
         if (rec.n == 0 || (rec.n == 1 && !dump_path)) continue;   // nothing to predict
-        for (uint32_t s = 0;; s += (uint32_t)r.cap - 1) {
-            uint32_t e = s + (uint32_t)r.cap < rec.n ? s + (uint32_t)r.cap : rec.n;
-            if (row_add(&r, &rec, s, e, (int)(nrec & 0x3fffffff) * 2 + (int)((s / (r.cap - 1)) & 1),
-                        (size_t)(nrec - 1)) < 0) {
-                got = -1;
-                break;
-            }
-            if (e == rec.n) break;
+        size_t nw = ft_record_windows(rec.n, cap);
+        for (size_t k = 0; k < nw && got >= 0; k++) {
+            size_t s, e;
+            ft_record_window(rec.n, cap, k, &s, &e);
+            if (row_add(&r, &rec, s, e, (size_t)(nrec - 1)) < 0) got = -1;
         }
         if (got < 0) break;
         ft_progress_update(&pr, nrec, NULL);
@@ -276,8 +265,8 @@ done:
     if (per) ft_writer_abort(per);
     if (r.dump) ft_writer_abort(r.dump);
     if (fr) ftok_close(fr);
-    free(r.tok); free(r.pos); free(r.doc); free(r.tgt); free(r.msk); free(r.logits);
-    free(r.seg_rec); free(r.rec_loss); free(r.rec_tok);
+    free(r.row.ids); free(r.row.targets); free(r.row.mask); free(r.row.pos); free(r.row.doc); free(r.logits);
+    free(r.doc_rec); free(r.rec_loss); free(r.rec_tok);
     if (r.acts.buf) ft_acts_free(&r.acts);
     ft_eval_close_model(&co, m);
     return rc;
