@@ -14,6 +14,11 @@ typedef struct ft_template ft_template;
 // vicuna), a .jinja file, a model dir, a tokenizer_config.json, a .gguf, or "auto" (use
 // `model`, which may itself be a dir or .gguf). NULL + ft_err when nothing usable is found.
 ft_template *ft_template_load(const char *spec, const char *model);
+// The chat template a model carries: a model dir's chat_template.jinja, chat_template.json or
+// tokenizer_config.json "chat_template" (bos/eos from tokenizer_config.json), or a .gguf's
+// tokenizer.chat_template. 0 with *out = NULL when it has none (or `model` is neither a dir
+// nor a .gguf); -1 + ft_err when one is there but cannot be read or parsed.
+int ft_template_of_model(const char *model, ft_template **out);
 // From Jinja source; bos/eos may be NULL ("").
 ft_template *ft_template_from_string(const char *src, size_t len, const char *name, const char *bos, const char *eos);
 void ft_template_free(ft_template *t);
