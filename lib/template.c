@@ -20,6 +20,8 @@ struct ft_template {
 
 const char *ft_template_name(const ft_template *t) { return t->name; }
 const char *ft_template_source(const ft_template *t) { return t->src; }
+const char *ft_template_bos(const ft_template *t) { return t->bos; }
+const char *ft_template_eos(const ft_template *t) { return t->eos; }
 
 ft_template *ft_template_from_string(const char *src, size_t len, const char *name, const char *bos, const char *eos) {
     ft_template *t = ft_calloc(1, sizeof *t);

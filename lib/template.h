@@ -25,6 +25,9 @@ void ft_template_free(ft_template *t);
 // Override the special-token strings the template sees (NULL keeps the current one).
 int ft_template_set_tokens(ft_template *t, const char *bos, const char *eos);
 const char *ft_template_name(const ft_template *t);
+// The bos_token / eos_token strings the template sees ("" when its source names none).
+const char *ft_template_bos(const ft_template *t);
+const char *ft_template_eos(const ft_template *t);
 const char *ft_template_source(const ft_template *t);
 
 // Render `messages` (a JSON array) with optional `tools` (NULL or any JSON value) and any

@@ -239,9 +239,14 @@ int ft_eval_generate(int argc, char **argv) {
     for (int i = 0; i < m->cfg.n_eos && g.n_stop_ids < 64; i++) g.stop_ids[g.n_stop_ids++] = m->cfg.eos_ids[i];
     g.bos_str = token_str(g.tok, ft_tokenizer_bos(g.tok));
     g.eos_str = token_str(g.tok, ft_tokenizer_eos(g.tok));
-    // the model's chat template (lib/template.h), seeing the tokenizer's BOS/EOS strings
+    // the model's chat template as ft-template finds it (lib/template.h), with the bos_token /
+    // eos_token of its tokenizer_config.json or GGUF (HF apply_chat_template's), else the
+    // tokenizer's BOS/EOS strings
     if (ft_template_of_model(m->path, &g.tpl) < 0) goto done;
-    if (g.tpl && (!g.bos_str || !g.eos_str || ft_template_set_tokens(g.tpl, g.bos_str, g.eos_str) < 0)) goto done;
+    if (g.tpl && (!g.bos_str || !g.eos_str ||
+                  ft_template_set_tokens(g.tpl, ft_template_bos(g.tpl)[0] ? NULL : g.bos_str,
+                                         ft_template_eos(g.tpl)[0] ? NULL : g.eos_str) < 0))
+        goto done;
     // prompt/prefix tuning: the cache holds the virtual tokens in front of the ctx real ones
     int nv = ft_model_n_virtual(m);
     char warn[320];
