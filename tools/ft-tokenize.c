@@ -1,6 +1,7 @@
 // ft-tokenize — text (JSONL with a text field, or ft-template segments) to FTOK token streams
 // or HF-style {"input_ids","labels"} JSONL, and back (--decode). Records are read by the main
-// thread, parsed and encoded by -j worker threads, and written in input order.
+// thread, parsed and encoded by -j worker threads (lib/tok_record.h: segments and masks), and
+// written in input order.
 #include <jansson.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -13,7 +14,7 @@
 #include "ftok.h"
 #include "io.h"
 #include "jsonl.h"
-#include "segments.h"
+#include "tok_record.h"
 #include "tokenizer.h"
 
 #define PROG "ft-tokenize"
@@ -109,14 +110,6 @@ static char *jsonl_line(const json_t *obj, const char *field, const ft_tok_ids *
     return d;
 }
 
-static int mask_grow(rec *r, size_t n) {
-    if (r->mask_cap >= n) return 0;
-    uint8_t *m = realloc(r->mask, n ? n : 1);
-    if (!m) return -1;
-    r->mask = m; r->mask_cap = n;
-    return 0;
-}
-
 // Parse, check and encode one record (worker side).
 static void do_record(job *jb, ft_tok_ws *ws, rec *r) {
     const char *name = jb->name;
@@ -130,37 +123,13 @@ static void do_record(job *jb, ft_tok_ws *ws, rec *r) {
     json_t *obj = json_loadb(line, len, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &e);
     if (!obj) { char w[256]; snprintf(w, sizeof w, "invalid JSON at column %d: %s", e.column, e.text); fail_rec(r, name, "%s:%zu: %s", w); return; }
     if (!json_is_object(obj)) { json_decref(obj); fail_rec(r, name, "%s:%zu: %s", "expected a JSON object"); return; }
-    json_t *segs = json_object_get(obj, "segments");
-    ft_segments sg = {0};
-    const char *text;
-    size_t tlen;
-    int flags = jb->flags;
-    if (segs) {
-        int pe = ft_segments_parse(segs, &sg);
-        if (pe == -2) { fail_rec(r, name, "%s:%zu: %s", ft_errmsg()); goto out; }
-        if (pe) { r->rc = -1; r->msg = strdup(ft_errmsg()); goto out; }
-        text = sg.text;
-        tlen = sg.len;
-        flags = 0;   // chat-template semantics: the template wrote any BOS/EOS itself
-    } else {
-        json_t *tx = json_object_get(obj, jb->field);
-        if (!json_is_string(tx)) {
-            char w[160]; snprintf(w, sizeof w, "no string \"%.60s\" field (and no \"segments\")", jb->field);
-            fail_rec(r, name, "%s:%zu: %s", w); goto out;
-        }
-        text = json_string_value(tx);
-        tlen = json_string_length(tx);
-    }
-    if (ft_tokenizer_encode_ws(jb->tok, ws, text, tlen, flags, &r->ids)) {
-        fail_rec(r, name, "%s:%zu: %s", ft_errmsg()); goto out;
-    }
-    if (mask_grow(r, r->ids.n)) { r->rc = -1; r->msg = strdup("out of memory"); goto out; }
-    if (segs) ft_segments_mask(&sg, r->ids.offs, r->ids.n, r->mask);
-    else memset(r->mask, 1, r->ids.n);
+    int got = ft_tok_record(jb->tok, ws, obj, jb->field, jb->flags, &r->ids, &r->mask, &r->mask_cap);
+    if (got == -2) { fail_rec(r, name, "%s:%zu: %s", ft_errmsg()); goto out; }
+    if (got) { r->rc = -1; r->msg = strdup(ft_errmsg()); goto out; }
+    int segs = json_object_get(obj, "segments") != NULL;
     if (jb->jsonl) r->json = jsonl_line(obj, segs ? "segments" : jb->field, &r->ids, r->mask);
     r->rc = 0;
 out:
-    ft_segments_free(&sg);
     json_decref(obj);
 }
 
