@@ -1,8 +1,10 @@
-// batch.c — FTOK into packed/padded training rows (see batch.h).
+// batch.c — FTOK into packed/padded training rows (see batch.h); rows are filled by the row
+// packer of lib/rows.h.
 #include "batch.h"
 #include "err.h"
 #include "ftok.h"
 #include "rng.h"
+#include "rows.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -37,8 +39,7 @@ int ft_dataset_load(ft_dataset *d, const char *path, int seq_len) {
         uint32_t n = rec.n;
         if (n == 0) { d->n_empty++; continue; }
         if (n > (uint32_t)seq_len) { n = (uint32_t)seq_len; d->n_truncated++; }
-        uint64_t targets = 0;
-        for (uint32_t i = 1; i < n; i++) targets += rec.mask ? (rec.mask[i] != 0) : 1;
+        uint64_t targets = ft_record_targets(rec.mask, n);
         if (!targets) { d->n_no_target++; continue; }
         if (grow((void **)&d->tokens, &cap_tok, d->n_tokens + n, sizeof *d->tokens)) goto fail_rec;
         if (grow((void **)&d->mask, &cap_mask, d->n_tokens + n, 1)) goto fail_rec;
@@ -166,39 +167,28 @@ static uint64_t row_end(const ft_loader *l, const uint32_t *order, uint64_t curs
     return c;
 }
 
+static ft_row batch_row(ft_batch *b, int i) {
+    size_t o = (size_t)i * b->T;
+    return ft_row_view(b->ids + o, b->targets + o, b->mask + o, b->pos + o, b->doc + o, b->T);
+}
+
 int ft_loader_fill(ft_loader *l, ft_batch *b) {
     const ft_dataset *d = l->d;
-    int T = b->T;
-    size_t n = (size_t)b->B * T;
-    memset(b->ids, 0, n * sizeof(int32_t));
-    memset(b->targets, 0, n * sizeof(int32_t));
-    memset(b->mask, 0, n);
-    memset(b->pos, 0, n * sizeof(int32_t));
-    for (size_t i = 0; i < n; i++) b->doc[i] = -1;
+    for (int i = 0; i < b->B; i++) {
+        ft_row r = batch_row(b, i);
+        ft_row_clear(&r);
+    }
     b->rows = 0;
     b->n_targets = b->n_tokens = 0;
     while (b->rows < b->B && l->pos.cursor < d->n_rec) {
         uint64_t end = row_end(l, l->order, l->pos.cursor);
-        size_t base = (size_t)b->rows * T, used = 0;
+        ft_row row = batch_row(b, b->rows);
         for (uint64_t c = l->pos.cursor; c < end; c++) {
             uint32_t r = l->order[c];
-            const uint32_t *tok = d->tokens + d->off[r];
-            const uint8_t *m = d->mask + d->off[r];
-            uint32_t len = rec_len(d, r);
-            for (uint32_t i = 0; i < len; i++) {
-                size_t at = base + used + i;
-                b->ids[at] = (int32_t)tok[i];
-                b->pos[at] = (int32_t)i;
-                b->doc[at] = (int32_t)(c - l->pos.cursor);
-                if (i + 1 < len && m[i + 1]) {
-                    b->targets[at] = (int32_t)tok[i + 1];
-                    b->mask[at] = 1;
-                    b->n_targets++;
-                }
-            }
-            used += len;
+            ft_row_add(&row, d->tokens + d->off[r], d->mask + d->off[r], 0, rec_len(d, r));
         }
-        b->n_tokens += used;
+        b->n_targets += row.n_targets;
+        b->n_tokens += (uint64_t)row.n;
         l->pos.cursor = end;
         b->rows++;
     }

@@ -3,6 +3,7 @@
 // attention kept within each record through doc ids, positions restarting per record) or
 // one record per row with padding (--no-pack).
 //
+// Rows are filled by the row packer of lib/rows.h (shared with ft-eval ppl and choice).
 // Targets follow HF's label shifting: position t of a record predicts token t+1 and counts
 // in the loss when token t+1's mask bit is set (labels[t+1] != -100). Records with no
 // target are skipped and counted; records longer than seq-len are truncated and counted.

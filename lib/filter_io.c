@@ -4,6 +4,7 @@
 #include "err.h"
 #include "io.h"
 #include "jsonl.h"
+#include "segments.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -44,23 +45,15 @@ int ft_record_text(json_t *obj, const char *field, const char **s, size_t *n, ch
         return 1;
     }
     json_t *segs = json_object_get(obj, "segments");
-    if (!json_is_array(segs)) return 0;
-    size_t total = 0, i;
-    json_t *seg;
-    json_array_foreach(segs, i, seg) {
-        json_t *t = json_object_get(seg, "text");
-        if (!json_is_string(t)) return 0;
-        total += json_string_length(t);
-    }
-    char *buf = ft_malloc(total + 1);
-    if (!buf) return -1;
-    size_t off = 0;
-    json_array_foreach(segs, i, seg) {
-        json_t *t = json_object_get(seg, "text");
-        memcpy(buf + off, json_string_value(t), json_string_length(t));
-        off += json_string_length(t);
-    }
-    buf[off] = 0;
+    if (!segs) return 0;
+    ft_segments sg;
+    int e = ft_segments_parse(segs, &sg);
+    if (e == -2) { ft_err_clear(); return 0; }   // not a segment record: no text
+    if (e) return -1;
+    char *buf = sg.text;
+    size_t off = sg.len;
+    sg.text = NULL;
+    ft_segments_free(&sg);
     *owned = buf;
     *s = buf;
     *n = off;

@@ -20,6 +20,8 @@ struct ft_template {
 
 const char *ft_template_name(const ft_template *t) { return t->name; }
 const char *ft_template_source(const ft_template *t) { return t->src; }
+const char *ft_template_bos(const ft_template *t) { return t->bos; }
+const char *ft_template_eos(const ft_template *t) { return t->eos; }
 
 ft_template *ft_template_from_string(const char *src, size_t len, const char *name, const char *bos, const char *eos) {
     ft_template *t = ft_calloc(1, sizeof *t);
@@ -212,6 +214,37 @@ static ft_template *load_tokens(const char *m) {
         return t;
     }
     return load_tokenizer_config(m, "", NULL);
+}
+
+int ft_template_of_model(const char *model, ft_template **out) {
+    *out = NULL;
+    if (ends_with(model, ".gguf") && !is_dir(model)) {
+        gguf_file *g = gguf_open(model);
+        if (!g) return -1;
+        int has = gguf_find(g, "tokenizer.chat_template") != NULL;
+        gguf_close(g);
+        if (!has) return 0;
+    } else if (is_dir(model)) {
+        char *cfg = ft_path_join(model, "tokenizer_config.json");
+        char *jinja = ft_path_join(model, "chat_template.jinja");
+        char *cjson = ft_path_join(model, "chat_template.json");
+        int has = -1;
+        if (cfg && jinja && cjson) {
+            has = exists(jinja) || exists(cjson);
+            if (!has && exists(cfg)) {   // a tokenizer_config.json without chat_template: none
+                json_error_t e;
+                json_t *c = json_load_file(cfg, 0, &e);
+                if (!c) ft_err("%s:%d: invalid JSON: %s", cfg, e.line, e.text), has = -1;
+                else has = json_object_get(c, "chat_template") != NULL;
+                json_decref(c);
+            }
+        } else ft_err("out of memory");
+        free(cfg); free(jinja); free(cjson);
+        if (has <= 0) return has;
+    } else {
+        return 0;   // a weights file: no template beside it is looked for
+    }
+    return (*out = load_model(model)) ? 0 : -1;
 }
 
 ft_template *ft_template_load(const char *spec, const char *model) {

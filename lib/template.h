@@ -16,6 +16,11 @@ typedef struct ft_template ft_template;
 // vicuna), a .jinja file, a model dir, a tokenizer_config.json, a .gguf, or "auto" (use
 // `model`, which may itself be a dir or .gguf). NULL + ft_err when nothing usable is found.
 ft_template *ft_template_load(const char *spec, const char *model);
+// The chat template a model carries: a model dir's chat_template.jinja, chat_template.json or
+// tokenizer_config.json "chat_template" (bos/eos from tokenizer_config.json), or a .gguf's
+// tokenizer.chat_template. 0 with *out = NULL when it has none (or `model` is neither a dir
+// nor a .gguf); -1 + ft_err when one is there but cannot be read or parsed.
+int ft_template_of_model(const char *model, ft_template **out);
 // From Jinja source; bos/eos may be NULL ("").
 ft_template *ft_template_from_string(const char *src, size_t len, const char *name, const char *bos, const char *eos);
 void ft_template_free(ft_template *t);
@@ -24,6 +29,9 @@ int ft_template_set_tokens(ft_template *t, const char *bos, const char *eos);
 // The budget of each rendering (NULL: the defaults, see ft_jinja_limits in jinja.h).
 void ft_template_set_limits(ft_template *t, const ft_jinja_limits *l);
 const char *ft_template_name(const ft_template *t);
+// The bos_token / eos_token strings the template sees ("" when its source names none).
+const char *ft_template_bos(const ft_template *t);
+const char *ft_template_eos(const ft_template *t);
 const char *ft_template_source(const ft_template *t);
 
 // Render `messages` (a JSON array) with optional `tools` (NULL or any JSON value) and any

@@ -1,6 +1,7 @@
 // ft-tokenize — text (JSONL with a text field, or ft-template segments) to FTOK token streams
 // or HF-style {"input_ids","labels"} JSONL, and back (--decode). Records are read by the main
-// thread, parsed and encoded by -j worker threads, and written in input order.
+// thread, parsed and encoded by -j worker threads (lib/tok_record.h: segments and masks), and
+// written in input order.
 #include <jansson.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -13,6 +14,7 @@
 #include "ftok.h"
 #include "io.h"
 #include "jsonl.h"
+#include "tok_record.h"
 #include "tokenizer.h"
 
 #define PROG "ft-tokenize"
@@ -108,14 +110,6 @@ static char *jsonl_line(const json_t *obj, const char *field, const ft_tok_ids *
     return d;
 }
 
-static int mask_grow(rec *r, size_t n) {
-    if (r->mask_cap >= n) return 0;
-    uint8_t *m = realloc(r->mask, n ? n : 1);
-    if (!m) return -1;
-    r->mask = m; r->mask_cap = n;
-    return 0;
-}
-
 // Parse, check and encode one record (worker side).
 static void do_record(job *jb, ft_tok_ws *ws, rec *r) {
     const char *name = jb->name;
@@ -129,54 +123,13 @@ static void do_record(job *jb, ft_tok_ws *ws, rec *r) {
     json_t *obj = json_loadb(line, len, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &e);
     if (!obj) { char w[256]; snprintf(w, sizeof w, "invalid JSON at column %d: %s", e.column, e.text); fail_rec(r, name, "%s:%zu: %s", w); return; }
     if (!json_is_object(obj)) { json_decref(obj); fail_rec(r, name, "%s:%zu: %s", "expected a JSON object"); return; }
-    json_t *segs = json_object_get(obj, "segments");
-    char *text = NULL;
-    size_t tlen = 0;
-    size_t *seg_end = NULL; uint8_t *seg_train = NULL; size_t nseg = 0;
-    int flags = jb->flags;
-    if (segs) {
-        if (!json_is_array(segs)) { fail_rec(r, name, "%s:%zu: %s", "\"segments\" must be an array"); goto out; }
-        nseg = json_array_size(segs);
-        seg_end = malloc((nseg + 1) * sizeof *seg_end); seg_train = malloc(nseg + 1);
-        size_t total = 0, i; json_t *s;
-        json_array_foreach(segs, i, s) {
-            json_t *tx = json_object_get(s, "text"), *tr = json_object_get(s, "train");
-            if (!json_is_string(tx)) { char w[128]; snprintf(w, sizeof w, "segments[%zu]: \"text\" must be a string", i); fail_rec(r, name, "%s:%zu: %s", w); goto out; }
-            if (tr && !json_is_boolean(tr)) { char w[128]; snprintf(w, sizeof w, "segments[%zu]: \"train\" must be true or false", i); fail_rec(r, name, "%s:%zu: %s", w); goto out; }
-            total += json_string_length(tx);
-        }
-        text = malloc(total + 1);
-        json_array_foreach(segs, i, s) {
-            json_t *tx = json_object_get(s, "text");
-            memcpy(text + tlen, json_string_value(tx), json_string_length(tx));
-            tlen += json_string_length(tx);
-            seg_end[i] = tlen; seg_train[i] = json_is_true(json_object_get(s, "train"));
-        }
-        flags = 0;   // chat-template semantics: the template wrote any BOS/EOS itself
-    } else {
-        json_t *tx = json_object_get(obj, jb->field);
-        if (!json_is_string(tx)) {
-            char w[160]; snprintf(w, sizeof w, "no string \"%.60s\" field (and no \"segments\")", jb->field);
-            fail_rec(r, name, "%s:%zu: %s", w); goto out;
-        }
-        tlen = json_string_length(tx);
-        text = malloc(tlen + 1);
-        memcpy(text, json_string_value(tx), tlen);
-    }
-    if (ft_tokenizer_encode_ws(jb->tok, ws, text, tlen, flags, &r->ids)) {
-        fail_rec(r, name, "%s:%zu: %s", ft_errmsg()); goto out;
-    }
-    if (mask_grow(r, r->ids.n)) { r->rc = -1; r->msg = strdup("out of memory"); goto out; }
-    for (size_t i = 0; i < r->ids.n; i++) {
-        if (!segs) { r->mask[i] = 1; continue; }
-        size_t k = 0;
-        while (k < nseg && r->ids.offs[i] >= seg_end[k]) k++;
-        r->mask[i] = k < nseg ? seg_train[k] : 0;
-    }
+    int got = ft_tok_record(jb->tok, ws, obj, jb->field, jb->flags, &r->ids, &r->mask, &r->mask_cap);
+    if (got == -2) { fail_rec(r, name, "%s:%zu: %s", ft_errmsg()); goto out; }
+    if (got) { r->rc = -1; r->msg = strdup(ft_errmsg()); goto out; }
+    int segs = json_object_get(obj, "segments") != NULL;
     if (jb->jsonl) r->json = jsonl_line(obj, segs ? "segments" : jb->field, &r->ids, r->mask);
     r->rc = 0;
 out:
-    free(text); free(seg_end); free(seg_train);
     json_decref(obj);
 }
 

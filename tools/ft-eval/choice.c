@@ -3,6 +3,7 @@
 // choice is scored by the summed log-probability of its tokens after the context (context
 // and context+choice encoded separately, trailing context whitespace moved to the choice);
 // acc = argmax is the label, acc_norm = argmax of log-likelihood per UTF-8 byte of the choice.
+// The scoring is lib/eval_choice.c; here: flags, records, accuracies, bootstrap CIs, reports.
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,11 +11,11 @@
 
 #include "cli.h"
 #include "err.h"
+#include "eval_choice.h"
 #include "io.h"
 #include "jsonl.h"
 #include "metrics.h"
 #include "model_common.h"
-#include "virtual.h"
 #include "tokenizer.h"
 
 static const char *PROG = "ft-eval choice";
@@ -32,90 +33,21 @@ static void help(void) {
            "%s", ft_eval_common_help);
 }
 
-typedef struct {
-    ft_model *m;
-    ft_tokenizer *tok;
-    ft_acts acts;
-    int cap, add_bos;
-    int32_t *ids, *tgt;   // (cap)
-    uint8_t *msk;         // (cap)
-} chooser;
-
-static int encode(chooser *c, const char *s, size_t n, uint32_t **ids, size_t *k) {
-    return ft_tokenizer_encode(c->tok, s, n, 0, ids, k);
-}
-
-// Log-likelihood of cont (n_cont ids) after ctx (n_ctx ids), left-truncated to the context size.
-static int loglik(chooser *c, const uint32_t *ctx, size_t n_ctx, const uint32_t *cont, size_t n_cont, double *ll) {
-    int nv = ft_model_n_virtual(c->m);   // prompt/prefix tuning: virtual tokens in front of the row
-    int maxT = ft_model_real_ctx(c->m, 1 << 20);
-    if (maxT < 1) return ft_err("the %d virtual tokens fill the model's context of %d", nv, c->m->cfg.max_pos);
-    if (n_cont + 1 > (size_t)maxT) return ft_err("a choice of %zu tokens does not fit the context of %d", n_cont, maxT);
-    size_t T = n_ctx + n_cont, skip = T > (size_t)maxT ? T - (size_t)maxT : 0;
-    T -= skip;
-    if ((int)T > c->cap) {
-        if (c->acts.buf) ft_acts_free(&c->acts);
-        memset(&c->acts, 0, sizeof c->acts);
-        int cap = (int)T * 2 < maxT ? (int)T * 2 : maxT;
-        if (cap < (int)T) cap = (int)T;
-        free(c->ids); free(c->tgt); free(c->msk);
-        c->ids = ft_malloc((size_t)cap * 4); c->tgt = ft_malloc((size_t)cap * 4); c->msk = ft_malloc((size_t)cap);
-        if (!c->ids || !c->tgt || !c->msk || ft_acts_alloc(&c->acts, &c->m->cfg, 1, cap + nv, 0) < 0) { c->cap = 0; return -1; }
-        c->cap = cap;
-    }
-    for (size_t i = 0; i < T; i++) {
-        size_t j = i + skip;
-        c->ids[i] = (int32_t)(j < n_ctx ? ctx[j] : cont[j - n_ctx]);
-    }
-    size_t first = n_ctx - skip;   // position of the first choice token
-    for (size_t i = 0; i < T; i++) {
-        c->tgt[i] = i + 1 < T ? c->ids[i + 1] : 0;
-        c->msk[i] = i + 1 < T && i + 1 >= first;
-    }
-    if (ft_model_forward(c->m, &c->acts, c->ids, NULL, NULL, 1, (int)T) < 0) return -1;
-    *ll = -ft_model_loss(c->m, &c->acts, c->tgt, c->msk, (int)T);
-    return 0;
-}
-
-// One record: log-likelihoods into ll[nch]. -2 bad record.
-static int score_record(chooser *c, const char *ctx, size_t ctx_len, json_t *choices, double *ll) {
-    size_t keep = ctx_len;
-    while (keep > 0 && (ctx[keep - 1] == ' ' || ctx[keep - 1] == '\t' || ctx[keep - 1] == '\n' || ctx[keep - 1] == '\r'))
-        keep--;
-    uint32_t *cids = NULL, *w = NULL;
-    size_t nc = 0, nw = 0;
+// One record: log-likelihoods into ll[nch] (the scoring is lib/eval_choice.c). -2 bad record.
+static int score_record(ft_choice_scorer *sc, const char *ctx, size_t ctx_len, json_t *choices, double *ll) {
+    size_t n = json_array_size(choices);
+    const char **chs = ft_malloc(n * sizeof *chs);
+    size_t *lens = ft_malloc(n * sizeof *lens);
     int rc = -1;
-    if (encode(c, ctx, keep, &cids, &nc) < 0) return -1;
-    // BOS when the tokenizer adds one; an empty context starts from EOS (the harness's EOT)
-    uint32_t *pre = ft_malloc((nc + 1) * sizeof *pre);
-    if (!pre) goto done;
-    size_t np = 0;
-    if (c->add_bos) pre[np++] = (uint32_t)ft_tokenizer_bos(c->tok);
-    memcpy(pre + np, cids, nc * sizeof *pre);
-    np += nc;
-    if (np == 0) {
-        int32_t e = ft_tokenizer_eos(c->tok) >= 0 ? ft_tokenizer_eos(c->tok) : ft_tokenizer_bos(c->tok);
-        if (e < 0) { ft_err("empty context and the tokenizer has neither EOS nor BOS"); rc = -2; goto done; }
-        pre[np++] = (uint32_t)e;
+    if (chs && lens) {
+        for (size_t k = 0; k < n; k++) {
+            chs[k] = json_string_value(json_array_get(choices, k));
+            lens[k] = json_string_length(json_array_get(choices, k));
+        }
+        rc = ft_choice_score(sc, ctx, ctx_len, chs, lens, n, ll);
     }
-    for (size_t k = 0; k < json_array_size(choices); k++) {
-        const char *ch = json_string_value(json_array_get(choices, k));
-        size_t cl = json_string_length(json_array_get(choices, k)), wl = ctx_len + cl;
-        char *whole = ft_malloc(wl + 1);
-        if (!whole) goto done;
-        memcpy(whole, ctx, ctx_len);
-        memcpy(whole + ctx_len, ch, cl);
-        int e = encode(c, whole, wl, &w, &nw);
-        free(whole);
-        if (e < 0) goto done;
-        if (nw <= nc) { ft_err("choice %zu adds no tokens to the context", k); rc = -2; goto done; }
-        if (loglik(c, pre, np, w + nc, nw - nc, &ll[k]) < 0) goto done;
-        free(w);
-        w = NULL;
-    }
-    rc = 0;
-done:
-    free(cids); free(pre); free(w);
+    free(chs);
+    free(lens);
     return rc;
 }
 
@@ -155,16 +87,18 @@ int ft_eval_choice(int argc, char **argv) {
     }
     if (!co.model) return ft_cli_usage(PROG, "--model is required");
     int rc = FT_EXIT_DATA;
-    chooser c = {0};
+    ft_model *m = NULL;
+    ft_tokenizer *tok = NULL;
+    ft_choice_scorer *sc = NULL;
     ft_jsonl *j = NULL;
     ft_writer *pw = NULL, *out = NULL;
     json_t *rows = json_array();
     double *acc = NULL, *accn = NULL, *ll = NULL;
     size_t n = 0, cap_rec = 0, cap_ll = 0;
-    if (!(c.m = ft_eval_open_model(&co))) return ft_cli_fail(PROG, FT_EXIT_DATA);
-    if (!c.m->tokenizer_path) { ft_err("%s: the model has no tokenizer", c.m->path); goto done; }
-    if (!(c.tok = ft_tokenizer_load(c.m->tokenizer_path))) goto done;
-    c.add_bos = ft_tokenizer_add_bos_default(c.tok) && ft_tokenizer_bos(c.tok) >= 0;
+    if (!(m = ft_eval_open_model(&co))) return ft_cli_fail(PROG, FT_EXIT_DATA);
+    if (!m->tokenizer_path) { ft_err("%s: the model has no tokenizer", m->path); goto done; }
+    if (!(tok = ft_tokenizer_load(m->tokenizer_path))) goto done;
+    if (!(sc = ft_choice_scorer_new(m, tok))) goto done;
     if (!(j = ft_jsonl_open(input, 0))) goto done;
     json_t *rec;
     int got;
@@ -186,7 +120,7 @@ int ft_eval_choice(int argc, char **argv) {
             free(ll);
             if (!(ll = ft_malloc(cap_ll * sizeof *ll))) { json_decref(rec); goto done; }
         }
-        int r = bad ? -2 : score_record(&c, json_string_value(cx), json_string_length(cx), chs, ll);
+        int r = bad ? -2 : score_record(sc, json_string_value(cx), json_string_length(cx), chs, ll);
         if (r < 0) {
             ft_err_ctx("%s:%zu", ft_jsonl_name(j), ft_jsonl_lineno(j));
             json_decref(rec);
@@ -282,9 +216,8 @@ done:
     if (j) ft_jsonl_close(j);
     json_decref(rows);
     free(acc); free(accn); free(ll);
-    free(c.ids); free(c.tgt); free(c.msk);
-    if (c.acts.buf) ft_acts_free(&c.acts);
-    if (c.tok) ft_tokenizer_free(c.tok);
-    ft_eval_close_model(&co, c.m);
+    ft_choice_scorer_free(sc);
+    if (tok) ft_tokenizer_free(tok);
+    ft_eval_close_model(&co, m);
     return rc;
 }

@@ -11,14 +11,14 @@
 
 #include "cli.h"
 #include "err.h"
-#include "gguf.h"
 #include "io.h"
-#include "jinja.h"
 #include "jsonl.h"
 #include "model.h"
 #include "model_common.h"
 #include "virtual.h"
 #include "sample.h"
+#include "segments.h"
+#include "template.h"
 #include "tokenizer.h"
 
 static const char *PROG = "ft-eval generate";
@@ -48,7 +48,7 @@ static void help(void) {
 typedef struct {
     ft_model *m;
     ft_tokenizer *tok;
-    ft_jinja *tpl;            // chat template (NULL when the model has none)
+    ft_template *tpl;         // chat template (NULL when the model has none)
     char *bos_str, *eos_str;
     ft_kvcache kv;
     ft_sampler smp;
@@ -63,39 +63,6 @@ typedef struct {
     int n_stop_ids;
     uint64_t seed;
 } gen_state;
-
-static char *load_chat_template(const ft_model *m) {
-    const char *p = m->path;
-    size_t n = strlen(p);
-    char *src = NULL;
-    if (n > 5 && !strcmp(p + n - 5, ".gguf")) {
-        gguf_file *g = gguf_open(p);
-        if (!g) return NULL;
-        if (gguf_find(g, "tokenizer.chat_template")) gguf_get_str(g, "tokenizer.chat_template", &src);
-        gguf_close(g);
-        return src;
-    }
-    char path[4096];
-    size_t len;
-    snprintf(path, sizeof path, "%s/chat_template.jinja", p);
-    if (ft_read_all(path, &src, &len) == 0) return src;
-    snprintf(path, sizeof path, "%s/tokenizer_config.json", p);
-    json_t *o = json_load_file(path, 0, NULL);
-    if (!o) return NULL;
-    json_t *ct = json_object_get(o, "chat_template");
-    if (json_is_string(ct)) src = ft_strdup(json_string_value(ct));
-    else if (json_is_array(ct)) {   // [{"name": "default", "template": ...}, ...]
-        size_t i;
-        json_t *e;
-        json_array_foreach(ct, i, e) {
-            const char *nm = json_string_value(json_object_get(e, "name"));
-            if (nm && !strcmp(nm, "default") && json_is_string(json_object_get(e, "template")))
-                src = ft_strdup(json_string_value(json_object_get(e, "template")));
-        }
-    }
-    json_decref(o);
-    return src;
-}
 
 static char *token_str(const ft_tokenizer *t, int32_t id) {
     if (id < 0) return ft_strdup("");
@@ -112,35 +79,20 @@ static int prompt_of(gen_state *g, json_t *rec, char **text, int *add_bos) {
     *add_bos = 0;
     json_t *segs = json_object_get(rec, "segments"), *msgs = json_object_get(rec, "messages"),
            *pr = json_object_get(rec, "prompt");
-    if (json_is_array(segs)) {
-        size_t cap = 1, i;
-        json_t *s;
-        json_array_foreach(segs, i, s) {
-            const char *t = json_string_value(json_object_get(s, "text"));
-            if (!t) return ft_err("segment %zu has no \"text\" string", i), -2;
-            cap += strlen(t);
-        }
-        char *buf = ft_malloc(cap), *w = buf;
-        if (!buf) return -1;
-        json_array_foreach(segs, i, s) {
-            if (json_is_true(json_object_get(s, "train"))) break;   // the answer starts here
-            const char *t = json_string_value(json_object_get(s, "text"));
-            size_t l = strlen(t);
-            memcpy(w, t, l);
-            w += l;
-        }
-        *w = 0;
-        *text = buf;
+    if (segs) {   // the prompt: the text before the first train segment (the answer starts there)
+        ft_segments sg;
+        int e = ft_segments_parse(segs, &sg);
+        if (e < 0) return e;
+        sg.text[ft_segments_prompt_len(&sg)] = 0;
+        *text = sg.text;
+        sg.text = NULL;
+        ft_segments_free(&sg);
         return 0;
     }
     if (json_is_array(msgs)) {
         if (!g->tpl) return ft_err("{\"messages\"} needs a chat template, and %s has none", g->m->path), -2;
-        json_t *vars = json_pack("{s:O, s:b, s:s, s:s}", "messages", msgs, "add_generation_prompt", 1, "bos_token",
-                                 g->bos_str, "eos_token", g->eos_str);
         size_t len;
-        int rc = vars ? ft_jinja_render(g->tpl, vars, text, &len) : ft_err("out of memory");
-        json_decref(vars);
-        return rc < 0 ? -2 : 0;
+        return ft_template_render(g->tpl, msgs, NULL, 1, text, &len) < 0 ? -2 : 0;
     }
     if (json_is_string(pr)) {
         *text = ft_strdup(json_string_value(pr));
@@ -273,7 +225,6 @@ int ft_eval_generate(int argc, char **argv) {
     int rc = FT_EXIT_DATA;
     ft_jsonl *in = NULL;
     ft_writer *out = NULL;
-    char *tsrc = NULL;
     uint64_t nrec = 0, nbad = 0;
     g.m = m;
     g.max_new = (int)max_new;
@@ -286,11 +237,16 @@ int ft_eval_generate(int argc, char **argv) {
     size_t ns = ft_tokenizer_stop_ids(g.tok, &sid);
     for (size_t i = 0; i < ns && g.n_stop_ids < 64; i++) g.stop_ids[g.n_stop_ids++] = (int32_t)sid[i];
     for (int i = 0; i < m->cfg.n_eos && g.n_stop_ids < 64; i++) g.stop_ids[g.n_stop_ids++] = m->cfg.eos_ids[i];
-    if ((tsrc = load_chat_template(m))) {
-        if (!(g.tpl = ft_jinja_parse(tsrc, strlen(tsrc), "chat_template"))) goto done;
-    }
     g.bos_str = token_str(g.tok, ft_tokenizer_bos(g.tok));
     g.eos_str = token_str(g.tok, ft_tokenizer_eos(g.tok));
+    // the model's chat template as ft-template finds it (lib/template.h), with the bos_token /
+    // eos_token of its tokenizer_config.json or GGUF (HF apply_chat_template's), else the
+    // tokenizer's BOS/EOS strings
+    if (ft_template_of_model(m->path, &g.tpl) < 0) goto done;
+    if (g.tpl && (!g.bos_str || !g.eos_str ||
+                  ft_template_set_tokens(g.tpl, ft_template_bos(g.tpl)[0] ? NULL : g.bos_str,
+                                         ft_template_eos(g.tpl)[0] ? NULL : g.eos_str) < 0))
+        goto done;
     // prompt/prefix tuning: the cache holds the virtual tokens in front of the ctx real ones
     int nv = ft_model_n_virtual(m);
     char warn[320];
@@ -350,8 +306,7 @@ done:
     if (rc) ft_cli_fail(PROG, rc);
     if (out) ft_writer_abort(out);
     if (in) ft_jsonl_close(in);
-    free(tsrc);
-    if (g.tpl) ft_jinja_free(g.tpl);
+    ft_template_free(g.tpl);
     if (g.tok) ft_tokenizer_free(g.tok);
     free(g.bos_str); free(g.eos_str); free(g.logits); free(g.ids); free(g.gen);
     if (g.kv.k) ft_kvcache_free(&g.kv);

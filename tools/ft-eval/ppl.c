@@ -1,10 +1,8 @@
 // ppl.c — `ft-eval --model M ppl DATA.tok`: mean cross-entropy over the target tokens of an
 // FTOK stream and its perplexity, as JSON {"loss","ppl","tokens","records"}.
-// Records longer than --max-len are cut into windows that overlap by one token, so every
-// target is scored exactly once; short records are packed into rows of --max-len positions
-// with document masking (positions restart per record), which gives the same numbers as
-// scoring them one by one. With a prompt/prefix tuning adapter (lib/virtual.h) every row holds
-// one record (window) only, with the virtual tokens in front, as PEFT evaluates them.
+// The scoring (rows packed with document masking, windows of long records overlapping by
+// one token, prompt/prefix tuning one record per row) is lib/eval_ppl.c; here: flags, the
+// stream's checks (tokenizer id, vocabulary), reports.
 #include <jansson.h>
 #include <math.h>
 #include <stdio.h>
@@ -15,6 +13,7 @@
 #include "err.h"
 #include "ftok.h"
 #include "io.h"
+#include "eval_ppl.h"
 #include "model.h"
 #include "model_common.h"
 #include "virtual.h"
@@ -56,86 +55,6 @@ static int check_tokenizer(const ft_model *m, const ftok_header *h, const char *
     return 0;
 }
 
-typedef struct {
-    ft_model *m;
-    ft_acts acts;
-    int cap, n;                 // row capacity and fill
-    int one_doc;                // prompt/prefix tuning: one record (window) per row, no doc ids
-    int32_t *tok, *pos, *doc, *tgt;   // (cap,)
-    uint8_t *msk;               // (cap,)
-    double loss;
-    uint64_t ntok;
-    ft_writer *dump;
-    float *logits;              // (cap, V) when dumping
-    int32_t *seg_rec;           // (cap,) record index of the document starting at a position, else -1
-    double *rec_loss;           // (n_rec_cap,) summed loss per record (for --per-record)
-    uint64_t *rec_tok;
-    size_t n_rec_cap;
-} ppl_row;
-
-static int row_flush(ppl_row *r) {
-    if (!r->n) return 0;
-    if (ft_model_forward(r->m, &r->acts, r->tok, r->pos, r->one_doc ? NULL : r->doc, 1, r->n) < 0) return -1;
-    if (r->rec_loss) {   // per document of the row, attributed to its record
-        const ft_ops *ops = r->m->ops;
-        int C = r->m->cfg.hidden, V = r->m->cfg.vocab_size;
-        for (int s = 0; s < r->n;) {
-            int e = s + 1;
-            while (e < r->n && r->seg_rec[e] < 0) e++;
-            double l = ops->lm_head_xent(NULL, NULL, r->acts.lnf + (size_t)s * C, r->m->lm_head, r->tgt + s,
-                                         r->msk + s, e - s, C, V, 1.0f);
-            int k = r->seg_rec[s];
-            r->rec_loss[k] += l;
-            for (int i = s; i < e; i++) r->rec_tok[k] += r->msk[i] != 0;
-            r->loss += l;
-            s = e;
-        }
-    } else {
-        r->loss += ft_model_loss(r->m, &r->acts, r->tgt, r->msk, r->n);
-    }
-    for (int i = 0; i < r->n; i++) r->ntok += r->msk[i] != 0;
-    if (r->dump) {
-        size_t V = (size_t)r->m->cfg.vocab_size;
-        for (int i = 0; i < r->n; i += 64) {
-            int k = r->n - i < 64 ? r->n - i : 64;
-            int rows[64];
-            for (int j = 0; j < k; j++) rows[j] = i + j;
-            ft_model_logits(r->m, &r->acts, rows, k, r->logits);
-            if (ft_writer_write(r->dump, r->logits, (size_t)k * V * sizeof(float)) < 0) return -1;
-        }
-    }
-    r->n = 0;
-    return 0;
-}
-
-// Adds tokens [s, e) of rec as one document; targets are the next tokens within [s, e).
-static int row_add(ppl_row *r, const ftok_record *rec, uint32_t s, uint32_t e, int docid, size_t rec_idx) {
-    if (((int)(e - s) > r->cap - r->n || (r->one_doc && r->n)) && row_flush(r) < 0) return -1;
-    if (r->rec_loss && rec_idx >= r->n_rec_cap) {
-        size_t nc = r->n_rec_cap ? r->n_rec_cap * 2 : 1024;
-        double *l = ft_realloc(r->rec_loss, nc * sizeof *l);
-        if (!l) return -1;
-        r->rec_loss = l;
-        uint64_t *t = ft_realloc(r->rec_tok, nc * sizeof *t);
-        if (!t) return -1;
-        r->rec_tok = t;
-        memset(l + r->n_rec_cap, 0, (nc - r->n_rec_cap) * sizeof *l);
-        memset(t + r->n_rec_cap, 0, (nc - r->n_rec_cap) * sizeof *t);
-        r->n_rec_cap = nc;
-    }
-    for (uint32_t i = s; i < e; i++) {
-        int k = r->n++;
-        r->seg_rec[k] = i == s ? (int32_t)rec_idx : -1;
-        r->tok[k] = (int32_t)rec->tokens[i];
-        r->pos[k] = (int32_t)(i - s);
-        r->doc[k] = docid;
-        int has_next = i + 1 < e;
-        r->tgt[k] = has_next ? (int32_t)rec->tokens[i + 1] : 0;
-        r->msk[k] = has_next && (!rec->mask || rec->mask[i + 1]);
-    }
-    return 0;
-}
-
 int ft_eval_ppl(int argc, char **argv) {
     ft_eval_common co = {0};
     const char *input = NULL, *dump_path = NULL, *per_path = NULL;
@@ -161,31 +80,22 @@ int ft_eval_ppl(int argc, char **argv) {
     ft_model *m = ft_eval_open_model(&co);
     if (!m) return ft_cli_fail(PROG, FT_EXIT_DATA);
     int rc = FT_EXIT_DATA;
-    ppl_row r = {.m = m};
+    ft_ppl *r = NULL;
+    ft_writer *dump = NULL;
     ftok_reader *fr = NULL;
     ft_writer *out = NULL, *per = NULL;
     int nv = ft_model_n_virtual(m);   // virtual tokens in front of every row (prompt/prefix tuning)
-    r.one_doc = nv > 0;
     char warn[320];
     if (max_len && ft_config_ctx_warning(&m->cfg, max_len, nv, "--max-len", warn, sizeof warn))
         ft_cli_info(PROG, 0, "%s", warn);
     if (!max_len) max_len = ft_model_real_ctx(m, 2048);
     if (max_len < 2) max_len = 2;
-    r.cap = (int)max_len;
-    if (ft_acts_alloc(&r.acts, &m->cfg, 1, r.cap + nv, 0) < 0) goto done;
-    r.tok = ft_malloc((size_t)r.cap * 4); r.pos = ft_malloc((size_t)r.cap * 4);
-    r.doc = ft_malloc((size_t)r.cap * 4); r.tgt = ft_malloc((size_t)r.cap * 4);
-    r.msk = ft_malloc((size_t)r.cap);
-    r.seg_rec = ft_malloc((size_t)r.cap * 4);
-    if (!r.tok || !r.pos || !r.doc || !r.tgt || !r.msk || !r.seg_rec) goto done;
-    if (per_path && !(r.rec_loss = ft_calloc(1, sizeof(double)))) goto done;
+    int cap = (int)max_len;
     if (!(fr = ftok_open(input))) goto done;
     const ftok_header *h = ftok_reader_header(fr);
     if (check_tokenizer(m, h, ftok_reader_name(fr)) < 0) goto done;
-    if (dump_path) {
-        if (!(r.logits = ft_malloc((size_t)64 * m->cfg.vocab_size * sizeof(float)))) goto done;
-        if (!(r.dump = ft_writer_open(dump_path))) goto done;
-    }
+    if (dump_path && !(dump = ft_writer_open(dump_path))) goto done;
+    if (!(r = ft_ppl_new(m, cap, per_path != NULL, dump))) goto done;
     ftok_record rec = {0};
     ft_progress pr;
     ft_progress_start(&pr, "ppl", 0);
@@ -201,45 +111,38 @@ int ft_eval_ppl(int argc, char **argv) {
                 break;
             }
         if (got < 0) break;
-        if (dump_path && rec.n > (uint32_t)r.cap) {
+        if (dump_path && rec.n > (uint32_t)cap) {
             ft_err("%s: record %llu: %u tokens exceed --max-len %d (needed with --dump-logits)",
-                   ftok_reader_name(fr), (unsigned long long)nrec, rec.n, r.cap);
+                   ftok_reader_name(fr), (unsigned long long)nrec, rec.n, cap);
             got = -1;
             break;
         }
-        // windows [s, s + cap) overlapping by one token
-        if (rec.n == 0 || (rec.n == 1 && !dump_path)) continue;   // nothing to predict
-        for (uint32_t s = 0;; s += (uint32_t)r.cap - 1) {
-            uint32_t e = s + (uint32_t)r.cap < rec.n ? s + (uint32_t)r.cap : rec.n;
-            if (row_add(&r, &rec, s, e, (int)(nrec & 0x3fffffff) * 2 + (int)((s / (r.cap - 1)) & 1),
-                        (size_t)(nrec - 1)) < 0) {
-                got = -1;
-                break;
-            }
-            if (e == rec.n) break;
-        }
+        if (ft_ppl_add(r, rec.tokens, rec.mask, rec.n, (size_t)(nrec - 1)) < 0) got = -1;
         if (got < 0) break;
         ft_progress_update(&pr, nrec, NULL);
     }
     ftok_record_free(&rec);
     ft_progress_end(&pr);
-    if (got < 0 || row_flush(&r) < 0) goto done;
-    if (!r.ntok) {
+    if (got < 0 || ft_ppl_finish(r) < 0) goto done;
+    uint64_t ntok = ft_ppl_targets(r);
+    if (!ntok) {
         ft_err("%s: no target tokens to score (%llu records)", ftok_reader_name(fr), (unsigned long long)nrec);
         goto done;
     }
-    double loss = r.loss / (double)r.ntok;
+    double loss = ft_ppl_loss_sum(r) / (double)ntok;
     json_t *o = json_object();
     json_object_set_new(o, "loss", json_real(loss));
     json_object_set_new(o, "ppl", json_real(exp(loss)));
-    json_object_set_new(o, "tokens", json_integer((json_int_t)r.ntok));
+    json_object_set_new(o, "tokens", json_integer((json_int_t)ntok));
     json_object_set_new(o, "records", json_integer((json_int_t)nrec));
     if (per_path) {
         json_object_set_new(o, "per_record", json_string(per_path));
         if (!(per = ft_writer_open(per_path))) { json_decref(o); goto done; }
         for (uint64_t k = 0; k < nrec; k++) {
-            uint64_t t = k < r.n_rec_cap ? r.rec_tok[k] : 0;
-            double l = t ? r.rec_loss[k] / (double)t : 0.0;
+            uint64_t t;
+            double l;
+            ft_ppl_record(r, (size_t)k, &l, &t);
+            l = t ? l / (double)t : 0.0;
             if (ft_writer_printf(per, "{\"index\":%llu,\"loss\":%.10g,\"tokens\":%llu}\n", (unsigned long long)k, l,
                                  (unsigned long long)t) < 0) {
                 json_decref(o);
@@ -254,9 +157,9 @@ int ft_eval_ppl(int argc, char **argv) {
     int wok = out && ft_writer_printf(out, "%s\n", s) == 0;
     free(s);
     if (!wok) goto done;
-    if (r.dump) {
-        int c = ft_writer_commit(r.dump);
-        r.dump = NULL;
+    if (dump) {
+        int c = ft_writer_commit(dump);
+        dump = NULL;
         if (c < 0) goto done;
     }
     if (per) {
@@ -268,17 +171,15 @@ int ft_eval_ppl(int argc, char **argv) {
     out = NULL;
     if (c < 0) goto done;
     ft_cli_info(PROG, 2, "%llu records, %llu target tokens, loss %.6f", (unsigned long long)nrec,
-                (unsigned long long)r.ntok, loss);
+                (unsigned long long)ntok, loss);
     rc = 0;
 done:
     if (rc) ft_cli_fail(PROG, rc);
     if (out) ft_writer_abort(out);
     if (per) ft_writer_abort(per);
-    if (r.dump) ft_writer_abort(r.dump);
+    if (dump) ft_writer_abort(dump);
     if (fr) ftok_close(fr);
-    free(r.tok); free(r.pos); free(r.doc); free(r.tgt); free(r.msk); free(r.logits);
-    free(r.seg_rec); free(r.rec_loss); free(r.rec_tok);
-    if (r.acts.buf) ft_acts_free(&r.acts);
+    ft_ppl_free(r);
     ft_eval_close_model(&co, m);
     return rc;
 }
