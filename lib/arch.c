@@ -116,6 +116,10 @@ void ft_arch_linear_name(const ft_arch *a, int l, int role, char *out, size_t ca
     snprintf(out, cap, "%s.%d.%s.%s", a->hf_layers, l, a->lin[role].module, a->lin[role].hf);
 }
 
+void ft_arch_global_name(const ft_arch *a, int role, char *out, size_t cap) {
+    snprintf(out, cap, "%s.weight", a->global[role].hf);
+}
+
 void ft_arch_norm_name(const ft_arch *a, int l, int role, char *out, size_t cap) {
     snprintf(out, cap, "%s.%d.%s.weight", a->hf_layers, l, a->norm[role].hf);
 }

@@ -99,6 +99,8 @@ int ft_arch_dim_size(const struct ft_config *c, ft_arch_dim d);
 
 // HF module name of linear `role` of layer l: "model.layers.3.self_attn.q_proj".
 void ft_arch_linear_name(const ft_arch *a, int l, int role, char *out, size_t cap);
+// HF name of global tensor `role`: "model.embed_tokens.weight", "model.norm.weight", "lm_head.weight".
+void ft_arch_global_name(const ft_arch *a, int role, char *out, size_t cap);
 // HF name of norm `role` of layer l: "model.layers.3.input_layernorm.weight".
 void ft_arch_norm_name(const ft_arch *a, int l, int role, char *out, size_t cap);
 // Parses "model.layers.N.MODULE.HF" at the start of name into (l, role); returns the length

@@ -67,7 +67,7 @@ static ft_model *model_new(const ft_config *cfg, int quant) {
     const ft_config *c = &m->cfg;
     int cap = 0, C = c->hidden;
     char nm[96], gn[96];
-    snprintf(gn, sizeof gn, "%s.weight", a->global[FT_GLOBAL_EMBED].hf);
+    ft_arch_global_name(a, FT_GLOBAL_EMBED, gn, sizeof gn);
     int i_embed = add_tensor(m, &cap, gn, 2, c->vocab_size, C);
     if (i_embed < 0) goto fail;
     int *idx = ft_malloc(sizeof(int) * (size_t)c->n_layers * IX_N);
@@ -96,9 +96,9 @@ static ft_model *model_new(const ft_config *cfg, int quant) {
             }
         }
     }
-    snprintf(gn, sizeof gn, "%s.weight", a->global[FT_GLOBAL_NORM].hf);
+    ft_arch_global_name(a, FT_GLOBAL_NORM, gn, sizeof gn);
     int i_norm = add_tensor(m, &cap, gn, 1, C, 0);
-    snprintf(gn, sizeof gn, "%s.weight", a->global[FT_GLOBAL_HEAD].hf);
+    ft_arch_global_name(a, FT_GLOBAL_HEAD, gn, sizeof gn);
     int i_head = c->tie_embeddings ? i_embed : add_tensor(m, &cap, gn, 2, c->vocab_size, C);
     if (bad || i_norm < 0 || i_head < 0) goto fail_idx;
     size_t bytes;
@@ -265,8 +265,10 @@ static ft_model *load_hf(const char *config_path, const char *st_path, const cha
     st_set *s = st_open(st_path);
     if (!s) return NULL;
     // tie_word_embeddings may be absent from config.json while lm_head.weight is missing
-    if (!cfg.tie_embeddings && !st_find(s, "lm_head.weight") && st_find(s, "model.embed_tokens.weight"))
-        cfg.tie_embeddings = true;
+    char head[96], embed[96];
+    ft_arch_global_name(cfg.arch_row, FT_GLOBAL_HEAD, head, sizeof head);
+    ft_arch_global_name(cfg.arch_row, FT_GLOBAL_EMBED, embed, sizeof embed);
+    if (!cfg.tie_embeddings && !st_find(s, head) && st_find(s, embed)) cfg.tie_embeddings = true;
     st_ctx ctx = {s, st_path};
     ft_model *m = model_new(&cfg, quant);
     if (!m) goto fail;

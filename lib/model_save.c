@@ -137,10 +137,12 @@ int ft_model_save_hf(const ft_model *m, const char *dir, int dtype, uint64_t sha
     size_t esz = st_dtype_size(dtype);
     // assign tensors to shards in table order
     uint64_t cur = 0, total = 0;
+    char head[96];
+    ft_arch_global_name(m->cfg.arch_row, FT_GLOBAL_HEAD, head, sizeof head);
     for (int i = 0; i < m->n_tensors; i++) {
         const ft_tensor_info *t = &m->tensors[i];
         shard_of[i] = -1;
-        if (m->cfg.tie_embeddings && !strcmp(t->name, "lm_head.weight")) continue;
+        if (m->cfg.tie_embeddings && !strcmp(t->name, head)) continue;
         uint64_t b = (uint64_t)t->numel * esz;
         if (n_shards == 0 || (shard_bytes && cur > 0 && cur + b > shard_bytes)) { n_shards++; cur = 0; }
         shard_of[i] = n_shards - 1;
@@ -286,9 +288,11 @@ int ft_model_save_gguf(const ft_model *m, const char *path, uint32_t type, const
         }
     } else if (write_model_meta(w, &m->cfg)) goto out;
     if (gguf_w_u32(w, "general.file_type", (uint32_t)file_type_of(type))) goto out;
+    char head[96];
+    ft_arch_global_name(m->cfg.arch_row, FT_GLOBAL_HEAD, head, sizeof head);
     for (int i = 0; i < m->n_tensors; i++) {
         const ft_tensor_info *t = &m->tensors[i];
-        if (m->cfg.tie_embeddings && !strcmp(t->name, "lm_head.weight")) continue;
+        if (m->cfg.tie_embeddings && !strcmp(t->name, head)) continue;
         char gn[128];
         if (ft_arch_gguf_name(m->cfg.arch_row, t->name, gn, sizeof gn) < 0) {
             ft_err("%s: no GGUF name for tensor %s", path, t->name);

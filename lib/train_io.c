@@ -78,9 +78,11 @@ int ft_train_save_hf(const ft_model *m, const char *dir) {
     free(p);
     p = ft_path_join(dir, "model.safetensors");
     if (!p || !(w = st_writer_new())) goto out;
+    char head[96];
+    ft_arch_global_name(m->cfg.arch_row, FT_GLOBAL_HEAD, head, sizeof head);
     for (int i = 0; i < m->n_tensors; i++) {
         const ft_tensor_info *t = &m->tensors[i];
-        if (m->cfg.tie_embeddings && !strcmp(t->name, "lm_head.weight")) continue;
+        if (m->cfg.tie_embeddings && !strcmp(t->name, head)) continue;
         uint64_t shape[2] = {(uint64_t)t->shape[0], (uint64_t)t->shape[1]};
         if (st_writer_add(w, t->name, ST_F32, t->n_dims, shape, m->params + t->offset)) goto out;
     }
