@@ -7,8 +7,20 @@
 // Rows (lib/arch.c): "llama" (also Mistral, SmolLM/SmolLM2, TinyLlama: model_type llama or
 // mistral, GGUF llama or mistral) and "qwen2" (q/k/v biases always, GGUF rows not permuted).
 // The row is found once, when the config is read (ft_config.arch_row); nothing outside
-// lib/arch.c compares architecture names. Adding an architecture: a row here (and new roles
-// or flags only if it needs what no row has yet).
+// lib/arch.c compares architecture names (tests/cli/arch-table.sh checks it).
+//
+// Adding an architecture:
+//   lib/arch.c      a row in ARCHS: canonical name, the config.json model_type(s) and GGUF
+//                   general.architecture names it accepts, what it writes (model_type, HF class),
+//                   its tensor names (LLAMA_LAYER when the layer is Llama's), q/k/v biases
+//                   (qkv_bias / bias_key), activation, gguf_permute_qk.
+//   only when it needs what no row has (e.g. Qwen3's q/k norms, another activation):
+//   lib/arch.h      the new role (FT_NORM_*, FT_LIN_*) or flag;
+//   lib/model.h     the ft_layer member, lib/model_load.c its entry in LIN_MEMBER/NORM_MEMBER;
+//   lib/model_forward.c, model_backward.c, model_kv.c   its use in the decoder block.
+//   tests/unit/test_arch.c   the row against the reference names (HF, llama.cpp);
+//   tests/tools/make_tiny_model.py --arch and tests/parity/model-tiny.sh: logits against NumPy;
+//   docs/ft-eval.md ("Architectures") and README.md's status table.
 #ifndef FT_ARCH_H
 #define FT_ARCH_H
 

@@ -184,9 +184,10 @@ ft_linear *ft_model_linear(ft_model *m, const char *name) {
 }
 
 double ft_model_flops_per_token(const ft_config *c, int T) {
-    double C = c->hidden, F = c->intermediate, qd = (double)c->n_heads * c->head_dim,
-           kd = (double)c->n_kv_heads * c->head_dim;
-    double lin = C * qd * 2 + C * kd * 2 + 3 * C * F;          // q,o + k,v + gate,up,down
+    const ft_arch *a = ft_config_arch(c);
+    double C = c->hidden, qd = (double)c->n_heads * c->head_dim, lin = 0;
+    for (int j = 0; a && j < FT_LIN_COUNT; j++)                 // every linear's out * in (integers: exact)
+        lin += (double)ft_arch_dim_size(c, a->lin[j].out) * ft_arch_dim_size(c, a->lin[j].in);
     double att = 2 * qd * (T + 1) / 2.0;                        // QK^T and PV, causal average
     return 2.0 * (c->n_layers * (lin + att) + (double)c->vocab_size * C);
 }

@@ -145,6 +145,9 @@ static void test_names_roundtrip(void **st) {
             assert_int_equal(want[r]->b != NULL, r <= FT_LIN_V);
         }
         assert_null(ft_model_layer_linear(m, 1, FT_LIN_COUNT, NULL));
+        // FLOPs per token over the table's linears, by hand: 2 * (L * (q,o 2*C*qd + k,v 2*C*kd +
+        // gate,up,down 3*C*F + attention qd*(T+1)) + V*C) = 2 * (2 * (512 + 256 + 1152 + 176) + 640)
+        assert_true(ft_model_flops_per_token(&m->cfg, 10) == 9664.0);
         assert_ptr_equal(*ft_layer_norm(&m->layers[1], FT_NORM_MLP), m->layers[1].mlp_norm);
         assert_ptr_equal(m->layers[1].mlp_norm, ft_model_tensor_data(m, "model.layers.1.post_attention_layernorm.weight"));
         // GGUF Q/K rows: permuted by heads for Llama (convert_hf_to_gguf LlamaModel.permute), not for Qwen2
