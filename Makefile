@@ -119,7 +119,7 @@ $(BUILD)/cuda/bench_%: $(BUILD)/obj/tests/bench/train-cuda/bench_%.o $(CUDA_HELP
 
 TOOL_SUB_OBJ := $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard tools/*/*.c))
 -include $(CUDA_OBJ:.o=.d) $(CUDA_TESTS:$(BUILD)/cuda/%=$(BUILD)/obj/tests/cuda/%.d) $(if $(CUDA_OBJ),$(CUDA_HELPER_OBJ:.o=.d) $(BUILD)/obj/tests/bench/train-cuda/bench_train_cuda.d)
--include $(LIB_OBJ:.o=.d) $(TOOL_SUB_OBJ:.o=.d) $(TOOLS:$(BIN)/%=$(BUILD)/obj/tools/%.d) $(UNIT:$(BUILD)/tests/%=$(BUILD)/obj/tests/unit/%.d)
+-include $(LIB_OBJ:.o=.d) $(TOOL_SUB_OBJ:.o=.d) $(TOOLS:$(BIN)/%=$(BUILD)/obj/tools/%.d) $(UNIT:$(BUILD)/tests/%=$(BUILD)/obj/tests/unit/%.d) $(UNIT_HELPER_OBJ:.o=.d)
 
 # --- setup ---------------------------------------------------------------------------
 deps:

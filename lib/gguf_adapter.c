@@ -3,6 +3,7 @@
 // hooked linear BLK.lora_a (in, r) and BLK.lora_b (r, out) in f32, named as the base's GGUF
 // tensors, with llama's Q/K rows permuted the way the GGUF base's are.
 #include "gguf_adapter.h"
+#include "arch.h"
 #include "err.h"
 #include "gguf.h"
 #include "model_save.h"
@@ -23,7 +24,6 @@ int ft_adapter_save_gguf(ft_model *m, const ft_adapter *a, const char *out) {
     if (gguf_w_str(w, "general.type", "adapter") || gguf_w_str(w, "general.architecture", m->cfg.arch) ||
         gguf_w_str(w, "adapter.type", "lora") || gguf_w_f32(w, "adapter.lora.alpha", alpha))
         goto done;
-    int permute = !strcmp(m->cfg.arch, "llama");
     for (int l = 0; l < a->L; l++)
         for (int j = 0; j < FT_LORA_N_TARGETS; j++) {
             const ft_lora *h = &a->hooks[l * FT_LORA_N_TARGETS + j];
@@ -32,17 +32,18 @@ int ft_adapter_save_gguf(ft_model *m, const ft_adapter *a, const char *out) {
             char mod[160], hf[176], gn[160], name[192];
             ft_lora_module_name(l, j, mod, sizeof mod);   // "base_model.model." + the HF module name
             snprintf(hf, sizeof hf, "%s.weight", mod + strlen("base_model.model."));
-            ft_model_gguf_name(hf, gn, sizeof gn);
+            if (ft_arch_gguf_name(m->cfg.arch_row, hf, gn, sizeof gn) < 0) snprintf(gn, sizeof gn, "?");
             uint64_t ne_a[2] = {(uint64_t)lin->in, (uint64_t)h->r}, ne_b[2] = {(uint64_t)h->r, (uint64_t)lin->out};
             snprintf(name, sizeof name, "%s.lora_a", gn);
             if (gguf_w_tensor(w, name, GGML_F32, 2, ne_a, h->A)) goto done;
             const float *B = h->B;
-            if (permute && (j == 0 || j == 1)) {
+            int nh = ft_arch_gguf_permute_heads(&m->cfg, hf);
+            if (nh) {
                 float *pb = ft_malloc((size_t)lin->out * h->r * sizeof(float));
                 if (!pb) goto done;
                 memcpy(pb, h->B, (size_t)lin->out * h->r * sizeof(float));
                 bufs[l * FT_LORA_N_TARGETS + j] = pb;
-                if (ft_model_permute_rows(pb, j == 0 ? m->cfg.n_heads : m->cfg.n_kv_heads, lin->out, h->r, 1)) goto done;
+                if (ft_model_permute_rows(pb, nh, lin->out, h->r, 1)) goto done;
                 B = pb;
             }
             snprintf(name, sizeof name, "%s.lora_b", gn);

@@ -28,7 +28,7 @@ size_t ft_linear_scratch(const ft_linear *lin, int N, int backward) {
 int ft_model_reserve_scratch(ft_model *m, int N, int backward, float **buf, size_t *cap) {
     size_t need = 0;
     for (int l = 0; l < m->cfg.n_layers; l++)
-        for (int j = 0; j < 7; j++) {
+        for (int j = 0; j < FT_LIN_COUNT; j++) {
             size_t n = ft_linear_scratch(ft_model_layer_linear(m, l, j, NULL), N, backward);
             if (n > need) need = n;
         }

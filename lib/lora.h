@@ -14,8 +14,8 @@
 #include <stdint.h>
 #include "model.h"
 
-#define FT_LORA_N_TARGETS 7
-#define FT_LORA_ALL 0x7Fu     // q,k,v,o,gate,up,down
+#define FT_LORA_N_TARGETS FT_LIN_COUNT   // a target per linear role (lib/arch.h)
+#define FT_LORA_ALL FT_LIN_ALL_MASK       // q,k,v,o,gate,up,down
 
 typedef struct {
     int r;                    // rank
@@ -34,7 +34,8 @@ float ft_lora_scale(const ft_lora_cfg *c);
 typedef struct {
     ft_lora_cfg cfg;
     int L;
-    ft_lora *hooks;           // (L * 7,) hook i*7+j for linear j of layer i; r == 0 when not targeted
+    ft_lora *hooks;           // (L * FT_LIN_COUNT,) hook i*FT_LIN_COUNT+j for linear role j of layer i;
+                              // r == 0 when not targeted
     float *params;            // (n_params,) hook by hook: A, B (and mag for DoRA)
     float *grads;             // (n_params,) same layout (allocated by ft_adapter_alloc_grads)
     size_t n_params;

@@ -7,6 +7,9 @@
 // like nn.Linear, rotary embedding is HF "rotate_half" (pairs (i, i + D/2)), and GGUF Q/K
 // rows are un-permuted on load. So adapters trained on an ft_model are valid for the HF model.
 //
+// The architecture (tensor names, linears by role, biases, GGUF layout) is a row of the table
+// in lib/arch.h, found when the config is read and kept in ft_config.arch_row.
+//
 // Files: model_config.c (ft_config), model_load.c (tensor table, HF dirs, GGUF),
 // model_forward.c (forward, activations), model_kv.c (KV cache decoding).
 #ifndef FT_MODEL_H
@@ -16,6 +19,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "arch.h"
 #include "ops.h"
 
 struct gguf_file;
@@ -28,7 +32,9 @@ enum { FT_ROPE_NONE = 0, FT_ROPE_LINEAR = 1, FT_ROPE_LLAMA3 = 2 };
 #define FT_MAX_EOS 8
 
 typedef struct ft_config {
-    char arch[32];            // "llama" (also Mistral, SmolLM, TinyLlama), "qwen2"
+    char arch[32];            // "llama" (also Mistral, SmolLM, TinyLlama), "qwen2": the row's name
+    const ft_arch *arch_row;  // its row of lib/arch.h; NULL in a config built in memory: found by
+                              // arch when the model is made (ft_model_new), and then never NULL
     int vocab_size;           // V
     int hidden;               // C
     int intermediate;         // F
@@ -44,7 +50,7 @@ typedef struct ft_config {
     int rope_orig_max_pos;    // llama3 "original_max_position_embeddings"
     int max_pos;              // max_position_embeddings / context_length
     bool tie_embeddings;      // lm_head shares model.embed_tokens.weight
-    bool attn_bias;           // q/k/v projections carry biases (qwen2)
+    bool attn_bias;           // the row's attn_bias linears (q/k/v) carry biases (qwen2 always)
     int bos_id;               // -1 unknown
     int n_eos;                // EOS / end-of-turn ids (generation stops at any)
     int eos_ids[FT_MAX_EOS];
@@ -126,7 +132,7 @@ typedef struct ft_model {
     float *inv_freq;          // (D/2) rotary frequencies (scaled)
     const ft_ops *ops;        // op table used by the forward (default: ft_ops_cpu())
     struct ft_virtual *virt;  // prompt/prefix tuning virtual tokens (lib/virtual.h) or NULL
-    struct ft_qweight *qstore; // (L*7) NF4 storage of the linears, owned (QLoRA, lib/qweight.h) or NULL
+    struct ft_qweight *qstore; // (L*FT_LIN_COUNT) NF4 storage of the linears, owned (QLoRA, lib/qweight.h) or NULL
     char *path;               // where it was loaded from
     char *tokenizer_path;     // tokenizer.json of an HF dir, or the .gguf itself; NULL if none
 } ft_model;
@@ -147,8 +153,13 @@ float *ft_model_tensor_data(ft_model *m, const char *name);
 // The linear layer named "model.layers.N.self_attn.q_proj" (or with ".weight"), or NULL;
 // for attaching adapters by PEFT target name.
 ft_linear *ft_model_linear(ft_model *m, const char *name);
-// Iterate the 7 linears of layer l: i = 0..6 -> q,k,v,o,gate,up,down; names "q_proj", ...
+// Iterate the linears of layer l by role: i = FT_LIN_Q..FT_LIN_DOWN (0..FT_LIN_COUNT-1) ->
+// q,k,v,o,gate,up,down; short_name gets the row's HF name "q_proj", ...; NULL out of range.
 ft_linear *ft_model_layer_linear(ft_model *m, int l, int i, const char **short_name);
+// The member of ly holding linear `role` (ly->q for FT_LIN_Q, ...).
+ft_linear *ft_layer_linear(ft_layer *ly, int role);
+// The member of ly holding norm `role` (ly->attn_norm for FT_NORM_ATTN, ly->mlp_norm).
+float **ft_layer_norm(ft_layer *ly, int role);
 // FLOPs (2 per multiply-add) of the forward pass per token, for rows of T tokens (causal
 // attention averaged over positions; lm_head on every position). For GFLOP/s reports.
 double ft_model_flops_per_token(const ft_config *c, int T);

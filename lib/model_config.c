@@ -1,5 +1,6 @@
-// model_config.c — ft_config from an HF config.json or GGUF metadata, its validation, and
-// the rotary frequencies (plain, linear-scaled, and Llama 3.1 "llama3" scaling as HF computes them).
+// model_config.c — ft_config from an HF config.json or GGUF metadata (the architecture's row
+// found by lib/arch.h from model_type / general.architecture), its validation, and the rotary
+// frequencies (plain, linear-scaled, and Llama 3.1 "llama3" scaling as HF computes them).
 #include <jansson.h>
 #include <limits.h>
 #include <math.h>
@@ -150,9 +151,8 @@ int ft_config_from_json(ft_config *c, const char *path) {
     const char *mt = NULL;
     if (ft_json_get_str(o, "model_type", path, NULL, &mt) < 0) goto out;
     if (!mt) { ft_err("%s: no \"model_type\"", path); goto out; }
-    if (!strcmp(mt, "llama") || !strcmp(mt, "mistral")) snprintf(c->arch, sizeof c->arch, "llama");
-    else if (!strcmp(mt, "qwen2")) snprintf(c->arch, sizeof c->arch, "qwen2");
-    else { ft_err("%s: unsupported model_type \"%s\" (supported: llama, mistral, qwen2)", path, mt); goto out; }
+    if (!(c->arch_row = ft_arch_from_hf(mt, path))) goto out;
+    snprintf(c->arch, sizeof c->arch, "%s", c->arch_row->name);
     double eps, theta;
     int tie, bias;
     if (ft_json_get_int(o, "vocab_size", path, 0, INT_MAX, 0, &c->vocab_size) < 0 ||
@@ -166,14 +166,14 @@ int ft_config_from_json(ft_config *c, const char *path) {
         ft_json_get_num(o, "rope_theta", path, 10000.0, &theta) < 0 ||
         ft_json_get_int(o, "max_position_embeddings", path, 0, INT_MAX, 2048, &c->max_pos) < 0 ||
         ft_json_get_bool(o, "tie_word_embeddings", path, 0, &tie) < 0 ||
-        ft_json_get_bool(o, "attention_bias", path, 0, &bias) < 0 ||
+        ft_json_get_bool(o, c->arch_row->bias_key, path, 0, &bias) < 0 ||
         ft_json_get_int(o, "bos_token_id", path, INT_MIN, INT_MAX, -1, &c->bos_id) < 0 ||
         add_eos_json(c, o, path) < 0 || rope_scaling_json(c, o, path) < 0)
         goto out;
     c->rms_eps = (float)eps;
     c->rope_theta = (float)theta;
     c->tie_embeddings = tie;
-    c->attn_bias = !strcmp(c->arch, "qwen2") || bias;
+    c->attn_bias = c->arch_row->qkv_bias || bias;
     rc = ft_config_validate(c, path);
 out:
     json_decref(o);
@@ -209,11 +209,8 @@ int ft_config_from_gguf(ft_config *c, const gguf_file *g) {
     char *arch = NULL;
     if (gguf_get_str(g, "general.architecture", &arch) < 0) return -1;
     int rc = -1;
-    if (strcmp(arch, "llama") && strcmp(arch, "qwen2") && strcmp(arch, "mistral")) {
-        ft_err("%s: unsupported architecture \"%s\" (supported: llama, mistral, qwen2)", g->path, arch);
-        goto out;
-    }
-    snprintf(c->arch, sizeof c->arch, "%s", strcmp(arch, "qwen2") ? "llama" : "qwen2");
+    if (!(c->arch_row = ft_arch_from_gguf(arch, g->path))) goto out;
+    snprintf(c->arch, sizeof c->arch, "%s", c->arch_row->name);
     if (g_int(g, arch, "embedding_length", 0, 1, &c->hidden) < 0 ||
         g_int(g, arch, "feed_forward_length", 0, 1, &c->intermediate) < 0 ||
         g_int(g, arch, "block_count", 0, 1, &c->n_layers) < 0 ||
@@ -225,7 +222,10 @@ int ft_config_from_gguf(ft_config *c, const gguf_file *g) {
         g_f(g, arch, "rope.freq_base", 10000.0, &c->rope_theta) < 0)
         goto out;
     // vocab: ARCH.vocab_size, else the token list, else the embedding's rows
-    const gguf_tensor *emb = gguf_find_tensor(g, "token_embd.weight");
+    const ft_arch *a = c->arch_row;
+    char tn[128];
+    snprintf(tn, sizeof tn, "%s.weight", a->global[FT_GLOBAL_EMBED].gguf);
+    const gguf_tensor *emb = gguf_find_tensor(g, tn);
     uint64_t ntok = 0;
     const gguf_value *toks;
     if (g_int(g, arch, "vocab_size", 0, 0, &c->vocab_size) < 0) goto out;
@@ -247,8 +247,10 @@ int ft_config_from_gguf(ft_config *c, const gguf_file *g) {
         if (c->rope_scaling == FT_ROPE_LINEAR && g_f(g, arch, "rope.scaling.factor", 1.0, &c->rope_factor) < 0)
             goto out;
     }
-    c->tie_embeddings = gguf_find_tensor(g, "output.weight") == NULL;
-    c->attn_bias = gguf_find_tensor(g, "blk.0.attn_q.bias") != NULL;
+    snprintf(tn, sizeof tn, "%s.weight", a->global[FT_GLOBAL_HEAD].gguf);
+    c->tie_embeddings = gguf_find_tensor(g, tn) == NULL;
+    snprintf(tn, sizeof tn, "%s.0.%s.bias", a->gguf_layers, a->lin[FT_LIN_Q].gguf);   // present: attn_bias
+    c->attn_bias = gguf_find_tensor(g, tn) != NULL;
     uint64_t v;
     if (gguf_find(g, "tokenizer.ggml.bos_token_id") && gguf_get_u64(g, "tokenizer.ggml.bos_token_id", &v) == 0)
         c->bos_id = (int)v;

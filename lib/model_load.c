@@ -1,8 +1,11 @@
 // model_load.c — the HF-named tensor table over one f32 parameter buffer, and the loaders:
 // HF dirs (config.json + single/sharded safetensors in F32/F16/BF16) and GGUF files
-// (dequantized with quant.h; llama-arch Q/K rows un-permuted back to HF layout). The same
-// loaders with `quant` set store each layer linear as NF4-DQ (qweight.h) as it is read, and
-// the table then lists only the other tensors (ft_model_load_nf4, QLoRA).
+// (dequantized with quant.h; Q/K rows un-permuted back to HF layout where the architecture's
+// row says llama.cpp permutes them). Tensor names, shapes and order come from the row
+// (lib/arch.h). The same loaders with `quant` set store each layer linear as NF4-DQ
+// (qweight.h) as it is read, and the table then lists only the other tensors
+// (ft_model_load_nf4, QLoRA).
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,12 +19,17 @@
 #include "qweight.h"
 #include "safetensors.h"
 
-static const char *lin_names[7] = {"q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"};
+// ft_layer's members by role
+static const size_t LIN_MEMBER[FT_LIN_COUNT] = {
+    [FT_LIN_Q] = offsetof(ft_layer, q),       [FT_LIN_K] = offsetof(ft_layer, k),
+    [FT_LIN_V] = offsetof(ft_layer, v),       [FT_LIN_O] = offsetof(ft_layer, o),
+    [FT_LIN_GATE] = offsetof(ft_layer, gate), [FT_LIN_UP] = offsetof(ft_layer, up),
+    [FT_LIN_DOWN] = offsetof(ft_layer, down)};
+static const size_t NORM_MEMBER[FT_NORM_COUNT] = {[FT_NORM_ATTN] = offsetof(ft_layer, attn_norm),
+                                                  [FT_NORM_MLP] = offsetof(ft_layer, mlp_norm)};
 
-static ft_linear *layer_lin(ft_layer *ly, int i) {
-    ft_linear *t[7] = {&ly->q, &ly->k, &ly->v, &ly->o, &ly->gate, &ly->up, &ly->down};
-    return t[i];
-}
+ft_linear *ft_layer_linear(ft_layer *ly, int role) { return (ft_linear *)((char *)ly + LIN_MEMBER[role]); }
+float **ft_layer_norm(ft_layer *ly, int role) { return (float **)((char *)ly + NORM_MEMBER[role]); }
 
 static int add_tensor(ft_model *m, int *cap, const char *name, int n_dims, int64_t d0, int64_t d1) {
     if (m->n_tensors == *cap) {
@@ -43,44 +51,56 @@ static int add_tensor(ft_model *m, int *cap, const char *name, int n_dims, int64
     return m->n_tensors++;
 }
 
+// Per layer, the tensor indices: norms, then each linear's weight and bias (-1: none).
+enum { IX_NORM = 0, IX_W = FT_NORM_COUNT, IX_B = FT_NORM_COUNT + FT_LIN_COUNT, IX_N = FT_NORM_COUNT + 2 * FT_LIN_COUNT };
+
 // quant: the layer linears get no table entry and no f32 storage (lin->w NULL, w_idx -1);
-// m->qstore (L*7, zeroed) is allocated for the loader to fill.
+// m->qstore (L*FT_LIN_COUNT, zeroed) is allocated for the loader to fill.
 static ft_model *model_new(const ft_config *cfg, int quant) {
     if (ft_config_validate(cfg, "model config") < 0) return NULL;
+    const ft_arch *a = ft_config_arch(cfg);
+    if (!a) return NULL;
     ft_model *m = ft_calloc(1, sizeof *m);
     if (!m) return NULL;
     m->cfg = *cfg;
+    m->cfg.arch_row = a;
     const ft_config *c = &m->cfg;
-    int cap = 0, C = c->hidden, F = c->intermediate, qd = c->n_heads * c->head_dim, kd = c->n_kv_heads * c->head_dim;
-    char nm[96];
-    int i_embed = add_tensor(m, &cap, "model.embed_tokens.weight", 2, c->vocab_size, C);
+    int cap = 0, C = c->hidden;
+    char nm[96], gn[96];
+    ft_arch_global_name(a, FT_GLOBAL_EMBED, gn, sizeof gn);
+    int i_embed = add_tensor(m, &cap, gn, 2, c->vocab_size, C);
     if (i_embed < 0) goto fail;
-    int *idx = ft_malloc(sizeof(int) * (size_t)c->n_layers * 16);
+    int *idx = ft_malloc(sizeof(int) * (size_t)c->n_layers * IX_N);
     if (!idx) goto fail;
+    int bad = 0;
     for (int l = 0; l < c->n_layers; l++) {
-        int *li = idx + l * 16;
-        snprintf(nm, sizeof nm, "model.layers.%d.input_layernorm.weight", l);
-        li[0] = add_tensor(m, &cap, nm, 1, C, 0);
-        int outs[7] = {qd, kd, kd, C, F, F, C}, ins[7] = {C, C, C, qd, C, C, F};
-        for (int j = 0; j < 7; j++) {
-            const char *grp = j < 4 ? "self_attn" : "mlp";
-            snprintf(nm, sizeof nm, "model.layers.%d.%s.%s.weight", l, grp, lin_names[j]);
-            li[1 + j] = quant ? -1 : add_tensor(m, &cap, nm, 2, outs[j], ins[j]);
-            li[9 + j] = -1;
-            if (c->attn_bias && j < 3) {
-                snprintf(nm, sizeof nm, "model.layers.%d.%s.%s.bias", l, grp, lin_names[j]);
-                li[9 + j] = add_tensor(m, &cap, nm, 1, outs[j], 0);
+        int *li = idx + l * IX_N;
+        for (int s = 0; s < FT_NORM_COUNT + FT_LIN_COUNT; s++) {
+            const ft_arch_slot *sl = &a->layer_order[s];
+            if (sl->is_norm) {
+                ft_arch_norm_name(a, l, sl->role, nm, sizeof nm);
+                bad |= (li[IX_NORM + sl->role] = add_tensor(m, &cap, nm, 1, C, 0)) < 0;
+                continue;
+            }
+            const ft_arch_linear *d = &a->lin[sl->role];
+            int out = ft_arch_dim_size(c, d->out), in = ft_arch_dim_size(c, d->in);
+            char mod[80];
+            ft_arch_linear_name(a, l, sl->role, mod, sizeof mod);
+            snprintf(nm, sizeof nm, "%s.weight", mod);
+            li[IX_W + sl->role] = quant ? -1 : add_tensor(m, &cap, nm, 2, out, in);
+            bad |= !quant && li[IX_W + sl->role] < 0;
+            li[IX_B + sl->role] = -1;
+            if (c->attn_bias && d->attn_bias) {
+                snprintf(nm, sizeof nm, "%s.bias", mod);
+                bad |= (li[IX_B + sl->role] = add_tensor(m, &cap, nm, 1, out, 0)) < 0;
             }
         }
-        snprintf(nm, sizeof nm, "model.layers.%d.post_attention_layernorm.weight", l);
-        li[8] = add_tensor(m, &cap, nm, 1, C, 0);
     }
-    int i_norm = add_tensor(m, &cap, "model.norm.weight", 1, C, 0);
-    int i_head = c->tie_embeddings ? i_embed : add_tensor(m, &cap, "lm_head.weight", 2, c->vocab_size, C);
-    for (int l = 0; l < c->n_layers; l++)
-        for (int j = 0; j < 9; j++)
-            if (idx[l * 16 + j] < 0 && !(quant && j >= 1 && j <= 7)) goto fail_idx;
-    if (i_norm < 0 || i_head < 0) goto fail_idx;
+    ft_arch_global_name(a, FT_GLOBAL_NORM, gn, sizeof gn);
+    int i_norm = add_tensor(m, &cap, gn, 1, C, 0);
+    ft_arch_global_name(a, FT_GLOBAL_HEAD, gn, sizeof gn);
+    int i_head = c->tie_embeddings ? i_embed : add_tensor(m, &cap, gn, 2, c->vocab_size, C);
+    if (bad || i_norm < 0 || i_head < 0) goto fail_idx;
     size_t bytes;
     if (!ft_mul_ok(m->n_params, sizeof(float), &bytes)) { ft_err("model too large"); goto fail_idx; }
     // calloc: large blocks come zeroed from mmap (page-aligned) without touching memory, so a
@@ -93,26 +113,24 @@ static ft_model *model_new(const ft_config *cfg, int quant) {
     m->layers = ft_calloc((size_t)c->n_layers, sizeof *m->layers);
     m->inv_freq = ft_calloc((size_t)c->head_dim / 2, sizeof(float));
     if (!m->layers || !m->inv_freq) goto fail_idx;
-    if (quant && !(m->qstore = ft_calloc((size_t)c->n_layers * 7, sizeof *m->qstore))) goto fail_idx;
+    if (quant && !(m->qstore = ft_calloc((size_t)c->n_layers * FT_LIN_COUNT, sizeof *m->qstore))) goto fail_idx;
     ft_config_inv_freq(c, m->inv_freq);
 #define P(i) (m->params + m->tensors[i].offset)
     m->embed = P(i_embed);
     m->norm = P(i_norm);
     m->lm_head = P(i_head);
     for (int l = 0; l < c->n_layers; l++) {
-        int *li = idx + l * 16;
+        int *li = idx + l * IX_N;
         ft_layer *ly = &m->layers[l];
-        ly->attn_norm = P(li[0]);
-        ly->mlp_norm = P(li[8]);
-        int outs[7] = {qd, kd, kd, C, F, F, C}, ins[7] = {C, C, C, qd, C, C, F};
-        for (int j = 0; j < 7; j++) {
-            ft_linear *lin = layer_lin(ly, j);
-            lin->w_idx = li[1 + j];
-            lin->b_idx = li[9 + j];
-            lin->w = li[1 + j] >= 0 ? P(li[1 + j]) : NULL;
-            lin->b = li[9 + j] >= 0 ? P(li[9 + j]) : NULL;
-            lin->out = outs[j];
-            lin->in = ins[j];
+        for (int r = 0; r < FT_NORM_COUNT; r++) *ft_layer_norm(ly, r) = P(li[IX_NORM + r]);
+        for (int j = 0; j < FT_LIN_COUNT; j++) {
+            ft_linear *lin = ft_layer_linear(ly, j);
+            lin->w_idx = li[IX_W + j];
+            lin->b_idx = li[IX_B + j];
+            lin->w = li[IX_W + j] >= 0 ? P(li[IX_W + j]) : NULL;
+            lin->b = li[IX_B + j] >= 0 ? P(li[IX_B + j]) : NULL;
+            lin->out = ft_arch_dim_size(c, a->lin[j].out);
+            lin->in = ft_arch_dim_size(c, a->lin[j].in);
         }
     }
 #undef P
@@ -131,7 +149,7 @@ ft_model *ft_model_new(const ft_config *cfg) { return model_new(cfg, 0); }
 void ft_model_free(ft_model *m) {
     if (!m) return;
     if (m->qstore)
-        for (int i = 0; i < m->cfg.n_layers * 7; i++) ft_qweight_free(&m->qstore[i]);
+        for (int i = 0; i < m->cfg.n_layers * FT_LIN_COUNT; i++) ft_qweight_free(&m->qstore[i]);
     free(m->qstore);
     free(m->params);
     free(m->tensors);
@@ -154,26 +172,22 @@ float *ft_model_tensor_data(ft_model *m, const char *name) {
 }
 
 ft_linear *ft_model_layer_linear(ft_model *m, int l, int i, const char **short_name) {
-    if (l < 0 || l >= m->cfg.n_layers || i < 0 || i >= 7) return NULL;
-    if (short_name) *short_name = lin_names[i];
-    return layer_lin(&m->layers[l], i);
+    if (l < 0 || l >= m->cfg.n_layers || i < 0 || i >= FT_LIN_COUNT) return NULL;
+    if (short_name) *short_name = m->cfg.arch_row->lin[i].hf;
+    return ft_layer_linear(&m->layers[l], i);
 }
 
 ft_linear *ft_model_linear(ft_model *m, const char *name) {
-    int l, n = 0;
-    char grp[16], what[16];
-    if (sscanf(name, "model.layers.%d.%15[a-z_].%15[a-z_]%n", &l, grp, what, &n) != 3) return NULL;
-    if (name[n] && strcmp(name + n, ".weight") != 0) return NULL;
-    for (int i = 0; i < 7; i++)
-        if (!strcmp(what, lin_names[i]) && !strcmp(grp, i < 4 ? "self_attn" : "mlp"))
-            return ft_model_layer_linear(m, l, i, NULL);
-    return NULL;
+    int l, role, n = ft_arch_parse_linear(m->cfg.arch_row, name, &l, &role);
+    if (n < 0 || (name[n] && strcmp(name + n, ".weight") != 0)) return NULL;
+    return ft_model_layer_linear(m, l, role, NULL);
 }
 
 double ft_model_flops_per_token(const ft_config *c, int T) {
-    double C = c->hidden, F = c->intermediate, qd = (double)c->n_heads * c->head_dim,
-           kd = (double)c->n_kv_heads * c->head_dim;
-    double lin = C * qd * 2 + C * kd * 2 + 3 * C * F;          // q,o + k,v + gate,up,down
+    const ft_arch *a = ft_config_arch(c);
+    double C = c->hidden, qd = (double)c->n_heads * c->head_dim, lin = 0;
+    for (int j = 0; a && j < FT_LIN_COUNT; j++)                 // every linear's out * in (integers: exact)
+        lin += (double)ft_arch_dim_size(c, a->lin[j].out) * ft_arch_dim_size(c, a->lin[j].in);
     double att = 2 * qd * (T + 1) / 2.0;                        // QK^T and PV, causal average
     return 2.0 * (c->n_layers * (lin + att) + (double)c->vocab_size * C);
 }
@@ -202,27 +216,26 @@ static int convert_st(const st_tensor *t, float *dst, size_t n, const char *file
 // Reads the HF-named tensor `name`, expected shape (d0) or (d0, d1), into dst as f32.
 typedef int (*tensor_reader)(void *ctx, const char *name, int n_dims, int64_t d0, int64_t d1, float *dst);
 
-static const char *lin_group(int j) { return j < 4 ? "self_attn" : "mlp"; }
-
 // QLoRA loading: each layer linear read into one f32 scratch (the largest linear) and
 // quantized to NF4-DQ into m->qstore before the next is read.
 static int quantize_linears(ft_model *m, tensor_reader rd, void *ctx, const char *path) {
     size_t maxn = 0;
     for (int l = 0; l < m->cfg.n_layers; l++)
-        for (int j = 0; j < 7; j++) {
-            ft_linear *lin = layer_lin(&m->layers[l], j);
+        for (int j = 0; j < FT_LIN_COUNT; j++) {
+            ft_linear *lin = ft_layer_linear(&m->layers[l], j);
             size_t n = (size_t)lin->in * (size_t)lin->out;
             maxn = n > maxn ? n : maxn;
         }
     float *tmp = ft_malloc(maxn * sizeof(float));   // (out, in) of one linear
     if (!tmp) return -1;
     for (int l = 0; l < m->cfg.n_layers; l++)
-        for (int j = 0; j < 7; j++) {
-            ft_linear *lin = layer_lin(&m->layers[l], j);
-            char nm[96];
-            snprintf(nm, sizeof nm, "model.layers.%d.%s.%s.weight", l, lin_group(j), lin_names[j]);
+        for (int j = 0; j < FT_LIN_COUNT; j++) {
+            ft_linear *lin = ft_layer_linear(&m->layers[l], j);
+            char mod[80], nm[96];
+            ft_arch_linear_name(m->cfg.arch_row, l, j, mod, sizeof mod);
+            snprintf(nm, sizeof nm, "%s.weight", mod);
             if (rd(ctx, nm, 2, lin->out, lin->in, tmp) < 0) { free(tmp); return -1; }
-            ft_qweight *q = &m->qstore[l * 7 + j];
+            ft_qweight *q = &m->qstore[l * FT_LIN_COUNT + j];
             if (ft_qweight_init(q, tmp, lin->out, lin->in) < 0) {
                 free(tmp);
                 return ft_err_ctx("%s: tensor %s", path, nm);
@@ -253,8 +266,10 @@ static ft_model *load_hf(const char *config_path, const char *st_path, const cha
     st_set *s = st_open(st_path);
     if (!s) return NULL;
     // tie_word_embeddings may be absent from config.json while lm_head.weight is missing
-    if (!cfg.tie_embeddings && !st_find(s, "lm_head.weight") && st_find(s, "model.embed_tokens.weight"))
-        cfg.tie_embeddings = true;
+    char head[96], embed[96];
+    ft_arch_global_name(cfg.arch_row, FT_GLOBAL_HEAD, head, sizeof head);
+    ft_arch_global_name(cfg.arch_row, FT_GLOBAL_EMBED, embed, sizeof embed);
+    if (!cfg.tie_embeddings && !st_find(s, head) && st_find(s, embed)) cfg.tie_embeddings = true;
     st_ctx ctx = {s, st_path};
     ft_model *m = model_new(&cfg, quant);
     if (!m) goto fail;
@@ -298,12 +313,12 @@ static int load_gguf_tensor(const gguf_file *g, const gguf_tensor *t, float *dst
     return 0;
 }
 
-typedef struct { const gguf_file *g; const char *path; const ft_config *cfg; int permuted; } gguf_ctx;
+typedef struct { const gguf_file *g; const char *path; const ft_config *cfg; } gguf_ctx;
 
 static int gguf_read(void *ctx, const char *name, int n_dims, int64_t d0, int64_t d1, float *dst) {
     const gguf_ctx *c = ctx;
     char gn[128];
-    ft_model_gguf_name(name, gn, sizeof gn);
+    if (ft_arch_gguf_name(c->cfg->arch_row, name, gn, sizeof gn) < 0) snprintf(gn, sizeof gn, "?");
     const gguf_tensor *t = gguf_find_tensor(c->g, gn);
     if (!t) return ft_err("%s: missing tensor %s (%s)", c->path, gn, name);
     uint64_t ne0 = n_dims == 2 ? (uint64_t)d1 : (uint64_t)d0;
@@ -316,8 +331,8 @@ static int gguf_read(void *ctx, const char *name, int n_dims, int64_t d0, int64_
                       c->path, gn, (unsigned long long)t->ne[0], (unsigned long long)tne1, (unsigned long long)ne0,
                       (unsigned long long)ne1);
     if (load_gguf_tensor(c->g, t, dst, (size_t)ne0 * (size_t)ne1) < 0) return -1;
-    if (c->permuted && (strstr(name, "q_proj.") || strstr(name, "k_proj."))) {
-        int nh = strstr(name, "q_proj.") ? c->cfg->n_heads : c->cfg->n_kv_heads;
+    int nh = ft_arch_gguf_permute_heads(c->cfg, name);
+    if (nh) {
         int cols = n_dims == 2 ? (int)d1 : 1;
         if (ft_model_permute_rows(dst, nh, (int)d0, cols, 0) < 0) return -1;
     }
@@ -331,7 +346,7 @@ static ft_model *load_gguf(const char *path, int quant) {
     ft_model *m = NULL;
     if (ft_config_from_gguf(&cfg, g) < 0) goto fail;
     if (!(m = model_new(&cfg, quant))) goto fail;
-    gguf_ctx ctx = {g, path, &cfg, !strcmp(cfg.arch, "llama")};
+    gguf_ctx ctx = {g, path, &m->cfg};
     for (int i = 0; i < m->n_tensors; i++) {
         ft_tensor_info *ti = &m->tensors[i];
         if (gguf_read(&ctx, ti->name, ti->n_dims, ti->shape[0], ti->shape[1], m->params + ti->offset) < 0) goto fail;

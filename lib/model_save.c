@@ -17,26 +17,7 @@
 #include <unistd.h>
 
 void ft_model_gguf_name(const char *hf, char *out, size_t n) {
-    static const char *map[][2] = {{"self_attn.q_proj", "attn_q"}, {"self_attn.k_proj", "attn_k"},
-                                   {"self_attn.v_proj", "attn_v"}, {"self_attn.o_proj", "attn_output"},
-                                   {"mlp.gate_proj", "ffn_gate"},  {"mlp.up_proj", "ffn_up"},
-                                   {"mlp.down_proj", "ffn_down"},  {"input_layernorm", "attn_norm"},
-                                   {"post_attention_layernorm", "ffn_norm"}};
-    int l, k = 0;
-    if (!strcmp(hf, "model.embed_tokens.weight")) { snprintf(out, n, "token_embd.weight"); return; }
-    if (!strcmp(hf, "model.norm.weight")) { snprintf(out, n, "output_norm.weight"); return; }
-    if (!strcmp(hf, "lm_head.weight")) { snprintf(out, n, "output.weight"); return; }
-    if (sscanf(hf, "model.layers.%d.%n", &l, &k) == 1 && k > 0) {
-        const char *rest = hf + k;
-        for (size_t i = 0; i < sizeof map / sizeof *map; i++) {
-            size_t len = strlen(map[i][0]);
-            if (!strncmp(rest, map[i][0], len) && rest[len] == '.') {
-                snprintf(out, n, "blk.%d.%s%s", l, map[i][1], rest + len);
-                return;
-            }
-        }
-    }
-    snprintf(out, n, "?");
+    if (ft_arch_gguf_name(ft_arch_table(NULL), hf, out, n) < 0) snprintf(out, n, "?");
 }
 
 int ft_model_permute_rows(float *w, int n_head, int rows, int cols, int to_gguf) {
@@ -156,10 +137,12 @@ int ft_model_save_hf(const ft_model *m, const char *dir, int dtype, uint64_t sha
     size_t esz = st_dtype_size(dtype);
     // assign tensors to shards in table order
     uint64_t cur = 0, total = 0;
+    char head[96];
+    ft_arch_global_name(m->cfg.arch_row, FT_GLOBAL_HEAD, head, sizeof head);
     for (int i = 0; i < m->n_tensors; i++) {
         const ft_tensor_info *t = &m->tensors[i];
         shard_of[i] = -1;
-        if (m->cfg.tie_embeddings && !strcmp(t->name, "lm_head.weight")) continue;
+        if (m->cfg.tie_embeddings && !strcmp(t->name, head)) continue;
         uint64_t b = (uint64_t)t->numel * esz;
         if (n_shards == 0 || (shard_bytes && cur > 0 && cur + b > shard_bytes)) { n_shards++; cur = 0; }
         shard_of[i] = n_shards - 1;
@@ -259,7 +242,8 @@ static int file_type_of(uint32_t type) {
 }
 
 static int write_model_meta(gguf_writer *w, const ft_config *c) {
-    const char *a = c->arch;
+    const char *a = ft_config_arch(c) ? ft_config_arch(c)->name : NULL;
+    if (!a) return -1;
     char k[128];
     int bad = gguf_w_str(w, "general.architecture", a);
 #define KU32(name, val) (snprintf(k, sizeof k, "%s." name, a), bad |= gguf_w_u32(w, k, (uint32_t)(val)))
@@ -304,19 +288,22 @@ int ft_model_save_gguf(const ft_model *m, const char *path, uint32_t type, const
         }
     } else if (write_model_meta(w, &m->cfg)) goto out;
     if (gguf_w_u32(w, "general.file_type", (uint32_t)file_type_of(type))) goto out;
-    int permute = !strcmp(m->cfg.arch, "llama");
+    char head[96];
+    ft_arch_global_name(m->cfg.arch_row, FT_GLOBAL_HEAD, head, sizeof head);
     for (int i = 0; i < m->n_tensors; i++) {
         const ft_tensor_info *t = &m->tensors[i];
-        if (m->cfg.tie_embeddings && !strcmp(t->name, "lm_head.weight")) continue;
+        if (m->cfg.tie_embeddings && !strcmp(t->name, head)) continue;
         char gn[128];
-        ft_model_gguf_name(t->name, gn, sizeof gn);
-        if (!strcmp(gn, "?")) { ft_err("%s: no GGUF name for tensor %s", path, t->name); goto out; }
+        if (ft_arch_gguf_name(m->cfg.arch_row, t->name, gn, sizeof gn) < 0) {
+            ft_err("%s: no GGUF name for tensor %s", path, t->name);
+            goto out;
+        }
         uint64_t rows = t->n_dims == 2 ? (uint64_t)t->shape[0] : 1, cols = t->n_dims == 2 ? (uint64_t)t->shape[1] : (uint64_t)t->shape[0];
         float *f = ft_malloc(t->numel * sizeof(float));
         if (!f) goto out;
         memcpy(f, m->params + t->offset, t->numel * sizeof(float));
-        if (permute && (strstr(t->name, "q_proj.") || strstr(t->name, "k_proj."))) {
-            int nh = strstr(t->name, "q_proj.") ? m->cfg.n_heads : m->cfg.n_kv_heads;
+        int nh = ft_arch_gguf_permute_heads(&m->cfg, t->name);
+        if (nh) {
             if (ft_model_permute_rows(f, nh, (int)rows, (int)cols, 1)) { free(f); goto out; }
         }
         uint32_t tt = t->n_dims == 1 ? GGML_F32 : type;

@@ -24,7 +24,9 @@ int ft_model_save_gguf(const ft_model *m, const char *path, uint32_t type, const
 // HF dir m was loaded from into dir; nothing for a GGUF source (its tokenizer is metadata).
 int ft_model_copy_tokenizer_files(const ft_model *m, const char *dir);
 
-// HF tensor name -> llama.cpp GGUF tensor name ("?" when there is none).
+// HF tensor name -> llama.cpp GGUF tensor name ("?" when there is none), in the names of the
+// first row of lib/arch.h (the Llama family's, which every row shares today); with a model at
+// hand use ft_arch_gguf_name(m->cfg.arch_row, ...).
 void ft_model_gguf_name(const char *hf, char *out, size_t n);
 // llama.cpp's Q/K row permutation, in place on w(rows, cols): HF -> GGUF when to_gguf,
 // else GGUF -> HF (as the loader undoes it).

@@ -137,20 +137,21 @@ void ft_qweight_dequant_rows(const ft_qweight *q, int r0, int r1, float *dst) {
 int ft_model_quantize_nf4(ft_model *m) {
     if (m->qstore) return ft_err("model is already quantized");
     int L = m->cfg.n_layers;
-    ft_qweight *qs = ft_calloc((size_t)L * 7, sizeof *qs);
+    ft_qweight *qs = ft_calloc((size_t)L * FT_LIN_COUNT, sizeof *qs);
     if (!qs) return -1;
     // quantize everything first, then switch the linears over: a failure leaves m as it was
-    for (int i = 0; i < L * 7; i++) {
-        const char *nm;
-        ft_linear *lin = ft_model_layer_linear(m, i / 7, i % 7, &nm);
+    for (int i = 0; i < L * FT_LIN_COUNT; i++) {
+        ft_linear *lin = ft_model_layer_linear(m, i / FT_LIN_COUNT, i % FT_LIN_COUNT, NULL);
         if (lin->w && ft_qweight_init(&qs[i], lin->w, lin->out, lin->in) < 0) {
             for (int k = 0; k < i; k++) ft_qweight_free(&qs[k]);
             free(qs);
-            return ft_err_ctx("model.layers.%d.%s.%s.weight", i / 7, i % 7 < 4 ? "self_attn" : "mlp", nm);
+            char mod[80];
+            ft_arch_linear_name(m->cfg.arch_row, i / FT_LIN_COUNT, i % FT_LIN_COUNT, mod, sizeof mod);
+            return ft_err_ctx("%s.weight", mod);
         }
     }
-    for (int i = 0; i < L * 7; i++) {
-        ft_linear *lin = ft_model_layer_linear(m, i / 7, i % 7, NULL);
+    for (int i = 0; i < L * FT_LIN_COUNT; i++) {
+        ft_linear *lin = ft_model_layer_linear(m, i / FT_LIN_COUNT, i % FT_LIN_COUNT, NULL);
         if (!qs[i].mem) continue;
         lin->qw = &qs[i];
         lin->w = NULL;
@@ -162,7 +163,7 @@ int ft_model_quantize_nf4(ft_model *m) {
 size_t ft_model_qweight_bytes(const ft_model *m, size_t *n_params) {
     size_t bytes = 0, np = 0;
     if (m && m->qstore)
-        for (int i = 0; i < m->cfg.n_layers * 7; i++) {
+        for (int i = 0; i < m->cfg.n_layers * FT_LIN_COUNT; i++) {
             bytes += ft_qweight_nbytes(&m->qstore[i]);
             np += m->qstore[i].mem ? m->qstore[i].n : 0;
         }

@@ -23,12 +23,13 @@ static json_t *jfloat(float f) {
 }
 
 char *ft_train_config_json(const ft_config *c) {
-    int qwen = !strcmp(c->arch, "qwen2");
+    const ft_arch *a = ft_config_arch(c);
+    if (!a) return NULL;
     json_t *j = json_object();
     json_t *arch = json_array();
-    json_array_append_new(arch, json_string(qwen ? "Qwen2ForCausalLM" : "LlamaForCausalLM"));
+    json_array_append_new(arch, json_string(a->hf_class));
     json_object_set_new(j, "architectures", arch);
-    json_object_set_new(j, "model_type", json_string(qwen ? "qwen2" : "llama"));
+    json_object_set_new(j, "model_type", json_string(a->hf_model_type));
     json_object_set_new(j, "vocab_size", json_integer(c->vocab_size));
     json_object_set_new(j, "hidden_size", json_integer(c->hidden));
     json_object_set_new(j, "intermediate_size", json_integer(c->intermediate));
@@ -36,12 +37,12 @@ char *ft_train_config_json(const ft_config *c) {
     json_object_set_new(j, "num_attention_heads", json_integer(c->n_heads));
     json_object_set_new(j, "num_key_value_heads", json_integer(c->n_kv_heads));
     json_object_set_new(j, "head_dim", json_integer(c->head_dim));
-    json_object_set_new(j, "hidden_act", json_string("silu"));
+    json_object_set_new(j, "hidden_act", json_string(a->hf_act));
     json_object_set_new(j, "rms_norm_eps", jfloat(c->rms_eps));
     json_object_set_new(j, "rope_theta", jfloat(c->rope_theta));
     json_object_set_new(j, "max_position_embeddings", json_integer(c->max_pos));
     json_object_set_new(j, "tie_word_embeddings", json_boolean(c->tie_embeddings));
-    if (!qwen) json_object_set_new(j, "attention_bias", json_boolean(c->attn_bias));
+    if (a->bias_key_written) json_object_set_new(j, a->bias_key, json_boolean(c->attn_bias));
     if (c->rope_scaling != FT_ROPE_NONE) {
         json_t *rs = json_object();
         json_object_set_new(rs, "rope_type", json_string(c->rope_scaling == FT_ROPE_LLAMA3 ? "llama3" : "linear"));
@@ -77,9 +78,11 @@ int ft_train_save_hf(const ft_model *m, const char *dir) {
     free(p);
     p = ft_path_join(dir, "model.safetensors");
     if (!p || !(w = st_writer_new())) goto out;
+    char head[96];
+    ft_arch_global_name(m->cfg.arch_row, FT_GLOBAL_HEAD, head, sizeof head);
     for (int i = 0; i < m->n_tensors; i++) {
         const ft_tensor_info *t = &m->tensors[i];
-        if (m->cfg.tie_embeddings && !strcmp(t->name, "lm_head.weight")) continue;
+        if (m->cfg.tie_embeddings && !strcmp(t->name, head)) continue;
         uint64_t shape[2] = {(uint64_t)t->shape[0], (uint64_t)t->shape[1]};
         if (st_writer_add(w, t->name, ST_F32, t->n_dims, shape, m->params + t->offset)) goto out;
     }
