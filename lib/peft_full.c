@@ -3,7 +3,8 @@
 // decay on norms and biases (HF Trainer). Not an adapter: no peft_type, nothing to load or
 // merge, and no separate reference to switch back to.
 #include "peft_kind.h"
-#include "train_method.h"
+#include "optim.h"
+#include "train.h"
 #include "err.h"
 #include "train_io.h"
 

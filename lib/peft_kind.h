@@ -21,11 +21,28 @@
 #include <stdint.h>
 
 #include "model.h"
-#include "optim.h"
-#include "train.h"
 
+// Only named here: the kind table sits below the trainer (lib/train.h, lib/optim.h), whose
+// types the rows' training functions take.
 struct json_t;
-struct ft_trainable;
+struct ft_train_opts;
+struct ft_optim;
+
+// What a kind trains, as the training loop (train.c) sees it: the kind's row, the model, one
+// flat buffer of trainable parameters with its gradients, and the kind's own state.
+typedef struct ft_trainable {
+    const struct ft_peft_kind *kind;  // the row of --method
+    const char *name;          // kind->method: "full", "lora", ...
+    ft_model *m;
+    float *params, *grads;     // (n,) the trainable parameters and their gradients
+    size_t n;
+    size_t n_base;             // parameters of the base model (quantized ones included)
+    int n_virtual;             // positions the kind adds in front of every row (0: none; rows
+                               // then hold one record each, no packing, no document ids)
+    float *base_grads;         // where the backward writes the base weights' gradients (full
+                               // fine-tuning: == grads), or NULL
+    void *state;               // the kind's own (ft_adapter, ft_virtual, ft_bottleneck_set)
+} ft_trainable;
 
 // ft-train options that belong to some kinds only (ft_peft_kind.opts): given to another kind
 // they are refused, naming the kinds that take them.
@@ -50,25 +67,25 @@ typedef struct ft_peft_kind {
     // The base model as the kind trains on it (f32, or NF4 for qlora); NULL with a message.
     ft_model *(*load_base)(const char *path);
     // Check the kind's own options before the base is loaded (NULL: none to check).
-    int (*check)(const ft_train_opts *o);
+    int (*check)(const struct ft_train_opts *o);
     // Create the trainable parameters on tr->m (seeded by o->seed): set tr->state,
     // tr->params, tr->grads, tr->n and, when the kind needs them, tr->n_virtual (positions in
     // front of every row) and tr->base_grads (the backward writes the base weights' gradients).
-    int (*open)(struct ft_trainable *tr, const ft_train_opts *o);
+    int (*open)(ft_trainable *tr, const struct ft_train_opts *o);
     // The weight-decay table over tr->params (after ft_optim_init; NULL: decay everywhere).
-    int (*decay_table)(const struct ft_trainable *tr, ft_optim *opt);
+    int (*decay_table)(const ft_trainable *tr, struct ft_optim *opt);
     // "what" in the log line "METHOD (WHAT): N trainable parameters, ...".
-    void (*describe)(const struct ft_trainable *tr, const ft_train_opts *o, char *buf, size_t cap);
+    void (*describe)(const ft_trainable *tr, const struct ft_train_opts *o, char *buf, size_t cap);
     // Before the forward of micro-batch `micro` of optimizer step `step` (micro < 0: an
     // evaluation pass). NULL: nothing to do. Must depend only on (o, step, micro) so that a
     // resumed run prepares the same.
-    void (*prepare)(struct ft_trainable *tr, const ft_train_opts *o, long step, int micro);
+    void (*prepare)(ft_trainable *tr, const struct ft_train_opts *o, long step, int micro);
     // on = 0: the model computes without the kind's parameters (the reference of a preference
     // objective); on = 1: with them again. -1 with a message when the kind cannot.
-    int (*enable)(struct ft_trainable *tr, int on);
+    int (*enable)(ft_trainable *tr, int on);
     // Write the kind's output files into dir (the caller writes train_config.json after).
-    int (*save)(const struct ft_trainable *tr, const char *dir, const char *base_model);
-    void (*close)(struct ft_trainable *tr);   // frees tr->state and what open allocated
+    int (*save)(const ft_trainable *tr, const char *dir, const char *base_model);
+    void (*close)(ft_trainable *tr);   // frees tr->state and what open allocated
 
     // ---- adapter directories (peft_type != NULL) ----
     // Load dir onto m (ft-eval --adapter): attach it, or fold it into the base weights; *held
@@ -102,7 +119,7 @@ const ft_peft_kind *ft_peft_kind_by_type(const char *peft_type, const char *file
 // types some row can merge).
 const ft_peft_kind *ft_peft_kind_for_merge(const char *peft_type, const char *file);
 // Options of o that k does not take: -1 with "--dora goes with --method lora ..." (0: none).
-int ft_peft_kind_check_opts(const ft_peft_kind *k, const ft_train_opts *o);
+int ft_peft_kind_check_opts(const ft_peft_kind *k, const struct ft_train_opts *o);
 
 // The rows (peft_full.c, peft_lora.c, peft_virtual.c, peft_bottleneck.c): the loaders and
 // writers of each kind's files take their peft_type from here.

@@ -8,6 +8,7 @@
 // kinds must refuse them), and document it in docs/ft-train.md.
 #include "peft_kind.h"
 #include "err.h"
+#include "train.h"
 
 #include <stdio.h>
 #include <string.h>

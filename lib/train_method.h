@@ -20,19 +20,7 @@
 #include "peft_kind.h"
 #include "train.h"
 
-typedef struct ft_trainable {
-    const ft_peft_kind *kind;  // the row of --method
-    const char *name;          // kind->method: "full", "lora", ...
-    ft_model *m;
-    float *params, *grads;     // (n,) the trainable parameters and their gradients
-    size_t n;
-    size_t n_base;             // parameters of the base model (quantized ones included)
-    int n_virtual;             // positions the kind adds in front of every row (0: none; rows
-                               // then hold one record each, no packing, no document ids)
-    float *base_grads;         // where the backward writes the base weights' gradients (full
-                               // fine-tuning: == grads), or NULL
-    void *state;               // the kind's own (ft_adapter, ft_virtual, ft_bottleneck_set)
-} ft_trainable;
+// ft_trainable (the kind, the model, the flat trainable buffer): lib/peft_kind.h.
 
 // Load the base model of o->model as the method needs it and create the trainable parameters
 // (seeded by o->seed). -1 with a message; ft_trainable_close is safe afterwards either way.
