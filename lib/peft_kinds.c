@@ -1,11 +1,20 @@
 // peft_kinds.c — the registry of PEFT kinds (see peft_kind.h) and the lookups by --method
 // name and by adapter_config.json peft_type. The only place that compares those names.
 //
-// Adding a kind: write its files (the arithmetic and the hooks it attaches to the model, its
-// _io.c reader/writer, and lib/peft_NAME.c with its descriptor row), declare the row in
-// peft_kind.h (extern), list it in KINDS below, give its ft-train options a field in train.h
-// and a row in train_opts.c's OPTS (with a FT_PEFT_OPT_* bit and a line in FOREIGN when other
-// kinds must refuse them), and document it in docs/ft-train.md.
+// Adding a kind, file by file:
+//   lib/NAME.c, NAME.h       its arithmetic and the model hooks it attaches to (ft_linear's
+//                            lora/post, m->virt; a new hook point also touches model.h and the
+//                            forward/backward)
+//   lib/NAME_io.c            its adapter files (write ft_peft_NAME.peft_type into
+//                            adapter_config.json; check a dir's type with ft_peft_kind_find_type)
+//   lib/peft_NAME.c          its row: const ft_peft_kind ft_peft_NAME = {...}
+//   lib/peft_kind.h          the row's extern declaration
+//   lib/peft_kinds.c         one line in KINDS below (+ a FT_PEFT_OPT_* bit and a FOREIGN line
+//                            when other kinds must refuse its options)
+//   lib/train.h, train_opts.c  its ft-train options (field, OPTS row, default)
+//   tools/ft-train.c         --help;  docs/ft-train.md, docs/methods.md, docs/formats.md
+//   tests/unit/test_peft_kinds.c (the count and the names), tests/unit/test_NAME.c,
+//   tests/cli/train-method-NAME.sh
 #include "peft_kind.h"
 #include "err.h"
 #include "train.h"
