@@ -224,6 +224,13 @@ void ft_bottleneck_attach(ft_bottleneck_set *s) {
     FT_BN_FOR_SITES(s, l, w, b) site_linear(s->model, l, w)->post = b;
 }
 
+void ft_bottleneck_detach(ft_bottleneck_set *s) {
+    FT_BN_FOR_SITES(s, l, w, b) {
+        ft_linear *lin = site_linear(s->model, l, w);
+        if (lin->post == b) lin->post = NULL;
+    }
+}
+
 int ft_bottleneck_attached(const ft_model *m) {
     for (int l = 0; l < m->cfg.n_layers; l++)
         if (m->layers[l].o.post || m->layers[l].down.post) return 1;

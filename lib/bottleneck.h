@@ -99,6 +99,8 @@ void ft_bottleneck_destroy(ft_bottleneck_set *s);   // detaches; NULL is fine
 // not attached), and attach it.
 int ft_bottleneck_alloc_set(ft_bottleneck_set **out, ft_model *m, const ft_bottleneck_cfg *cfg);
 void ft_bottleneck_attach(ft_bottleneck_set *s);
+// Unhook the set's sites from s->model (ft_bottleneck_attach hooks them again).
+void ft_bottleneck_detach(ft_bottleneck_set *s);
 // Whether m has a bottleneck adapter attached (at any site).
 int ft_bottleneck_attached(const ft_model *m);
 // Loops over every (layer l, site kind w, site b) of set s on s->model, in the flat-buffer order.

@@ -10,6 +10,7 @@
 // dtype (F32/F16/BF16) and finiteness, and refuses tensors it does not know.
 #include "bottleneck.h"
 #include "peft.h"
+#include "peft_kind.h"
 #include "err.h"
 #include "io.h"
 #include "json_get.h"
@@ -46,7 +47,7 @@ int ft_bottleneck_save(const ft_bottleneck_set *s, const char *dir, const char *
         json_array_append_new(where, json_string("mlp"));
         json_array_append_new(targets, json_string("down_proj"));
     }
-    json_object_set_new(c, "peft_type", json_string("BOTTLENECK"));
+    json_object_set_new(c, "peft_type", json_string(ft_peft_bottleneck.peft_type));
     json_object_set_new(c, "task_type", json_string("CAUSAL_LM"));
     json_object_set_new(c, "adapter_dim", json_integer(s->cfg.dim));
     json_object_set_new(c, "adapter_where", where);
@@ -105,8 +106,8 @@ static int read_config(const char *cpath, const ft_model *m, ft_bottleneck_cfg *
     int rc = -1;
     const char *pt = NULL, *act = NULL;
     if (ft_json_get_str(c, "peft_type", cpath, NULL, &pt) < 0) goto out;
-    if (!pt || strcmp(pt, "BOTTLENECK")) {
-        ft_err("%s: peft_type is %s, expected \"BOTTLENECK\"", cpath, pt ? pt : "missing");
+    if (ft_peft_kind_find_type(pt) != &ft_peft_bottleneck) {
+        ft_err("%s: peft_type is %s, expected \"%s\"", cpath, pt ? pt : "missing", ft_peft_bottleneck.peft_type);
         goto out;
     }
     int k = ft_json_get_int(c, "adapter_dim", cpath, 1, 65536, 0, &cfg->dim);

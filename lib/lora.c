@@ -2,6 +2,7 @@
 // (see lora.h; the DoRA arithmetic is lib/dora.c).
 #include "lora.h"
 #include "peft.h"
+#include "peft_kind.h"
 #include "dora.h"
 #include "err.h"
 #include "io.h"
@@ -224,7 +225,7 @@ int ft_adapter_save(const ft_adapter *a, const char *dir, const char *base_model
     json_t *targets = json_array();
     for (int j = 0; j < FT_LORA_N_TARGETS; j++)
         if (a->cfg.targets & (1u << j)) json_array_append_new(targets, json_string(PEFT[j]));
-    json_object_set_new(c, "peft_type", json_string("LORA"));
+    json_object_set_new(c, "peft_type", json_string(ft_peft_lora.peft_type));
     json_object_set_new(c, "task_type", json_string("CAUSAL_LM"));
     json_object_set_new(c, "r", json_integer(a->cfg.r));
     json_object_set_new(c, "lora_alpha", json_real(a->cfg.alpha));
@@ -310,8 +311,8 @@ static int adapter_load(ft_adapter *a, ft_model *m, const char *dir) {
     if (!cpath || !wpath || !(c = ft_peft_config_read(cpath))) goto out;
     const char *pt = NULL;
     if (ft_json_get_str(c, "peft_type", cpath, NULL, &pt) < 0) goto out;
-    if (!pt || strcmp(pt, "LORA")) {
-        ft_err("%s: peft_type is %s, expected \"LORA\"", cpath, pt ? pt : "missing");
+    if (ft_peft_kind_find_type(pt) != &ft_peft_lora) {
+        ft_err("%s: peft_type is %s, expected \"%s\"", cpath, pt ? pt : "missing", ft_peft_lora.peft_type);
         goto out;
     }
     ft_lora_cfg cfg = {0};

@@ -38,7 +38,7 @@ typedef struct {
     float beta1, beta2, eps, weight_decay;
 } ft_adamw_cfg;
 
-typedef struct {
+typedef struct ft_optim {
     const ft_ops *ops;
     ft_adamw_cfg cfg;
     size_t n;              // parameters

@@ -1,25 +1,20 @@
-// peft.c — adapter directories of every type on a model (see peft.h).
+// peft.c — adapter directories of every type on a model (see peft.h), dispatched through
+// the PEFT kind table (peft_kind.h) on adapter_config.json's peft_type.
 #include "peft.h"
-#include "bottleneck.h"
 #include "err.h"
 #include "io.h"
 #include "json_get.h"
-#include "lora.h"
+#include "peft_kind.h"
 #include "safetensors.h"
-#include "virtual.h"
 
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-enum { P_LORA, P_VIRTUAL, P_BOTTLENECK };
-
 struct ft_peft {
-    int kind;
-    ft_adapter *lora;
-    ft_virtual *virt;
-    ft_bottleneck_set *bn;
+    const ft_peft_kind *kind;   // the row that loaded it
+    void *held;                 // what kind->release frees
 };
 
 json_t *ft_peft_config_read(const char *path) {
@@ -67,56 +62,43 @@ int ft_peft_save_dir(const char *dir, json_t *config, st_writer *w) {
     return rc;
 }
 
-int ft_peft_type(const char *dir, char *buf, size_t cap) {
+const ft_peft_kind *ft_peft_kind_of_dir(const char *dir, json_t **config, int for_merge) {
+    *config = NULL;
     char path[4096];
     snprintf(path, sizeof path, "%s/adapter_config.json", dir);
     json_t *c = ft_peft_config_read(path);
-    if (!c) return -1;
+    if (!c) return NULL;
     const char *t = NULL;
     int rc = ft_json_get_str(c, "peft_type", path, NULL, &t);
-    if (rc == 0) rc = ft_err("%s: no \"peft_type\" string (is this an adapter directory?)", path);
-    else if (rc > 0) { snprintf(buf, cap, "%s", t); rc = 0; }
-    json_decref(c);
-    return rc;
+    if (rc == 0) ft_err("%s: no \"peft_type\" string (is this an adapter directory?)", path);
+    const ft_peft_kind *k = rc <= 0 ? NULL : for_merge ? ft_peft_kind_for_merge(t, path) : ft_peft_kind_by_type(t, path);
+    if (k) *config = c;
+    else json_decref(c);
+    return k;
 }
 
 int ft_peft_apply(ft_model *m, const char *dir, ft_peft **out) {
     *out = NULL;
-    char type[64];
-    if (ft_peft_type(dir, type, sizeof type)) return -1;
+    json_t *c = NULL;
+    const ft_peft_kind *k = ft_peft_kind_of_dir(dir, &c, 0);
+    json_decref(c);
+    if (!k) return -1;
+    void *held = NULL;
+    if (k->apply(m, dir, &held)) return -1;
+    if (!held) return 0;   // e.g. a further LoRA merged into the base weights: nothing to hold
     ft_peft *p = ft_calloc(1, sizeof *p);
-    if (!p) return -1;
-    int rc;
-    if (!strcmp(type, "LORA")) {
-        p->kind = P_LORA;
-        rc = ft_adapter_apply(m, dir, &p->lora);
-        if (!rc && !p->lora) {   // merged into the base weights: nothing to hold
-            free(p);
-            return 0;
-        }
-    } else if (!strcmp(type, "PROMPT_TUNING") || !strcmp(type, "PREFIX_TUNING")) {
-        p->kind = P_VIRTUAL;
-        rc = m->virt ? ft_err("%s: the model already has virtual tokens (one prompt/prefix adapter at a time)", dir)
-                     : ft_virtual_apply(m, dir, &p->virt);
-    } else if (!strcmp(type, "BOTTLENECK")) {
-        p->kind = P_BOTTLENECK;
-        rc = ft_bottleneck_apply(m, dir, &p->bn);
-    } else {
-        rc = ft_err("%s/adapter_config.json: peft_type %s is not supported (LORA, PROMPT_TUNING, PREFIX_TUNING, BOTTLENECK)",
-                    dir, type);
-    }
-    if (rc) {
-        free(p);
+    if (!p) {
+        k->release(held);
         return -1;
     }
+    p->kind = k;
+    p->held = held;
     *out = p;
     return 0;
 }
 
 void ft_peft_destroy(ft_peft *p) {
     if (!p) return;
-    ft_adapter_destroy(p->lora);
-    ft_virtual_destroy(p->virt);
-    ft_bottleneck_destroy(p->bn);
+    p->kind->release(p->held);
     free(p);
 }

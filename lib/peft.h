@@ -1,10 +1,11 @@
 // peft.h — open any adapter directory ft-train writes (or PEFT writes, for the types ft knows)
-// on a model, dispatching on adapter_config.json's "peft_type":
+// on a model, dispatching on adapter_config.json's "peft_type" through the PEFT kind table
+// (lib/peft_kind.h):
 //   LORA (incl. use_dora)           lib/lora.h     (a second one is merged into the base weights)
 //   PROMPT_TUNING, PREFIX_TUNING    lib/virtual.h  (one per model)
 //   BOTTLENECK                      lib/bottleneck.h (one per model)
-// For ft-eval's repeatable --adapter. Also the adapter_config.json reader/writer the adapter
-// types share.
+// For ft-eval's repeatable --adapter and ft-merge. Also the adapter_config.json reader/writer
+// the adapter types share.
 #ifndef FT_PEFT_H
 #define FT_PEFT_H
 
@@ -22,8 +23,12 @@ int ft_peft_config_write(const char *path, struct json_t *c);
 // failed save never leaves a dir that looks complete. Creates DIR; consumes config and w.
 struct st_writer;
 int ft_peft_save_dir(const char *dir, struct json_t *config, struct st_writer *w);
-// peft_type of DIR/adapter_config.json into buf ("LORA", ...). -1 with a message naming the file.
-int ft_peft_type(const char *dir, char *buf, size_t cap);
+
+struct ft_peft_kind;
+// The kind row of DIR's adapter_config.json peft_type, and that config in *config (the caller
+// decrefs it); NULL with a message naming the file (unreadable, no peft_type, or a type ft
+// does not know: the message lists the known ones, or with for_merge the mergeable ones).
+const struct ft_peft_kind *ft_peft_kind_of_dir(const char *dir, struct json_t **config, int for_merge);
 
 typedef struct ft_peft ft_peft;   // what was attached (NULL when it was merged)
 

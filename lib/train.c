@@ -8,7 +8,6 @@
 #include "io.h"
 #include "lock.h"
 #include "log.h"
-#include "lora.h"
 #include "model.h"
 #include "model_backward.h"
 #include "objective.h"
@@ -84,7 +83,7 @@ static int state_load(trainer *t, const char *text, const char *dir) {
     json_t *j = json_loads(text, 0, &e);
     if (!j) return ft_err("%s/state.json:%d: %s", dir, e.line, e.text);
     const char *method = json_string_value(json_object_get(j, "method"));
-    if (!method || strcmp(method, t->tr.name)) {
+    if (!method || ft_peft_kind_by_method(method) != t->tr.kind) {
         json_decref(j);
         return ft_err("%s: checkpoint of method %s, this run is %s", dir, method ? method : "?", t->tr.name);
     }
@@ -132,17 +131,8 @@ static int gather(trainer *t) {
 // Prompt/prefix tuning runs one record per row with the virtual tokens in front: no document ids.
 static const int32_t *batch_doc(const trainer *t, const ft_batch *b) { return t->tr.n_virtual ? NULL : b->doc; }
 
-// LoRA dropout (lib/lora.h) for micro-batch `micro` of the next step, or off (micro < 0:
-// evaluation). The masks follow from (seed, step, micro-batch), so a resumed run draws the same.
-static void set_dropout(trainer *t, int micro) {
-    if ((t->tr.kind != FT_M_LORA && t->tr.kind != FT_M_QLORA) || t->o->lora_dropout <= 0) return;
-    uint64_t s = ((uint64_t)t->o->seed ^ 0x4C6F526144726F70ull)   // "LoRaDrop"
-                 + (uint64_t)t->step * 0x9e3779b97f4a7c15ull + (uint64_t)micro * 0xbf58476d1ce4e5b9ull;
-    ft_adapter_set_dropout(&t->tr.ad, micro < 0 ? 0.0f : (float)t->o->lora_dropout, ft_splitmix64(&s));
-}
-
 static double evaluate(trainer *t) {
-    set_dropout(t, -1);
+    ft_trainable_prepare(&t->tr, t->o, t->step, -1);
     ft_loader vl;
     if (ft_loader_init(&vl, &t->val, (int)t->o->seq_len, !t->o->no_pack && !t->tr.n_virtual, 0, 0)) return NAN;
     double sum = 0, n = 0;
@@ -365,10 +355,10 @@ int ft_train_run(const ft_train_opts *o) {
         for (int i = 0; i < k && rc == 0; i++) {
             ft_batch *b = &t->mb[i];
             const int32_t *doc = batch_doc(t, b);
-            set_dropout(t, i);
+            ft_trainable_prepare(&t->tr, t->o, t->step, i);
             if (ft_model_forward(t->m, &t->acts, b->ids, b->pos, doc, b->rows, b->T)) { rc = -1; break; }
             double l = ft_model_backward(t->m, &t->acts, &t->ws, b->ids, doc, b->targets, b->mask, b->rows, b->T,
-                                         t->tr.kind == FT_M_FULL ? t->grads : NULL, os.grad_scale);
+                                         t->tr.base_grads, os.grad_scale);
             t->obj->add(&os, l, NULL, NULL, 0);
         }
         if (rc) break;
@@ -449,7 +439,7 @@ int ft_train_run(const ft_train_opts *o) {
     if (rc == 0 && write_output(t)) rc = -1;
     if (rc == 0)
         ft_log_info(1, "%s after %ld steps: %s written to %s", stopped ? "stopped" : "done", t->step,
-                    t->tr.kind == FT_M_FULL ? "model" : "adapter", o->out);
+                    t->tr.kind->output, o->out);
     char *msg = rc ? ft_strdup(ft_errmsg()) : NULL;
     teardown(t, rc != 0);
     if (rc) {

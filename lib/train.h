@@ -9,7 +9,7 @@
 #include <signal.h>
 #include <stdint.h>
 
-typedef struct {
+typedef struct ft_train_opts {
     const char *model, *data, *val, *out, *log;
     const char *method;          // "full" | "lora" | "qlora" | "prompt" | "prefix" | "adapter"
     const char *objective;       // "sft" (lib/objective.h)

@@ -10,6 +10,7 @@
 // _prepare_prompt_learning_config sets them from num_key_value_heads.
 #include "virtual.h"
 #include "peft.h"
+#include "peft_kind.h"
 #include "err.h"
 #include "io.h"
 #include "json_get.h"
@@ -30,7 +31,7 @@ int ft_virtual_save(const ft_virtual *v, const char *dir, const char *base_model
     // the saved prefix is the MLP's current output
     if (v->projection) ft_virtual_prepare((ft_virtual *)v, v->model->ops);
     json_t *j = json_object();
-    json_object_set_new(j, "peft_type", json_string(prompt ? "PROMPT_TUNING" : "PREFIX_TUNING"));
+    json_object_set_new(j, "peft_type", json_string(prompt ? ft_peft_prompt.peft_type : ft_peft_prefix.peft_type));
     json_object_set_new(j, "task_type", json_string("CAUSAL_LM"));
     json_object_set_new(j, "num_virtual_tokens", json_integer(v->n));
     json_object_set_new(j, "token_dim", json_integer(prompt ? v->C : v->kvd));
@@ -81,9 +82,11 @@ int ft_virtual_apply(ft_model *m, const char *dir, ft_virtual **out) {
     const char *pt = NULL, *tt = NULL;
     if (ft_json_get_str(j, "peft_type", cpath, NULL, &pt) < 0 || ft_json_get_str(j, "task_type", cpath, NULL, &tt) < 0)
         goto out;
-    int kind = pt && !strcmp(pt, "PROMPT_TUNING") ? FT_VIRT_PROMPT : pt && !strcmp(pt, "PREFIX_TUNING") ? FT_VIRT_PREFIX : 0;
+    const ft_peft_kind *pk = ft_peft_kind_find_type(pt);
+    int kind = pk == &ft_peft_prompt ? FT_VIRT_PROMPT : pk == &ft_peft_prefix ? FT_VIRT_PREFIX : 0;
     if (!kind) {
-        ft_err("%s: peft_type is %s, expected \"PROMPT_TUNING\" or \"PREFIX_TUNING\"", cpath, pt ? pt : "missing");
+        ft_err("%s: peft_type is %s, expected \"%s\" or \"%s\"", cpath, pt ? pt : "missing", ft_peft_prompt.peft_type,
+               ft_peft_prefix.peft_type);
         goto out;
     }
     if (tt && strcmp(tt, "CAUSAL_LM")) {

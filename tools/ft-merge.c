@@ -1,8 +1,10 @@
 // ft-merge — fold LoRA adapters into a base model (W + sum_i w_i * scale_i * B_i A_i, in f32;
 // DoRA: W' = mag/||W + s*B@A||_row * (W + s*B@A)) and write an HF dir or a GGUF file; or
 // convert a PEFT LoRA adapter to llama.cpp's GGUF adapter layout. Adapter types that are not
-// weights (bottleneck adapters, prompt/prefix tuning) are refused. Thin: flags here, the work
-// in lib/lora.c, lib/dora.c, lib/model_save.c and lib/gguf_adapter.c. Non-finite merged weights are refused here
+// weights (bottleneck adapters, prompt/prefix tuning) are refused. Thin: flags here; each
+// adapter is checked and merged by its row of the PEFT kind table (lib/peft_kind.h; LoRA:
+// lib/peft_lora.c, lib/lora.c, lib/dora.c), the output written by lib/model_save.c (HF dir,
+// GGUF) or lib/gguf_adapter.c (llama.cpp LoRA GGUF). Non-finite merged weights are refused
 // (nothing is written), and the output is locked (lib/lock.h) for the run.
 #include <float.h>
 #include <getopt.h>
@@ -21,6 +23,7 @@
 #include "model.h"
 #include "model_save.h"
 #include "peft.h"
+#include "peft_kind.h"
 #include "safetensors.h"
 
 #define PROG "ft-merge"
@@ -87,32 +90,16 @@ static void note_quantized(const char *path) {
     gguf_close(g);
 }
 
-// Refuse, before the base is loaded, adapters that cannot be folded into W as asked: types that
-// are not weights, and DoRA with a weight other than 1 or as a llama.cpp LoRA GGUF.
-static int check_mergeable(const char *dir, double weight, int to_gguf_adapter) {
-    char type[64];
-    if (ft_peft_type(dir, type, sizeof type)) return -1;
-    if (!strcmp(type, "BOTTLENECK"))
-        return ft_err("%s: bottleneck adapters add layers (down-projection, nonlinearity, up-projection) that "
-                      "cannot be folded into W; evaluate with ft-eval --adapter %s", dir, dir);
-    if (!strcmp(type, "PROMPT_TUNING") || !strcmp(type, "PREFIX_TUNING"))
-        return ft_err("%s: %s adapters are virtual tokens, not weights: they cannot be folded into W; evaluate "
-                      "with ft-eval --adapter %s", dir, type, dir);
-    if (strcmp(type, "LORA")) return 0;   // refused by the loader
-    char path[4096];
-    snprintf(path, sizeof path, "%s/adapter_config.json", dir);
-    json_t *c = ft_peft_config_read(path);
-    if (!c) return -1;
-    int dora = json_is_true(json_object_get(c, "use_dora"));
+// Refuse, before the base is loaded, adapters that cannot be folded into W as asked (the kind's
+// merge_check, lib/peft_kind.h: types that are not weights, DoRA with a weight other than 1 or
+// as a llama.cpp LoRA GGUF); *kind gets the adapter's row.
+static int check_mergeable(const char *dir, const ft_peft_merge_opts *mo, int to_gguf_adapter, const ft_peft_kind **kind) {
+    json_t *c = NULL;
+    if (!(*kind = ft_peft_kind_of_dir(dir, &c, 1))) return -1;
+    int rc = (*kind)->merge_check(dir, c, mo, to_gguf_adapter);
     json_decref(c);
-    if (dora && to_gguf_adapter)
-        return ft_err("%s: a DoRA adapter (lora_magnitude_vector) cannot be written as a llama.cpp LoRA GGUF, "
-                      "which has no magnitude vector; merge it instead (ft-merge --model BASE --adapter %s "
-                      "-o OUT.gguf)", dir, dir);
-    if (dora && weight != 1.0)
-        return ft_err("%s: a DoRA adapter merges only with weight 1 (got --weight %g): its magnitude vector rescales "
-                      "whole rows, so a weighted DoRA merge is undefined (PEFT has none either)", dir, weight);
-    return 0;
+    if (!rc && !(*kind)->merge) rc = ft_err("%s: %s adapters cannot be merged", dir, (*kind)->peft_type);
+    return rc;
 }
 
 // The first non-finite value of x (n floats), or -1.
@@ -131,45 +118,6 @@ static int check_base(const ft_model *m, const char *path) {
             return ft_err("%s: tensor %s holds %g at index %ld: the base has non-finite weights; nothing was written",
                           path, t->name, (double)m->params[t->offset + (size_t)k], k);
     }
-    return 0;
-}
-
-// After merging adapter `dir` (weight w): every weight it touched must be finite and, when it is
-// stored as f16 (limit 65504), representable. Names the adapter's tensor when it holds the NaN/Inf
-// itself, else the merged tensor, its row and column.
-static int check_merged(ft_model *m, const ft_adapter *a, const char *dir, double w, float limit, const char *dtype) {
-    for (int l = 0; l < a->L; l++)
-        for (int j = 0; j < FT_LORA_N_TARGETS; j++) {
-            const ft_lora *h = &a->hooks[l * FT_LORA_N_TARGETS + j];
-            if (!h->r) continue;
-            ft_linear *lin = ft_model_layer_linear(m, l, j, NULL);
-            if (!lin || !lin->w) continue;
-            char mod[160];
-            ft_lora_module_name(l, j, mod, sizeof mod);
-            const struct { const char *suffix; const float *x; size_t n; } own[] = {
-                {"lora_A.weight", h->A, (size_t)h->r * lin->in},
-                {"lora_B.weight", h->B, (size_t)lin->out * h->r},
-                {"lora_magnitude_vector", h->mag, h->mag ? (size_t)lin->out : 0}};
-            for (int q = 0; q < 3; q++) {
-                long k = own[q].x ? first_nonfinite(own[q].x, own[q].n) : -1;
-                if (k >= 0)
-                    return ft_err("%s: tensor %s.%s holds %g at index %ld: the adapter is broken (a diverged "
-                                  "run?); nothing was written", dir, mod, own[q].suffix, (double)own[q].x[k], k);
-            }
-            const char *name = m->tensors[lin->w_idx].name;
-            size_t n = (size_t)lin->out * lin->in;
-            for (size_t i = 0; i < n; i++) {
-                float v = lin->w[i];
-                if (isfinite(v) && fabsf(v) <= limit) continue;
-                if (!isfinite(v))
-                    return ft_err("%s: merging it (weight %g) makes %s non-finite (%g at row %zu, column %zu): its "
-                                  "update B A overflows f32; nothing was written", dir, w, name, (double)v,
-                                  i / (size_t)lin->in, i % (size_t)lin->in);
-                return ft_err("%s: merging it (weight %g) makes %s %g at row %zu, column %zu, beyond %s's range "
-                              "(|x| <= %g): it would be stored as Inf; use --dtype bf16 or f32; nothing was written",
-                              dir, w, name, (double)v, i / (size_t)lin->in, i % (size_t)lin->in, dtype, (double)limit);
-            }
-        }
     return 0;
 }
 
@@ -239,14 +187,17 @@ int main(int argc, char **argv) {
     if (!(out_lock = ft_lock_beside(out))) return ft_cli_fail(PROG, FT_EXIT_DATA);
     atexit(release_out_lock);
 
-    for (int i = 0; i < n_ad; i++)
-        if (check_mergeable(adapters[i], weights[i], to_gguf_adapter)) return ft_cli_fail(PROG, FT_EXIT_DATA);
-
-    ft_model *m = ft_model_load(model);
-    if (!m) return ft_cli_fail(PROG, FT_EXIT_DATA);
     float limit = FLT_MAX;
     const char *dtype_name = "f32";
     if (gguf ? g_type == GGML_F16 : st_type == ST_F16) limit = 65504.0f, dtype_name = "f16";
+    const ft_peft_kind *kinds[MAX_ADAPTERS];
+    for (int i = 0; i < n_ad; i++) {
+        ft_peft_merge_opts mo = {weights[i], limit, dtype_name};
+        if (check_mergeable(adapters[i], &mo, to_gguf_adapter, &kinds[i])) return ft_cli_fail(PROG, FT_EXIT_DATA);
+    }
+
+    ft_model *m = ft_model_load(model);
+    if (!m) return ft_cli_fail(PROG, FT_EXIT_DATA);
     int rc = FT_EXIT_DATA;
     if (to_gguf_adapter) {
         ft_adapter a = {0};
@@ -262,15 +213,10 @@ int main(int argc, char **argv) {
     note_quantized(model);
     if (check_base(m, model)) goto fail;
     for (int i = 0; i < n_ad; i++) {
-        ft_adapter a = {0};
-        if (ft_adapter_load(&a, m, adapters[i])) { ft_adapter_free(&a); goto fail; }
-        for (int h = 0; h < a.L * FT_LORA_N_TARGETS; h++) a.hooks[h].scale *= (float)weights[i];
-        ft_adapter_detach(&a);
-        ft_adapter_merge(&a, m);
-        if (check_merged(m, &a, adapters[i], weights[i], limit, dtype_name)) { ft_adapter_free(&a); goto fail; }
-        ft_cli_info(PROG, 2, "merged %s (r=%d, alpha=%g%s%s, weight %g)", adapters[i], a.cfg.r, a.cfg.alpha,
-                    a.cfg.rslora ? ", rsLoRA" : "", a.cfg.dora ? ", DoRA" : "", weights[i]);
-        ft_adapter_free(&a);
+        ft_peft_merge_opts mo = {weights[i], limit, dtype_name};
+        char info[160] = "";
+        if (kinds[i]->merge(m, adapters[i], &mo, info, sizeof info)) goto fail;
+        ft_cli_info(PROG, 2, "merged %s (%s, weight %g)", adapters[i], info, weights[i]);
     }
     if (gguf) {
         if (ft_model_save_gguf(m, out, g_type, ends_with(model, ".gguf") ? model : NULL, 0)) goto fail;
