@@ -36,7 +36,7 @@ ifneq ($(SAN),)
 endif
 CFLAGS := $(CFLAGS_BASE) $(EXTRA_CFLAGS)
 
-LIB_SRC := $(wildcard lib/*.c) $(wildcard kernels/cpu/*.c)
+LIB_SRC := $(wildcard lib/*.c) $(wildcard kernels/cpu/*.c) $(wildcard kernels/guard/*.c)
 TOOLS := $(patsubst tools/%.c,$(BIN)/%,$(wildcard tools/ft-*.c))
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)

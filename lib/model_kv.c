@@ -1,6 +1,7 @@
 // model_kv.c — inference with a KV cache for one sequence: prompt prefill in chunks and
 // token-by-token decoding. Projections, norms and the MLP go through the op table like the
-// training forward; attention over the cache (queries at positions n.., keys 0..n+i) is here.
+// training forward; attention over the cache (queries at positions n.., keys 0..n+i) is the
+// op table's attention_cached.
 // With prompt/prefix tuning (lib/virtual.h) a sequence starts with the virtual positions.
 #include <math.h>
 #include <stdlib.h>
@@ -40,43 +41,6 @@ void ft_kvcache_free(ft_kvcache *kv) {
 
 void ft_kvcache_reset(ft_kvcache *kv) { kv->n = 0; }
 
-// out(n, Hq*D): query i (absolute position p0 + i) attends to cached keys 0..p0+i.
-static void cached_attention(float *out, const float *q, const float *kc, const float *vc, int n, int p0, int Hq,
-                             int Hkv, int D, int max_T) {
-    int group = Hq / Hkv, kvd = Hkv * D;
-    float scale = 1.0f / sqrtf((float)D);
-    #pragma omp parallel
-    {
-        float *s = malloc((size_t)(p0 + n) * sizeof(float));
-        #pragma omp for collapse(2) schedule(dynamic, 1)
-        for (int i = 0; i < n; i++)
-            for (int h = 0; h < Hq; h++) {
-                if (!s) continue;
-                const float *qi = q + ((size_t)i * Hq + h) * D;
-                int ctx = p0 + i + 1, kh = h / group;
-                float mx = -INFINITY;
-                for (int j = 0; j < ctx; j++) {
-                    const float *kj = kc + (size_t)j * kvd + (size_t)kh * D;
-                    float d = 0;
-                    for (int e = 0; e < D; e++) d += qi[e] * kj[e];
-                    s[j] = d * scale;
-                    if (s[j] > mx) mx = s[j];
-                }
-                float sum = 0;
-                for (int j = 0; j < ctx; j++) { s[j] = expf(s[j] - mx); sum += s[j]; }
-                float *o = out + ((size_t)i * Hq + h) * D;
-                memset(o, 0, (size_t)D * sizeof(float));
-                for (int j = 0; j < ctx; j++) {
-                    const float *vj = vc + (size_t)j * kvd + (size_t)kh * D;
-                    float p = s[j] / sum;
-                    for (int e = 0; e < D; e++) o[e] += p * vj[e];
-                }
-            }
-        free(s);
-    }
-    (void)max_T;
-}
-
 // n positions at kv->n..: token ids, or (tokens NULL) input embeddings emb (n, C) (prompt tuning).
 static int decode_chunk(ft_model *m, ft_kvcache *kv, const int32_t *tokens, const float *emb, int n,
                         float *logits) {
@@ -107,7 +71,7 @@ static int decode_chunk(ft_model *m, ft_kvcache *kv, const int32_t *tokens, cons
         if (p0 == 0)   // empty cache: plain causal attention over the chunk (the op table's kernel)
             ops->attention(la->att, la->lse, la->q, kc, vc, NULL, 1, n, Hq, Hkv, D);
         else
-            cached_attention(la->att, la->q, kc, vc, n, p0, Hq, Hkv, D, kv->max_T);
+            ops->attention_cached(la->att, la->q, kc, vc, n, p0, Hq, Hkv, D);
         ft_linear_forward(ops, &ly->o, a->tmp, la->att, n, lt);
         ops->add(la->x_mid, la->x, a->tmp, (size_t)n * C);
         ops->rmsnorm(la->ln2, la->ln2_rstd, la->x_mid, ly->mlp_norm, n, C, c->rms_eps);
