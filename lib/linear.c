@@ -33,8 +33,10 @@ int ft_model_reserve_scratch(ft_model *m, int N, int backward, float **buf, size
             if (n > need) need = n;
         }
     if (need <= *cap) return 0;
-    float *t = ft_realloc(*buf, need * sizeof(float));
+    const ft_ops *ops = m->ops ? m->ops : ft_ops_cpu();   // scratch: old contents need not survive
+    float *t = ops->alloc(need * sizeof(float));
     if (!t) return -1;
+    ops->free(*buf);
     *buf = t;
     *cap = need;
     return 0;

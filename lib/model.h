@@ -129,6 +129,7 @@ typedef struct ft_model {
     struct ft_qweight *qstore; // (L*7) NF4 storage of the linears, owned (QLoRA, lib/qweight.h) or NULL
     char *path;               // where it was loaded from
     char *tokenizer_path;     // tokenizer.json of an HF dir, or the .gguf itself; NULL if none
+    struct ft_model_dev *dev; // device copies of attached adapters (lib/model_device.c) or NULL
 } ft_model;
 
 // Load from an HF dir (config.json + model.safetensors or sharded index; F32/F16/BF16),
@@ -149,6 +150,17 @@ float *ft_model_tensor_data(ft_model *m, const char *name);
 ft_linear *ft_model_linear(ft_model *m, const char *name);
 // Iterate the 7 linears of layer l: i = 0..6 -> q,k,v,o,gate,up,down; names "q_proj", ...
 ft_linear *ft_model_layer_linear(ft_model *m, int l, int i, const char **short_name);
+// Move m onto the op table `ops` (kernels/ops.h): on a table whose buffers are host memory
+// (cpu) it only switches m->ops; otherwise the parameters go into one device buffer (uploaded
+// once; every tensor pointer of m then is a device handle, not for host access) and m->ops
+// runs the forward/decode. Attached LoRA adapters are copied to the device (the linears then
+// point at the model's device copies of their hooks; the adapter's own stay on the host).
+// Refused with the reason for what is not on devices yet (prompt/prefix tuning, NF4
+// weights, bottleneck and DoRA adapters). For inference: call after the adapters are
+// applied. (lib/model_device.c)
+int ft_model_to_device(ft_model *m, const ft_ops *ops);
+// Frees m's device buffers (ft_model_free calls it); nothing on the host-memory tables.
+void ft_model_release_device(ft_model *m);
 // FLOPs (2 per multiply-add) of the forward pass per token, for rows of T tokens (causal
 // attention averaged over positions; lm_head on every position). For GFLOP/s reports.
 double ft_model_flops_per_token(const ft_config *c, int T);
@@ -187,12 +199,31 @@ typedef struct ft_acts {
     float *tmp;               // (N, max(C, F, Hq*D)) scratch: projection outputs before residual add
     float *lora_tmp;          // (N, r) + (N, out) scratch for LoRA, grown on demand
     size_t lora_cap;
-    int32_t *pos;             // (N) positions used by the last forward
-    int32_t *doc;             // (N) document ids used by the last forward
+    int32_t *pos;             // (N) positions used by the last forward (device buffer)
+    int32_t *doc;             // (N) document ids used by the last forward (device buffer)
+    // Buffers of the op table ops (kernels/ops.h): buf, pos, doc, tok, tgt, msk, logits and
+    // lora_tmp are device memory; pos_h/doc_h the host staging of pos/doc (the same buffers
+    // when ops->host_access). tok/tgt/msk receive the caller's ids, targets and mask when the
+    // device cannot read host memory (on the CPU the caller's arrays are used as they are).
+    const ft_ops *ops;
+    int32_t *pos_h, *doc_h;   // (N)
+    int32_t *tok, *tgt;       // (N) device copies (NULL when ops->host_access)
+    uint8_t *msk;             // (N)
+    float *logits;            // (rows, V) device logits for ft_model_logits, grown on demand
+    size_t logits_cap;        // floats
 } ft_acts;
 
+// Activation buffers for B rows of T positions, on the CPU table (ft_acts_alloc) or on m's
+// (ft_model_acts_alloc: what ft_model_forward needs when m is on a device).
 int ft_acts_alloc(ft_acts *a, const ft_config *c, int B, int T, int train);
+int ft_acts_alloc_ops(ft_acts *a, const ft_ops *ops, const ft_config *c, int B, int T, int train);
+int ft_model_acts_alloc(const ft_model *m, ft_acts *a, int B, int T, int train);
 void ft_acts_free(ft_acts *a);
+// Helpers of the model glue: a's device logits buffer of at least n floats (NULL + ft_err on
+// failure); ids (n) as the device reads them: ids itself on host-memory tables, else
+// uploaded into dev (NULL on failure; NULL ids stay NULL).
+float *ft_acts_logits(ft_acts *a, size_t n);
+const int32_t *ft_acts_ids(ft_acts *a, int32_t *dev, const int32_t *ids, size_t n);
 
 // Forward over B rows of T tokens: tokens/pos/doc are (B, T) row-major.
 // pos NULL: 0..T-1 per row; doc NULL: one document per row. For packed rows pass positions
@@ -206,7 +237,9 @@ int ft_model_forward(ft_model *m, ft_acts *a, const int32_t *tokens, const int32
 // Summed cross-entropy over positions n < N with mask[n] != 0 (NULL = all) of a->lnf
 // against targets(N) (already shifted: target[n] is the token after n). No gradients.
 double ft_model_loss(ft_model *m, ft_acts *a, const int32_t *targets, const uint8_t *mask, int N);
-// logits(n_rows, V) for rows `rows` of a->lnf (NULL rows: the first n_rows).
+// The same over rows row0 .. row0+N-1 of a->lnf (targets, mask: N entries).
+double ft_model_loss_at(ft_model *m, ft_acts *a, int row0, const int32_t *targets, const uint8_t *mask, int N);
+// logits(n_rows, V) (host memory) for rows `rows` of a->lnf (NULL rows: the first n_rows).
 void ft_model_logits(ft_model *m, ft_acts *a, const int *rows, int n_rows, float *logits);
 
 // One linear layer with its hooks (lib/linear.c): out(N, lin->out) = x(N, lin->in) @ w^T + b
@@ -225,6 +258,7 @@ typedef struct ft_kvcache {
     float *k, *v;             // (L, max_T, kv_dim) each, keys after rope
     ft_acts acts;             // inference activations for up to max_chunk positions
     int max_chunk;
+    const ft_ops *ops;        // the model's op table at init: k, v are its device buffers
 } ft_kvcache;
 
 int ft_kvcache_init(ft_kvcache *kv, const ft_model *m, int max_T, int max_chunk);

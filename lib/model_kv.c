@@ -23,9 +23,12 @@ int ft_kvcache_init(ft_kvcache *kv, const ft_model *m, int max_T, int max_chunk)
     size_t n;
     if (!ft_mul_ok((size_t)kv->L * max_T, (size_t)kv->kv_dim * sizeof(float), &n))
         return ft_err("KV cache too large");
-    kv->k = ft_malloc(n);
-    kv->v = ft_malloc(n);
-    if (!kv->k || !kv->v || ft_acts_alloc(&kv->acts, c, 1, max_chunk, 0) < 0) {
+    kv->ops = m->ops ? m->ops : ft_ops_cpu();
+    if (!kv->ops->attention_cached)
+        return ft_err("device %s has no KV-cache attention op yet (docs/cuda.md): decode on the cpu", kv->ops->name);
+    kv->k = kv->ops->alloc(n);
+    kv->v = kv->ops->alloc(n);
+    if (!kv->k || !kv->v || ft_model_acts_alloc(m, &kv->acts, 1, max_chunk, 0) < 0) {
         ft_kvcache_free(kv);
         return -1;
     }
@@ -33,8 +36,10 @@ int ft_kvcache_init(ft_kvcache *kv, const ft_model *m, int max_T, int max_chunk)
 }
 
 void ft_kvcache_free(ft_kvcache *kv) {
-    free(kv->k);
-    free(kv->v);
+    if (kv->ops) {
+        kv->ops->free(kv->k);
+        kv->ops->free(kv->v);
+    }
     if (kv->acts.buf) ft_acts_free(&kv->acts);
     memset(kv, 0, sizeof *kv);
 }
@@ -51,13 +56,17 @@ static int decode_chunk(ft_model *m, ft_kvcache *kv, const int32_t *tokens, cons
     for (int i = 0; i < n; i++) {
         if (tokens && (tokens[i] < 0 || tokens[i] >= c->vocab_size))
             return ft_err("token id %d is outside the model's vocabulary (%d)", tokens[i], c->vocab_size);
-        a->pos[i] = p0 + i;
+        a->pos_h[i] = p0 + i;
     }
+    if (kv->ops != ops) return ft_err("decode: KV cache made for the %s op table, the model runs on %s", kv->ops->name, ops->name);
+    if (!ops->host_access && ops->upload(a->pos, a->pos_h, (size_t)n * sizeof(int32_t))) return -1;
+    const int32_t *tok = ft_acts_ids(a, a->tok, tokens, (size_t)n);
+    if (tokens && !tok) return -1;
     if (ft_model_reserve_scratch(m, n, 0, &a->lora_tmp, &a->lora_cap)) return -1;
     float *lt = a->lora_tmp;
     ft_layer_acts *la = &a->layer[0];
-    if (tokens) ops->embedding(la->x, tokens, m->embed, n, C);
-    else memcpy(la->x, emb, (size_t)n * C * sizeof(float));
+    if (tok) ops->embedding(la->x, tok, m->embed, n, C);
+    else if (ops->upload(la->x, emb, (size_t)n * C * sizeof(float))) return -1;   // host prompt embeddings
     size_t kvd = (size_t)kv->kv_dim;
     for (int l = 0; l < c->n_layers; l++) {
         ft_layer *ly = &m->layers[l];
@@ -85,7 +94,10 @@ static int decode_chunk(ft_model *m, ft_kvcache *kv, const int32_t *tokens, cons
     if (logits) {
         const float *last = la->x + (size_t)(n - 1) * C;
         ops->rmsnorm(a->lnf, a->lnf_rstd, last, m->norm, 1, C, c->rms_eps);
-        ops->lm_head_logits(logits, a->lnf, m->lm_head, 1, C, c->vocab_size);
+        float *out = ops->host_access ? logits : ft_acts_logits(a, (size_t)c->vocab_size);
+        if (!out) return -1;
+        ops->lm_head_logits(out, a->lnf, m->lm_head, 1, C, c->vocab_size);
+        if (out != logits && ops->download(logits, out, (size_t)c->vocab_size * sizeof(float))) return -1;
     }
     return 0;
 }
@@ -111,8 +123,9 @@ static int seed_virtual(ft_model *m, ft_kvcache *kv) {
     for (int l = 0; l < kv->L; l++)
         for (int t = 0; t < nv; t++) {
             size_t at = ((size_t)l * kv->max_T + t) * kvd;
-            memcpy(kv->k + at, ft_virtual_prefix_kv(v, l, 0, t), kvd * sizeof(float));
-            memcpy(kv->v + at, ft_virtual_prefix_kv(v, l, 1, t), kvd * sizeof(float));
+            if (kv->ops->upload(kv->k + at, ft_virtual_prefix_kv(v, l, 0, t), kvd * sizeof(float)) ||
+                kv->ops->upload(kv->v + at, ft_virtual_prefix_kv(v, l, 1, t), kvd * sizeof(float)))
+                return -1;
         }
     kv->n = nv;
     return 0;

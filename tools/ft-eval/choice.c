@@ -60,7 +60,7 @@ static int loglik(chooser *c, const uint32_t *ctx, size_t n_ctx, const uint32_t 
         if (cap < (int)T) cap = (int)T;
         free(c->ids); free(c->tgt); free(c->msk);
         c->ids = ft_malloc((size_t)cap * 4); c->tgt = ft_malloc((size_t)cap * 4); c->msk = ft_malloc((size_t)cap);
-        if (!c->ids || !c->tgt || !c->msk || ft_acts_alloc(&c->acts, &c->m->cfg, 1, cap + nv, 0) < 0) { c->cap = 0; return -1; }
+        if (!c->ids || !c->tgt || !c->msk || ft_model_acts_alloc(c->m, &c->acts, 1, cap + nv, 0) < 0) { c->cap = 0; return -1; }
         c->cap = cap;
     }
     for (size_t i = 0; i < T; i++) {

@@ -77,13 +77,10 @@ static int row_flush(ppl_row *r) {
     if (!r->n) return 0;
     if (ft_model_forward(r->m, &r->acts, r->tok, r->pos, r->one_doc ? NULL : r->doc, 1, r->n) < 0) return -1;
     if (r->rec_loss) {   // per document of the row, attributed to its record
-        const ft_ops *ops = r->m->ops;
-        int C = r->m->cfg.hidden, V = r->m->cfg.vocab_size;
         for (int s = 0; s < r->n;) {
             int e = s + 1;
             while (e < r->n && r->seg_rec[e] < 0) e++;
-            double l = ops->lm_head_xent(NULL, NULL, r->acts.lnf + (size_t)s * C, r->m->lm_head, r->tgt + s,
-                                         r->msk + s, e - s, C, V, 1.0f);
+            double l = ft_model_loss_at(r->m, &r->acts, s, r->tgt + s, r->msk + s, e - s);
             int k = r->seg_rec[s];
             r->rec_loss[k] += l;
             for (int i = s; i < e; i++) r->rec_tok[k] += r->msk[i] != 0;
@@ -172,7 +169,7 @@ int ft_eval_ppl(int argc, char **argv) {
     if (!max_len) max_len = ft_model_real_ctx(m, 2048);
     if (max_len < 2) max_len = 2;
     r.cap = (int)max_len;
-    if (ft_acts_alloc(&r.acts, &m->cfg, 1, r.cap + nv, 0) < 0) goto done;
+    if (ft_model_acts_alloc(m, &r.acts, 1, r.cap + nv, 0) < 0) goto done;
     r.tok = ft_malloc((size_t)r.cap * 4); r.pos = ft_malloc((size_t)r.cap * 4);
     r.doc = ft_malloc((size_t)r.cap * 4); r.tgt = ft_malloc((size_t)r.cap * 4);
     r.msk = ft_malloc((size_t)r.cap);
