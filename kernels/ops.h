@@ -107,6 +107,9 @@ typedef struct ft_ops {
     // out(n, Hq, D). Softmax scale 1/sqrt(D). (KV-cache decoding, lib/model_kv.c.)
     void (*attention_cached)(float *out, const float *q, const float *kc, const float *vc, int n, int p0, int Hq,
                              int Hkv, int D);
+    // Sum of squares of x(n) in double (the gradient norm: lib/optim.c), and x(n) *= s (clipping).
+    double (*sumsq)(const float *x, size_t n);
+    void (*scale)(float *x, float s, size_t n);
 } ft_ops;
 
 enum { FT_DEVICE_CPU = 0, FT_DEVICE_CUDA = 1, FT_DEVICE_GUARD = 2 };

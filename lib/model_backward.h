@@ -23,9 +23,13 @@ typedef struct {
     float *dgate, *dup, *dact;// (N, F)
     float *lora_buf;          // (N, 2r + max out) LoRA scratch, grown on demand
     size_t lora_cap;
+    const ft_ops *ops;        // the op table whose buffers these are
 } ft_backward_ws;
 
+// The backward's buffers for B rows of T positions on the CPU table, or on m's (what
+// ft_model_backward needs when m is on a device).
 int ft_backward_alloc(ft_backward_ws *ws, const ft_config *c, int B, int T);
+int ft_model_backward_alloc(const ft_model *m, ft_backward_ws *ws, int B, int T);
 void ft_backward_free(ft_backward_ws *ws);
 
 // After ft_model_forward(m, a, tokens, pos, doc, B, T) (same tokens and doc, NULL = one

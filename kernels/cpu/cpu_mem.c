@@ -1,6 +1,7 @@
 // cpu_mem.c — device memory of the CPU op table (kernels/ops.h "memory"): device buffers are
 // host memory (64-byte aligned), upload/download/copy are memcpy, zero is memset. Also the
-// KV-cache attention (attention_cached) reference, and ft_ops_by_name.
+// KV-cache attention (attention_cached) reference, the gradient norm's sum of squares and
+// the clipping scale, and ft_ops_by_name.
 #include "cpu_internal.h"
 #include "err.h"
 #include "ops.h"
@@ -70,6 +71,17 @@ void ft_cpu_attention_cached(float *out, const float *q, const float *kc, const 
         ft_err("attention (KV cache): out of memory for scratch (%d positions)", p0 + n);
         ft_cpu_fill_nan(out, (size_t)n * Hq * D);
     }
+}
+
+double ft_cpu_sumsq(const float *x, size_t n) {
+    double s = 0;
+    #pragma omp parallel for reduction(+:s) if (n > 65536)
+    for (size_t i = 0; i < n; i++) s += (double)x[i] * x[i];
+    return s;
+}
+
+void ft_cpu_scale(float *x, float s, size_t n) {
+    for (size_t i = 0; i < n; i++) x[i] *= s;
 }
 
 const ft_ops *ft_ops_by_name(const char *name) {

@@ -37,6 +37,8 @@ static const ft_ops cpu_ops = {
     .copy = ft_cpu_copy,
     .zero = ft_cpu_zero,
     .attention_cached = ft_cpu_attention_cached,
+    .sumsq = ft_cpu_sumsq,
+    .scale = ft_cpu_scale,
 };
 
 const ft_ops *ft_ops_cpu(void) { return &cpu_ops; }

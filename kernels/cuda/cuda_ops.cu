@@ -176,6 +176,8 @@ static const ft_ops cuda_ops = {
     cuda_copy,
     cuda_zero,
     NULL,   // attention_cached: no CUDA twin yet (docs/cuda.md)
+    NULL,   // sumsq
+    NULL,   // scale
 };
 
 // The strong definition of ft_ops_cuda (kernels/cpu/cuda_stub.c has the weak NULL one, left

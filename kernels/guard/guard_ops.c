@@ -102,6 +102,9 @@ static void g_attention_cached(float *out, const float *q, const float *kc, cons
     ft_cpu_attention_cached(S(out), S(q), S(kc), S(vc), n, p0, Hq, Hkv, D);
 }
 
+static double g_sumsq(const float *x, size_t n) { return ft_cpu_sumsq(S(x), n); }
+static void g_scale(float *x, float s, size_t n) { ft_cpu_scale(S(x), s, n); }
+
 static ft_ops g_ops = {
     .name = "guard",
     .matmul = g_matmul,
@@ -128,6 +131,8 @@ static ft_ops g_ops = {
     .act_backward = g_act_backward,
     .dropout = g_dropout,
     .attention_cached = g_attention_cached,
+    .sumsq = g_sumsq,
+    .scale = g_scale,
 };
 static pthread_once_t g_once = PTHREAD_ONCE_INIT;
 
