@@ -8,7 +8,8 @@
 // rows are un-permuted on load. So adapters trained on an ft_model are valid for the HF model.
 //
 // Files: model_config.c (ft_config), model_load.c (tensor table, HF dirs, GGUF),
-// model_forward.c (forward, activations), model_kv.c (KV cache decoding).
+// model_forward.c (forward, activations), model_block.c (the decoder block, forward and
+// backward), model_kv.c (KV cache decoding), model_device.c (a model on a device op table).
 #ifndef FT_MODEL_H
 #define FT_MODEL_H
 
@@ -241,6 +242,23 @@ double ft_model_loss(ft_model *m, ft_acts *a, const int32_t *targets, const uint
 double ft_model_loss_at(ft_model *m, ft_acts *a, int row0, const int32_t *targets, const uint8_t *mask, int N);
 // logits(n_rows, V) (host memory) for rows `rows` of a->lnf (NULL rows: the first n_rows).
 void ft_model_logits(ft_model *m, ft_acts *a, const int *rows, int n_rows, float *logits);
+
+// One decoder layer l over B rows of T positions (lib/model_block.c), shared by the training
+// forward and KV-cache decoding: la->x in, io->out (the next layer's input) out, every
+// intermediate kept in la; keys/values written to io->k/io->v (after rope). p0 == 0: causal
+// attention over those (document ids io->doc or NULL); p0 > 0 (decoding, B = 1): the T new
+// queries attend over the cache io->kc/io->vc, positions 0 .. p0 + i. prefix: prompt/prefix
+// tuning's virtual keys/values are written over the first positions of each row (training).
+// Uses a->pos, a->tmp and a->lora_tmp (reserved for B*T rows).
+typedef struct ft_block_io {
+    int B, T, p0;
+    float *k, *v;             // (B*T, Hkv*D) this layer's keys (after rope) and values
+    const float *kc, *vc;     // p0 > 0: the whole cache, (p0 + T, Hkv*D)
+    const int32_t *doc;       // (B*T) device buffer or NULL
+    int prefix;
+    float *out;               // (B*T, C)
+} ft_block_io;
+void ft_block_forward(ft_model *m, int l, ft_layer_acts *la, const ft_acts *a, const ft_block_io *io);
 
 // One linear layer with its hooks (lib/linear.c): out(N, lin->out) = x(N, lin->in) @ w^T + b
 // (w or the quantized qw), + LoRA or DoRA, then the bottleneck adapter on the output.

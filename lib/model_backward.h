@@ -41,6 +41,18 @@ double ft_model_backward(ft_model *m, ft_acts *a, ft_backward_ws *ws, const int3
                          const int32_t *doc, const int32_t *targets, const uint8_t *mask, int B, int T, float *grads,
                          float grad_scale);
 
+// Gradient slot of a parameter pointer inside model->params (grads laid out like params).
+static inline float *ft_grad_slot(const ft_model *m, float *grads, const float *p) {
+    return grads && p ? grads + (p - m->params) : NULL;
+}
+
+// Backward of decoder layer l (lib/model_block.c, the mirror of ft_block_forward's steps):
+// ws->dres holds the gradient of the layer's output on entry and of its input on return;
+// base gradients into grads (full fine-tuning, or NULL), adapter gradients into the hooks;
+// prefix: prompt/prefix tuning's virtual keys/values get theirs (lib/virtual.h).
+void ft_block_backward(ft_model *m, int l, const ft_layer_acts *la, const ft_acts *a, ft_backward_ws *ws,
+                       float *grads, const int32_t *doc, int B, int T, int prefix);
+
 // Backward of one linear layer with its hooks (lib/linear.c): dx(N,in) += d(out)/dx;
 // dw/db (may be NULL) += base gradients; LoRA/DoRA dA/dB/dmag and bottleneck gradients (when
 // set) += adapter gradients. tmp holds ft_linear_scratch(lin, N, 1) floats.

@@ -1,6 +1,7 @@
 // model_forward.c — the decoder forward pass on packed batches, written once against the op
-// table: embedding -> L x [rmsnorm, q/k/v (+bias, +LoRA), rope, attention with document
-// masking, o_proj, residual, rmsnorm, gate/up, swiglu, down, residual] -> rmsnorm.
+// table: embedding -> L x the decoder block (lib/model_block.c: rmsnorm, q/k/v (+bias,
+// +LoRA), rope, attention with document masking, o_proj, residual, rmsnorm, gate/up, swiglu,
+// down, residual) -> rmsnorm.
 // Activations live in one buffer (ft_acts); in training mode every layer's are kept for the
 // backward pass, in inference mode one set is reused so memory does not grow with depth.
 // With prompt/prefix tuning (m->virt, lib/virtual.h) each row runs with the virtual positions
@@ -113,7 +114,7 @@ int ft_model_forward(ft_model *m, ft_acts *a, const int32_t *tokens, const int32
     // Prompt/prefix tuning (lib/virtual.h): every row runs as [nv virtual positions | T tokens]
     // (Te positions); lnf keeps only the T real rows of each row (compact, (B*T, C)).
     int nv = ft_model_n_virtual(m), Te = T + nv;
-    int N = B * Te, C = c->hidden, F = c->intermediate, Hq = c->n_heads, Hkv = c->n_kv_heads, D = c->head_dim;
+    int N = B * Te, C = c->hidden;
     if (a->ops != ops)
         return ft_err("forward: activations allocated for the %s op table, the model runs on %s",
                       a->ops ? a->ops->name : "(none)", ops->name);
@@ -136,32 +137,16 @@ int ft_model_forward(ft_model *m, ft_acts *a, const int32_t *tokens, const int32
     const int32_t *tok = ft_acts_ids(a, a->tok, tokens, (size_t)B * T);
     if (tokens && !tok) return -1;
     if (ft_model_reserve_scratch(m, N, 0, &a->lora_tmp, &a->lora_cap) < 0) return -1;
-    float *lt = a->lora_tmp;
     // The real rows: one span of B*T without virtual tokens, else T after each row's nv.
     int spans = nv ? B : 1, span = nv ? T : B * T;
     for (int b = 0; tok && b < spans; b++)
         ops->embedding(a->layer[0].x + ((size_t)b * Te + nv) * C, tok + (size_t)b * T, m->embed, span, C);
     if (nv) ft_virtual_forward_input(m->virt, ops, a->layer[0].x, B, Te);
     for (int l = 0; l < c->n_layers; l++) {
-        ft_layer *ly = &m->layers[l];
         ft_layer_acts *la = &a->layer[l];
-        ops->rmsnorm(la->ln1, la->ln1_rstd, la->x, ly->attn_norm, N, C, c->rms_eps);
-        ft_linear_forward(ops, &ly->q, la->q, la->ln1, N, lt);
-        ft_linear_forward(ops, &ly->k, la->k, la->ln1, N, lt);
-        ft_linear_forward(ops, &ly->v, la->v, la->ln1, N, lt);
-        ops->rope(la->q, a->pos, m->inv_freq, N, Hq, D);
-        ops->rope(la->k, a->pos, m->inv_freq, N, Hkv, D);
-        if (nv) ft_virtual_forward_kv(m->virt, l, la->k, la->v, B, Te);   // prefix: keys without rope
-        ops->attention(la->att, la->lse, la->q, la->k, la->v, doc ? a->doc : NULL, B, Te, Hq, Hkv, D);
-        ft_linear_forward(ops, &ly->o, a->tmp, la->att, N, lt);
-        ops->add(la->x_mid, la->x, a->tmp, (size_t)N * C);
-        ops->rmsnorm(la->ln2, la->ln2_rstd, la->x_mid, ly->mlp_norm, N, C, c->rms_eps);
-        ft_linear_forward(ops, &ly->gate, la->gate, la->ln2, N, lt);
-        ft_linear_forward(ops, &ly->up, la->up, la->ln2, N, lt);
-        ops->swiglu(la->act, la->gate, la->up, N, F);
-        ft_linear_forward(ops, &ly->down, a->tmp, la->act, N, lt);
-        float *next = l + 1 < c->n_layers ? a->layer[l + 1].x : a->x_out;
-        ops->add(next, la->x_mid, a->tmp, (size_t)N * C);
+        ft_block_io io = {.B = B, .T = Te, .k = la->k, .v = la->v, .doc = doc ? a->doc : NULL, .prefix = nv > 0,
+                          .out = l + 1 < c->n_layers ? a->layer[l + 1].x : a->x_out};
+        ft_block_forward(m, l, la, a, &io);
     }
     // the real rows only: lnf row b*T + t is position nv + t of row b
     for (int b = 0; b < spans; b++)

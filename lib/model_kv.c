@@ -1,7 +1,7 @@
 // model_kv.c — inference with a KV cache for one sequence: prompt prefill in chunks and
-// token-by-token decoding. Projections, norms and the MLP go through the op table like the
-// training forward; attention over the cache (queries at positions n.., keys 0..n+i) is the
-// op table's attention_cached.
+// token-by-token decoding, every layer the training forward's decoder block
+// (lib/model_block.c) with keys/values written into the cache and, once it holds positions,
+// attention over it (queries at positions n.., keys 0..n+i: the op table's attention_cached).
 // With prompt/prefix tuning (lib/virtual.h) a sequence starts with the virtual positions.
 #include <math.h>
 #include <stdlib.h>
@@ -52,7 +52,7 @@ static int decode_chunk(ft_model *m, ft_kvcache *kv, const int32_t *tokens, cons
     const ft_config *c = &m->cfg;
     const ft_ops *ops = m->ops;
     ft_acts *a = &kv->acts;
-    int C = c->hidden, F = c->intermediate, Hq = c->n_heads, Hkv = c->n_kv_heads, D = c->head_dim, p0 = kv->n;
+    int C = c->hidden, p0 = kv->n;
     for (int i = 0; i < n; i++) {
         if (tokens && (tokens[i] < 0 || tokens[i] >= c->vocab_size))
             return ft_err("token id %d is outside the model's vocabulary (%d)", tokens[i], c->vocab_size);
@@ -63,32 +63,18 @@ static int decode_chunk(ft_model *m, ft_kvcache *kv, const int32_t *tokens, cons
     const int32_t *tok = ft_acts_ids(a, a->tok, tokens, (size_t)n);
     if (tokens && !tok) return -1;
     if (ft_model_reserve_scratch(m, n, 0, &a->lora_tmp, &a->lora_cap)) return -1;
-    float *lt = a->lora_tmp;
     ft_layer_acts *la = &a->layer[0];
     if (tok) ops->embedding(la->x, tok, m->embed, n, C);
     else if (ops->upload(la->x, emb, (size_t)n * C * sizeof(float))) return -1;   // host prompt embeddings
     size_t kvd = (size_t)kv->kv_dim;
     for (int l = 0; l < c->n_layers; l++) {
-        ft_layer *ly = &m->layers[l];
         float *kc = kv->k + (size_t)l * kv->max_T * kvd, *vc = kv->v + (size_t)l * kv->max_T * kvd;
-        ops->rmsnorm(la->ln1, la->ln1_rstd, la->x, ly->attn_norm, n, C, c->rms_eps);
-        ft_linear_forward(ops, &ly->q, la->q, la->ln1, n, lt);
-        ft_linear_forward(ops, &ly->k, kc + (size_t)p0 * kvd, la->ln1, n, lt);
-        ft_linear_forward(ops, &ly->v, vc + (size_t)p0 * kvd, la->ln1, n, lt);
-        ops->rope(la->q, a->pos, m->inv_freq, n, Hq, D);
-        ops->rope(kc + (size_t)p0 * kvd, a->pos, m->inv_freq, n, Hkv, D);
-        if (p0 == 0)   // empty cache: plain causal attention over the chunk (the op table's kernel)
-            ops->attention(la->att, la->lse, la->q, kc, vc, NULL, 1, n, Hq, Hkv, D);
-        else
-            ops->attention_cached(la->att, la->q, kc, vc, n, p0, Hq, Hkv, D);
-        ft_linear_forward(ops, &ly->o, a->tmp, la->att, n, lt);
-        ops->add(la->x_mid, la->x, a->tmp, (size_t)n * C);
-        ops->rmsnorm(la->ln2, la->ln2_rstd, la->x_mid, ly->mlp_norm, n, C, c->rms_eps);
-        ft_linear_forward(ops, &ly->gate, la->gate, la->ln2, n, lt);
-        ft_linear_forward(ops, &ly->up, la->up, la->ln2, n, lt);
-        ops->swiglu(la->act, la->gate, la->up, n, F);
-        ft_linear_forward(ops, &ly->down, a->tmp, la->act, n, lt);
-        ops->add(la->x, la->x_mid, a->tmp, (size_t)n * C);   // inference acts: next x == this x
+        // keys/values of the new positions go into the cache; an empty cache attends over them
+        // causally (the op table's attention), else the queries attend over the whole cache.
+        // Inference acts: the output is the next layer's x, the same buffer.
+        ft_block_io io = {.B = 1, .T = n, .p0 = p0, .k = kc + (size_t)p0 * kvd, .v = vc + (size_t)p0 * kvd, .kc = kc,
+                          .vc = vc, .out = la->x};
+        ft_block_forward(m, l, la, a, &io);
     }
     kv->n += n;
     if (logits) {
