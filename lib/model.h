@@ -160,6 +160,11 @@ ft_linear *ft_model_layer_linear(ft_model *m, int l, int i, const char **short_n
 // weights, bottleneck and DoRA adapters). For inference: call after the adapters are
 // applied. (lib/model_device.c)
 int ft_model_to_device(ft_model *m, const ft_ops *ops);
+// The device copies of the attached LoRA hooks (after ft_model_to_device onto a device) as
+// flat buffers: A then B of each hook in layer/linear order, and the same layout for their
+// gradients (zeroed at the move; NULL unless every hook had dA/dB). Returns the float count,
+// 0 when there are none. For training on a device (tests/cuda, benchmarks).
+size_t ft_model_device_lora(const ft_model *m, float **params, float **grads);
 // Frees m's device buffers (ft_model_free calls it); nothing on the host-memory tables.
 void ft_model_release_device(ft_model *m);
 // FLOPs (2 per multiply-add) of the forward pass per token, for rows of T tokens (causal

@@ -12,7 +12,9 @@
 struct ft_model_dev {
     ft_lora *hooks;           // (n) the linears' hooks, A/B pointing into buf
     int n;
-    float *buf;               // device: every hook's A then B
+    float *buf;               // device: every hook's A then B; then, when the hooks had
+    size_t nf;                // gradients, the same layout again for dA/dB (zeroed); nf floats each
+    int grads;
 };
 
 static int on_device(const ft_model *m) { return m->ops && !m->ops->host_access; }
@@ -50,8 +52,15 @@ static int lora_to_device(ft_model *m, const ft_ops *ops) {
                 nf += (size_t)lin->lora->r * (lin->in + lin->out);
             }
     if (!n) return 0;
+    int grads = 1;
+    for (int l = 0; l < m->cfg.n_layers; l++)
+        for (int j = 0; (lin = ft_model_layer_linear(m, l, j, NULL)); j++)
+            if (lin->lora && lin->lora->r > 0 && lin->lora->A && lin->lora->B && !(lin->lora->dA && lin->lora->dB)) grads = 0;
     struct ft_model_dev *dv = ft_calloc(1, sizeof *dv);
-    if (!dv || !(dv->hooks = ft_calloc(n, sizeof *dv->hooks)) || !(dv->buf = ops->alloc(nf * sizeof(float)))) {
+    if (!dv || !(dv->hooks = ft_calloc(n, sizeof *dv->hooks)) ||
+        !(dv->buf = ops->alloc((grads ? 2 : 1) * nf * sizeof(float))) ||
+        (grads && ops->zero(dv->buf + nf, nf * sizeof(float)))) {
+        if (dv && dv->buf) ops->free(dv->buf);
         if (dv) free(dv->hooks);
         free(dv);
         return -1;
@@ -66,7 +75,9 @@ static int lora_to_device(ft_model *m, const ft_ops *ops) {
             size_t na = (size_t)h->r * lin->in, nb = (size_t)lin->out * h->r;
             c->A = p;
             c->B = p + na;
-            c->dA = c->dB = c->dmag = NULL;   // inference copies
+            c->dA = grads ? c->A + nf : NULL;   // gradients on the device when the hooks had them
+            c->dB = grads ? c->B + nf : NULL;
+            c->dmag = NULL;
             p += na + nb;
             if (ops->upload(c->A, h->A, na * sizeof(float)) || ops->upload(c->B, h->B, nb * sizeof(float))) {
                 ops->free(dv->buf);
@@ -75,6 +86,8 @@ static int lora_to_device(ft_model *m, const ft_ops *ops) {
                 return -1;
             }
         }
+    dv->nf = nf;
+    dv->grads = grads;
     m->dev = dv;
     int k = 0;   // only now (nothing can fail): the linears take the device copies
     for (int l = 0; l < m->cfg.n_layers; l++)
@@ -144,4 +157,11 @@ void ft_model_release_device(ft_model *m) {
     m->ops->free(m->inv_freq);
     m->params = NULL;
     m->inv_freq = NULL;
+}
+
+size_t ft_model_device_lora(const ft_model *m, float **params, float **grads) {
+    if (!m->dev) { *params = *grads = NULL; return 0; }
+    *params = m->dev->buf;
+    *grads = m->dev->grads ? m->dev->buf + m->dev->nf : NULL;
+    return m->dev->nf;
 }

@@ -175,9 +175,9 @@ static const ft_ops cuda_ops = {
     ft_cuda_download,
     cuda_copy,
     cuda_zero,
-    NULL,   // attention_cached: no CUDA twin yet (docs/cuda.md)
-    NULL,   // sumsq
-    NULL,   // scale
+    ft_cuda_attention_cached,
+    ft_cuda_sumsq,
+    ft_cuda_scale,
 };
 
 // The strong definition of ft_ops_cuda (kernels/cpu/cuda_stub.c has the weak NULL one, left

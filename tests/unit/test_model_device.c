@@ -7,6 +7,7 @@
 #include "model_backward.h"
 #include "optim.h"
 #include "err.h"
+#include "rng.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -112,6 +113,75 @@ static void run(int tie, int bias) {
 static void test_untied_bias(void **st) { run(0, 1); }
 static void test_tied(void **st) { run(1, 0); }
 
+// LoRA on every linear (packed rows): the device copies of the hooks get the CPU's gradients,
+// and their forward the CPU's loss, bit for bit.
+static void test_lora(void **st) {
+    tu_model_spec sp = {.bias = 1};
+    ft_model *mc = tu_tiny_model(&sp, 5), *mg = tu_tiny_model(&sp, 5);
+    const ft_ops *g = ft_ops_guard();
+    enum { R = 2, MAXH = 16 };
+    ft_lora hooks[MAXH];
+    float mem[MAXH][2][R * 64], grad[MAXH][2][R * 64];
+    memset(hooks, 0, sizeof hooks);
+    memset(grad, 0, sizeof grad);
+    ft_rng r;
+    ft_rng_seed(&r, 8);
+    int k = 0;
+    size_t nf = 0;
+    for (int l = 0; l < mc->cfg.n_layers; l++) {
+        ft_linear *lin;
+        for (int j = 0; (lin = ft_model_layer_linear(mc, l, j, NULL)); j++, k++) {
+            assert_true(k < MAXH && lin->in <= 32 && lin->out <= 32);
+            ft_lora *h = &hooks[k];
+            h->r = R; h->scale = 1.5f; h->A = mem[k][0]; h->B = mem[k][1]; h->dA = grad[k][0]; h->dB = grad[k][1];
+            for (int i = 0; i < R * lin->in; i++) h->A[i] = ft_rng_float(&r) - 0.5f;
+            for (int i = 0; i < R * lin->out; i++) h->B[i] = ft_rng_float(&r) - 0.5f;   // non-zero: B gets dA
+            nf += (size_t)R * (lin->in + lin->out);
+            lin->lora = h;
+            ft_model_layer_linear(mg, l, j, NULL)->lora = h;
+        }
+    }
+    assert_int_equal(ft_model_to_device(mg, g), 0);
+    float *dp, *dg;
+    assert_int_equal(ft_model_device_lora(mg, &dp, &dg), nf);
+    assert_non_null(dg);
+    int32_t tok[N], tgt[N], doc[N];
+    for (int i = 0; i < N; i++) { tok[i] = (i * 3 + 1) % 23; tgt[i] = (i * 11 + 2) % 23; doc[i] = i % T > 4; }
+    ft_acts ac, ag;
+    ft_backward_ws wc, wg;
+    assert_int_equal(ft_acts_alloc(&ac, &mc->cfg, B, T, 1), 0);
+    assert_int_equal(ft_model_acts_alloc(mg, &ag, B, T, 1), 0);
+    assert_int_equal(ft_backward_alloc(&wc, &mc->cfg, B, T), 0);
+    assert_int_equal(ft_model_backward_alloc(mg, &wg, B, T), 0);
+    assert_int_equal(ft_model_forward(mc, &ac, tok, NULL, doc, B, T), 0);
+    assert_int_equal(ft_model_forward(mg, &ag, tok, NULL, doc, B, T), 0);
+    double lc = ft_model_backward(mc, &ac, &wc, tok, doc, tgt, NULL, B, T, NULL, 0.25f);
+    double lg = ft_model_backward(mg, &ag, &wg, tok, doc, tgt, NULL, B, T, NULL, 0.25f);
+    assert_true(lc == lg);
+    float *want = malloc(nf * sizeof(float)), *p = want, *got = down(g, dg, nf * sizeof(float));
+    for (int i = 0; i < k; i++) {
+        const ft_linear *lin = ft_model_layer_linear(mc, i / 7, i % 7, NULL);
+        memcpy(p, hooks[i].dA, (size_t)R * lin->in * sizeof(float));
+        p += (size_t)R * lin->in;
+        memcpy(p, hooks[i].dB, (size_t)R * lin->out * sizeof(float));
+        p += (size_t)R * lin->out;
+    }
+    assert_memory_equal(got, want, nf * sizeof(float));
+    double sq = 0;
+    for (size_t i = 0; i < nf; i++) sq += (double)want[i] * want[i];
+    assert_true(sq > 0);
+    free(want);
+    free(got);
+    ft_backward_free(&wc);
+    ft_backward_free(&wg);
+    ft_acts_free(&ac);
+    ft_acts_free(&ag);
+    for (int l = 0; l < mc->cfg.n_layers; l++)
+        for (int j = 0; j < 7; j++) ft_model_layer_linear(mc, l, j, NULL)->lora = NULL;
+    ft_model_free(mc);
+    ft_model_free(mg);
+}
+
 // What is not routed through the op table yet is refused with the reason, not run.
 static void test_refusals(void **st) {
     tu_model_spec sp = {0};
@@ -133,6 +203,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_untied_bias),
         cmocka_unit_test(test_tied),
+        cmocka_unit_test(test_lora),
         cmocka_unit_test(test_refusals),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

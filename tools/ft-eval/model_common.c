@@ -26,7 +26,7 @@ const char ft_eval_common_help[] =
     "  --threads N        CPU threads (default: OpenMP's)\n"
     "  --device D         compute device: cpu (default); guard runs the CPU kernels behind device\n"
     "                     buffers the host cannot touch (a check of the device path, docs/cuda.md);\n"
-    "                     cuda where every op the subcommand needs has a CUDA twin\n"
+    "                     cuda in a CUDA build (not yet run on a GPU)\n"
     "  -o FILE            output file (default stdout; written atomically)\n"
     "  -q, -v             quieter / more verbose on stderr\n"
     "  -h, --help         this help;  --version  print the version\n";
