@@ -1,7 +1,7 @@
 // cpu_mem.c — device memory of the CPU op table (kernels/ops.h "memory"): device buffers are
 // host memory (64-byte aligned), upload/download/copy are memcpy, zero is memset. Also the
 // KV-cache attention (attention_cached) reference, the gradient norm's sum of squares and
-// the clipping scale, and ft_ops_by_name.
+// the clipping scale.
 #include "cpu_internal.h"
 #include "err.h"
 #include "ops.h"
@@ -82,17 +82,4 @@ double ft_cpu_sumsq(const float *x, size_t n) {
 
 void ft_cpu_scale(float *x, float s, size_t n) {
     for (size_t i = 0; i < n; i++) x[i] *= s;
-}
-
-const ft_ops *ft_ops_by_name(const char *name) {
-    if (!strcmp(name, "cpu")) return ft_ops_cpu();
-    if (!strcmp(name, "guard")) return ft_ops_guard();
-    if (!strcmp(name, "cuda")) {
-        ft_err_clear();
-        const ft_ops *o = ft_ops_cuda();
-        if (!o && !ft_errmsg()[0]) ft_err("this build has no CUDA op table (built without nvcc)");
-        return o;
-    }
-    ft_err("unknown device '%s' (expected cpu, cuda or guard)", name);
-    return NULL;
 }
