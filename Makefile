@@ -37,7 +37,7 @@ ifneq ($(SAN),)
 endif
 CFLAGS := $(CFLAGS_BASE) $(EXTRA_CFLAGS)
 
-LIB_SRC := $(wildcard lib/*.c) $(wildcard kernels/cpu/*.c)
+LIB_SRC := $(wildcard lib/*.c) $(wildcard kernels/cpu/*.c) $(wildcard kernels/guard/*.c)
 TOOLS := $(patsubst tools/%.c,$(BIN)/%,$(wildcard tools/ft-*.c))
 CLI_OBJ := $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard tools/common/*.c))
 UNIT_SRC := $(wildcard tests/unit/test_*.c)

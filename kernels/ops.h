@@ -97,7 +97,34 @@ typedef struct ft_ops {
     // >= p, else 0 (lib/rng.h; out may be x). The mask depends only on (seed, i), so the same
     // call on the gradient is the backward.
     void (*dropout)(float *out, const float *x, size_t n, float p, uint64_t seed);
+
+    // ---- memory: every tensor the ops touch lives in buffers from here --------------------
+    // Capabilities: the device kind (FT_DEVICE_*) and whether its buffers are plain host
+    // pointers (the CPU table: code outside kernels/ may then skip staging copies; it still
+    // must not read or write them except through the functions below).
+    int device;
+    int host_access;
+    // alloc: `bytes` of device memory, 64-byte aligned, contents undefined; NULL + ft_err() on
+    // failure. free(NULL) is a no-op. upload copies host -> device, download device -> host,
+    // copy device -> device, zero sets bytes to 0; each returns 0 or -1 + ft_err().
+    void *(*alloc)(size_t bytes);
+    void (*free)(void *p);
+    int (*upload)(void *dst, const void *src, size_t bytes);
+    int (*download)(void *dst, const void *src, size_t bytes);
+    int (*copy)(void *dst, const void *src, size_t bytes);
+    int (*zero)(void *dst, size_t bytes);
+
+    // Attention of n new queries q(n, Hq, D) at absolute positions p0.. over a KV cache
+    // kc/vc(>= p0+n, Hkv, D) (keys after rope): query i attends to cached positions 0..p0+i.
+    // out(n, Hq, D). Softmax scale 1/sqrt(D). (KV-cache decoding, lib/model_kv.c.)
+    void (*attention_cached)(float *out, const float *q, const float *kc, const float *vc, int n, int p0, int Hq,
+                             int Hkv, int D);
+    // Sum of squares of x(n) in double (the gradient norm: lib/optim.c), and x(n) *= s (clipping).
+    double (*sumsq)(const float *x, size_t n);
+    void (*scale)(float *x, float s, size_t n);
 } ft_ops;
+
+enum { FT_DEVICE_CPU = 0, FT_DEVICE_CUDA = 1, FT_DEVICE_GUARD = 2 };
 
 enum { FT_ACT_RELU = 0, FT_ACT_SILU = 1, FT_ACT_GELU_TANH = 2 };
 
@@ -105,5 +132,11 @@ enum { FT_ACT_RELU = 0, FT_ACT_SILU = 1, FT_ACT_GELU_TANH = 2 };
 const ft_ops *ft_ops_cpu(void);
 // The CUDA implementation, or NULL when this build has no CUDA or no device is visible.
 const ft_ops *ft_ops_cuda(void);
+// The guard backend (kernels/guard/): the CPU kernels behind device handles that are not
+// host pointers (any host access of device memory faults at once); NULL + ft_err() when the
+// address range cannot be reserved. For testing the device path without a GPU.
+const ft_ops *ft_ops_guard(void);
+// The table named "cpu", "cuda" or "guard"; NULL + ft_err() (what is known) otherwise.
+const ft_ops *ft_ops_by_name(const char *name);
 
 #endif

@@ -54,7 +54,7 @@ static int reserve(ft_choice_scorer *c, int T, int maxT, int nv) {
     c->seq = ft_malloc((size_t)cap * sizeof *c->seq);
     c->seq_mask = ft_malloc((size_t)cap);
     if (!c->row.ids || !c->row.targets || !c->row.mask || !c->seq || !c->seq_mask ||
-        ft_acts_alloc(&c->acts, &c->m->cfg, 1, cap + nv, 0) < 0) {
+        ft_model_acts_alloc(c->m, &c->acts, 1, cap + nv, 0) < 0) {
         free_bufs(c);
         return -1;
     }

@@ -36,7 +36,7 @@ ft_ppl *ft_ppl_new(ft_model *m, int cap, int per_record, ft_writer *dump) {
     p->doc_rec = ft_malloc((size_t)cap * sizeof *p->doc_rec);
     if (!p->row.ids || !p->row.targets || !p->row.mask || !p->row.pos || !p->row.doc || !p->doc_rec ||
         (dump && !(p->logits = ft_malloc((size_t)64 * m->cfg.vocab_size * sizeof(float)))) ||
-        ft_acts_alloc(&p->acts, &m->cfg, 1, cap + ft_model_n_virtual(m), 0) < 0) {
+        ft_model_acts_alloc(m, &p->acts, 1, cap + ft_model_n_virtual(m), 0) < 0) {
         ft_ppl_free(p);
         return NULL;
     }
@@ -56,13 +56,10 @@ static int flush(ft_ppl *p) {
     if (!w->n) return 0;
     if (ft_model_forward(p->m, &p->acts, w->ids, w->pos, p->one_doc ? NULL : w->doc, 1, w->n) < 0) return -1;
     if (p->per_record) {   // per document of the row, attributed to its record
-        const ft_ops *ops = p->m->ops;
-        int C = p->m->cfg.hidden, V = p->m->cfg.vocab_size;
         for (int s = 0; s < w->n;) {
             int e = s + 1;
             while (e < w->n && w->doc[e] == w->doc[s]) e++;
-            double l = ops->lm_head_xent(NULL, NULL, p->acts.lnf + (size_t)s * C, p->m->lm_head, w->targets + s,
-                                         w->mask + s, e - s, C, V, 1.0f);
+            double l = ft_model_loss_at(p->m, &p->acts, s, w->targets + s, w->mask + s, e - s);
             size_t k = p->doc_rec[w->doc[s]];
             p->rec_loss[k] += l;
             for (int i = s; i < e; i++) p->rec_tok[k] += w->mask[i] != 0;

@@ -33,8 +33,10 @@ int ft_model_reserve_scratch(ft_model *m, int N, int backward, float **buf, size
             if (n > need) need = n;
         }
     if (need <= *cap) return 0;
-    float *t = ft_realloc(*buf, need * sizeof(float));
+    const ft_ops *ops = m->ops ? m->ops : ft_ops_cpu();   // scratch: old contents need not survive
+    float *t = ops->alloc(need * sizeof(float));
     if (!t) return -1;
+    ops->free(*buf);
     *buf = t;
     *cap = need;
     return 0;
@@ -96,9 +98,9 @@ void ft_linear_backward(const ft_ops *ops, const ft_linear *lin, float *dx, floa
         x = xd;
     }
     ops->matmul(u, x, h->A, NULL, N, lin->in, h->r);
-    memset(ds, 0, (size_t)N * lin->out * sizeof(float));
+    ops->zero(ds, (size_t)N * lin->out * sizeof(float));
     ops->scale_add(ds, dout, h->scale, (size_t)N * lin->out);
-    memset(du, 0, (size_t)N * r * sizeof(float));
+    ops->zero(du, (size_t)N * r * sizeof(float));
     ops->matmul_backward(du, h->dB, NULL, ds, u, h->B, N, h->r, lin->out);
     if (h->drop_p <= 0) {
         ops->matmul_backward(dx, h->dA, NULL, du, x, h->A, N, lin->in, h->r);
@@ -106,7 +108,7 @@ void ft_linear_backward(const ft_ops *ops, const ft_linear *lin, float *dx, floa
     }
     // dA from drop(x); d(x) through the dropout = the same mask applied to du @ A
     ops->matmul_backward(NULL, h->dA, NULL, du, x, h->A, N, lin->in, h->r);
-    memset(xd, 0, nx * sizeof(float));
+    ops->zero(xd, nx * sizeof(float));
     ops->matmul_backward(xd, NULL, NULL, du, NULL, h->A, N, lin->in, h->r);
     ops->dropout(xd, xd, nx, h->drop_p, h->drop_seed);
     ops->add_inplace(dx, xd, nx);

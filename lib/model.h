@@ -11,7 +11,8 @@
 // in lib/arch.h, found when the config is read and kept in ft_config.arch_row.
 //
 // Files: model_config.c (ft_config), model_load.c (tensor table, HF dirs, GGUF),
-// model_forward.c (forward, activations), model_kv.c (KV cache decoding).
+// model_forward.c (forward, activations), model_block.c (the decoder block, forward and
+// backward), model_kv.c (KV cache decoding), model_device.c (a model on a device op table).
 #ifndef FT_MODEL_H
 #define FT_MODEL_H
 
@@ -135,6 +136,7 @@ typedef struct ft_model {
     struct ft_qweight *qstore; // (L*FT_LIN_COUNT) NF4 storage of the linears, owned (QLoRA, lib/qweight.h) or NULL
     char *path;               // where it was loaded from
     char *tokenizer_path;     // tokenizer.json of an HF dir, or the .gguf itself; NULL if none
+    struct ft_model_dev *dev; // device copies of attached adapters (lib/model_device.c) or NULL
 } ft_model;
 
 // Load from an HF dir (config.json + model.safetensors or sharded index; F32/F16/BF16),
@@ -160,6 +162,22 @@ ft_linear *ft_model_layer_linear(ft_model *m, int l, int i, const char **short_n
 ft_linear *ft_layer_linear(ft_layer *ly, int role);
 // The member of ly holding norm `role` (ly->attn_norm for FT_NORM_ATTN, ly->mlp_norm).
 float **ft_layer_norm(ft_layer *ly, int role);
+// Move m onto the op table `ops` (kernels/ops.h): on a table whose buffers are host memory
+// (cpu) it only switches m->ops; otherwise the parameters go into one device buffer (uploaded
+// once; every tensor pointer of m then is a device handle, not for host access) and m->ops
+// runs the forward/decode. Attached LoRA adapters are copied to the device (the linears then
+// point at the model's device copies of their hooks; the adapter's own stay on the host).
+// Refused with the reason for what is not on devices yet (prompt/prefix tuning, NF4
+// weights, bottleneck and DoRA adapters). For inference: call after the adapters are
+// applied. (lib/model_device.c)
+int ft_model_to_device(ft_model *m, const ft_ops *ops);
+// The device copies of the attached LoRA hooks (after ft_model_to_device onto a device) as
+// flat buffers: A then B of each hook in layer/linear order, and the same layout for their
+// gradients (zeroed at the move; NULL unless every hook had dA/dB). Returns the float count,
+// 0 when there are none. For training on a device (tests/cuda, benchmarks).
+size_t ft_model_device_lora(const ft_model *m, float **params, float **grads);
+// Frees m's device buffers (ft_model_free calls it); nothing on the host-memory tables.
+void ft_model_release_device(ft_model *m);
 // FLOPs (2 per multiply-add) of the forward pass per token, for rows of T tokens (causal
 // attention averaged over positions; lm_head on every position). For GFLOP/s reports.
 double ft_model_flops_per_token(const ft_config *c, int T);
@@ -198,12 +216,31 @@ typedef struct ft_acts {
     float *tmp;               // (N, max(C, F, Hq*D)) scratch: projection outputs before residual add
     float *lora_tmp;          // (N, r) + (N, out) scratch for LoRA, grown on demand
     size_t lora_cap;
-    int32_t *pos;             // (N) positions used by the last forward
-    int32_t *doc;             // (N) document ids used by the last forward
+    int32_t *pos;             // (N) positions used by the last forward (device buffer)
+    int32_t *doc;             // (N) document ids used by the last forward (device buffer)
+    // Buffers of the op table ops (kernels/ops.h): buf, pos, doc, tok, tgt, msk, logits and
+    // lora_tmp are device memory; pos_h/doc_h the host staging of pos/doc (the same buffers
+    // when ops->host_access). tok/tgt/msk receive the caller's ids, targets and mask when the
+    // device cannot read host memory (on the CPU the caller's arrays are used as they are).
+    const ft_ops *ops;
+    int32_t *pos_h, *doc_h;   // (N)
+    int32_t *tok, *tgt;       // (N) device copies (NULL when ops->host_access)
+    uint8_t *msk;             // (N)
+    float *logits;            // (rows, V) device logits for ft_model_logits, grown on demand
+    size_t logits_cap;        // floats
 } ft_acts;
 
+// Activation buffers for B rows of T positions, on the CPU table (ft_acts_alloc) or on m's
+// (ft_model_acts_alloc: what ft_model_forward needs when m is on a device).
 int ft_acts_alloc(ft_acts *a, const ft_config *c, int B, int T, int train);
+int ft_acts_alloc_ops(ft_acts *a, const ft_ops *ops, const ft_config *c, int B, int T, int train);
+int ft_model_acts_alloc(const ft_model *m, ft_acts *a, int B, int T, int train);
 void ft_acts_free(ft_acts *a);
+// Helpers of the model glue: a's device logits buffer of at least n floats (NULL + ft_err on
+// failure); ids (n) as the device reads them: ids itself on host-memory tables, else
+// uploaded into dev (NULL on failure; NULL ids stay NULL).
+float *ft_acts_logits(ft_acts *a, size_t n);
+const int32_t *ft_acts_ids(ft_acts *a, int32_t *dev, const int32_t *ids, size_t n);
 
 // Forward over B rows of T tokens: tokens/pos/doc are (B, T) row-major.
 // pos NULL: 0..T-1 per row; doc NULL: one document per row. For packed rows pass positions
@@ -229,8 +266,27 @@ typedef struct ft_loss_rows {
 // ft_model_loss that also fills rows->row_logp (rows may be NULL).
 double ft_model_loss_rows(ft_model *m, ft_acts *a, const int32_t *targets, const uint8_t *mask, int N,
                           const ft_loss_rows *rows);
-// logits(n_rows, V) for rows `rows` of a->lnf (NULL rows: the first n_rows).
+// The same over rows row0 .. row0+N-1 of a->lnf (targets, mask: N entries).
+double ft_model_loss_at(ft_model *m, ft_acts *a, int row0, const int32_t *targets, const uint8_t *mask, int N);
+// logits(n_rows, V) (host memory) for rows `rows` of a->lnf (NULL rows: the first n_rows).
 void ft_model_logits(ft_model *m, ft_acts *a, const int *rows, int n_rows, float *logits);
+
+// One decoder layer l over B rows of T positions (lib/model_block.c), shared by the training
+// forward and KV-cache decoding: la->x in, io->out (the next layer's input) out, every
+// intermediate kept in la; keys/values written to io->k/io->v (after rope). p0 == 0: causal
+// attention over those (document ids io->doc or NULL); p0 > 0 (decoding, B = 1): the T new
+// queries attend over the cache io->kc/io->vc, positions 0 .. p0 + i. prefix: prompt/prefix
+// tuning's virtual keys/values are written over the first positions of each row (training).
+// Uses a->pos, a->tmp and a->lora_tmp (reserved for B*T rows).
+typedef struct ft_block_io {
+    int B, T, p0;
+    float *k, *v;             // (B*T, Hkv*D) this layer's keys (after rope) and values
+    const float *kc, *vc;     // p0 > 0: the whole cache, (p0 + T, Hkv*D)
+    const int32_t *doc;       // (B*T) device buffer or NULL
+    int prefix;
+    float *out;               // (B*T, C)
+} ft_block_io;
+void ft_block_forward(ft_model *m, int l, ft_layer_acts *la, const ft_acts *a, const ft_block_io *io);
 
 // One linear layer with its hooks (lib/linear.c): out(N, lin->out) = x(N, lin->in) @ w^T + b
 // (w or the quantized qw), + LoRA or DoRA, then the bottleneck adapter on the output.
@@ -248,6 +304,7 @@ typedef struct ft_kvcache {
     float *k, *v;             // (L, max_T, kv_dim) each, keys after rope
     ft_acts acts;             // inference activations for up to max_chunk positions
     int max_chunk;
+    const ft_ops *ops;        // the model's op table at init: k, v are its device buffers
 } ft_kvcache;
 
 int ft_kvcache_init(ft_kvcache *kv, const ft_model *m, int max_T, int max_chunk);

@@ -23,9 +23,13 @@ typedef struct {
     float *dgate, *dup, *dact;// (N, F)
     float *lora_buf;          // (N, 2r + max out) LoRA scratch, grown on demand
     size_t lora_cap;
+    const ft_ops *ops;        // the op table whose buffers these are
 } ft_backward_ws;
 
+// The backward's buffers for B rows of T positions on the CPU table, or on m's (what
+// ft_model_backward needs when m is on a device).
 int ft_backward_alloc(ft_backward_ws *ws, const ft_config *c, int B, int T);
+int ft_model_backward_alloc(const ft_model *m, ft_backward_ws *ws, int B, int T);
 void ft_backward_free(ft_backward_ws *ws);
 
 // After ft_model_forward(m, a, tokens, pos, doc, B, T) (same tokens and doc, NULL = one
@@ -42,6 +46,18 @@ double ft_model_backward(ft_model *m, ft_acts *a, ft_backward_ws *ws, const int3
 double ft_model_backward_rows(ft_model *m, ft_acts *a, ft_backward_ws *ws, const int32_t *tokens,
                               const int32_t *doc, const int32_t *targets, const uint8_t *mask, int B, int T,
                               float *grads, float grad_scale, const ft_loss_rows *rows);
+
+// Gradient slot of a parameter pointer inside model->params (grads laid out like params).
+static inline float *ft_grad_slot(const ft_model *m, float *grads, const float *p) {
+    return grads && p ? grads + (p - m->params) : NULL;
+}
+
+// Backward of decoder layer l (lib/model_block.c, the mirror of ft_block_forward's steps):
+// ws->dres holds the gradient of the layer's output on entry and of its input on return;
+// base gradients into grads (full fine-tuning, or NULL), adapter gradients into the hooks;
+// prefix: prompt/prefix tuning's virtual keys/values get theirs (lib/virtual.h).
+void ft_block_backward(ft_model *m, int l, const ft_layer_acts *la, const ft_acts *a, ft_backward_ws *ws,
+                       float *grads, const int32_t *doc, int B, int T, int prefix);
 
 // Backward of one linear layer with its hooks (lib/linear.c): dx(N,in) += d(out)/dx;
 // dw/db (may be NULL) += base gradients; LoRA/DoRA dA/dB/dmag and bottleneck gradients (when

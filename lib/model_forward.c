@@ -1,10 +1,12 @@
 // model_forward.c — the decoder forward pass on packed batches, written once against the op
-// table: embedding -> L x [rmsnorm, q/k/v (+bias, +LoRA), rope, attention with document
-// masking, o_proj, residual, rmsnorm, gate/up, swiglu, down, residual] -> rmsnorm.
+// table: embedding -> L x the decoder block (lib/model_block.c: rmsnorm, q/k/v (+bias,
+// +LoRA), rope, attention with document masking, o_proj, residual, rmsnorm, gate/up, swiglu,
+// down, residual) -> rmsnorm.
 // Activations live in one buffer (ft_acts); in training mode every layer's are kept for the
 // backward pass, in inference mode one set is reused so memory does not grow with depth.
 // With prompt/prefix tuning (m->virt, lib/virtual.h) each row runs with the virtual positions
 // in front; lnf keeps the callers' own rows only.
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -15,7 +17,16 @@
 static size_t rup(size_t n) { return (n + 15) & ~(size_t)15; }
 
 int ft_acts_alloc(ft_acts *a, const ft_config *c, int B, int T, int train) {
+    return ft_acts_alloc_ops(a, ft_ops_cpu(), c, B, T, train);
+}
+
+int ft_model_acts_alloc(const ft_model *m, ft_acts *a, int B, int T, int train) {
+    return ft_acts_alloc_ops(a, m->ops ? m->ops : ft_ops_cpu(), &m->cfg, B, T, train);
+}
+
+int ft_acts_alloc_ops(ft_acts *a, const ft_ops *ops, const ft_config *c, int B, int T, int train) {
     memset(a, 0, sizeof *a);
+    a->ops = ops;
     if (B <= 0 || T <= 0) return ft_err("activations: bad batch shape (%d, %d)", B, T);
     size_t N = (size_t)B * T, C = c->hidden, F = c->intermediate, qd = (size_t)c->n_heads * c->head_dim,
            kd = (size_t)c->n_kv_heads * c->head_dim, H = c->n_heads;
@@ -27,13 +38,26 @@ int ft_acts_alloc(ft_acts *a, const ft_config *c, int B, int T, int train) {
     size_t total = per_layer * sets + rup(N * C) * 2 + rup(N) + rup(N * mx);
     size_t bytes;
     if (!ft_mul_ok(total, sizeof(float), &bytes)) return ft_err("activations too large");
-    a->buf = NULL;
-    if (posix_memalign((void **)&a->buf, 64, bytes) != 0)
+    a->buf = ops->alloc(bytes);
+    if (!a->buf) {
         return ft_err("out of memory allocating %zu bytes of activations (B=%d, T=%d)", bytes, B, T);
+    }
     a->layer = ft_calloc((size_t)L, sizeof *a->layer);
-    a->pos = ft_malloc(N * sizeof(int32_t));
-    a->doc = ft_malloc(N * sizeof(int32_t));
-    if (!a->layer || !a->pos || !a->doc) { ft_acts_free(a); return -1; }
+    a->pos = ops->alloc(N * sizeof(int32_t));
+    a->doc = ops->alloc(N * sizeof(int32_t));
+    int ok = a->layer && a->pos && a->doc;
+    if (ok && ops->host_access) {
+        a->pos_h = a->pos;
+        a->doc_h = a->doc;
+    } else if (ok) {
+        a->pos_h = ft_malloc(N * sizeof(int32_t));
+        a->doc_h = ft_malloc(N * sizeof(int32_t));
+        a->tok = ops->alloc(N * sizeof(int32_t));
+        a->tgt = ops->alloc(N * sizeof(int32_t));
+        a->msk = ops->alloc(N);
+        ok = a->pos_h && a->doc_h && a->tok && a->tgt && a->msk;
+    }
+    if (!ok) { ft_acts_free(a); return -1; }
     a->B = B; a->T = T; a->train = train; a->L = L; a->n_floats = total;
     float *p = a->buf;
 #define TAKE(n) (p += rup(n), p - rup(n))
@@ -58,14 +82,30 @@ int ft_acts_alloc(ft_acts *a, const ft_config *c, int B, int T, int train) {
 }
 
 void ft_acts_free(ft_acts *a) {
-    free(a->buf);
+    const ft_ops *ops = a->ops ? a->ops : ft_ops_cpu();
+    if (a->pos_h != a->pos) free(a->pos_h);
+    if (a->doc_h != a->doc) free(a->doc_h);
+    void *dev[] = {a->buf, a->lora_tmp, a->pos, a->doc, a->tok, a->tgt, a->msk, a->logits};
+    for (size_t i = 0; i < sizeof dev / sizeof *dev; i++) ops->free(dev[i]);
     free(a->layer);
-    free(a->lora_tmp);
-    free(a->pos);
-    free(a->doc);
     memset(a, 0, sizeof *a);
 }
 
+float *ft_acts_logits(ft_acts *a, size_t n) {
+    if (n > a->logits_cap) {
+        float *t = a->ops->alloc(n * sizeof(float));
+        if (!t) return NULL;
+        a->ops->free(a->logits);
+        a->logits = t;
+        a->logits_cap = n;
+    }
+    return a->logits;
+}
+
+const int32_t *ft_acts_ids(ft_acts *a, int32_t *dev, const int32_t *ids, size_t n) {
+    if (!ids || a->ops->host_access) return ids;
+    return a->ops->upload(dev, ids, n * sizeof *ids) ? NULL : dev;
+}
 
 int ft_model_forward(ft_model *m, ft_acts *a, const int32_t *tokens, const int32_t *pos, const int32_t *doc,
                      int B, int T) {
@@ -74,7 +114,10 @@ int ft_model_forward(ft_model *m, ft_acts *a, const int32_t *tokens, const int32
     // Prompt/prefix tuning (lib/virtual.h): every row runs as [nv virtual positions | T tokens]
     // (Te positions); lnf keeps only the T real rows of each row (compact, (B*T, C)).
     int nv = ft_model_n_virtual(m), Te = T + nv;
-    int N = B * Te, C = c->hidden, F = c->intermediate, Hq = c->n_heads, Hkv = c->n_kv_heads, D = c->head_dim;
+    int N = B * Te, C = c->hidden;
+    if (a->ops != ops)
+        return ft_err("forward: activations allocated for the %s op table, the model runs on %s",
+                      a->ops ? a->ops->name : "(none)", ops->name);
     if (B <= 0 || T <= 0 || (size_t)B * Te > (size_t)a->B * a->T)
         return ft_err("forward: batch (%d, %d)%s exceeds the activations' capacity (%d x %d positions)", B, T,
                       nv ? " + virtual tokens" : "", a->B, a->T);
@@ -88,35 +131,22 @@ int ft_model_forward(ft_model *m, ft_acts *a, const int32_t *tokens, const int32
     // virtual positions 0..nv-1, then the row's own positions shifted by nv (as PEFT)
     for (int b = 0; b < B; b++)
         for (int t = 0; t < Te; t++)
-            a->pos[b * Te + t] = t < nv ? t : nv + (pos ? pos[b * T + t - nv] : t - nv);
-    if (doc) memcpy(a->doc, doc, (size_t)N * sizeof(int32_t));
+            a->pos_h[b * Te + t] = t < nv ? t : nv + (pos ? pos[b * T + t - nv] : t - nv);
+    if (!ops->host_access && ops->upload(a->pos, a->pos_h, (size_t)N * sizeof(int32_t))) return -1;
+    if (doc && ops->upload(a->doc, doc, (size_t)N * sizeof(int32_t))) return -1;   // a memcpy on the CPU
+    const int32_t *tok = ft_acts_ids(a, a->tok, tokens, (size_t)B * T);
+    if (tokens && !tok) return -1;
     if (ft_model_reserve_scratch(m, N, 0, &a->lora_tmp, &a->lora_cap) < 0) return -1;
-    float *lt = a->lora_tmp;
     // The real rows: one span of B*T without virtual tokens, else T after each row's nv.
     int spans = nv ? B : 1, span = nv ? T : B * T;
-    for (int b = 0; tokens && b < spans; b++)
-        ops->embedding(a->layer[0].x + ((size_t)b * Te + nv) * C, tokens + (size_t)b * T, m->embed, span, C);
+    for (int b = 0; tok && b < spans; b++)
+        ops->embedding(a->layer[0].x + ((size_t)b * Te + nv) * C, tok + (size_t)b * T, m->embed, span, C);
     if (nv) ft_virtual_forward_input(m->virt, ops, a->layer[0].x, B, Te);
     for (int l = 0; l < c->n_layers; l++) {
-        ft_layer *ly = &m->layers[l];
         ft_layer_acts *la = &a->layer[l];
-        ops->rmsnorm(la->ln1, la->ln1_rstd, la->x, ly->attn_norm, N, C, c->rms_eps);
-        ft_linear_forward(ops, &ly->q, la->q, la->ln1, N, lt);
-        ft_linear_forward(ops, &ly->k, la->k, la->ln1, N, lt);
-        ft_linear_forward(ops, &ly->v, la->v, la->ln1, N, lt);
-        ops->rope(la->q, a->pos, m->inv_freq, N, Hq, D);
-        ops->rope(la->k, a->pos, m->inv_freq, N, Hkv, D);
-        if (nv) ft_virtual_forward_kv(m->virt, l, la->k, la->v, B, Te);   // prefix: keys without rope
-        ops->attention(la->att, la->lse, la->q, la->k, la->v, doc ? a->doc : NULL, B, Te, Hq, Hkv, D);
-        ft_linear_forward(ops, &ly->o, a->tmp, la->att, N, lt);
-        ops->add(la->x_mid, la->x, a->tmp, (size_t)N * C);
-        ops->rmsnorm(la->ln2, la->ln2_rstd, la->x_mid, ly->mlp_norm, N, C, c->rms_eps);
-        ft_linear_forward(ops, &ly->gate, la->gate, la->ln2, N, lt);
-        ft_linear_forward(ops, &ly->up, la->up, la->ln2, N, lt);
-        ops->swiglu(la->act, la->gate, la->up, N, F);
-        ft_linear_forward(ops, &ly->down, a->tmp, la->act, N, lt);
-        float *next = l + 1 < c->n_layers ? a->layer[l + 1].x : a->x_out;
-        ops->add(next, la->x_mid, a->tmp, (size_t)N * C);
+        ft_block_io io = {.B = B, .T = Te, .k = la->k, .v = la->v, .doc = doc ? a->doc : NULL, .prefix = nv > 0,
+                          .out = l + 1 < c->n_layers ? a->layer[l + 1].x : a->x_out};
+        ft_block_forward(m, l, la, a, &io);
     }
     // the real rows only: lnf row b*T + t is position nv + t of row b
     for (int b = 0; b < spans; b++)
@@ -126,8 +156,21 @@ int ft_model_forward(ft_model *m, ft_acts *a, const int32_t *tokens, const int32
 }
 
 double ft_model_loss(ft_model *m, ft_acts *a, const int32_t *targets, const uint8_t *mask, int N) {
-    return m->ops->lm_head_xent(NULL, NULL, a->lnf, m->lm_head, targets, mask, N, m->cfg.hidden,
-                                m->cfg.vocab_size, 1.0f);
+    return ft_model_loss_at(m, a, 0, targets, mask, N);
+}
+
+double ft_model_loss_at(ft_model *m, ft_acts *a, int row0, const int32_t *targets, const uint8_t *mask, int N) {
+    const ft_ops *ops = m->ops;
+    if (row0 < 0 || N < 0 || (size_t)row0 + N > (size_t)a->B * a->T) {
+        ft_err("loss: rows %d..%d outside the activations (%d positions)", row0, row0 + N, a->B * a->T);
+        return NAN;
+    }
+    const int32_t *tg = ft_acts_ids(a, a->tgt, targets, (size_t)N);
+    const uint8_t *mk = mask;
+    if (mask && !ops->host_access) mk = ops->upload(a->msk, mask, (size_t)N) ? NULL : a->msk;
+    if (!tg || (mask && !mk)) return NAN;
+    return ops->lm_head_xent(NULL, NULL, a->lnf + (size_t)row0 * m->cfg.hidden, m->lm_head, tg, mk, N,
+                             m->cfg.hidden, m->cfg.vocab_size, 1.0f);
 }
 
 double ft_model_loss_rows(ft_model *m, ft_acts *a, const int32_t *targets, const uint8_t *mask, int N,
@@ -138,11 +181,17 @@ double ft_model_loss_rows(ft_model *m, ft_acts *a, const int32_t *targets, const
 }
 
 void ft_model_logits(ft_model *m, ft_acts *a, const int *rows, int n_rows, float *logits) {
+    const ft_ops *ops = m->ops;
     int C = m->cfg.hidden, V = m->cfg.vocab_size;
-    if (!rows) {
-        m->ops->lm_head_logits(logits, a->lnf, m->lm_head, n_rows, C, V);
+    float *out = logits;
+    if (!ops->host_access && !(out = ft_acts_logits(a, (size_t)n_rows * V))) {
+        for (size_t i = 0; i < (size_t)n_rows * V; i++) logits[i] = NAN;   // the caller's finite checks stop
         return;
     }
-    for (int i = 0; i < n_rows; i++)
-        m->ops->lm_head_logits(logits + (size_t)i * V, a->lnf + (size_t)rows[i] * C, m->lm_head, 1, C, V);
+    if (!rows) ops->lm_head_logits(out, a->lnf, m->lm_head, n_rows, C, V);
+    else
+        for (int i = 0; i < n_rows; i++)
+            ops->lm_head_logits(out + (size_t)i * V, a->lnf + (size_t)rows[i] * C, m->lm_head, 1, C, V);
+    if (out != logits && ops->download(logits, out, (size_t)n_rows * V * sizeof(float)))
+        for (size_t i = 0; i < (size_t)n_rows * V; i++) logits[i] = NAN;
 }

@@ -1,6 +1,7 @@
 // model_kv.c — inference with a KV cache for one sequence: prompt prefill in chunks and
-// token-by-token decoding. Projections, norms and the MLP go through the op table like the
-// training forward; attention over the cache (queries at positions n.., keys 0..n+i) is here.
+// token-by-token decoding, every layer the training forward's decoder block
+// (lib/model_block.c) with keys/values written into the cache and, once it holds positions,
+// attention over it (queries at positions n.., keys 0..n+i: the op table's attention_cached).
 // With prompt/prefix tuning (lib/virtual.h) a sequence starts with the virtual positions.
 #include <math.h>
 #include <stdlib.h>
@@ -22,9 +23,12 @@ int ft_kvcache_init(ft_kvcache *kv, const ft_model *m, int max_T, int max_chunk)
     size_t n;
     if (!ft_mul_ok((size_t)kv->L * max_T, (size_t)kv->kv_dim * sizeof(float), &n))
         return ft_err("KV cache too large");
-    kv->k = ft_malloc(n);
-    kv->v = ft_malloc(n);
-    if (!kv->k || !kv->v || ft_acts_alloc(&kv->acts, c, 1, max_chunk, 0) < 0) {
+    kv->ops = m->ops ? m->ops : ft_ops_cpu();
+    if (!kv->ops->attention_cached)
+        return ft_err("device %s has no KV-cache attention op yet (docs/cuda.md): decode on the cpu", kv->ops->name);
+    kv->k = kv->ops->alloc(n);
+    kv->v = kv->ops->alloc(n);
+    if (!kv->k || !kv->v || ft_model_acts_alloc(m, &kv->acts, 1, max_chunk, 0) < 0) {
         ft_kvcache_free(kv);
         return -1;
     }
@@ -32,50 +36,15 @@ int ft_kvcache_init(ft_kvcache *kv, const ft_model *m, int max_T, int max_chunk)
 }
 
 void ft_kvcache_free(ft_kvcache *kv) {
-    free(kv->k);
-    free(kv->v);
+    if (kv->ops) {
+        kv->ops->free(kv->k);
+        kv->ops->free(kv->v);
+    }
     if (kv->acts.buf) ft_acts_free(&kv->acts);
     memset(kv, 0, sizeof *kv);
 }
 
 void ft_kvcache_reset(ft_kvcache *kv) { kv->n = 0; }
-
-// out(n, Hq*D): query i (absolute position p0 + i) attends to cached keys 0..p0+i.
-static void cached_attention(float *out, const float *q, const float *kc, const float *vc, int n, int p0, int Hq,
-                             int Hkv, int D, int max_T) {
-    int group = Hq / Hkv, kvd = Hkv * D;
-    float scale = 1.0f / sqrtf((float)D);
-    #pragma omp parallel
-    {
-        float *s = malloc((size_t)(p0 + n) * sizeof(float));
-        #pragma omp for collapse(2) schedule(dynamic, 1)
-        for (int i = 0; i < n; i++)
-            for (int h = 0; h < Hq; h++) {
-                if (!s) continue;
-                const float *qi = q + ((size_t)i * Hq + h) * D;
-                int ctx = p0 + i + 1, kh = h / group;
-                float mx = -INFINITY;
-                for (int j = 0; j < ctx; j++) {
-                    const float *kj = kc + (size_t)j * kvd + (size_t)kh * D;
-                    float d = 0;
-                    for (int e = 0; e < D; e++) d += qi[e] * kj[e];
-                    s[j] = d * scale;
-                    if (s[j] > mx) mx = s[j];
-                }
-                float sum = 0;
-                for (int j = 0; j < ctx; j++) { s[j] = expf(s[j] - mx); sum += s[j]; }
-                float *o = out + ((size_t)i * Hq + h) * D;
-                memset(o, 0, (size_t)D * sizeof(float));
-                for (int j = 0; j < ctx; j++) {
-                    const float *vj = vc + (size_t)j * kvd + (size_t)kh * D;
-                    float p = s[j] / sum;
-                    for (int e = 0; e < D; e++) o[e] += p * vj[e];
-                }
-            }
-        free(s);
-    }
-    (void)max_T;
-}
 
 // n positions at kv->n..: token ids, or (tokens NULL) input embeddings emb (n, C) (prompt tuning).
 static int decode_chunk(ft_model *m, ft_kvcache *kv, const int32_t *tokens, const float *emb, int n,
@@ -83,45 +52,38 @@ static int decode_chunk(ft_model *m, ft_kvcache *kv, const int32_t *tokens, cons
     const ft_config *c = &m->cfg;
     const ft_ops *ops = m->ops;
     ft_acts *a = &kv->acts;
-    int C = c->hidden, F = c->intermediate, Hq = c->n_heads, Hkv = c->n_kv_heads, D = c->head_dim, p0 = kv->n;
+    int C = c->hidden, p0 = kv->n;
     for (int i = 0; i < n; i++) {
         if (tokens && (tokens[i] < 0 || tokens[i] >= c->vocab_size))
             return ft_err("token id %d is outside the model's vocabulary (%d)", tokens[i], c->vocab_size);
-        a->pos[i] = p0 + i;
+        a->pos_h[i] = p0 + i;
     }
+    if (kv->ops != ops) return ft_err("decode: KV cache made for the %s op table, the model runs on %s", kv->ops->name, ops->name);
+    if (!ops->host_access && ops->upload(a->pos, a->pos_h, (size_t)n * sizeof(int32_t))) return -1;
+    const int32_t *tok = ft_acts_ids(a, a->tok, tokens, (size_t)n);
+    if (tokens && !tok) return -1;
     if (ft_model_reserve_scratch(m, n, 0, &a->lora_tmp, &a->lora_cap)) return -1;
-    float *lt = a->lora_tmp;
     ft_layer_acts *la = &a->layer[0];
-    if (tokens) ops->embedding(la->x, tokens, m->embed, n, C);
-    else memcpy(la->x, emb, (size_t)n * C * sizeof(float));
+    if (tok) ops->embedding(la->x, tok, m->embed, n, C);
+    else if (ops->upload(la->x, emb, (size_t)n * C * sizeof(float))) return -1;   // host prompt embeddings
     size_t kvd = (size_t)kv->kv_dim;
     for (int l = 0; l < c->n_layers; l++) {
-        ft_layer *ly = &m->layers[l];
         float *kc = kv->k + (size_t)l * kv->max_T * kvd, *vc = kv->v + (size_t)l * kv->max_T * kvd;
-        ops->rmsnorm(la->ln1, la->ln1_rstd, la->x, ly->attn_norm, n, C, c->rms_eps);
-        ft_linear_forward(ops, &ly->q, la->q, la->ln1, n, lt);
-        ft_linear_forward(ops, &ly->k, kc + (size_t)p0 * kvd, la->ln1, n, lt);
-        ft_linear_forward(ops, &ly->v, vc + (size_t)p0 * kvd, la->ln1, n, lt);
-        ops->rope(la->q, a->pos, m->inv_freq, n, Hq, D);
-        ops->rope(kc + (size_t)p0 * kvd, a->pos, m->inv_freq, n, Hkv, D);
-        if (p0 == 0)   // empty cache: plain causal attention over the chunk (the op table's kernel)
-            ops->attention(la->att, la->lse, la->q, kc, vc, NULL, 1, n, Hq, Hkv, D);
-        else
-            cached_attention(la->att, la->q, kc, vc, n, p0, Hq, Hkv, D, kv->max_T);
-        ft_linear_forward(ops, &ly->o, a->tmp, la->att, n, lt);
-        ops->add(la->x_mid, la->x, a->tmp, (size_t)n * C);
-        ops->rmsnorm(la->ln2, la->ln2_rstd, la->x_mid, ly->mlp_norm, n, C, c->rms_eps);
-        ft_linear_forward(ops, &ly->gate, la->gate, la->ln2, n, lt);
-        ft_linear_forward(ops, &ly->up, la->up, la->ln2, n, lt);
-        ops->swiglu(la->act, la->gate, la->up, n, F);
-        ft_linear_forward(ops, &ly->down, a->tmp, la->act, n, lt);
-        ops->add(la->x, la->x_mid, a->tmp, (size_t)n * C);   // inference acts: next x == this x
+        // keys/values of the new positions go into the cache; an empty cache attends over them
+        // causally (the op table's attention), else the queries attend over the whole cache.
+        // Inference acts: the output is the next layer's x, the same buffer.
+        ft_block_io io = {.B = 1, .T = n, .p0 = p0, .k = kc + (size_t)p0 * kvd, .v = vc + (size_t)p0 * kvd, .kc = kc,
+                          .vc = vc, .out = la->x};
+        ft_block_forward(m, l, la, a, &io);
     }
     kv->n += n;
     if (logits) {
         const float *last = la->x + (size_t)(n - 1) * C;
         ops->rmsnorm(a->lnf, a->lnf_rstd, last, m->norm, 1, C, c->rms_eps);
-        ops->lm_head_logits(logits, a->lnf, m->lm_head, 1, C, c->vocab_size);
+        float *out = ops->host_access ? logits : ft_acts_logits(a, (size_t)c->vocab_size);
+        if (!out) return -1;
+        ops->lm_head_logits(out, a->lnf, m->lm_head, 1, C, c->vocab_size);
+        if (out != logits && ops->download(logits, out, (size_t)c->vocab_size * sizeof(float))) return -1;
     }
     return 0;
 }
@@ -147,8 +109,9 @@ static int seed_virtual(ft_model *m, ft_kvcache *kv) {
     for (int l = 0; l < kv->L; l++)
         for (int t = 0; t < nv; t++) {
             size_t at = ((size_t)l * kv->max_T + t) * kvd;
-            memcpy(kv->k + at, ft_virtual_prefix_kv(v, l, 0, t), kvd * sizeof(float));
-            memcpy(kv->v + at, ft_virtual_prefix_kv(v, l, 1, t), kvd * sizeof(float));
+            if (kv->ops->upload(kv->k + at, ft_virtual_prefix_kv(v, l, 0, t), kvd * sizeof(float)) ||
+                kv->ops->upload(kv->v + at, ft_virtual_prefix_kv(v, l, 1, t), kvd * sizeof(float)))
+                return -1;
         }
     kv->n = nv;
     return 0;

@@ -148,6 +148,7 @@ ft_model *ft_model_new(const ft_config *cfg) { return model_new(cfg, 0); }
 
 void ft_model_free(ft_model *m) {
     if (!m) return;
+    ft_model_release_device(m);
     if (m->qstore)
         for (int i = 0; i < m->cfg.n_layers * FT_LIN_COUNT; i++) ft_qweight_free(&m->qstore[i]);
     free(m->qstore);

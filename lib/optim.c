@@ -50,9 +50,10 @@ int ft_optim_init(ft_optim *o, const ft_ops *ops, size_t n, ft_adamw_cfg cfg) {
     o->ops = ops;
     o->cfg = cfg;
     o->n = n;
-    o->m = ft_calloc(n ? n : 1, sizeof(float));
-    o->v = ft_calloc(n ? n : 1, sizeof(float));
-    if (!o->m || !o->v) {
+    size_t bytes = (n ? n : 1) * sizeof(float);
+    o->m = ops->alloc(bytes);
+    o->v = ops->alloc(bytes);
+    if (!o->m || !o->v || ops->zero(o->m, bytes) || ops->zero(o->v, bytes)) {
         ft_optim_free(o);
         return ft_err_ctx("optimizer state (%zu parameters)", n);
     }
@@ -73,8 +74,10 @@ int ft_optim_set_ranges(ft_optim *o, const ft_param_range *r, size_t n_ranges) {
 }
 
 void ft_optim_free(ft_optim *o) {
-    free(o->m);
-    free(o->v);
+    if (o->ops) {
+        o->ops->free(o->m);
+        o->ops->free(o->v);
+    }
     free(o->ranges);
     memset(o, 0, sizeof *o);
 }
@@ -95,12 +98,9 @@ void ft_optim_step(ft_optim *o, float *p, const float *g, float lr) {
     o->t++;
 }
 
-double ft_grad_norm(const float *g, size_t n) {
-    double s = 0;
-    #pragma omp parallel for reduction(+:s) if (n > 65536)
-    for (size_t i = 0; i < n; i++) s += (double)g[i] * g[i];
-    return sqrt(s);
-}
+double ft_grad_norm(const float *g, size_t n) { return ft_grad_norm_on(ft_ops_cpu(), g, n); }
+
+double ft_grad_norm_on(const ft_ops *ops, const float *g, size_t n) { return sqrt(ops->sumsq(g, n)); }
 
 int ft_all_finite(const float *x, size_t n) {
     int bad = 0;
@@ -109,14 +109,13 @@ int ft_all_finite(const float *x, size_t n) {
     return !bad;
 }
 
-double ft_grad_clip(float *g, size_t n, double max_norm) {
-    double norm = ft_grad_norm(g, n);
+double ft_grad_clip(float *g, size_t n, double max_norm) { return ft_grad_clip_on(ft_ops_cpu(), g, n, max_norm); }
+
+double ft_grad_clip_on(const ft_ops *ops, float *g, size_t n, double max_norm) {
+    double norm = ft_grad_norm_on(ops, g, n);
     if (max_norm > 0 && isfinite(norm)) {
         double coef = max_norm / (norm + 1e-6);
-        if (coef < 1.0) {
-            float cf = (float)coef;
-            for (size_t i = 0; i < n; i++) g[i] *= cf;
-        }
+        if (coef < 1.0) ops->scale(g, (float)coef, n);
     }
     return norm;
 }

@@ -42,7 +42,7 @@ typedef struct ft_optim {
     const ft_ops *ops;
     ft_adamw_cfg cfg;
     size_t n;              // parameters
-    float *m, *v;          // (n,) first and second moments
+    float *m, *v;          // (n,) first and second moments (buffers of ops)
     long t;                // updates done so far (bias correction uses t+1 on the next)
     ft_param_range *ranges;
     size_t n_ranges;       // 0 = one range covering everything, decayed
@@ -56,12 +56,15 @@ void ft_optim_free(ft_optim *o);
 // One AdamW update of p(n) with gradients g(n) at learning rate lr; t advances by one.
 void ft_optim_step(ft_optim *o, float *p, const float *g, float lr);
 
-// L2 norm of g(n), accumulated in double.
+// L2 norm of g(n), accumulated in double: g in host memory (ft_grad_norm) or a buffer of
+// the op table ops (ft_grad_norm_on).
 double ft_grad_norm(const float *g, size_t n);
+double ft_grad_norm_on(const ft_ops *ops, const float *g, size_t n);
 // 1 when every element is finite.
 int ft_all_finite(const float *x, size_t n);
 // Scale g so its norm is at most max_norm (max_norm <= 0: no clipping). Returns the norm
 // before clipping (as torch.nn.utils.clip_grad_norm_: coefficient max/(norm+1e-6), capped at 1).
 double ft_grad_clip(float *g, size_t n, double max_norm);
+double ft_grad_clip_on(const ft_ops *ops, float *g, size_t n, double max_norm);
 
 #endif

@@ -98,4 +98,13 @@ void ft_cpu_act(float *out, const float *x, size_t n, int kind);
 void ft_cpu_act_backward(float *dx, const float *dout, const float *x, size_t n, int kind);
 void ft_cpu_dropout(float *out, const float *x, size_t n, float p, uint64_t seed);
 
+double ft_cpu_sumsq(const float *x, size_t n);
+void ft_cpu_scale(float *x, float s, size_t n);
+void *ft_cpu_alloc(size_t bytes);
+void ft_cpu_free(void *p);
+int ft_cpu_copy(void *dst, const void *src, size_t bytes);   // also upload / download on the CPU
+int ft_cpu_zero(void *dst, size_t bytes);
+void ft_cpu_attention_cached(float *out, const float *q, const float *kc, const float *vc, int n, int p0, int Hq,
+                             int Hkv, int D);
+
 #endif

@@ -29,6 +29,17 @@ static const ft_ops cpu_ops = {
     .act = ft_cpu_act,
     .act_backward = ft_cpu_act_backward,
     .dropout = ft_cpu_dropout,
+    .device = FT_DEVICE_CPU,
+    .host_access = 1,
+    .alloc = ft_cpu_alloc,
+    .free = ft_cpu_free,
+    .upload = ft_cpu_copy,
+    .download = ft_cpu_copy,
+    .copy = ft_cpu_copy,
+    .zero = ft_cpu_zero,
+    .attention_cached = ft_cpu_attention_cached,
+    .sumsq = ft_cpu_sumsq,
+    .scale = ft_cpu_scale,
 };
 
 const ft_ops *ft_ops_cpu(void) { return &cpu_ops; }

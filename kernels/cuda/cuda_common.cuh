@@ -30,7 +30,7 @@ cublasHandle_t ft_cuda_blas(void);
 // Grow-only scratch buffers, one per kind, so a training loop allocates only in its first
 // steps. Returns NULL (message recorded, naming op and size) when the device is out of memory.
 enum { FT_SCR_ATT_LO, FT_SCR_ATT_DI, FT_SCR_XENT_LOGITS, FT_SCR_XENT_H, FT_SCR_XENT_DH,
-       FT_SCR_XENT_IDX, FT_SCR_XENT_LOSS, FT_SCR_COUNT };
+       FT_SCR_XENT_IDX, FT_SCR_XENT_LOSS, FT_SCR_ATT_KV, FT_SCR_COUNT };
 void *ft_cuda_scratch(int kind, size_t bytes, const char *op);
 // Device allocation with the out-of-memory message ("asked for X MiB, Y MiB free ...").
 void *ft_cuda_alloc_for(size_t bytes, const char *op);
@@ -75,5 +75,9 @@ void ft_cuda_adamw(float *p, const float *g, float *m, float *v, size_t n, float
 void ft_cuda_add(float *out, const float *a, const float *b, size_t n);
 void ft_cuda_add_inplace(float *out, const float *a, size_t n);
 void ft_cuda_scale_add(float *out, const float *a, float s, size_t n);
+double ft_cuda_sumsq(const float *x, size_t n);
+void ft_cuda_scale(float *x, float s, size_t n);
+void ft_cuda_attention_cached(float *out, const float *q, const float *kc, const float *vc, int n,
+                              int p0, int Hq, int Hkv, int D);
 
 #endif

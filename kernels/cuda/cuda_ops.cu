@@ -129,6 +129,10 @@ extern "C" int ft_cuda_download(void *dst, const void *src, size_t bytes) {
 extern "C" int ft_cuda_memset(void *dst, int byte, size_t bytes) {
     return CUDA_OK("memset", cudaMemset(dst, byte, bytes)) ? 0 : -1;
 }
+static int cuda_copy(void *dst, const void *src, size_t bytes) {
+    return CUDA_OK("copy", cudaMemcpy(dst, src, bytes, cudaMemcpyDeviceToDevice)) ? 0 : -1;
+}
+static int cuda_zero(void *dst, size_t bytes) { return ft_cuda_memset(dst, 0, bytes); }
 extern "C" int ft_cuda_sync(void) {
     (void)CUDA_OK("sync", cudaDeviceSynchronize());
     int f = g_failed;
@@ -164,6 +168,17 @@ static const ft_ops cuda_ops = {
     NULL,   // act
     NULL,   // act_backward
     NULL,   // dropout
+    FT_DEVICE_CUDA,
+    0,      // host_access: device pointers
+    ft_cuda_malloc,
+    ft_cuda_free,
+    ft_cuda_upload,
+    ft_cuda_download,
+    cuda_copy,
+    cuda_zero,
+    ft_cuda_attention_cached,
+    ft_cuda_sumsq,
+    ft_cuda_scale,
 };
 
 // The strong definition of ft_ops_cuda (kernels/cpu/cuda_stub.c has the weak NULL one, left

@@ -24,7 +24,9 @@ const char ft_eval_common_help[] =
     "  --quantize nf4     hold the base's linear weights in NF4 (double-quantized), as --method qlora\n"
     "                     trained on them\n"
     "  --threads N        CPU threads (default: OpenMP's)\n"
-    "  --device cpu       compute device (only cpu for now)\n"
+    "  --device D         compute device: cpu (default); guard runs the CPU kernels behind device\n"
+    "                     buffers the host cannot touch (a check of the device path, docs/cuda.md);\n"
+    "                     cuda in a CUDA build (not yet run on a GPU)\n"
     "  -o FILE            output file (default stdout; written atomically)\n"
     "  -q, -v             quieter / more verbose on stderr\n"
     "  -h, --help         this help;  --version  print the version\n";
@@ -60,8 +62,9 @@ int ft_eval_common_opt(ft_eval_common *c, const char *prog, int argc, char **arg
 }
 
 ft_model *ft_eval_open_model(ft_eval_common *c) {
-    if (c->device && strcmp(c->device, "cpu") != 0) {
-        ft_err("--device %s: ft-eval runs the model on the CPU only in this version", c->device);
+    const ft_ops *ops = ft_ops_cpu();
+    if (c->device && !(ops = ft_ops_by_name(c->device))) {
+        ft_err_ctx("--device %s", c->device);
         return NULL;
     }
 #ifdef _OPENMP
@@ -80,6 +83,11 @@ ft_model *ft_eval_open_model(ft_eval_common *c) {
             }
             if (a) c->held->a[c->held->n++] = a;
         }
+    }
+    if (ft_model_to_device(m, ops) < 0) {   // after the adapters: merged ones are in the weights
+        ft_err_ctx("--device %s", c->device);
+        ft_eval_close_model(c, m);
+        return NULL;
     }
     return m;
 }

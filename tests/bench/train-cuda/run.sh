@@ -10,8 +10,8 @@ cuda=$(dirname "$(dirname "$(command -v nvcc 2>/dev/null || echo /usr/local/cuda
 bench=$root/build/cuda/bench_train_cuda   # built by make with the CUDA objects
 if [ -x "$bench" ]; then exec "$bench" "$@"; fi
 work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
-cc -std=c11 -D_GNU_SOURCE -O2 -fopenmp -I"$root/lib" -I"$root/kernels" -I"$root/tests/cuda" \
-  "$root/tests/bench/train-cuda/bench_train_cuda.c" "$root/tests/cuda/mini_llama.c" "$root/build/libft.a" \
+cc -std=c11 -D_GNU_SOURCE -O2 -fopenmp -I"$root/lib" -I"$root/kernels" \
+  "$root/tests/bench/train-cuda/bench_train_cuda.c" "$root/build/libft.a" \
   -lopenblas -lzstd -ljansson -lpcre2-8 -lutf8proc -lm -lpthread -L"$cuda/lib64" -Wl,-rpath,"$cuda/lib64" \
   -lcublas -lcudart -lstdc++ -o "$work/bench"
 "$work/bench" "$@"
