@@ -286,3 +286,19 @@ size_t ft_model_device_lora(const ft_model *m, float **params, float **grads) {
     *grads = m->dev->grads ? m->dev->buf + m->dev->nf : NULL;
     return m->dev->nf;
 }
+
+size_t ft_model_device_adapter(const ft_model *m, float **params, float **grads) {
+    *params = *grads = NULL;
+    if (!m->dev) return 0;
+    if (m->dev->bn) {
+        *params = m->dev->bn->params;
+        *grads = m->dev->bn->grads;
+        return m->dev->bn->n_params;
+    }
+    if (m->dev->virt) {
+        *params = m->dev->virt->params;
+        *grads = m->dev->virt->grads;
+        return m->dev->virt->n_params;
+    }
+    return 0;
+}
