@@ -122,11 +122,43 @@ typedef struct ft_ops {
     // Sum of squares of x(n) in double (the gradient norm: lib/optim.c), and x(n) *= s (clipping).
     double (*sumsq)(const float *x, size_t n);
     void (*scale)(float *x, float s, size_t n);
+
+    // ---- DoRA, bottleneck adapters, prompt/prefix tuning (lib/dora.c, bottleneck.c, virtual.c;
+    // no CUDA twins yet: docs/cuda.md). Reductions accumulate in double, as lib/dora.c did. ----
+    // x(n) = v (a bottleneck backward without a saved forward poisons its gradients with NaN).
+    void (*fill)(float *x, float v, size_t n);
+    // out(n) = a / b elementwise (out may be a or b): DoRA's gain mag / norm.
+    void (*div)(float *out, const float *a, const float *b, size_t n);
+    // out(N,O) = g(O) * x(N,O), g broadcast over the rows (out may be x).
+    void (*scale_cols)(float *out, const float *g, const float *x, int N, int O);
+    // Prefix-projection MLP (tanh): d(n) *= 1 - y(n)^2 in place, y = tanh of the forward.
+    void (*tanh_backward)(float *d, const float *y, size_t n);
+    // DoRA row norms of V = W + s B A (W (O,I), A (r,I), B (O,r)) from P = A W^T (r,O):
+    // G(r,r) = A A^T, n(O) = sqrt(max(||W_j||^2 + 2 s B_j.P_j + s^2 B_j G B_j^T, 1e-60)).
+    void (*dora_norm)(float *n, float *G, const float *P, const float *W, const float *A, const float *B, float s,
+                      int r, int I, int O);
+    // DoRA output: out(N,O) += (g - 1) * (out - bias) + g * s * d, out holding x W^T + bias
+    // (bias may be NULL), d = x A^T B^T.
+    void (*dora_combine)(float *out, const float *d, const float *g, const float *bias, float s, int N, int O);
+    // DoRA backward through the gain g = mag / n: dg_j = sum_n dout(n,j) z(n,j) (z = V x before
+    // the bias), dmag_j += dg_j / n_j (dmag NULL: skipped), c_j = -dg_j g_j / n_j^2 (written).
+    void (*dora_gain_backward)(float *dmag, float *c, const float *dout, const float *z, const float *n,
+                               const float *g, int N, int O);
+    // DoRA backward through the norm (dV = diag(c) V): dB(O,r) += s c (P^T + s B G) and
+    // Bc(O,r) = s c B (each skipped when NULL); dA(r,I) += s (Bc^T B) A (after the caller's
+    // dA += Bc^T W); dW(O,I) += diag(c) (W + s B A).
+    void (*dora_norm_backward_B)(float *dB, float *Bc, const float *B, const float *P, const float *G,
+                                 const float *c, float s, int r, int O);
+    void (*dora_norm_backward_A)(float *dA, const float *Bc, const float *B, const float *A, float s, int r, int I,
+                                 int O);
+    void (*dora_norm_backward_W)(float *dW, const float *c, const float *W, const float *A, const float *B, float s,
+                                 int r, int I, int O);
 } ft_ops;
 
 enum { FT_DEVICE_CPU = 0, FT_DEVICE_CUDA = 1, FT_DEVICE_GUARD = 2 };
 
-enum { FT_ACT_RELU = 0, FT_ACT_SILU = 1, FT_ACT_GELU_TANH = 2 };
+// FT_ACT_TANH: the prefix-projection MLP (lib/virtual.c); not a bottleneck activation.
+enum { FT_ACT_RELU = 0, FT_ACT_SILU = 1, FT_ACT_GELU_TANH = 2, FT_ACT_TANH = 3 };
 
 // The CPU reference implementation (kernels/cpu/).
 const ft_ops *ft_ops_cpu(void);

@@ -4,7 +4,9 @@
 //   z = h @ Wd^T + bd (N, d)    a = f(z) (N, d)    h' = h + a @ Wu^T + bu (N, C)
 //   dWu += dh'^T a   dbu += sum dh'   da = dh' @ Wu   dz = da * f'(z)
 //   dWd += dz^T h    dbd += sum dz    dh = dh' + dz @ Wd
-// The backward recomputes a = f(z) from the saved z rather than keeping it.
+// The backward recomputes a = f(z) from the saved z rather than keeping it. Every access of
+// tensor data goes through the op table (a set moved by ft_bottleneck_to_device runs on a
+// device): its buffers come from the set's allocator, ws->mem (the CPU table for a host set).
 #include "bottleneck.h"
 #include "err.h"
 #include "rng.h"
@@ -19,6 +21,7 @@ enum { BN_CHUNK = 64 };   // rows per step when the shared workspace cannot grow
 // Scratch shared by the sites of a set: forward a (R, d), z (R, d) when not saved, u (R, C);
 // backward a/dz (N, d), da (N, d), dh (N, C). So (C + 2d) floats per row.
 struct ft_bottleneck_ws {
+    const ft_ops *mem;        // where the buffers below (and the sites' h, z) are allocated
     int C, d;
     int train;                // forward saves h and z
     float *buf;               // (rows, C + 2d)
@@ -78,9 +81,9 @@ void ft_bottleneck_module_name(int l, unsigned where, char *out, size_t cap) {
 // ---- one site -------------------------------------------------------------------------------
 static int ws_grow(struct ft_bottleneck_ws *ws, int N) {
     if ((size_t)N <= ws->rows) return 0;
-    free(ws->buf);
+    ws->mem->free(ws->buf);
     ws->rows = 0;
-    ws->buf = malloc((size_t)N * (ws->C + 2 * (size_t)ws->d) * sizeof(float));
+    ws->buf = ws->mem->alloc((size_t)N * (ws->C + 2 * (size_t)ws->d) * sizeof(float));
     if (!ws->buf) return ft_err("bottleneck adapter: out of memory for a workspace of %d rows", N);
     ws->rows = (size_t)N;
     return 0;
@@ -88,14 +91,15 @@ static int ws_grow(struct ft_bottleneck_ws *ws, int N) {
 
 static int site_grow(ft_bottleneck *b, int N) {
     if ((size_t)N <= b->cap) return 0;
-    free(b->h);
-    free(b->z);
+    const ft_ops *mem = b->ws->mem;
+    mem->free(b->h);
+    mem->free(b->z);
     b->cap = 0;
-    b->h = malloc((size_t)N * b->C * sizeof(float));
-    b->z = malloc((size_t)N * b->d * sizeof(float));
+    b->h = mem->alloc((size_t)N * b->C * sizeof(float));
+    b->z = mem->alloc((size_t)N * b->d * sizeof(float));
     if (!b->h || !b->z) {
-        free(b->h);
-        free(b->z);
+        mem->free(b->h);
+        mem->free(b->z);
         b->h = b->z = NULL;
         return ft_err("bottleneck adapter: out of memory saving %d rows", N);
     }
@@ -117,7 +121,7 @@ void ft_bottleneck_forward(const ft_ops *ops, ft_bottleneck *b, float *out, int 
         scratch = ws->buf;
         R = N;
     }
-    if (save) memcpy(b->h, out, (size_t)N * C * sizeof(float));
+    if (save) ops->copy(b->h, out, (size_t)N * C * sizeof(float));
     for (int r0 = 0; r0 < N; r0 += R) {
         int n = N - r0 < R ? N - r0 : R;
         float *o = out + (size_t)r0 * C;                          // (n, C) h, then h'
@@ -132,9 +136,8 @@ void ft_bottleneck_forward(const ft_ops *ops, ft_bottleneck *b, float *out, int 
     if (save) b->saved_n = N;
 }
 
-static void poison(float *p, size_t n) {
-    if (!p) return;
-    for (size_t i = 0; i < n; i++) p[i] = NAN;
+static void poison(const ft_ops *ops, float *p, size_t n) {
+    if (p) ops->fill(p, NAN, n);
 }
 
 const float *ft_bottleneck_backward(const ft_ops *ops, ft_bottleneck *b, const float *dout, int N) {
@@ -146,24 +149,24 @@ const float *ft_bottleneck_backward(const ft_ops *ops, ft_bottleneck *b, const f
     if (b->saved_n != N || !have_ws) {
         // nothing saved for these rows (or no workspace): make the step's gradients
         // non-finite, never silently wrong
-        poison(b->d_down_w, (size_t)d * C);
-        poison(b->d_down_b, (size_t)d);
-        poison(b->d_up_w, (size_t)C * d);
-        poison(b->d_up_b, (size_t)C);
+        poison(ops, b->d_down_w, (size_t)d * C);
+        poison(ops, b->d_down_b, (size_t)d);
+        poison(ops, b->d_up_w, (size_t)C * d);
+        poison(ops, b->d_up_b, (size_t)C);
         if (have_ws) ft_err("bottleneck adapter: backward over %d rows without a training forward on them", N);
         if (!have_ws) return dout;
-        poison(ws->buf + 2 * nd, nc);
+        poison(ops, ws->buf + 2 * nd, nc);
         return ws->buf + 2 * nd;
     }
     float *a = ws->buf;          // (N, d) f(z), later dz
     float *da = a + nd;          // (N, d)
     float *dh = da + nd;         // (N, C)
     ops->act(a, b->z, nd, b->act);
-    memset(da, 0, nd * sizeof(float));
+    ops->zero(da, nd * sizeof(float));
     ops->matmul_backward(da, b->d_up_w, b->d_up_b, dout, a, b->up_w, N, d, C);
-    memset(a, 0, nd * sizeof(float));
+    ops->zero(a, nd * sizeof(float));
     ops->act_backward(a, da, b->z, nd, b->act);
-    memcpy(dh, dout, nc * sizeof(float));
+    ops->copy(dh, dout, nc * sizeof(float));
     ops->matmul_backward(dh, b->d_down_w, b->d_down_b, a, b->h, b->down_w, N, C, d);
     return dh;
 }
@@ -184,7 +187,8 @@ int ft_bottleneck_alloc_set(ft_bottleneck_set **out, ft_model *m, const ft_bottl
     s->sites = ft_calloc((size_t)s->n_sites, sizeof *s->sites);
     s->params = ft_calloc(s->n_params ? s->n_params : 1, sizeof(float));
     s->ws = ft_calloc(1, sizeof *s->ws);
-    if (s->ws) s->ws->chunk = ft_malloc((size_t)BN_CHUNK * (C + 2 * (size_t)d) * sizeof(float));
+    if (s->ws) s->ws->mem = ft_ops_cpu();
+    if (s->ws) s->ws->chunk = s->ws->mem->alloc((size_t)BN_CHUNK * (C + 2 * (size_t)d) * sizeof(float));
     if (!s->sites || !s->params || !s->ws || !s->ws->chunk) {
         ft_bottleneck_destroy(s);
         return -1;
@@ -198,6 +202,7 @@ int ft_bottleneck_alloc_set(ft_bottleneck_set **out, ft_model *m, const ft_bottl
         b->d = d;
         b->act = cfg->act;
         b->ws = s->ws;
+        b->set = s;
         b->saved_n = -1;
         b->down_w = p; p += (size_t)d * C;
         b->down_b = p; p += d;
@@ -283,18 +288,76 @@ void ft_bottleneck_destroy(ft_bottleneck_set *s) {
             if (lin->post == b) lin->post = NULL;
         }
     }
-    if (s->sites)
+    if (s->sites && s->ws)
         for (int i = 0; i < s->n_sites; i++) {
-            free(s->sites[i].h);
-            free(s->sites[i].z);
+            s->ws->mem->free(s->sites[i].h);
+            s->ws->mem->free(s->sites[i].z);
         }
     if (s->ws) {
-        free(s->ws->buf);
-        free(s->ws->chunk);
+        if (s->ws->mem) {
+            s->ws->mem->free(s->ws->buf);
+            s->ws->mem->free(s->ws->chunk);
+        }
         free(s->ws);
     }
     free(s->sites);
-    free(s->params);
-    free(s->grads);
+    if (s->dev) {
+        s->dev->free(s->params);
+        s->dev->free(s->grads);
+    } else {
+        free(s->params);
+        free(s->grads);
+    }
     free(s);
+}
+
+int ft_bottleneck_to_device(const ft_bottleneck_set *s, ft_model *m, const ft_ops *ops, ft_bottleneck_set **out) {
+    *out = NULL;
+    const int C = s->ws->C, d = s->ws->d;
+    size_t bytes = (s->n_params ? s->n_params : 1) * sizeof(float);
+    ft_bottleneck_set *t = ft_calloc(1, sizeof *t);
+    if (!t) return -1;
+    t->cfg = s->cfg;
+    t->n_params = s->n_params;
+    t->n_sites = s->n_sites;
+    t->dev = ops;
+    t->sites = ft_calloc((size_t)s->n_sites, sizeof *t->sites);
+    t->ws = ft_calloc(1, sizeof *t->ws);
+    if (!t->sites || !t->ws) goto fail;
+    t->ws->mem = ops;
+    t->ws->C = C;
+    t->ws->d = d;
+    t->ws->train = s->grads != NULL;
+    if (!(t->params = ops->alloc(bytes)) || ops->upload(t->params, s->params, s->n_params * sizeof(float)) ||
+        (s->grads && (!(t->grads = ops->alloc(bytes)) || ops->zero(t->grads, bytes))) ||
+        !(t->ws->chunk = ops->alloc((size_t)BN_CHUNK * (C + 2 * (size_t)d) * sizeof(float))))
+        goto fail;
+    for (int i = 0; i < s->n_sites; i++) {
+        const ft_bottleneck *a = &s->sites[i];
+        ft_bottleneck *b = &t->sites[i];
+        b->C = a->C;
+        b->d = a->d;
+        b->act = a->act;
+        b->ws = t->ws;
+        b->set = t;
+        b->saved_n = -1;
+#define MOVE(f) (a->f ? t->params + (a->f - s->params) : NULL)
+        b->down_w = MOVE(down_w);
+        b->down_b = MOVE(down_b);
+        b->up_w = MOVE(up_w);
+        b->up_b = MOVE(up_b);
+#undef MOVE
+#define MOVE(f) (a->f && t->grads ? t->grads + (a->f - s->grads) : NULL)
+        b->d_down_w = MOVE(d_down_w);
+        b->d_down_b = MOVE(d_down_b);
+        b->d_up_w = MOVE(d_up_w);
+        b->d_up_b = MOVE(d_up_b);
+#undef MOVE
+    }
+    t->model = m;
+    *out = t;
+    return 0;
+fail:
+    ft_bottleneck_destroy(t);
+    return -1;
 }

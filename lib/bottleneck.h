@@ -42,6 +42,8 @@ size_t ft_bottleneck_count(const ft_config *c, const ft_bottleneck_cfg *cfg);
 struct ft_bottleneck_ws;      // shared scratch of a set (bottleneck.c)
 
 // One adapter site (lin->post). Parameters point into the set's flat buffer.
+struct ft_bottleneck_set;
+
 typedef struct ft_bottleneck {
     int C, d, act;
     float *down_w;            // (d, C)
@@ -54,6 +56,7 @@ typedef struct ft_bottleneck {
     size_t cap;               // rows h and z hold
     int saved_n;              // rows saved by the last forward (-1: none)
     struct ft_bottleneck_ws *ws;
+    struct ft_bottleneck_set *set;   // the set the site belongs to
 } ft_bottleneck;
 
 // h' = h + up(f(down(h))) in place on out (N, C); saves h and z when the set trains.
@@ -75,6 +78,7 @@ typedef struct ft_bottleneck_set {
     struct ft_bottleneck *sites;   // (n_sites,) in the layout order
     ft_model *model;          // attached to
     struct ft_bottleneck_ws *ws;
+    const ft_ops *dev;        // a device copy (ft_bottleneck_to_device): params/grads from dev; else NULL
 } ft_bottleneck_set;
 
 // New set on m (down: PyTorch nn.Linear default init from the seeded RNG, up = 0), attached.
@@ -94,6 +98,10 @@ int ft_bottleneck_save(const ft_bottleneck_set *s, const char *dir, const char *
 // name the file. Refuses when m already has a bottleneck adapter attached.
 int ft_bottleneck_apply(ft_model *m, const char *dir, ft_bottleneck_set **out);
 void ft_bottleneck_destroy(ft_bottleneck_set *s);   // detaches; NULL is fine
+// A copy of s for model m on the device of ops (not host memory): parameters uploaded,
+// gradients (zeroed) when s has them, every workspace allocated there; not attached
+// (ft_bottleneck_attach hooks it to m). For ft_model_to_device. 0, or -1 + ft_err().
+int ft_bottleneck_to_device(const ft_bottleneck_set *s, ft_model *m, const ft_ops *ops, ft_bottleneck_set **out);
 
 // Internal to bottleneck.c / bottleneck_io.c: allocate the set for cfg on m (params zero,
 // not attached), and attach it.

@@ -2,7 +2,8 @@
 //
 // The row norms n_j = ||W_j + s B_j A|| are computed without forming W + s*B@A:
 //   n_j^2 = ||W_j||^2 + 2 s B_j . P_j + s^2 B_j G B_j^T,   P = A W^T (r, out), G = A A^T (r, r)
-// (P by the op table's matmul: the cost of r extra token rows; the rest in double). With B = 0
+// (P by the op table's matmul: the cost of r extra token rows; the rest in double, the op
+// dora_norm). With B = 0
 // this is exactly sqrt(||W_j||^2), the same double sum ft_dora_init_magnitude uses, so
 // mag / n == 1 bit for bit and the step-0 output equals the base's.
 //
@@ -11,10 +12,12 @@
 //   and dV = diag(c) V (V = W + s B A), which reaches
 //   dB += s diag(c) V A^T = s diag(c) (P^T + s B G),
 //   dA += s B^T diag(c) V = s (diag(c) B)^T W + s^2 ((diag(c) B)^T B) A,  dW += diag(c) V.
+// Every loop over tensor data is an op of the table (kernels/ops.h: dora_*, div, scale_cols;
+// CPU references in kernels/cpu/cpu_peft.c), so a DoRA linear runs on a device; init and merge
+// (host, before a model moves) stay here.
 #include "dora.h"
 
 #include <math.h>
-#include <string.h>
 
 static double row_sq(const float *w, int n) {
     double s = 0;
@@ -32,26 +35,7 @@ void ft_dora_norm(const ft_ops *ops, const ft_linear *lin, const ft_lora *h, flo
     float *P = tmp;                          // (r, O) = A @ W^T
     float *G = tmp + (size_t)r * O;          // (r, r) = A @ A^T
     ops->matmul(P, h->A, lin->w, NULL, r, I, O);
-    for (int k = 0; k < r; k++)
-        for (int l = k; l < r; l++) {
-            double s = 0;
-            const float *ak = h->A + (size_t)k * I, *al = h->A + (size_t)l * I;
-            for (int i = 0; i < I; i++) s += (double)ak[i] * al[i];
-            G[(size_t)k * r + l] = G[(size_t)l * r + k] = (float)s;
-        }
-    double s = h->scale;
-    for (int j = 0; j < O; j++) {
-        const float *bj = h->B + (size_t)j * r;
-        double bp = 0, bgb = 0;
-        for (int k = 0; k < r; k++) {
-            bp += (double)bj[k] * P[(size_t)k * O + j];
-            double gk = 0;
-            for (int l = 0; l < r; l++) gk += (double)G[(size_t)k * r + l] * bj[l];
-            bgb += (double)bj[k] * gk;
-        }
-        double n2 = row_sq(lin->w + (size_t)j * I, I) + 2.0 * s * bp + s * s * bgb;
-        n[j] = (float)sqrt(n2 > 1e-60 ? n2 : 1e-60);   // a zero row: finite, mag/n stays finite
-    }
+    ops->dora_norm(n, G, P, lin->w, h->A, h->B, h->scale, r, I, O);
 }
 
 size_t ft_dora_scratch(const ft_linear *lin, int N, int backward) {
@@ -69,21 +53,14 @@ void ft_dora_forward(const ft_ops *ops, const ft_linear *lin, float *out, const 
     float *d = u + (size_t)N * r;            // (N, O) = u @ B^T
     float *pg = d + (size_t)N * O;           // P, G
     float *g = pg + (size_t)r * O + (size_t)r * r;   // (O) mag / n
-    if (h->norm) memcpy(g, h->norm, (size_t)O * sizeof(float));   // frozen adapter (inference)
-    else ft_dora_norm(ops, lin, h, g, pg);
-    for (int j = 0; j < O; j++) g[j] = h->mag[j] / g[j];
+    if (h->norm) ops->div(g, h->mag, h->norm, (size_t)O);   // frozen adapter (inference)
+    else {
+        ft_dora_norm(ops, lin, h, g, pg);
+        ops->div(g, h->mag, g, (size_t)O);
+    }
     ops->matmul(u, x, h->A, NULL, N, I, r);
     ops->matmul(d, u, h->B, NULL, N, r, O);
-    float s = h->scale;
-    // PEFT's form: out += (g - 1) * (out - b) + g * s * d — adds exactly 0 when g == 1 and d == 0
-    for (int n = 0; n < N; n++) {
-        float *o = out + (size_t)n * O;
-        const float *dn = d + (size_t)n * O;
-        for (int j = 0; j < O; j++) {
-            float base = lin->b ? o[j] - lin->b[j] : o[j];
-            o[j] += (g[j] - 1.0f) * base + g[j] * s * dn[j];
-        }
-    }
+    ops->dora_combine(out, d, g, lin->b, h->scale, N, O);
 }
 
 void ft_dora_backward(const ft_ops *ops, const ft_linear *lin, float *dx, float *dw, float *db, const float *dout,
@@ -103,66 +80,29 @@ void ft_dora_backward(const ft_ops *ops, const ft_linear *lin, float *dx, float 
     float *Bc = c + O;                       // (O, r) s * c_j * B_j
     const float *P = pg, *G = pg + (size_t)r * O;
     ft_dora_norm(ops, lin, h, nrm, pg);
-    for (int j = 0; j < O; j++) g[j] = h->mag[j] / nrm[j];
+    ops->div(g, h->mag, nrm, (size_t)O);
     ops->matmul(u, x, h->A, NULL, N, I, r);
     ops->matmul(z, x, lin->w, NULL, N, I, O);
     ops->matmul(dz, u, h->B, NULL, N, r, O);
     ops->scale_add(z, dz, s, (size_t)N * O);
-    for (int j = 0; j < O; j++) {
-        double dg = 0;
-        for (int n = 0; n < N; n++) dg += (double)dout[(size_t)n * O + j] * z[(size_t)n * O + j];
-        if (h->dmag) h->dmag[j] += (float)(dg / nrm[j]);
-        c[j] = (float)(-dg * g[j] / ((double)nrm[j] * nrm[j]));
-    }
-    for (int n = 0; n < N; n++)
-        for (int j = 0; j < O; j++) dz[(size_t)n * O + j] = g[j] * dout[(size_t)n * O + j];
+    ops->dora_gain_backward(h->dmag, c, dout, z, nrm, g, N, O);
+    ops->scale_cols(dz, g, dout, N, O);
     if (db)
         for (int n = 0; n < N; n++) ops->add_inplace(db, dout + (size_t)n * O, (size_t)O);
     // base path: dx += dz W, dW += dz^T x
     ops->matmul_backward(dx, dw, NULL, dz, x, lin->w, N, I, O);
     // LoRA path with ds = s dz: du = ds B, dB += ds^T u, dx += du A, dA += du^T x
-    for (size_t i = 0; i < (size_t)N * O; i++) dz[i] *= s;
-    memset(du, 0, (size_t)N * r * sizeof(float));
+    ops->scale(dz, s, (size_t)N * O);
+    ops->zero(du, (size_t)N * r * sizeof(float));
     ops->matmul_backward(du, h->dB, NULL, dz, u, h->B, N, r, O);
     ops->matmul_backward(dx, h->dA, NULL, du, x, h->A, N, I, r);
     // through the norm: dV = diag(c) V
-    if (h->dB)
-        for (int j = 0; j < O; j++) {
-            const float *bj = h->B + (size_t)j * r;
-            for (int k = 0; k < r; k++) {
-                double bg = 0;
-                for (int l = 0; l < r; l++) bg += (double)bj[l] * G[(size_t)l * r + k];
-                h->dB[(size_t)j * r + k] += (float)(s * c[j] * ((double)P[(size_t)k * O + j] + s * bg));
-            }
-        }
+    if (h->dB || h->dA) ops->dora_norm_backward_B(h->dB, h->dA ? Bc : NULL, h->B, P, G, c, s, r, O);
     if (h->dA) {
-        for (int j = 0; j < O; j++)
-            for (int k = 0; k < r; k++) Bc[(size_t)j * r + k] = s * c[j] * h->B[(size_t)j * r + k];
         ops->matmul_backward(NULL, h->dA, NULL, Bc, lin->w, h->A, O, I, r);   // dA += (s c B)^T W
-        for (int k = 0; k < r; k++) {
-            double K[64];
-            for (int l0 = 0; l0 < r; l0 += 64) {   // K[l] = s * sum_j (s c_j B_jk) B_jl
-                int nl = r - l0 < 64 ? r - l0 : 64;
-                for (int l = 0; l < nl; l++) {
-                    double t = 0;
-                    for (int j = 0; j < O; j++) t += (double)Bc[(size_t)j * r + k] * h->B[(size_t)j * r + l0 + l];
-                    K[l] = s * t;
-                }
-                for (int i = 0; i < I; i++) {
-                    double t = 0;
-                    for (int l = 0; l < nl; l++) t += K[l] * h->A[(size_t)(l0 + l) * I + i];
-                    h->dA[(size_t)k * I + i] += (float)t;
-                }
-            }
-        }
+        ops->dora_norm_backward_A(h->dA, Bc, h->B, h->A, s, r, I, O);       // dA += s^2 ((c B)^T B) A
     }
-    if (dw)
-        for (int j = 0; j < O; j++)
-            for (int i = 0; i < I; i++) {
-                double v = lin->w[(size_t)j * I + i];
-                for (int k = 0; k < r; k++) v += (double)s * h->B[(size_t)j * r + k] * h->A[(size_t)k * I + i];
-                dw[(size_t)j * I + i] += (float)(c[j] * v);
-            }
+    if (dw) ops->dora_norm_backward_W(dw, c, lin->w, h->A, h->B, s, r, I, O);
 }
 
 void ft_dora_merge(ft_linear *lin, const ft_lora *h) {

@@ -165,17 +165,22 @@ float **ft_layer_norm(ft_layer *ly, int role);
 // Move m onto the op table `ops` (kernels/ops.h): on a table whose buffers are host memory
 // (cpu) it only switches m->ops; otherwise the parameters go into one device buffer (uploaded
 // once; every tensor pointer of m then is a device handle, not for host access) and m->ops
-// runs the forward/decode. Attached LoRA adapters are copied to the device (the linears then
-// point at the model's device copies of their hooks; the adapter's own stay on the host).
-// Refused with the reason for what is not on devices yet (prompt/prefix tuning, NF4
-// weights, bottleneck and DoRA adapters). For inference: call after the adapters are
-// applied. (lib/model_device.c)
+// runs the forward/decode. Attached adapters are copied to the device: LoRA and DoRA hooks
+// (the linears then point at the model's device copies; the adapter's own stay on the host),
+// a bottleneck adapter set (lin->post), prompt/prefix virtual tokens (m->virt), and the NF4
+// weights of a quantized base (lin->qw); gradients (zeroed) when the host copies had them.
+// Refused naming the op when the table lacks one they need (docs/cuda.md). Call after the
+// adapters are applied. (lib/model_device.c)
 int ft_model_to_device(ft_model *m, const ft_ops *ops);
 // The device copies of the attached LoRA hooks (after ft_model_to_device onto a device) as
-// flat buffers: A then B of each hook in layer/linear order, and the same layout for their
-// gradients (zeroed at the move; NULL unless every hook had dA/dB). Returns the float count,
+// flat buffers: A then B (then DoRA's mag) of each hook in layer/linear order, and the same
+// layout for their gradients (zeroed at the move; NULL unless every hook had dA/dB(/dmag)). Returns the float count,
 // 0 when there are none. For training on a device (tests/cuda, benchmarks).
 size_t ft_model_device_lora(const ft_model *m, float **params, float **grads);
+// The same for the device copy of an attached bottleneck set or of the virtual tokens: their
+// flat trainable parameters and gradients (NULL unless the host copy had gradients), in the
+// host's layout (ft_bottleneck_set.params, ft_virtual_params). 0 when there is none.
+size_t ft_model_device_adapter(const ft_model *m, float **params, float **grads);
 // Frees m's device buffers (ft_model_free calls it); nothing on the host-memory tables.
 void ft_model_release_device(ft_model *m);
 // FLOPs (2 per multiply-add) of the forward pass per token, for rows of T tokens (causal

@@ -100,14 +100,14 @@ double ft_model_backward_rows(ft_model *m, ft_acts *a, ft_backward_ws *ws, const
         ops->rmsnorm_backward(ws->dres + r, ft_grad_slot(m, grads, m->norm), ws->dln + (size_t)b * T * C, a->x_out + r,
                               m->norm, a->lnf_rstd + (size_t)b * T, span, C);
     }
-    if (nv) ft_virtual_backward_begin(virt);
+    if (nv) ft_virtual_backward_begin(virt, ops);
 
     for (int l = c->n_layers - 1; l >= 0; l--) ft_block_backward(m, l, &a->layer[l], a, ws, grads, dc, B, Te, nv > 0);
     for (int b = 0; grads && tk && b < spans; b++)
         ops->embedding_backward(ft_grad_slot(m, grads, m->embed), tk + (size_t)b * T,
                                 ws->dres + ((size_t)b * Te + nv) * C, span, C);
     if (nv) {
-        ft_virtual_backward_input(virt, ws->dres, B, Te);
+        ft_virtual_backward_input(virt, ops, ws->dres, B, Te);
         ft_virtual_backward_end(virt, ops);
     }
     return loss;

@@ -19,7 +19,7 @@ void ft_block_forward(ft_model *m, int l, ft_layer_acts *la, const ft_acts *a, c
     ft_linear_forward(ops, &ly->v, io->v, la->ln1, N, lt);
     ops->rope(la->q, a->pos, m->inv_freq, N, Hq, D);
     ops->rope(io->k, a->pos, m->inv_freq, N, Hkv, D);
-    if (io->prefix) ft_virtual_forward_kv(m->virt, l, io->k, io->v, io->B, io->T);   // prefix: keys without rope
+    if (io->prefix) ft_virtual_forward_kv(m->virt, ops, l, io->k, io->v, io->B, io->T);   // prefix: keys without rope
     if (io->p0 == 0)   // the rows' own keys: causal attention (with document masks)
         ops->attention(la->att, la->lse, la->q, io->k, io->v, io->doc, io->B, io->T, Hq, Hkv, D);
     else               // new queries over the cache: positions 0 .. p0 + i
@@ -64,7 +64,7 @@ void ft_block_backward(ft_model *m, int l, const ft_layer_acts *la, const ft_act
     ops->zero(ws->dv, NK * sizeof(float));
     ops->attention_backward(ws->dq, ws->dk, ws->dv, ws->datt, la->att, la->lse, la->q, la->k, la->v, doc, B, T, Hq,
                             Hkv, D);
-    if (prefix) ft_virtual_backward_kv(m->virt, l, ws->dk, ws->dv, B, T);   // prefix grads (keys had no rope)
+    if (prefix) ft_virtual_backward_kv(m->virt, ops, l, ws->dk, ws->dv, B, T);   // prefix grads (keys had no rope)
     ops->rope_backward(ws->dq, a->pos, m->inv_freq, N, Hq, D);
     ops->rope_backward(ws->dk, a->pos, m->inv_freq, N, Hkv, D);
     ops->zero(ws->dln, NC * sizeof(float));

@@ -46,7 +46,8 @@ void ft_kvcache_free(ft_kvcache *kv) {
 
 void ft_kvcache_reset(ft_kvcache *kv) { kv->n = 0; }
 
-// n positions at kv->n..: token ids, or (tokens NULL) input embeddings emb (n, C) (prompt tuning).
+// n positions at kv->n..: token ids, or (tokens NULL) input embeddings emb (n, C) in the model's
+// memory (prompt tuning: the device copy's P).
 static int decode_chunk(ft_model *m, ft_kvcache *kv, const int32_t *tokens, const float *emb, int n,
                         float *logits) {
     const ft_config *c = &m->cfg;
@@ -65,7 +66,7 @@ static int decode_chunk(ft_model *m, ft_kvcache *kv, const int32_t *tokens, cons
     if (ft_model_reserve_scratch(m, n, 0, &a->lora_tmp, &a->lora_cap)) return -1;
     ft_layer_acts *la = &a->layer[0];
     if (tok) ops->embedding(la->x, tok, m->embed, n, C);
-    else if (ops->upload(la->x, emb, (size_t)n * C * sizeof(float))) return -1;   // host prompt embeddings
+    else if (ops->copy(la->x, emb, (size_t)n * C * sizeof(float))) return -1;   // the prompt, where the model is
     size_t kvd = (size_t)kv->kv_dim;
     for (int l = 0; l < c->n_layers; l++) {
         float *kc = kv->k + (size_t)l * kv->max_T * kvd, *vc = kv->v + (size_t)l * kv->max_T * kvd;
@@ -109,8 +110,8 @@ static int seed_virtual(ft_model *m, ft_kvcache *kv) {
     for (int l = 0; l < kv->L; l++)
         for (int t = 0; t < nv; t++) {
             size_t at = ((size_t)l * kv->max_T + t) * kvd;
-            if (kv->ops->upload(kv->k + at, ft_virtual_prefix_kv(v, l, 0, t), kvd * sizeof(float)) ||
-                kv->ops->upload(kv->v + at, ft_virtual_prefix_kv(v, l, 1, t), kvd * sizeof(float)))
+            if (kv->ops->copy(kv->k + at, ft_virtual_prefix_kv(v, l, 0, t), kvd * sizeof(float)) ||
+                kv->ops->copy(kv->v + at, ft_virtual_prefix_kv(v, l, 1, t), kvd * sizeof(float)))
                 return -1;
         }
     kv->n = nv;

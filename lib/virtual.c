@@ -1,5 +1,7 @@
 // virtual.c — prompt and prefix tuning (see virtual.h): the state, PEFT-like initialization,
 // and the hooks the model's forward, backward and decode call for the n virtual positions.
+// The hooks touch tensor data only through the op table, so a copy made by
+// ft_virtual_to_device runs on a device.
 #include "virtual.h"
 #include "err.h"
 #include "rng.h"
@@ -162,16 +164,64 @@ float *ft_virtual_grads(ft_virtual *v) { return v ? v->grads : NULL; }
 void ft_virtual_destroy(ft_virtual *v) {
     if (!v) return;
     if (v->model && v->model->virt == v) v->model->virt = NULL;
+    void (*fr)(void *) = v->dev ? v->dev->free : free;
     if (v->projection) {
-        free(v->prefix);
-        free(v->dprefix);
+        fr(v->prefix);
+        fr(v->dprefix);
     }
-    free(v->hid);
-    free(v->dhid);
-    free(v->params);
-    free(v->grads);
+    fr(v->hid);
+    fr(v->dhid);
+    fr(v->params);
+    fr(v->grads);
     free(v->init_str);
     free(v);
+}
+
+// A device buffer of n floats: uploaded from src, or zeroed (src NULL).
+static float *dev_buf(const ft_ops *ops, const float *src, size_t n) {
+    size_t bytes = (n ? n : 1) * sizeof(float);
+    float *p = ops->alloc(bytes);
+    if (p && (src ? ops->upload(p, src, n * sizeof(float)) : ops->zero(p, bytes))) {
+        ops->free(p);
+        p = NULL;
+    }
+    return p;
+}
+
+int ft_virtual_to_device(const ft_virtual *v, ft_model *m, const ft_ops *ops, ft_virtual **out) {
+    *out = NULL;
+    ft_virtual *t = ft_calloc(1, sizeof *t);
+    if (!t) return -1;
+    *t = *v;
+    t->params = t->grads = t->prefix = t->dprefix = t->hid = t->dhid = NULL;
+    t->emb = t->w1 = t->b1 = t->w2 = t->b2 = NULL;
+    t->init_str = NULL;
+    t->model = NULL;
+    t->dev = ops;
+    size_t nh = (size_t)v->n * v->hidden, np = (size_t)v->n * v->width;
+    int ok = (t->params = dev_buf(ops, v->params, v->n_params)) != NULL;
+    if (ok && v->grads) ok = (t->grads = dev_buf(ops, NULL, v->n_params)) != NULL;
+    if (ok && v->projection) {
+        ok = (t->prefix = dev_buf(ops, NULL, np)) && (t->hid = dev_buf(ops, NULL, nh)) &&
+             (t->dhid = dev_buf(ops, NULL, nh)) && (!v->dprefix || (t->dprefix = dev_buf(ops, NULL, np)));
+        if (ok) {
+            t->emb = t->params + (v->emb - v->params);
+            t->w1 = t->params + (v->w1 - v->params);
+            t->b1 = t->params + (v->b1 - v->params);
+            t->w2 = t->params + (v->w2 - v->params);
+            t->b2 = t->params + (v->b2 - v->params);
+        }
+    } else if (ok && v->kind == FT_VIRT_PREFIX) {
+        t->prefix = t->params;
+        t->dprefix = v->dprefix ? t->grads : NULL;
+    }
+    if (!ok) {
+        ft_virtual_destroy(t);
+        return -1;
+    }
+    t->model = m;
+    *out = t;
+    return 0;
 }
 
 // ---- forward ------------------------------------------------------------------------------
@@ -179,7 +229,7 @@ void ft_virtual_prepare(ft_virtual *v, const ft_ops *ops) {
     if (!v->projection) return;
     int n = v->n, h = v->hidden, P = (int)v->width;
     ops->matmul(v->hid, v->emb, v->w1, v->b1, n, v->kvd, h);        // (n, h)
-    for (size_t i = 0; i < (size_t)n * h; i++) v->hid[i] = tanhf(v->hid[i]);
+    ops->act(v->hid, v->hid, (size_t)n * h, FT_ACT_TANH);
     ops->matmul(v->prefix, v->hid, v->w2, v->b2, n, h, P);          // (n, L*2*kvd)
 }
 
@@ -188,8 +238,8 @@ void ft_virtual_forward_input(ft_virtual *v, const ft_ops *ops, float *x, int B,
     ft_virtual_prepare(v, ops);
     for (int b = 0; b < B; b++) {
         float *row = x + (size_t)b * Te * C;   // (n, C) virtual rows of row b
-        if (v->kind == FT_VIRT_PROMPT) memcpy(row, v->params, (size_t)v->n * C * sizeof(float));
-        else memset(row, 0, (size_t)v->n * C * sizeof(float));
+        if (v->kind == FT_VIRT_PROMPT) ops->copy(row, v->params, (size_t)v->n * C * sizeof(float));
+        else ops->zero(row, (size_t)v->n * C * sizeof(float));
     }
 }
 
@@ -197,23 +247,23 @@ const float *ft_virtual_prefix_kv(const ft_virtual *v, int l, int j, int t) {
     return v->prefix + (size_t)t * v->width + (size_t)(2 * l + j) * v->kvd;
 }
 
-void ft_virtual_forward_kv(const ft_virtual *v, int l, float *k, float *val, int B, int Te) {
+void ft_virtual_forward_kv(const ft_virtual *v, const ft_ops *ops, int l, float *k, float *val, int B, int Te) {
     if (v->kind != FT_VIRT_PREFIX) return;
     size_t kvd = (size_t)v->kvd;
     for (int b = 0; b < B; b++)
         for (int t = 0; t < v->n; t++) {
             size_t row = ((size_t)b * Te + t) * kvd;
-            memcpy(k + row, ft_virtual_prefix_kv(v, l, 0, t), kvd * sizeof(float));
-            memcpy(val + row, ft_virtual_prefix_kv(v, l, 1, t), kvd * sizeof(float));
+            ops->copy(k + row, ft_virtual_prefix_kv(v, l, 0, t), kvd * sizeof(float));
+            ops->copy(val + row, ft_virtual_prefix_kv(v, l, 1, t), kvd * sizeof(float));
         }
 }
 
 // ---- backward -----------------------------------------------------------------------------
-void ft_virtual_backward_begin(ft_virtual *v) {
-    if (v->projection && v->dprefix) memset(v->dprefix, 0, (size_t)v->n * v->width * sizeof(float));
+void ft_virtual_backward_begin(ft_virtual *v, const ft_ops *ops) {
+    if (v->projection && v->dprefix) ops->zero(v->dprefix, (size_t)v->n * v->width * sizeof(float));
 }
 
-void ft_virtual_backward_kv(ft_virtual *v, int l, float *dk, float *dv, int B, int Te) {
+void ft_virtual_backward_kv(ft_virtual *v, const ft_ops *ops, int l, float *dk, float *dv, int B, int Te) {
     if (v->kind != FT_VIRT_PREFIX) return;
     size_t kvd = (size_t)v->kvd;
     for (int b = 0; b < B; b++)
@@ -221,21 +271,19 @@ void ft_virtual_backward_kv(ft_virtual *v, int l, float *dk, float *dv, int B, i
             size_t row = ((size_t)b * Te + t) * kvd;
             if (v->dprefix) {
                 float *gk = v->dprefix + (size_t)t * v->width + (size_t)(2 * l) * kvd, *gv = gk + kvd;
-                for (size_t i = 0; i < kvd; i++) { gk[i] += dk[row + i]; gv[i] += dv[row + i]; }
+                ops->add_inplace(gk, dk + row, kvd);
+                ops->add_inplace(gv, dv + row, kvd);
             }
             // the dummy rows' own k/v were replaced: nothing flows into k_proj / v_proj from here
-            memset(dk + row, 0, kvd * sizeof(float));
-            memset(dv + row, 0, kvd * sizeof(float));
+            ops->zero(dk + row, kvd * sizeof(float));
+            ops->zero(dv + row, kvd * sizeof(float));
         }
 }
 
-void ft_virtual_backward_input(ft_virtual *v, const float *dx, int B, int Te) {
+void ft_virtual_backward_input(ft_virtual *v, const ft_ops *ops, const float *dx, int B, int Te) {
     if (v->kind != FT_VIRT_PROMPT || !v->grads) return;
     size_t nc = (size_t)v->n * v->C;
-    for (int b = 0; b < B; b++) {
-        const float *d = dx + (size_t)b * Te * v->C;   // (n, C)
-        for (size_t i = 0; i < nc; i++) v->grads[i] += d[i];
-    }
+    for (int b = 0; b < B; b++) ops->add_inplace(v->grads, dx + (size_t)b * Te * v->C, nc);   // (n, C) rows
 }
 
 void ft_virtual_backward_end(ft_virtual *v, const ft_ops *ops) {
@@ -243,8 +291,8 @@ void ft_virtual_backward_end(ft_virtual *v, const ft_ops *ops) {
     int n = v->n, h = v->hidden, P = (int)v->width, kd = v->kvd;
     float *gemb = v->grads, *gw1 = gemb + (size_t)n * kd, *gb1 = gw1 + (size_t)h * kd, *gw2 = gb1 + h,
           *gb2 = gw2 + (size_t)P * h;
-    memset(v->dhid, 0, (size_t)n * h * sizeof(float));
+    ops->zero(v->dhid, (size_t)n * h * sizeof(float));
     ops->matmul_backward(v->dhid, gw2, gb2, v->dprefix, v->hid, v->w2, n, h, P);
-    for (size_t i = 0; i < (size_t)n * h; i++) v->dhid[i] *= 1.0f - v->hid[i] * v->hid[i];   // tanh'
+    ops->tanh_backward(v->dhid, v->hid, (size_t)n * h);   // tanh'
     ops->matmul_backward(gemb, gw1, gb1, v->dhid, v->emb, v->w1, n, kd, h);
 }

@@ -75,7 +75,13 @@ struct ft_virtual {
     int init_text;            // prompt_tuning_init TEXT (1) or RANDOM (0)
     char *init_str;           // prompt_tuning_init_text
     ft_model *model;          // attached to
+    const ft_ops *dev;        // a device copy (ft_virtual_to_device): buffers from dev; NULL = host
 };
+
+// A copy of v for model m on the device of ops (not host memory): parameters uploaded, the
+// projection's buffers and the gradients (zeroed, when v has them) allocated there; not
+// attached (set m->virt). For ft_model_to_device. 0, or -1 + ft_err().
+int ft_virtual_to_device(const ft_virtual *v, ft_model *m, const ft_ops *ops, ft_virtual **out);
 
 // Lay out the state for m with zero parameters and attach it (ft_virtual_new, the loader).
 int ft_virtual_alloc(ft_virtual **out, ft_model *m, int kind, int n, int projection, int hidden);
@@ -86,16 +92,17 @@ void ft_virtual_forward_input(ft_virtual *v, const ft_ops *ops, float *x, int B,
 // Prefix: recompute the prefix from the MLP (no-op otherwise).
 void ft_virtual_prepare(ft_virtual *v, const ft_ops *ops);
 // Prefix: overwrite layer l's k (after rope) and val (B, Te, Hkv*D) at the virtual positions.
-void ft_virtual_forward_kv(const ft_virtual *v, int l, float *k, float *val, int B, int Te);
-// Key (j = 0) or value (j = 1) of layer l for virtual token t: (Hkv*D) floats.
+void ft_virtual_forward_kv(const ft_virtual *v, const ft_ops *ops, int l, float *k, float *val, int B, int Te);
+// Key (j = 0) or value (j = 1) of layer l for virtual token t: (Hkv*D) floats, where v's
+// buffers live (device memory for a device copy).
 const float *ft_virtual_prefix_kv(const ft_virtual *v, int l, int j, int t);
 // Backward: begin (clears the projection's prefix gradient), per layer take dk (before rope
 // backward) / dv at the virtual positions as the prefix gradient and zero them there, take
 // d(layer-0 input) at the virtual rows as dP, end (backpropagates through the MLP).
 // All no-ops for the gradient when grads are not allocated.
-void ft_virtual_backward_begin(ft_virtual *v);
-void ft_virtual_backward_kv(ft_virtual *v, int l, float *dk, float *dv, int B, int Te);
-void ft_virtual_backward_input(ft_virtual *v, const float *dx, int B, int Te);
+void ft_virtual_backward_begin(ft_virtual *v, const ft_ops *ops);
+void ft_virtual_backward_kv(ft_virtual *v, const ft_ops *ops, int l, float *dk, float *dv, int B, int Te);
+void ft_virtual_backward_input(ft_virtual *v, const ft_ops *ops, const float *dx, int B, int Te);
 void ft_virtual_backward_end(ft_virtual *v, const ft_ops *ops);
 
 #endif

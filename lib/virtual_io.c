@@ -26,10 +26,12 @@ static json_t *str_or_null(const char *s) { return s ? json_string(s) : json_nul
 
 int ft_virtual_save(const ft_virtual *v, const char *dir, const char *base_model) {
     if (!v || !v->model) return ft_err("%s: no virtual tokens to save", dir);
+    if (v->dev) return ft_err("%s: the virtual tokens are a device copy (save the host's)", dir);
     const ft_config *c = &v->model->cfg;
     int prompt = v->kind == FT_VIRT_PROMPT;
     // the saved prefix is the MLP's current output
-    if (v->projection) ft_virtual_prepare((ft_virtual *)v, v->model->ops);
+    // (v's buffers are host memory, even when the model has moved to a device with a copy of v)
+    if (v->projection) ft_virtual_prepare((ft_virtual *)v, ft_ops_cpu());
     json_t *j = json_object();
     json_object_set_new(j, "peft_type", json_string(prompt ? ft_peft_prompt.peft_type : ft_peft_prefix.peft_type));
     json_object_set_new(j, "task_type", json_string("CAUSAL_LM"));

@@ -9,9 +9,13 @@
 //                     computed as (1 + t)/2 = s = sigmoid(2u), 1 - t^2 = 4 s (1 - s), with
 //                     1 - s = sigmoid(-2u), u = k (x + 0.044715 x^3): no cancellation in 1 + t
 //                     near t = -1 (x << 0), so the tails keep their relative precision.
+//   FT_ACT_TANH       f(x) = tanhf(x)                     f'(x) = 1 - tanhf(x)^2
+//                     (the prefix-projection MLP, lib/virtual.c: a plain libm loop, as it was there)
 #pragma GCC optimize("no-trapping-math")  // lets GCC vectorise the clamps of ft_cpu_expf
 #include "cpu_internal.h"
 #include "ops.h"
+
+#include <math.h>
 
 #define BIG(n) ((double)(n) > 65536.0)
 #define GELU_K 0.7978845608028654f   // sqrt(2 / pi)
@@ -30,6 +34,9 @@ void ft_cpu_act(float *out, const float *x, size_t n, int kind) {
     case FT_ACT_SILU:
         #pragma omp parallel for simd schedule(static) if (BIG(n))
         for (size_t i = 0; i < n; i++) out[i] = x[i] / (1.0f + ft_cpu_expf(-x[i]));
+        break;
+    case FT_ACT_TANH:
+        for (size_t i = 0; i < n; i++) out[i] = tanhf(x[i]);
         break;
     default:   // FT_ACT_GELU_TANH
         #pragma omp parallel for simd schedule(static) if (BIG(n))
@@ -53,6 +60,12 @@ void ft_cpu_act_backward(float *dx, const float *dout, const float *x, size_t n,
         for (size_t i = 0; i < n; i++) {
             float v = x[i], s = sigm(v);
             dx[i] += dout[i] * s * (1.0f + v * (1.0f - s));
+        }
+        break;
+    case FT_ACT_TANH:
+        for (size_t i = 0; i < n; i++) {
+            float t = tanhf(x[i]);
+            dx[i] += dout[i] * (1.0f - t * t);
         }
         break;
     default:   // FT_ACT_GELU_TANH

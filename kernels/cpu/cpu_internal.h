@@ -104,6 +104,21 @@ void *ft_cpu_alloc(size_t bytes);
 void ft_cpu_free(void *p);
 int ft_cpu_copy(void *dst, const void *src, size_t bytes);   // also upload / download on the CPU
 int ft_cpu_zero(void *dst, size_t bytes);
+void ft_cpu_fill(float *x, float v, size_t n);
+void ft_cpu_div(float *out, const float *a, const float *b, size_t n);
+void ft_cpu_scale_cols(float *out, const float *g, const float *x, int N, int O);
+void ft_cpu_tanh_backward(float *d, const float *y, size_t n);
+void ft_cpu_dora_norm(float *n, float *G, const float *P, const float *W, const float *A, const float *B, float s,
+                      int r, int I, int O);
+void ft_cpu_dora_combine(float *out, const float *d, const float *g, const float *bias, float s, int N, int O);
+void ft_cpu_dora_gain_backward(float *dmag, float *c, const float *dout, const float *z, const float *n,
+                               const float *g, int N, int O);
+void ft_cpu_dora_norm_backward_B(float *dB, float *Bc, const float *B, const float *P, const float *G, const float *c,
+                                 float s, int r, int O);
+void ft_cpu_dora_norm_backward_A(float *dA, const float *Bc, const float *B, const float *A, float s, int r, int I,
+                                 int O);
+void ft_cpu_dora_norm_backward_W(float *dW, const float *c, const float *W, const float *A, const float *B, float s,
+                                 int r, int I, int O);
 void ft_cpu_attention_cached(float *out, const float *q, const float *kc, const float *vc, int n, int p0, int Hq,
                              int Hkv, int D);
 

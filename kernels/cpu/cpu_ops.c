@@ -40,6 +40,16 @@ static const ft_ops cpu_ops = {
     .attention_cached = ft_cpu_attention_cached,
     .sumsq = ft_cpu_sumsq,
     .scale = ft_cpu_scale,
+    .fill = ft_cpu_fill,
+    .div = ft_cpu_div,
+    .scale_cols = ft_cpu_scale_cols,
+    .tanh_backward = ft_cpu_tanh_backward,
+    .dora_norm = ft_cpu_dora_norm,
+    .dora_combine = ft_cpu_dora_combine,
+    .dora_gain_backward = ft_cpu_dora_gain_backward,
+    .dora_norm_backward_B = ft_cpu_dora_norm_backward_B,
+    .dora_norm_backward_A = ft_cpu_dora_norm_backward_A,
+    .dora_norm_backward_W = ft_cpu_dora_norm_backward_W,
 };
 
 const ft_ops *ft_ops_cpu(void) { return &cpu_ops; }

@@ -179,6 +179,16 @@ static const ft_ops cuda_ops = {
     ft_cuda_attention_cached,
     ft_cuda_sumsq,
     ft_cuda_scale,
+    NULL,   // fill: no CUDA twins yet for the DoRA / bottleneck / virtual-token ops (docs/cuda.md)
+    NULL,   // div
+    NULL,   // scale_cols
+    NULL,   // tanh_backward
+    NULL,   // dora_norm
+    NULL,   // dora_combine
+    NULL,   // dora_gain_backward
+    NULL,   // dora_norm_backward_B
+    NULL,   // dora_norm_backward_A
+    NULL,   // dora_norm_backward_W
 };
 
 // The strong definition of ft_ops_cuda (kernels/cpu/cuda_stub.c has the weak NULL one, left

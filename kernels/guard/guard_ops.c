@@ -105,6 +105,36 @@ static void g_attention_cached(float *out, const float *q, const float *kc, cons
 static double g_sumsq(const float *x, size_t n) { return ft_cpu_sumsq(S(x), n); }
 static void g_scale(float *x, float s, size_t n) { ft_cpu_scale(S(x), s, n); }
 
+static void g_fill(float *x, float v, size_t n) { ft_cpu_fill(S(x), v, n); }
+static void g_div(float *out, const float *a, const float *b, size_t n) { ft_cpu_div(S(out), S(a), S(b), n); }
+static void g_scale_cols(float *out, const float *g, const float *x, int N, int O) {
+    ft_cpu_scale_cols(S(out), S(g), S(x), N, O);
+}
+static void g_tanh_backward(float *d, const float *y, size_t n) { ft_cpu_tanh_backward(S(d), S(y), n); }
+static void g_dora_norm(float *n, float *G, const float *P, const float *W, const float *A, const float *B, float s,
+                        int r, int I, int O) {
+    ft_cpu_dora_norm(S(n), S(G), S(P), S(W), S(A), S(B), s, r, I, O);
+}
+static void g_dora_combine(float *out, const float *d, const float *g, const float *bias, float s, int N, int O) {
+    ft_cpu_dora_combine(S(out), S(d), S(g), S(bias), s, N, O);
+}
+static void g_dora_gain_backward(float *dmag, float *c, const float *dout, const float *z, const float *n,
+                                 const float *g, int N, int O) {
+    ft_cpu_dora_gain_backward(S(dmag), S(c), S(dout), S(z), S(n), S(g), N, O);
+}
+static void g_dora_norm_backward_B(float *dB, float *Bc, const float *B, const float *P, const float *G,
+                                   const float *c, float s, int r, int O) {
+    ft_cpu_dora_norm_backward_B(S(dB), S(Bc), S(B), S(P), S(G), S(c), s, r, O);
+}
+static void g_dora_norm_backward_A(float *dA, const float *Bc, const float *B, const float *A, float s, int r, int I,
+                                   int O) {
+    ft_cpu_dora_norm_backward_A(S(dA), S(Bc), S(B), S(A), s, r, I, O);
+}
+static void g_dora_norm_backward_W(float *dW, const float *c, const float *W, const float *A, const float *B, float s,
+                                   int r, int I, int O) {
+    ft_cpu_dora_norm_backward_W(S(dW), S(c), S(W), S(A), S(B), s, r, I, O);
+}
+
 static ft_ops g_ops = {
     .name = "guard",
     .matmul = g_matmul,
@@ -133,6 +163,16 @@ static ft_ops g_ops = {
     .attention_cached = g_attention_cached,
     .sumsq = g_sumsq,
     .scale = g_scale,
+    .fill = g_fill,
+    .div = g_div,
+    .scale_cols = g_scale_cols,
+    .tanh_backward = g_tanh_backward,
+    .dora_norm = g_dora_norm,
+    .dora_combine = g_dora_combine,
+    .dora_gain_backward = g_dora_gain_backward,
+    .dora_norm_backward_B = g_dora_norm_backward_B,
+    .dora_norm_backward_A = g_dora_norm_backward_A,
+    .dora_norm_backward_W = g_dora_norm_backward_W,
 };
 static pthread_once_t g_once = PTHREAD_ONCE_INIT;
 

@@ -3,8 +3,8 @@
 # choice and generate (greedy and seeded sampling, decoding over the KV cache) on the guard backend
 # (--device guard: the CPU kernels behind device buffers the host cannot touch, so any host
 # access of model memory would kill the run with SIGSEGV) give the CPU backend's outputs byte
-# for byte, on a base model and with a merged LoRA adapter; what is not on devices yet is
-# refused with the reason.
+# for byte, on a base model and with a LoRA adapter; an unknown device is refused with the
+# reason. (DoRA, bottleneck, prompt, prefix and NF4: guard-eval-peft.sh.)
 source "$FT_ROOT/tests/lib.sh"
 need_py
 export OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-passive} OMP_NUM_THREADS=2
@@ -45,9 +45,5 @@ for tag in "" -lora; do
   done
 done
 cmp -s cpu/logits cpu-lora/logits && fail "the adapter changed nothing (the comparison would prove little)"
-# not on devices yet: refused with the reason, no crash
-ft-train --model m --data d.tok --method adapter -o bn --seq-len 32 --batch 4 --max-steps 1 -q
-expect_exit 1 ft-eval --model m --adapter bn --device guard ppl d.tok
-expect_in "--device guard: device guard: bottleneck adapters cannot run there yet" err
 expect_exit 1 ft-eval --model m --device tpu ppl d.tok
 expect_in "unknown device 'tpu'" err
