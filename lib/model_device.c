@@ -27,7 +27,7 @@ static const char *unsupported(ft_model *m) {
         for (int j = 0; (lin = ft_model_layer_linear(m, l, j, NULL)); j++) {
             if (lin->qw) return "NF4-quantized base weights (QLoRA, --quantize nf4)";
             if (lin->post) return "bottleneck adapters";
-            if (lin->lora && (lin->lora->mag || lin->lora->drop_p > 0)) return "DoRA adapters (or LoRA dropout)";
+            if (lin->lora && lin->lora->mag) return "DoRA adapters";
         }
     }
     return NULL;
