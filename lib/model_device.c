@@ -25,7 +25,7 @@ static const char *unsupported(ft_model *m) {
     for (int l = 0; l < m->cfg.n_layers; l++) {
         ft_linear *lin;
         for (int j = 0; (lin = ft_model_layer_linear(m, l, j, NULL)); j++) {
-            if (lin->qw) return "NF4-quantized base weights (QLoRA, --quantize nf4)";
+            if (lin->qw) return "NF4-quantized base weights (QLoRA: ft-train --method qlora, ft-eval --quantize nf4)";
             if (lin->post) return "bottleneck adapters";
             if (lin->lora && lin->lora->mag) return "DoRA adapters";
         }
