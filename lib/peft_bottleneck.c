@@ -3,7 +3,7 @@
 // ft's own peft_type BOTTLENECK dir. One set per model; they add layers, so ft-merge
 // refuses them.
 #include "peft_kind.h"
-#include "train.h"
+#include "train_opts.h"
 #include "bottleneck.h"
 #include "err.h"
 

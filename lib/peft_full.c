@@ -4,7 +4,7 @@
 // merge, and no separate reference to switch back to.
 #include "peft_kind.h"
 #include "optim.h"
-#include "train.h"
+#include "train_opts.h"
 #include "err.h"
 #include "train_io.h"
 

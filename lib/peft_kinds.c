@@ -17,7 +17,7 @@
 //   tests/cli/train-method-NAME.sh
 #include "peft_kind.h"
 #include "err.h"
-#include "train.h"
+#include "train_opts.h"
 
 #include <stdio.h>
 #include <string.h>

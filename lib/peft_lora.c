@@ -5,7 +5,7 @@
 // further ones are merged into the base weights) and merges them for ft-merge, refusing
 // non-finite results and DoRA where it has no meaning.
 #include "peft_kind.h"
-#include "train.h"
+#include "train_opts.h"
 #include "err.h"
 #include "lora.h"
 #include "peft.h"

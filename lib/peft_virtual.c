@@ -3,7 +3,7 @@
 // or per-layer key/value prefixes (PREFIX_TUNING, optionally through PEFT's MLP). One such
 // adapter per model; they are not weights, so ft-merge refuses them.
 #include "peft_kind.h"
-#include "train.h"
+#include "train_opts.h"
 #include "err.h"
 #include "tokenizer.h"
 #include "virtual.h"

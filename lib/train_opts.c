@@ -1,7 +1,7 @@
 // train_opts.c — ft-train's options as one table: defaults, setting by flag name (from the
 // command line or a --config JSON file, keys = flag names), and the effective configuration
 // as JSON (OUT/train_config.json, itself a valid --config file).
-#include "train.h"
+#include "train_opts.h"
 #include "err.h"
 #include "json_get.h"
 #include "parse.h"

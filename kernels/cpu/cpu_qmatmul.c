@@ -8,7 +8,7 @@
 #include "cpu_internal.h"
 #include "err.h"
 #include "ops.h"
-#include "qweight.h"
+#include "nf4.h"
 
 #define QTILE_FLOATS (256 * 1024)
 

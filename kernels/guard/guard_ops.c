@@ -6,7 +6,7 @@
 #include "cpu/cpu_internal.h"
 #include "err.h"
 #include "ops.h"
-#include "qweight.h"
+#include "nf4.h"
 
 #include <pthread.h>
 
