@@ -162,6 +162,14 @@ void ft_adapter_set_dropout(ft_adapter *a, float p, uint64_t seed) {
         if (!h->r) continue;
         h->drop_p = p;
         h->drop_seed = hs;
+        // on a device the model's linears hold copies of the hooks (lib/model_device.c): they
+        // get the same masks
+        ft_linear *lin = a->model ? ft_model_layer_linear(a->model, (int)(i / FT_LORA_N_TARGETS),
+                                                          (int)(i % FT_LORA_N_TARGETS), NULL) : NULL;
+        if (lin && lin->lora && lin->lora != h) {
+            lin->lora->drop_p = p;
+            lin->lora->drop_seed = hs;
+        }
     }
 }
 

@@ -48,7 +48,9 @@ typedef struct {
 int ft_adapter_new(ft_adapter *a, ft_model *m, const ft_lora_cfg *cfg, uint64_t seed);
 int ft_adapter_alloc_grads(ft_adapter *a);
 // LoRA dropout for the next forward/backward pair: probability p on every hook's input, the
-// masks drawn from seed (each hook its own); p = 0 turns it off (evaluation, inference).
+// masks drawn from seed (each hook its own); p = 0 turns it off (evaluation, inference). When
+// the model the adapter is attached to was moved to a device, its copies of the hooks get the
+// same (lib/model_device.c).
 void ft_adapter_set_dropout(ft_adapter *a, float p, uint64_t seed);
 // Set (or clear) the model's hook pointers.
 void ft_adapter_attach(ft_adapter *a, ft_model *m);

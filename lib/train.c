@@ -32,8 +32,11 @@ typedef struct {
     const ft_objective *obj;    // what the step minimises (lib/objective.h)
     ft_model *m;
     ft_trainable tr;            // the method: model, trainable parameters, output
+    ft_trainable_dev dev;       // tr on --device: its host staging (dev.ops NULL on the CPU)
+    const ft_ops *ops;          // the model's op table: params, grads and optimizer state are its buffers
     float *params, *grads;      // trainable (n,) and their gradients (= tr's)
     size_t n;
+    float *stage_m, *stage_v;   // (n) host staging of the optimizer state on a device (checkpoints)
     ft_optim opt;
     ft_sched sched;
     ft_dataset data, val;
@@ -102,13 +105,37 @@ static int state_load(trainer *t, const char *text, const char *dir) {
     return 0;
 }
 
+// On a device the checkpoint is written from the host staging (downloaded here), and read
+// back into it, then uploaded.
 static int save_ckpt(trainer *t, double elapsed) {
+    const float *p = t->params, *m = t->opt.m, *v = t->opt.v;
+    if (t->dev.ops) {
+        size_t bytes = t->n * sizeof(float);
+        if (ft_trainable_download(&t->tr, &t->dev) || t->ops->download(t->stage_m, t->opt.m, bytes) ||
+            t->ops->download(t->stage_v, t->opt.v, bytes))
+            return ft_err_ctx("checkpoint of step %ld", t->step);
+        p = t->dev.stage;
+        m = t->stage_m;
+        v = t->stage_v;
+    }
     char *js = state_json(t, elapsed);
     if (!js) return ft_err("checkpoint state: out of memory");
-    int rc = ft_ckpt_save(t->ckdir, t->step, t->params, t->opt.m, t->opt.v, t->n, js,
-                          (int)t->o->save_total_limit, t->o->early_stop > 0 ? t->best_step : -1);
+    int rc = ft_ckpt_save(t->ckdir, t->step, p, m, v, t->n, js, (int)t->o->save_total_limit,
+                          t->o->early_stop > 0 ? t->best_step : -1);
     free(js);
     return rc;
+}
+
+// Load checkpoint dir into the parameters and the optimizer state (m, v: NULL = the
+// optimizer's own), through the staging on a device.
+static int load_ckpt(trainer *t, const char *dir, float *m, float *v, char **js) {
+    if (!t->dev.ops) return ft_ckpt_load(dir, t->params, m ? m : t->opt.m, v ? v : t->opt.v, t->n, js);
+    size_t bytes = t->n * sizeof(float);
+    if (ft_ckpt_load(dir, t->dev.stage, m ? m : t->stage_m, v ? v : t->stage_v, t->n, js)) return -1;
+    if (ft_trainable_upload(&t->tr, &t->dev) ||
+        (!m && (t->ops->upload(t->opt.m, t->stage_m, bytes) || t->ops->upload(t->opt.v, t->stage_v, bytes))))
+        return ft_err_ctx("%s", dir);
+    return 0;
 }
 
 // ---- data ----------------------------------------------------------------------------------
@@ -165,7 +192,8 @@ static int setup(trainer *t, const ft_train_opts *o) {
     t->o = o;
     t->best_eval = INFINITY;
     t->best_step = -1;
-    if (o->device && strcmp(o->device, "cpu")) return ft_err("--device %s: only cpu is available to ft-train", o->device);
+    const ft_ops *ops = ft_ops_by_name(o->device ? o->device : "cpu");
+    if (!ops) return ft_err_ctx("--device %s", o->device);
     if (!(t->obj = ft_objective_find(o->objective ? o->objective : "sft"))) return -1;
     if (t->obj->row_grad || t->obj->needs_reference || t->obj->rows_per_example != 1)
         return ft_err("--objective %s: the step runs token-level objectives only (no per-row pass yet)", t->obj->name);
@@ -173,8 +201,9 @@ static int setup(trainer *t, const ft_train_opts *o) {
     struct stat sb;
     t->created_out = stat(o->out, &sb) != 0;
     if (!(t->lock = ft_lock_dir(o->out))) return -1;
-    if (ft_trainable_open(&t->tr, o)) return -1;
+    if (ft_trainable_open(&t->tr, o) || ft_trainable_to_device(&t->tr, &t->dev, ops, o)) return -1;
     t->m = t->tr.m;
+    t->ops = t->m->ops;
     const ft_config *c = &t->m->cfg;
     int T = (int)o->seq_len;
     if (ft_dataset_load(&t->data, o->data, T)) return -1;
@@ -215,13 +244,17 @@ static int setup(trainer *t, const ft_train_opts *o) {
     if (!t->mb) return -1;
     for (int k = 0; k < t->G; k++)
         if (ft_batch_alloc(&t->mb[k], t->Bm, T)) return -1;
-    if (ft_acts_alloc(&t->acts, c, t->Bm, T + nv, 1) || ft_backward_alloc(&t->ws, c, t->Bm, T + nv)) return -1;
+    if (ft_model_acts_alloc(t->m, &t->acts, t->Bm, T + nv, 1) || ft_model_backward_alloc(t->m, &t->ws, t->Bm, T + nv))
+        return -1;
     // trainable parameters (train_method.c)
     ft_adamw_cfg ac = {(float)o->beta1, (float)o->beta2, (float)o->adam_eps, (float)o->weight_decay};
     t->params = t->tr.params;
     t->grads = t->tr.grads;
     t->n = t->tr.n;
     if (ft_trainable_optim(&t->tr, &t->opt, ac)) return -1;
+    if (t->dev.ops && (!(t->stage_m = ft_malloc((t->n ? t->n : 1) * sizeof(float))) ||
+                       !(t->stage_v = ft_malloc((t->n ? t->n : 1) * sizeof(float)))))
+        return -1;
     t->sched.kind = FT_SCHED_COSINE;
     if (ft_sched_parse(o->schedule, &t->sched.kind)) return -1;
     t->sched.lr = o->lr;
@@ -236,7 +269,7 @@ static int setup(trainer *t, const ft_train_opts *o) {
         free(skipped);
         if (dir) {
             char *js = NULL;
-            rc = ft_ckpt_load(dir, t->params, t->opt.m, t->opt.v, t->n, &js) || state_load(t, js, dir);
+            rc = load_ckpt(t, dir, NULL, NULL, &js) || state_load(t, js, dir);
             free(js);
             if (!rc) ft_log_info(1, "resuming from %s (step %ld)", dir, t->step);
             free(dir);
@@ -258,9 +291,12 @@ static void teardown(trainer *t, int failed) {
     ft_acts_free(&t->acts);
     ft_backward_free(&t->ws);
     ft_optim_free(&t->opt);
+    free(t->stage_m);
+    free(t->stage_v);
     ft_loader_free(&t->ld);
     ft_dataset_free(&t->data);
     if (t->have_val) ft_dataset_free(&t->val);
+    ft_trainable_release_device(&t->tr, &t->dev);
     ft_trainable_close(&t->tr);
     ft_lock_release(t->lock);
     if (failed && t->created_out && t->o) rmdir(t->o->out);   // only when empty
@@ -277,7 +313,7 @@ static int write_output(trainer *t) {
         ft_err("%s: cannot remove the previous run's config: %s", cp, strerror(errno));
         goto out;
     }
-    if (ft_trainable_save(&t->tr, t->o->out, t->o->model)) goto out;
+    if (ft_trainable_save_staged(&t->tr, &t->dev, t->o->out, t->o->model)) goto out;
     if (!(cj = ft_train_opts_json(t->o)) || ft_write_all(cp, cj, strlen(cj))) goto out;
     rc = 0;
 out:
@@ -294,7 +330,7 @@ static int restore_best(trainer *t) {
     if (!dir) return -1;
     float *m = ft_malloc(t->n * sizeof(float)), *v = ft_malloc(t->n * sizeof(float));
     char *js = NULL;
-    int rc = (!m || !v) ? -1 : ft_ckpt_load(dir, t->params, m, v, t->n, &js);
+    int rc = (!m || !v) ? -1 : load_ckpt(t, dir, m, v, &js);
     if (!rc) ft_log_info(1, "restored the best checkpoint (step %ld, eval_loss %.4f)", t->best_step, t->best_eval);
     free(js); free(m); free(v); free(dir);
     return rc;
@@ -349,7 +385,7 @@ int ft_train_run(const ft_train_opts *o) {
             tokens += t->mb[i].n_tokens;
             rows += (uint64_t)t->mb[i].rows;
         }
-        memset(t->grads, 0, t->n * sizeof(float));
+        if (t->ops->zero(t->grads, t->n * sizeof(float))) { rc = -1; break; }
         ft_obj_step os = {.targets = targets, .examples = rows / (uint64_t)t->obj->rows_per_example};
         t->obj->begin(&os);
         for (int i = 0; i < k && rc == 0; i++) {
@@ -364,7 +400,7 @@ int ft_train_run(const ft_train_opts *o) {
         if (rc) break;
         double metric[FT_OBJ_MAX_METRICS] = {0};
         double loss = t->obj->end(&os, metric);
-        double gnorm = ft_grad_norm(t->grads, t->n);
+        double gnorm = ft_grad_norm_on(t->ops, t->grads, t->n);
         if (!isfinite(loss) || !isfinite(gnorm)) {
             if (t->skipped_nonfinite < o->skip_nonfinite) {
                 t->skipped_nonfinite++;
@@ -378,7 +414,7 @@ int ft_train_run(const ft_train_opts *o) {
                         o->skip_nonfinite ? "" : " (--skip-nonfinite N tolerates N such steps)");
             break;
         }
-        ft_grad_clip(t->grads, t->n, o->clip);
+        ft_grad_clip_on(t->ops, t->grads, t->n, o->clip);
         double lr = ft_sched_lr(&t->sched, t->step);
         ft_optim_step(&t->opt, t->params, t->grads, (float)lr);
         t->step++;

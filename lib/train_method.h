@@ -39,4 +39,33 @@ int ft_trainable_enable(ft_trainable *tr, int on);
 int ft_trainable_save(const ft_trainable *tr, const char *dir, const char *base_model);
 void ft_trainable_close(ft_trainable *tr);
 
+// ---- on a device (lib/train_device.c) ----
+// What ft_trainable_to_device moved: the device, the kind's own host pointers (restored by
+// ft_trainable_release_device) and the host staging of the parameters, planned once.
+typedef struct {
+    const ft_ops *ops;        // the device; NULL: the trainable is in host memory (the CPU)
+    int base;                 // the kind trains the base weights (tr->params was m->params)
+    float *host_params, *host_grads, *host_base_grads;  // the kind's, before the move
+    float *stage;             // (n) host staging: the kind's own buffer (adapters) or own_stage
+    int own_stage;
+    float *own_grads;         // device gradients allocated here (base), else the model's LoRA copies'
+} ft_trainable_dev;
+// Move tr (after ft_trainable_open) onto ops: the model (ft_model_to_device), tr->params and
+// tr->grads as device buffers (gradients zeroed). On a host-memory table only m->ops changes
+// and d->ops stays NULL. Refused with the reason for what is not on devices yet (the model's
+// refusals, a trainable buffer other than the base weights or the LoRA hooks' A/B, an op
+// the device lacks). -1 with a message; ft_trainable_release_device is safe afterwards.
+int ft_trainable_to_device(ft_trainable *tr, ft_trainable_dev *d, const ft_ops *ops, const ft_train_opts *o);
+// The parameters device -> staging / staging -> device (no-ops in host memory).
+int ft_trainable_download(const ft_trainable *tr, const ft_trainable_dev *d);
+int ft_trainable_upload(ft_trainable *tr, const ft_trainable_dev *d);
+// Where the host reads and writes the parameters: the staging on a device, else tr->params.
+float *ft_trainable_host_params(const ft_trainable *tr, const ft_trainable_dev *d);
+// ft_trainable_save from the downloaded parameters.
+int ft_trainable_save_staged(const ft_trainable *tr, const ft_trainable_dev *d, const char *dir,
+                             const char *base_model);
+// Before ft_trainable_close: frees what ft_trainable_to_device allocated, gives tr its
+// host pointers back.
+void ft_trainable_release_device(ft_trainable *tr, ft_trainable_dev *d);
+
 #endif

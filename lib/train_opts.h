@@ -13,7 +13,7 @@ typedef struct ft_train_opts {
     const char *objective;       // "sft" (lib/objective.h)
     const char *schedule;        // "cosine" | "linear" | "constant"
     const char *lora_targets;    // "q,v" ... | "all-linear"
-    const char *device;          // "cpu"
+    const char *device;          // "cpu", "guard" or "cuda" (ft_ops_by_name)
     double lr, warmup, clip, weight_decay, beta1, beta2, adam_eps;
     double lora_alpha, lora_dropout;
     long epochs, max_steps, batch, grad_accum, batch_tokens, seq_len, seed;

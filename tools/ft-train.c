@@ -1,5 +1,5 @@
 // ft-train — fine-tune a Llama-family model on an FTOK token stream: full fine-tuning, LoRA,
-// DoRA, QLoRA, prompt tuning, prefix tuning or bottleneck adapters, on the CPU. Thin: parses flags (and --config FILE.json), installs SIGINT/SIGTERM
+// DoRA, QLoRA, prompt tuning, prefix tuning or bottleneck adapters, on the CPU (or --device). Thin: parses flags (and --config FILE.json), installs SIGINT/SIGTERM
 // handlers (finish the step, save, exit 0) and calls ft_train_run (lib/train.c).
 #include "cli.h"
 #include "err.h"
@@ -81,7 +81,9 @@ static void usage(void) {
            "  --adapter-dim D       adapter: bottleneck width (default 64)\n"
            "  --adapter-where LIST  adapter: attn,mlp | attn | mlp (default attn,mlp)\n"
            "  --adapter-act F       adapter: relu|silu|gelu (default relu)\n"
-           "  --device cpu          (the only device of this build)\n"
+           "  --device D            cpu (default), guard (the CPU kernels behind device buffers the\n"
+           "                        host cannot touch: tests the device path) or cuda; on a device:\n"
+           "                        full and lora (rsLoRA, dropout); the other methods are refused\n"
            "  -q, -v                quieter / more verbose\n"
            "  -h, --help            this help;  --version  version\n\n"
            "SIGINT/SIGTERM finish the current step, save a checkpoint and exit 0.\n"

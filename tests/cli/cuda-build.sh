@@ -1,7 +1,7 @@
 # cuda-build: the CUDA build of this machine behaves without a GPU. The op tests (built by make
 # when nvcc + cuBLAS are found) either pass on a visible device or say "skip: no CUDA device"
-# and exit 77; tools that never use CUDA carry no CUDA library dependency (ft-eval offers
-# --device cuda, so it may; without a device it runs on the CPU like the others: make test).
+# and exit 77; tools that never use CUDA carry no CUDA library dependency (ft-eval and ft-train
+# offer --device cuda, so they may; without a device they run on the CPU like the others: make test).
 . "$FT_ROOT/tests/lib.sh"
 t=$FT_ROOT/build/cuda/test_cuda_ops
 [ -x "$t" ] || skip "no CUDA build (make found no nvcc/cuBLAS)"
@@ -12,6 +12,6 @@ case $rc in
   *) cat out err >&2; fail "test_cuda_ops exited $rc" ;;
 esac
 for b in "$FT_BIN"/ft-*; do
-  [ "$(basename "$b")" = ft-eval ] && continue
+  case "$(basename "$b")" in ft-eval | ft-train) continue ;; esac
   if ldd "$b" 2>/dev/null | grep -q 'libcudart\|libcublas'; then fail "$b links the CUDA libraries"; fi
 done
