@@ -83,11 +83,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     if (!f) abort();
     if (size > 1 && fwrite(data + 1, 1, size - 1, f) != size - 1) abort();
     fclose(f);
-    char type[64];
-    if (ft_peft_type(dir, type, sizeof type) == 0) {
-        ft_peft *p = NULL;
-        if (ft_peft_apply(model, dir, &p) == 0) ft_peft_destroy(p);
-    }
+    ft_peft *p = NULL;   // reads the peft_type itself and dispatches through the kind table
+    if (ft_peft_apply(model, dir, &p) == 0) ft_peft_destroy(p);
     if (model->virt) abort();   // destroyed adapters leave the model as it was
     ft_err_clear();
     return 0;
