@@ -38,7 +38,6 @@ static const char *untrainable(ft_model *m) {
         ft_linear *lin;
         for (int j = 0; (lin = ft_model_layer_linear(m, l, j, NULL)); j++) {
             if (lin->post) return "bottleneck adapters";
-            if (lin->lora && lin->lora->mag) return "DoRA adapters";
         }
     }
     return NULL;

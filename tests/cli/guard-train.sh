@@ -22,6 +22,7 @@ declare -A margs=(
   [lora]="--method lora --lora-targets all-linear --rslora --lora-dropout 0.2 --lr 2e-2 --weight-decay 0.01"
   [lora-es]="--method lora --lora-targets q,v --lr 0.5 --eval-every 1 --early-stop 2"
   [qlora]="--method qlora --lora-targets all-linear --lora-dropout 0.1 --lr 2e-2"
+  [dora]="--method lora --dora --lora-targets q,v,down --lr 2e-2 --weight-decay 0.01"
 )
 # the files of a run without what depends on the clock or names the device
 strip() {
@@ -56,7 +57,7 @@ same() {   # same DIR_A DIR_B: every compared file of two runs is byte-identical
   done
   [ "$n" -ge 5 ] || fail "only $n files compared in $a"
 }
-for meth in full lora lora-es qlora; do
+for meth in full lora lora-es qlora dora; do
   for dev in cpu guard; do
     # shellcheck disable=SC2086
     ft-train "${common[@]}" ${margs[$meth]} --device $dev -o $meth-$dev --log $meth-$dev.jsonl -v 2>$meth-$dev.err ||
@@ -92,7 +93,7 @@ l = [json.loads(x) for x in open("lora-guard.jsonl")]
 assert sum("loss" in j for j in l) == 6 and all(j["grad_norm"] > 0 for j in l if "loss" in j), l
 PY
 # every PEFT method trained on the guard: gradients reached its device parameters
-for meth in qlora; do
+for meth in qlora dora; do
   "$FT_PY" - $meth-guard.jsonl <<'PY'
 import json, sys
 l = [json.loads(x) for x in open(sys.argv[1])]
@@ -107,7 +108,7 @@ ft-train "${common[@]}" --method lora --lora-targets all-linear --rslora --lr 2e
   --device guard -o nodrop -q
 cmp -s nodrop/adapter_model.safetensors lora-guard/adapter_model.safetensors && fail "--lora-dropout had no effect on guard"
 # not on devices yet: refused with the reason, nothing left behind
-for m in "dora:--method lora --dora:DoRA adapters" "adapter:--method adapter:bottleneck adapters" "prompt:--method prompt --num-virtual-tokens 4:prompt tuning (virtual tokens)" "prefix:--method prefix --num-virtual-tokens 4:prefix tuning (virtual tokens)"; do
+for m in "adapter:--method adapter:bottleneck adapters" "prompt:--method prompt --num-virtual-tokens 4:prompt tuning (virtual tokens)" "prefix:--method prefix --num-virtual-tokens 4:prefix tuning (virtual tokens)"; do
   IFS=: read -r name flags why <<<"$m"
   # shellcheck disable=SC2086
   expect_exit 1 ft-train --model m --data d.tok --seq-len 32 --batch 2 --max-steps 1 $flags --device guard -o no-$name
