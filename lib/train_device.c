@@ -34,12 +34,6 @@ static int check_train_ops(const ft_ops *ops, const ft_train_opts *o) {
 static const char *untrainable(ft_model *m) {
     if (m->virt && m->virt->kind == FT_VIRT_PROMPT) return "prompt tuning (virtual tokens)";
     if (m->virt && m->virt->kind != FT_VIRT_PROMPT) return "prefix tuning (virtual tokens)";
-    for (int l = 0; l < m->cfg.n_layers; l++) {
-        ft_linear *lin;
-        for (int j = 0; (lin = ft_model_layer_linear(m, l, j, NULL)); j++) {
-            if (lin->post) return "bottleneck adapters";
-        }
-    }
     return NULL;
 }
 
