@@ -32,7 +32,6 @@ static int check_train_ops(const ft_ops *ops, const ft_train_opts *o) {
 // What training on a device does not handle yet (ft-eval runs these on devices; their
 // trainable buffers are not wired to the device copies): refuse with the reason.
 static const char *untrainable(ft_model *m) {
-    if (m->virt && m->virt->kind == FT_VIRT_PROMPT) return "prompt tuning (virtual tokens)";
     if (m->virt && m->virt->kind != FT_VIRT_PROMPT) return "prefix tuning (virtual tokens)";
     return NULL;
 }

@@ -24,6 +24,7 @@ declare -A margs=(
   [qlora]="--method qlora --lora-targets all-linear --lora-dropout 0.1 --lr 2e-2"
   [dora]="--method lora --dora --lora-targets q,v,down --lr 2e-2 --weight-decay 0.01"
   [adapter]="--method adapter --lr 2e-2"
+  [prompt]="--method prompt --num-virtual-tokens 4 --lr 5e-2"
 )
 # the files of a run without what depends on the clock or names the device
 strip() {
@@ -58,7 +59,7 @@ same() {   # same DIR_A DIR_B: every compared file of two runs is byte-identical
   done
   [ "$n" -ge 5 ] || fail "only $n files compared in $a"
 }
-for meth in full lora lora-es qlora dora adapter; do
+for meth in full lora lora-es qlora dora adapter prompt; do
   for dev in cpu guard; do
     # shellcheck disable=SC2086
     ft-train "${common[@]}" ${margs[$meth]} --device $dev -o $meth-$dev --log $meth-$dev.jsonl -v 2>$meth-$dev.err ||
@@ -94,7 +95,7 @@ l = [json.loads(x) for x in open("lora-guard.jsonl")]
 assert sum("loss" in j for j in l) == 6 and all(j["grad_norm"] > 0 for j in l if "loss" in j), l
 PY
 # every PEFT method trained on the guard: gradients reached its device parameters
-for meth in qlora dora adapter; do
+for meth in qlora dora adapter prompt; do
   "$FT_PY" - $meth-guard.jsonl <<'PY'
 import json, sys
 l = [json.loads(x) for x in open(sys.argv[1])]
@@ -109,7 +110,7 @@ ft-train "${common[@]}" --method lora --lora-targets all-linear --rslora --lr 2e
   --device guard -o nodrop -q
 cmp -s nodrop/adapter_model.safetensors lora-guard/adapter_model.safetensors && fail "--lora-dropout had no effect on guard"
 # not on devices yet: refused with the reason, nothing left behind
-for m in "prompt:--method prompt --num-virtual-tokens 4:prompt tuning (virtual tokens)" "prefix:--method prefix --num-virtual-tokens 4:prefix tuning (virtual tokens)"; do
+for m in "prefix:--method prefix --num-virtual-tokens 4:prefix tuning (virtual tokens)"; do
   IFS=: read -r name flags why <<<"$m"
   # shellcheck disable=SC2086
   expect_exit 1 ft-train --model m --data d.tok --seq-len 32 --batch 2 --max-steps 1 $flags --device guard -o no-$name
