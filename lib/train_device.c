@@ -1,14 +1,14 @@
 // train_device.c — what ft-train trains, moved onto the op table's device (see
 // train_method.h ft_trainable_to_device): the model goes through ft_model_to_device, the flat
 // trainable buffer becomes a device buffer (the model's own parameter arena when the kind
-// trains the base weights, else the device copies of the LoRA hooks, whose layout is the
-// adapter's), its gradients one device arena zeroed with ops->zero; and one host staging
+// trains the base weights; else the device copies of the LoRA/DoRA hooks (qlora, dora), of the
+// bottleneck set or of the virtual tokens, whose layout must be the kind's buffer's exactly),
+// its gradients one device arena zeroed with ops->zero; and one host staging
 // buffer, planned here once, through which saving, checkpoints and --resume download and
 // upload the parameters (the kind's own host buffer for adapters, so its save writes what
 // was trained). On a table whose buffers are host memory (the CPU) nothing moves.
 #include "train_method.h"
 #include "err.h"
-#include "virtual.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -27,13 +27,6 @@ static int check_train_ops(const ft_ops *ops, const ft_train_opts *o) {
         return ft_err("--lora-dropout: device %s has no dropout op yet (docs/cuda.md); train without dropout or on "
                       "the cpu device", ops->name);
     return 0;
-}
-
-// What training on a device does not handle yet (ft-eval runs these on devices; their
-// trainable buffers are not wired to the device copies): refuse with the reason.
-static const char *untrainable(ft_model *m) {
-    if (m->virt && m->virt->kind != FT_VIRT_PROMPT) return "prefix tuning (virtual tokens)";
-    return NULL;
 }
 
 // 1 when tr's flat buffer is exactly the attached LoRA/DoRA hooks' A, B (then mag) in
@@ -65,8 +58,6 @@ int ft_trainable_to_device(ft_trainable *tr, ft_trainable_dev *d, const ft_ops *
     ft_model *m = tr->m;
     if (!ops || ops->host_access) return ops ? ft_model_to_device(m, ops) : ft_err("no op table");
     if (check_train_ops(ops, o)) return ft_err_ctx("--device %s", ops->name);
-    const char *why = untrainable(m);
-    if (why) return ft_err("device %s: training with %s cannot run there yet (use the cpu device)", ops->name, why);
     int base = tr->params == m->params;   // the kind trains the base weights themselves (full)
     if (!base && tr->base_grads) return ft_err("--method %s: its gradients cannot be moved to device %s yet", tr->name, ops->name);
     int lora = !base && hooks_layout(tr);   // checked on the host pointers, before the move

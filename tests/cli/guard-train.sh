@@ -4,8 +4,9 @@
 # kills the run with SIGSEGV) gives the CPU backend's results byte for byte, for full
 # fine-tuning, LoRA (rsLoRA, dropout), QLoRA (NF4 base, dropout), DoRA, bottleneck adapters,
 # prompt tuning and prefix tuning (with its projection MLP): with gradient accumulation,
-# evaluation on --val, checkpoints, early stopping that restores the best checkpoint, and --resume from a
-# checkpoint (the guard run resumes from the CPU run's checkpoint and the other way round).
+# evaluation on --val, checkpoints, early stopping that restores the best checkpoint, and
+# --resume from a checkpoint (the guard run resumes from the CPU run's checkpoint and the other
+# way round).
 # Compared: the output model/adapter files, train_config.json (but its "device"), every
 # checkpoint's state.bin and state.json (but elapsed_s) and the metrics logs (but the timing
 # fields).
@@ -25,6 +26,7 @@ declare -A margs=(
   [dora]="--method lora --dora --lora-targets q,v,down --lr 2e-2 --weight-decay 0.01"
   [adapter]="--method adapter --lr 2e-2"
   [prompt]="--method prompt --num-virtual-tokens 4 --lr 5e-2"
+  [prefix]="--method prefix --num-virtual-tokens 4 --prefix-projection --prefix-hidden 16 --lr 5e-2"
 )
 # the files of a run without what depends on the clock or names the device
 strip() {
@@ -59,7 +61,7 @@ same() {   # same DIR_A DIR_B: every compared file of two runs is byte-identical
   done
   [ "$n" -ge 5 ] || fail "only $n files compared in $a"
 }
-for meth in full lora lora-es qlora dora adapter prompt; do
+for meth in full lora lora-es qlora dora adapter prompt prefix; do
   for dev in cpu guard; do
     # shellcheck disable=SC2086
     ft-train "${common[@]}" ${margs[$meth]} --device $dev -o $meth-$dev --log $meth-$dev.jsonl -v 2>$meth-$dev.err ||
@@ -95,7 +97,7 @@ l = [json.loads(x) for x in open("lora-guard.jsonl")]
 assert sum("loss" in j for j in l) == 6 and all(j["grad_norm"] > 0 for j in l if "loss" in j), l
 PY
 # every PEFT method trained on the guard: gradients reached its device parameters
-for meth in qlora dora adapter prompt; do
+for meth in qlora dora adapter prompt prefix; do
   "$FT_PY" - $meth-guard.jsonl <<'PY'
 import json, sys
 l = [json.loads(x) for x in open(sys.argv[1])]
@@ -109,14 +111,5 @@ done
 ft-train "${common[@]}" --method lora --lora-targets all-linear --rslora --lr 2e-2 --weight-decay 0.01 \
   --device guard -o nodrop -q
 cmp -s nodrop/adapter_model.safetensors lora-guard/adapter_model.safetensors && fail "--lora-dropout had no effect on guard"
-# not on devices yet: refused with the reason, nothing left behind
-for m in "prefix:--method prefix --num-virtual-tokens 4:prefix tuning (virtual tokens)"; do
-  IFS=: read -r name flags why <<<"$m"
-  # shellcheck disable=SC2086
-  expect_exit 1 ft-train --model m --data d.tok --seq-len 32 --batch 2 --max-steps 1 $flags --device guard -o no-$name
-  expect_in "device guard: training with $why" err
-  expect_in "cannot run there yet (use the cpu device)" err
-  [ ! -e no-$name ] || fail "refused $name run left no-$name"
-done
 expect_exit 1 ft-train --model m --data d.tok --max-steps 1 --device tpu -o no-tpu
 expect_in "unknown device 'tpu'" err
