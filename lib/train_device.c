@@ -1,8 +1,9 @@
 // train_device.c — what ft-train trains, moved onto the op table's device (see
 // train_method.h ft_trainable_to_device): the model goes through ft_model_to_device, the flat
 // trainable buffer becomes a device buffer (the model's own parameter arena when the kind
-// trains the base weights, else the device copies of the LoRA hooks, whose layout is the
-// adapter's), its gradients one device arena zeroed with ops->zero; and one host staging
+// trains the base weights; else the device copies of the LoRA/DoRA hooks (qlora, dora), of the
+// bottleneck set or of the virtual tokens, whose layout must be the kind's buffer's exactly),
+// its gradients one device arena zeroed with ops->zero; and one host staging
 // buffer, planned here once, through which saving, checkpoints and --resume download and
 // upload the parameters (the kind's own host buffer for adapters, so its save writes what
 // was trained). On a table whose buffers are host memory (the CPU) nothing moves.
@@ -28,19 +29,28 @@ static int check_train_ops(const ft_ops *ops, const ft_train_opts *o) {
     return 0;
 }
 
-// What training on a device does not handle yet (ft-eval runs these on devices; their
-// trainable buffers are not wired to the device copies): refuse with the reason.
-static const char *untrainable(ft_model *m) {
-    if (m->virt) return "prompt/prefix tuning (virtual tokens)";
+// 1 when tr's flat buffer is exactly the attached LoRA/DoRA hooks' A, B (then mag) in
+// layer/linear order with nothing between (the layout of ft_model_device_lora's copy).
+static int hooks_layout(const ft_trainable *tr) {
+    ft_model *m = tr->m;
+    size_t off = 0;
+    int any = 0;
     for (int l = 0; l < m->cfg.n_layers; l++) {
         ft_linear *lin;
         for (int j = 0; (lin = ft_model_layer_linear(m, l, j, NULL)); j++) {
-            if (lin->qw) return "NF4-quantized base weights (QLoRA: ft-train --method qlora)";
-            if (lin->post) return "bottleneck adapters";
-            if (lin->lora && lin->lora->mag) return "DoRA adapters";
+            const ft_lora *h = lin->lora;
+            if (!h || h->r <= 0 || !h->A || !h->B) continue;
+            size_t na = (size_t)h->r * lin->in, nb = (size_t)lin->out * h->r;
+            if (h->A != tr->params + off || h->B != tr->params + off + na) return 0;
+            off += na + nb;
+            if (h->mag) {
+                if (h->mag != tr->params + off) return 0;
+                off += (size_t)lin->out;
+            }
+            any = 1;
         }
     }
-    return NULL;
+    return any && off == tr->n;
 }
 
 int ft_trainable_to_device(ft_trainable *tr, ft_trainable_dev *d, const ft_ops *ops, const ft_train_opts *o) {
@@ -48,10 +58,9 @@ int ft_trainable_to_device(ft_trainable *tr, ft_trainable_dev *d, const ft_ops *
     ft_model *m = tr->m;
     if (!ops || ops->host_access) return ops ? ft_model_to_device(m, ops) : ft_err("no op table");
     if (check_train_ops(ops, o)) return ft_err_ctx("--device %s", ops->name);
-    const char *why = untrainable(m);
-    if (why) return ft_err("device %s: training with %s cannot run there yet (use the cpu device)", ops->name, why);
     int base = tr->params == m->params;   // the kind trains the base weights themselves (full)
     if (!base && tr->base_grads) return ft_err("--method %s: its gradients cannot be moved to device %s yet", tr->name, ops->name);
+    int lora = !base && hooks_layout(tr);   // checked on the host pointers, before the move
     if (ft_model_to_device(m, ops)) return ft_err_ctx("--device %s, --method %s", ops->name, tr->name);
     // from here on release_device undoes what was done (a failure leaves nothing behind)
     d->ops = ops;
@@ -67,11 +76,12 @@ int ft_trainable_to_device(ft_trainable *tr, ft_trainable_dev *d, const ft_ops *
         d->own_stage = 1;
         if (!(g = d->own_grads = ops->alloc(bytes))) return ft_err_ctx("gradients on device %s", ops->name);
     } else {
-        size_t nf = ft_model_device_lora(m, &p, &g);
-        // only a trainable buffer that is exactly the hooks' A/B, in their order, is on the device
+        // the hooks' copy when the buffer is laid out as they are, else the bottleneck set's or
+        // the virtual tokens' (their host layout); sizes must agree exactly
+        size_t nf = lora ? ft_model_device_lora(m, &p, &g) : ft_model_device_adapter(m, &p, &g);
         if (nf != tr->n || !g)
-            return ft_err("--method %s: its trainable parameters (%zu) are not on device %s yet (use --device cpu)",
-                          tr->name, tr->n, ops->name);
+            return ft_err("--method %s: its trainable parameters (%zu) are not on device %s (%zu there; use "
+                          "--device cpu)", tr->name, tr->n, ops->name, nf);
         d->stage = tr->params;   // the kind's host buffer: its save writes from there
     }
     if (ops->zero(g, bytes)) return -1;

@@ -52,9 +52,9 @@ typedef struct {
 } ft_trainable_dev;
 // Move tr (after ft_trainable_open) onto ops: the model (ft_model_to_device), tr->params and
 // tr->grads as device buffers (gradients zeroed). On a host-memory table only m->ops changes
-// and d->ops stays NULL. Refused with the reason for what is not on devices yet (the model's
-// refusals, a trainable buffer other than the base weights or the LoRA hooks' A/B, an op
-// the device lacks). -1 with a message; ft_trainable_release_device is safe afterwards.
+// and d->ops stays NULL. Refused with the reason when the move cannot be made (the model's
+// refusals, a trainable buffer that is not exactly the base weights, the LoRA/DoRA hooks'
+// A/B(/mag), the bottleneck set's or the virtual tokens' device copy, an op the device lacks). -1 with a message; ft_trainable_release_device is safe afterwards.
 int ft_trainable_to_device(ft_trainable *tr, ft_trainable_dev *d, const ft_ops *ops, const ft_train_opts *o);
 // The parameters device -> staging / staging -> device (no-ops in host memory).
 int ft_trainable_download(const ft_trainable *tr, const ft_trainable_dev *d);

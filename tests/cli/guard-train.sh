@@ -2,12 +2,14 @@
 # guard-train.sh — ft-train --device guard (the CPU kernels behind device buffers the host
 # cannot touch: any host access of the parameters, gradients, optimizer state or activations
 # kills the run with SIGSEGV) gives the CPU backend's results byte for byte, for full
-# fine-tuning and LoRA (rsLoRA, dropout): with gradient accumulation, evaluation on --val,
-# checkpoints, early stopping that restores the best checkpoint, and --resume from a
-# checkpoint (the guard run resumes from the CPU run's checkpoint and the other way round).
+# fine-tuning, LoRA (rsLoRA, dropout), QLoRA (NF4 base, dropout), DoRA, bottleneck adapters,
+# prompt tuning and prefix tuning (with its projection MLP): with gradient accumulation,
+# evaluation on --val, checkpoints, early stopping that restores the best checkpoint, and
+# --resume from a checkpoint (the guard run resumes from the CPU run's checkpoint and the other
+# way round).
 # Compared: the output model/adapter files, train_config.json (but its "device"), every
 # checkpoint's state.bin and state.json (but elapsed_s) and the metrics logs (but the timing
-# fields). The methods not on devices yet are refused with the reason (exit 1).
+# fields).
 source "$FT_ROOT/tests/lib.sh"
 need_py
 export OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-passive} OMP_NUM_THREADS=2
@@ -20,6 +22,11 @@ declare -A margs=(
   [full]="--method full --lr 2e-3 --weight-decay 0.1"
   [lora]="--method lora --lora-targets all-linear --rslora --lora-dropout 0.2 --lr 2e-2 --weight-decay 0.01"
   [lora-es]="--method lora --lora-targets q,v --lr 0.5 --eval-every 1 --early-stop 2"
+  [qlora]="--method qlora --lora-targets all-linear --lora-dropout 0.1 --lr 2e-2"
+  [dora]="--method lora --dora --lora-targets q,v,down --lr 2e-2 --weight-decay 0.01"
+  [adapter]="--method adapter --lr 2e-2"
+  [prompt]="--method prompt --num-virtual-tokens 4 --lr 5e-2"
+  [prefix]="--method prefix --num-virtual-tokens 4 --prefix-projection --prefix-hidden 16 --lr 5e-2"
 )
 # the files of a run without what depends on the clock or names the device
 strip() {
@@ -54,7 +61,7 @@ same() {   # same DIR_A DIR_B: every compared file of two runs is byte-identical
   done
   [ "$n" -ge 5 ] || fail "only $n files compared in $a"
 }
-for meth in full lora lora-es; do
+for meth in full lora lora-es qlora dora adapter prompt prefix; do
   for dev in cpu guard; do
     # shellcheck disable=SC2086
     ft-train "${common[@]}" ${margs[$meth]} --device $dev -o $meth-$dev --log $meth-$dev.jsonl -v 2>$meth-$dev.err ||
@@ -89,20 +96,20 @@ import json
 l = [json.loads(x) for x in open("lora-guard.jsonl")]
 assert sum("loss" in j for j in l) == 6 and all(j["grad_norm"] > 0 for j in l if "loss" in j), l
 PY
+# every PEFT method trained on the guard: gradients reached its device parameters
+for meth in qlora dora adapter prompt prefix; do
+  "$FT_PY" - $meth-guard.jsonl <<'PY'
+import json, sys
+l = [json.loads(x) for x in open(sys.argv[1])]
+assert sum("loss" in j for j in l) == 6 and all(j["grad_norm"] > 0 for j in l if "loss" in j), (sys.argv[1], l)
+PY
+  c=$meth-guard/checkpoints
+  [ -s $c/step-00000003/state.bin ] && [ -s $c/step-00000006/state.bin ] || fail "$meth: no checkpoints 3 and 6"
+  cmp -s $c/step-00000003/state.bin $c/step-00000006/state.bin && fail "$meth: steps 4..6 changed nothing"
+done
 # LoRA dropout on the device changes the run (the masks reach the device's hooks)
 ft-train "${common[@]}" --method lora --lora-targets all-linear --rslora --lr 2e-2 --weight-decay 0.01 \
   --device guard -o nodrop -q
 cmp -s nodrop/adapter_model.safetensors lora-guard/adapter_model.safetensors && fail "--lora-dropout had no effect on guard"
-# not on devices yet: refused with the reason, nothing left behind
-for m in "dora:--method lora --dora:DoRA adapters" "qlora:--method qlora:NF4-quantized base weights" \
-         "prompt:--method prompt --num-virtual-tokens 4:prompt/prefix tuning" \
-         "prefix:--method prefix --num-virtual-tokens 4:prompt/prefix tuning" "adapter:--method adapter:bottleneck adapters"; do
-  IFS=: read -r name flags why <<<"$m"
-  # shellcheck disable=SC2086
-  expect_exit 1 ft-train --model m --data d.tok --seq-len 32 --batch 2 --max-steps 1 $flags --device guard -o no-$name
-  expect_in "device guard: training with $why" err
-  expect_in "cannot run there yet (use the cpu device)" err
-  [ ! -e no-$name ] || fail "refused $name run left no-$name"
-done
 expect_exit 1 ft-train --model m --data d.tok --max-steps 1 --device tpu -o no-tpu
 expect_in "unknown device 'tpu'" err
