@@ -3,6 +3,7 @@
 #include "tok_internal.h"
 #include "err.h"
 #include "jsonl.h"
+#include "log.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -281,6 +282,9 @@ ft_tokenizer *ft_tokenizer_load(const char *path) {
         ft_tokenizer_free(t);
         return NULL;
     }
+    // e.g. a GGUF pre-tokenizer name ft does not know (the default regexes are used): every
+    // tool that loads this tokenizer says so, through the log hooks it installed
+    if (t->warning) ft_log_info(0, "warning: %s: %s", path, t->warning);
     return t;
 }
 

@@ -34,6 +34,7 @@ static void usage(void) {
 }
 
 int main(int argc, char **argv) {
+    ft_cli_log_install("ft-eval");   // the library's warnings and progress, on stderr
     // Global options before the subcommand are passed through to it: the subcommand sees
     // argv = [NAME, global options..., its own options...].
     int sub = -1;

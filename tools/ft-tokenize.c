@@ -265,6 +265,7 @@ fail:
 }
 
 int main(int argc, char **argv) {
+    ft_cli_log_install(PROG);   // the library's warnings (e.g. an unknown GGUF pre-tokenizer), on stderr
     const char *tokpath = NULL, *field = "text", *out = "-";
     int jsonl = 0, decode = 0, info = 0, skip_bad = 0, bos = -1, eos = -1;
     long threads = 1;
@@ -298,7 +299,6 @@ int main(int argc, char **argv) {
     if (!tokpath) return ft_cli_usage(PROG, "--tokenizer is required");
     ft_tokenizer *tok = ft_tokenizer_load(tokpath);
     if (!tok) return ft_cli_fail(PROG, FT_EXIT_DATA);
-    if (ft_tokenizer_warning(tok)) fprintf(stderr, "%s: warning: %s: %s\n", PROG, tokpath, ft_tokenizer_warning(tok));
     if (info) { print_info(tok); ft_tokenizer_free(tok); return 0; }
     if (decode) { int rc = decode_main(tok, files, nfiles, out); ft_tokenizer_free(tok); return rc; }
 
