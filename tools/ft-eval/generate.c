@@ -12,6 +12,7 @@
 #include "cli.h"
 #include "err.h"
 #include "io.h"
+#include "jinja.h"
 #include "jsonl.h"
 #include "model.h"
 #include "model_common.h"
@@ -41,6 +42,9 @@ static void help(void) {
            "  --max-len N         context length: prompt + output (default: the model's, at most 4096;\n"
            "                      above its max_position_embeddings: a warning)\n"
            "  --skip-bad          skip (and count) bad records instead of failing\n"
+           "  --template-limit K=V[,K=V...]\n"
+           "                      the chat template's rendering budget (keys and defaults as\n"
+           "                      ft-template's: iterations, output, items, depth, memory)\n"
            "%s\nExit status: 0 ok, 1 bad data or model, 2 usage.\n",
            ft_eval_common_help);
 }
@@ -192,6 +196,8 @@ int ft_eval_generate(int argc, char **argv) {
     double temp = 0, top_p = 1;
     uint64_t seed = 0;
     int skip_bad = 0;
+    ft_jinja_limits lim;
+    ft_jinja_limits_default(&lim);
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         int c = ft_eval_common_opt(&co, PROG, argc, argv, &i);
@@ -200,6 +206,11 @@ int ft_eval_generate(int argc, char **argv) {
         if (!strcmp(a, "-h") || !strcmp(a, "--help")) { help(); return 0; }
         if (!strcmp(a, "--version")) { ft_cli_version("ft-eval"); return 0; }
         if (!strcmp(a, "--skip-bad")) { skip_bad = 1; continue; }
+        if (!strcmp(a, "--template-limit")) {   // the chat template's rendering budget, as ft-template's
+            if (i + 1 >= argc) return ft_cli_usage(PROG, "option %s needs a value", a);
+            if (ft_jinja_limits_parse(argv[++i], &lim)) return ft_cli_usage(PROG, "--template-limit: %s", ft_errmsg());
+            continue;
+        }
         int val = !strcmp(a, "--max-new-tokens") || !strcmp(a, "--temperature") || !strcmp(a, "--top-k") ||
                   !strcmp(a, "--top-p") || !strcmp(a, "--seed") || !strcmp(a, "--stop") || !strcmp(a, "--max-len");
         if (val && i + 1 >= argc) return ft_cli_usage(PROG, "option %s needs a value", a);
@@ -243,6 +254,7 @@ int ft_eval_generate(int argc, char **argv) {
     // eos_token of its tokenizer_config.json or GGUF (HF apply_chat_template's), else the
     // tokenizer's BOS/EOS strings
     if (ft_template_of_model(m->path, &g.tpl) < 0) goto done;
+    if (g.tpl) ft_template_set_limits(g.tpl, &lim);
     if (g.tpl && (!g.bos_str || !g.eos_str ||
                   ft_template_set_tokens(g.tpl, ft_template_bos(g.tpl)[0] ? NULL : g.bos_str,
                                          ft_template_eos(g.tpl)[0] ? NULL : g.eos_str) < 0))
