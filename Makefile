@@ -1,5 +1,5 @@
 # ft — one Makefile for libft, the tools, the tests and the demo.
-# Sources are found by wildcard: lib/*.c and kernels/cpu/*.c make libft.a, tools/ft-*.c
+# Sources are found by wildcard: lib/*/*.c and kernels/cpu/*.c make libft.a, tools/ft-*.c
 # one binary each in bin/ (with tools/common/*.c, the CLI helpers, linked into every tool;
 # only tool sources see tools/common/), tests/unit/test_*.c one cmocka test binary each.
 # CUDA objects (kernels/cuda/*.cu) are built when nvcc is found; everything else builds without.
@@ -37,7 +37,7 @@ ifneq ($(SAN),)
 endif
 CFLAGS := $(CFLAGS_BASE) $(EXTRA_CFLAGS)
 
-LIB_SRC := $(wildcard lib/*.c) $(wildcard kernels/cpu/*.c) $(wildcard kernels/guard/*.c)
+LIB_SRC := $(wildcard lib/*/*.c) $(wildcard kernels/cpu/*.c) $(wildcard kernels/guard/*.c)
 TOOLS := $(patsubst tools/%.c,$(BIN)/%,$(wildcard tools/ft-*.c))
 CLI_OBJ := $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard tools/common/*.c))
 UNIT_SRC := $(wildcard tests/unit/test_*.c)

@@ -60,7 +60,7 @@ typedef struct ft_ops {
     double (*lm_head_xent)(float *dh, float *dw, const float *h, const float *w, const int32_t *target,
                            const uint8_t *mask, int N, int C, int V, float grad_scale);
     // lm_head_xent with per-row results and per-position gradient weights, for objectives over
-    // whole sequences (lib/objective.h). row_logp (host memory; NULL = none) receives, for each
+    // whole sequences (lib/train/objective.h). row_logp (host memory; NULL = none) receives, for each
     // row r in [0, n_rows), the sum of log softmax(h[n] @ w^T)[target[n]] over the counted
     // positions n with row[n] == r, in position order (rows without one get 0); row == NULL
     // makes every position its own row (row_logp has N entries). gweight(N), when non-NULL,
@@ -84,7 +84,7 @@ typedef struct ft_ops {
     void (*scale_add)(float *out, const float *a, float s, size_t n);          // out += s * a
 
     // ---- added for the PEFT methods (CUDA twins may be NULL: see docs/cuda.md) ----
-    // Frozen quantized weight (QLoRA, lib/qweight.h): out(N,O) = x(N,I) @ deq(w)(O,I)^T + bias,
+    // Frozen quantized weight (QLoRA, lib/model/qweight.h): out(N,O) = x(N,I) @ deq(w)(O,I)^T + bias,
     // the dequantization fused tile by tile (the f32 matrix never exists whole).
     void (*qmatmul)(float *out, const float *x, const struct ft_qweight *w, const float *bias, int N);
     // dx(N,I) += dout(N,O) @ deq(w)   (the base stays frozen: no weight gradient)
@@ -94,7 +94,7 @@ typedef struct ft_ops {
     void (*act)(float *out, const float *x, size_t n, int kind);
     void (*act_backward)(float *dx, const float *dout, const float *x, size_t n, int kind);
     // Inverted dropout (LoRA dropout): out(i) = x(i) / (1 - p) when ft_rng_hash_float(seed, i)
-    // >= p, else 0 (lib/rng.h; out may be x). The mask depends only on (seed, i), so the same
+    // >= p, else 0 (lib/core/rng.h; out may be x). The mask depends only on (seed, i), so the same
     // call on the gradient is the backward.
     void (*dropout)(float *out, const float *x, size_t n, float p, uint64_t seed);
 
@@ -116,15 +116,15 @@ typedef struct ft_ops {
 
     // Attention of n new queries q(n, Hq, D) at absolute positions p0.. over a KV cache
     // kc/vc(>= p0+n, Hkv, D) (keys after rope): query i attends to cached positions 0..p0+i.
-    // out(n, Hq, D). Softmax scale 1/sqrt(D). (KV-cache decoding, lib/model_kv.c.)
+    // out(n, Hq, D). Softmax scale 1/sqrt(D). (KV-cache decoding, lib/model/model_kv.c.)
     void (*attention_cached)(float *out, const float *q, const float *kc, const float *vc, int n, int p0, int Hq,
                              int Hkv, int D);
-    // Sum of squares of x(n) in double (the gradient norm: lib/optim.c), and x(n) *= s (clipping).
+    // Sum of squares of x(n) in double (the gradient norm: lib/optim/optim.c), and x(n) *= s (clipping).
     double (*sumsq)(const float *x, size_t n);
     void (*scale)(float *x, float s, size_t n);
 
-    // ---- DoRA, bottleneck adapters, prompt/prefix tuning (lib/dora.c, bottleneck.c, virtual.c;
-    // no CUDA twins yet: docs/cuda.md). Reductions accumulate in double, as lib/dora.c did. ----
+    // ---- DoRA, bottleneck adapters, prompt/prefix tuning (lib/model/dora.c, bottleneck.c, virtual.c;
+    // no CUDA twins yet: docs/cuda.md). Reductions accumulate in double, as lib/model/dora.c did. ----
     // x(n) = v (a bottleneck backward without a saved forward poisons its gradients with NaN).
     void (*fill)(float *x, float v, size_t n);
     // out(n) = a / b elementwise (out may be a or b): DoRA's gain mag / norm.
@@ -157,7 +157,7 @@ typedef struct ft_ops {
 
 enum { FT_DEVICE_CPU = 0, FT_DEVICE_CUDA = 1, FT_DEVICE_GUARD = 2 };
 
-// FT_ACT_TANH: the prefix-projection MLP (lib/virtual.c); not a bottleneck activation.
+// FT_ACT_TANH: the prefix-projection MLP (lib/model/virtual.c); not a bottleneck activation.
 enum { FT_ACT_RELU = 0, FT_ACT_SILU = 1, FT_ACT_GELU_TANH = 2, FT_ACT_TANH = 3 };
 
 // The CPU reference implementation (kernels/cpu/).

@@ -25,8 +25,8 @@ flags="-g -O1 -std=c11 -D_GNU_SOURCE -fsanitize=address,undefined -Ilib -Ikernel
 libs="-lzstd -ljansson -lpcre2-8 -lutf8proc -lopenblas -lm -lpthread"
 # the library (2 jobs), instrumented for the fuzzer; a file is recompiled when it or a header
 # is newer than its object
-srcs=$(ls lib/*.c kernels/cpu/*.c kernels/guard/*.c 2>/dev/null)
-newest_h=$(ls -t lib/*.h kernels/*.h kernels/cpu/*.h kernels/guard/*.h 2>/dev/null | head -1)
+srcs=$(ls lib/*/*.c kernels/cpu/*.c kernels/guard/*.c 2>/dev/null)
+newest_h=$(ls -t lib/*/*.h kernels/*.h kernels/cpu/*.h kernels/guard/*.h 2>/dev/null | head -1)
 printf '%s\n' $srcs | xargs -P 2 -I{} sh -c 'o="$1/$(echo "$2" | tr / _).o"
   if [ ! -e "$o" ] || [ "$2" -nt "$o" ] || [ "$4" -nt "$o" ]; then clang $3 -fsanitize=fuzzer-no-link -c "$2" -o "$o"; fi' \
   _ "$obj" {} "$flags" "$newest_h"

@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "cli.h"
-#include "err.h"
+#include "core/err.h"
 
 typedef int (*subcmd_fn)(int argc, char **argv);
 int ft_eval_ppl(int argc, char **argv) __attribute__((weak));

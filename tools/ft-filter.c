@@ -1,16 +1,16 @@
 // ft-filter — dataset curation on FTOK token streams and JSONL records: length bounds and
 // truncation, exact and near-duplicate removal, decontamination, Gopher quality rules,
-// sampling, weighted mixing, seeded shuffle, hash split and sharding (lib/filter.h).
+// sampling, weighted mixing, seeded shuffle, hash split and sharding (lib/data/filter.h).
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
-#include "err.h"
-#include "filter.h"
-#include "io.h"
-#include "jsonl.h"
+#include "core/err.h"
+#include "data/filter.h"
+#include "core/io.h"
+#include "core/jsonl.h"
 
 static const char *prog = "ft-filter";
 

@@ -11,13 +11,13 @@
 #include <sys/stat.h>
 
 #include "cli.h"
-#include "err.h"
-#include "ftok.h"
-#include "gguf.h"
-#include "io.h"
-#include "jsonl.h"
-#include "quant.h"
-#include "safetensors.h"
+#include "core/err.h"
+#include "format/ftok.h"
+#include "format/gguf.h"
+#include "core/io.h"
+#include "core/jsonl.h"
+#include "format/quant.h"
+#include "format/safetensors.h"
 
 #define PROG "ft-info"
 

@@ -2,10 +2,10 @@
 // DoRA: W' = mag/||W + s*B@A||_row * (W + s*B@A)) and write an HF dir or a GGUF file; or
 // convert a PEFT LoRA adapter to llama.cpp's GGUF adapter layout. Adapter types that are not
 // weights (bottleneck adapters, prompt/prefix tuning) are refused. Thin: flags here; each
-// adapter is checked and merged by its row of the PEFT kind table (lib/peft_kind.h; LoRA:
-// lib/peft_lora.c, lib/lora.c, lib/dora.c), the output written by lib/model_save.c (HF dir,
-// GGUF) or lib/gguf_adapter.c (llama.cpp LoRA GGUF). Non-finite merged weights are refused
-// (nothing is written), and the output is locked (lib/lock.h) for the run.
+// adapter is checked and merged by its row of the PEFT kind table (lib/peft/peft_kind.h; LoRA:
+// lib/peft/peft_lora.c, lib/peft/lora.c, lib/model/dora.c), the output written by lib/model/model_save.c (HF dir,
+// GGUF) or lib/peft/gguf_adapter.c (llama.cpp LoRA GGUF). Non-finite merged weights are refused
+// (nothing is written), and the output is locked (lib/core/lock.h) for the run.
 #include <float.h>
 #include <getopt.h>
 #include <jansson.h>
@@ -15,16 +15,16 @@
 #include <string.h>
 
 #include "cli.h"
-#include "err.h"
-#include "gguf.h"
-#include "gguf_adapter.h"
-#include "lock.h"
-#include "lora.h"
-#include "model.h"
-#include "model_save.h"
-#include "peft.h"
-#include "peft_kind.h"
-#include "safetensors.h"
+#include "core/err.h"
+#include "format/gguf.h"
+#include "peft/gguf_adapter.h"
+#include "core/lock.h"
+#include "peft/lora.h"
+#include "model/model.h"
+#include "model/model_save.h"
+#include "peft/peft.h"
+#include "peft/peft_kind.h"
+#include "format/safetensors.h"
 
 #define PROG "ft-merge"
 #define MAX_ADAPTERS 64
@@ -91,7 +91,7 @@ static void note_quantized(const char *path) {
 }
 
 // Refuse, before the base is loaded, adapters that cannot be folded into W as asked (the kind's
-// merge_check, lib/peft_kind.h: types that are not weights, DoRA with a weight other than 1 or
+// merge_check, lib/peft/peft_kind.h: types that are not weights, DoRA with a weight other than 1 or
 // as a llama.cpp LoRA GGUF); *kind gets the adapter's row.
 static int check_mergeable(const char *dir, const ft_peft_merge_opts *mo, int to_gguf_adapter, const ft_peft_kind **kind) {
     json_t *c = NULL;

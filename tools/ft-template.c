@@ -5,10 +5,10 @@
 #include <string.h>
 
 #include "cli.h"
-#include "err.h"
-#include "io.h"
-#include "jsonl.h"
-#include "template.h"
+#include "core/err.h"
+#include "core/io.h"
+#include "core/jsonl.h"
+#include "template/template.h"
 
 static const char *PROG = "ft-template";
 

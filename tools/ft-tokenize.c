@@ -1,6 +1,6 @@
 // ft-tokenize — text (JSONL with a text field, or ft-template segments) to FTOK token streams
 // or HF-style {"input_ids","labels"} JSONL, and back (--decode). Records are read by the main
-// thread, parsed and encoded by -j worker threads (lib/tok_record.h: segments and masks), and
+// thread, parsed and encoded by -j worker threads (lib/tokenize/tok_record.h: segments and masks), and
 // written in input order.
 #include <jansson.h>
 #include <pthread.h>
@@ -10,12 +10,12 @@
 #include <unistd.h>
 
 #include "cli.h"
-#include "err.h"
-#include "ftok.h"
-#include "io.h"
-#include "jsonl.h"
-#include "tok_record.h"
-#include "tokenizer.h"
+#include "core/err.h"
+#include "format/ftok.h"
+#include "core/io.h"
+#include "core/jsonl.h"
+#include "tokenize/tok_record.h"
+#include "tokenize/tokenizer.h"
 
 #define PROG "ft-tokenize"
 #define BATCH 4096                    // records per parallel batch

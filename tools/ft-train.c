@@ -1,9 +1,9 @@
 // ft-train — fine-tune a Llama-family model on an FTOK token stream: full fine-tuning, LoRA,
 // DoRA, QLoRA, prompt tuning, prefix tuning or bottleneck adapters, on the CPU (or --device). Thin: parses flags (and --config FILE.json), installs SIGINT/SIGTERM
-// handlers (finish the step, save, exit 0) and calls ft_train_run (lib/train.c).
+// handlers (finish the step, save, exit 0) and calls ft_train_run (lib/train/train.c).
 #include "cli.h"
-#include "err.h"
-#include "train.h"
+#include "core/err.h"
+#include "train/train.h"
 
 #include <signal.h>
 #include <stdio.h>

@@ -1,5 +1,5 @@
 // cpu_act.c — pointwise activations of the CPU op table, used by the bottleneck adapters
-// (lib/bottleneck.c): out = f(x) and the backward dx += dout * f'(x), for
+// (lib/model/bottleneck.c): out = f(x) and the backward dx += dout * f'(x), for
 //   FT_ACT_RELU       f(x) = max(x, 0)                    f'(x) = [x > 0]  (0 at 0, as PyTorch)
 //   FT_ACT_SILU       f(x) = x * s(x), s = sigmoid        f'(x) = s * (1 + x * (1 - s))
 //   FT_ACT_GELU_TANH  f(x) = x/2 * (1 + tanh(k * (x + 0.044715 x^3))), k = sqrt(2/pi)
@@ -10,7 +10,7 @@
 //                     1 - s = sigmoid(-2u), u = k (x + 0.044715 x^3): no cancellation in 1 + t
 //                     near t = -1 (x << 0), so the tails keep their relative precision.
 //   FT_ACT_TANH       f(x) = tanhf(x)                     f'(x) = 1 - tanhf(x)^2
-//                     (the prefix-projection MLP, lib/virtual.c: a plain libm loop, as it was there)
+//                     (the prefix-projection MLP, lib/model/virtual.c: a plain libm loop, as it was there)
 #pragma GCC optimize("no-trapping-math")  // lets GCC vectorise the clamps of ft_cpu_expf
 #include "cpu_internal.h"
 #include "ops.h"

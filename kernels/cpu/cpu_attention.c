@@ -6,7 +6,7 @@
 // keys from the earliest document start of its rows, so packed documents cost what they use.
 #pragma GCC optimize("no-trapping-math")  // lets GCC vectorise the clamps of ft_cpu_expf
 #include "cpu_internal.h"
-#include "err.h"
+#include "core/err.h"
 
 #include <math.h>
 #include <stdlib.h>

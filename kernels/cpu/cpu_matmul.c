@@ -3,7 +3,7 @@
 // linear layers forward/backward and the inference LM head.
 #pragma GCC optimize("no-trapping-math")  // lets GCC vectorise the clamps of ft_cpu_expf
 #include "cpu_internal.h"
-#include "err.h"
+#include "core/err.h"
 
 #include <math.h>
 #include <stdlib.h>

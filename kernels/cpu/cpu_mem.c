@@ -3,7 +3,7 @@
 // KV-cache attention (attention_cached) reference, the gradient norm's sum of squares and
 // the clipping scale.
 #include "cpu_internal.h"
-#include "err.h"
+#include "core/err.h"
 #include "ops.h"
 
 #include <math.h>

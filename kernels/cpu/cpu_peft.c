@@ -1,7 +1,7 @@
 // cpu_peft.c — the CPU ops of the PEFT methods whose arithmetic is not a matmul: DoRA's row
-// norms, gain and their backward (formulas in lib/dora.c), and the small elementwise helpers
+// norms, gain and their backward (formulas in lib/model/dora.c), and the small elementwise helpers
 // of bottleneck adapters and prefix tuning (fill, div, scale_cols, tanh_backward). The loops
-// are those lib/dora.c, lib/bottleneck.c and lib/virtual.c ran on the host, unchanged (plain
+// are those lib/model/dora.c, lib/model/bottleneck.c and lib/model/virtual.c ran on the host, unchanged (plain
 // loops, double accumulation where they had it), so results are the same bit for bit.
 #include "cpu_internal.h"
 

@@ -3,7 +3,7 @@
 // inverted dropout of LoRA (mask hashed from (seed, index), so the backward regenerates it).
 #pragma GCC optimize("no-trapping-math")  // lets GCC vectorise the clamps of ft_cpu_expf
 #include "cpu_internal.h"
-#include "rng.h"
+#include "core/rng.h"
 
 #include <math.h>
 #include <string.h>

@@ -1,4 +1,4 @@
-// cpu_qmatmul.c — matmul with a frozen NF4-DQ weight (QLoRA, lib/qweight.h), dequantization
+// cpu_qmatmul.c — matmul with a frozen NF4-DQ weight (QLoRA, lib/model/qweight.h), dequantization
 // fused tile by tile: a band of weight rows is dequantized into an f32 scratch of at most
 // ~1 MiB and multiplied with sgemm, so the f32 matrix never exists whole.
 //   forward   out(N, O) = x(N, I) @ deq(w)(O, I)^T + bias   (one sgemm per band of output columns)
@@ -6,9 +6,9 @@
 #include <stdlib.h>
 
 #include "cpu_internal.h"
-#include "err.h"
+#include "core/err.h"
 #include "ops.h"
-#include "nf4.h"
+#include "format/nf4.h"
 
 #define QTILE_FLOATS (256 * 1024)
 

@@ -3,10 +3,10 @@
 // double, and the gradient softmax - onehot pushed back through the head by two more sgemms.
 // Only rows whose mask is set are gathered into chunks, so the (N, V) logits never exist.
 // lm_head_xent_rows adds per-row summed log-probabilities and per-position gradient weights
-// (sequence-level objectives, lib/objective.h); lm_head_xent is it without them.
+// (sequence-level objectives, lib/train/objective.h); lm_head_xent is it without them.
 #pragma GCC optimize("no-trapping-math")  // lets GCC vectorise the clamps of ft_cpu_expf
 #include "cpu_internal.h"
-#include "err.h"
+#include "core/err.h"
 
 #include <math.h>
 #include <stdlib.h>

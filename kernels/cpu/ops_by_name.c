@@ -1,6 +1,6 @@
 // ops_by_name.c — the op table for a --device name (kernels/ops.h ft_ops_by_name). Its own
 // file: only tools that offer a device choice pull in the CUDA objects (and libraries).
-#include "err.h"
+#include "core/err.h"
 #include "ops.h"
 
 #include <string.h>

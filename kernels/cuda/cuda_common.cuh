@@ -11,7 +11,7 @@
 #include <stdint.h>
 
 extern "C" {
-#include "err.h"
+#include "core/err.h"
 #include "ops.h"
 #include "ft_cuda.h"
 }

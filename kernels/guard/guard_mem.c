@@ -4,7 +4,7 @@
 // free decommits the pages and makes them inaccessible again (a use after free faults);
 // addresses are not reused. upload/download/copy/zero check which side each pointer is on.
 #include "guard.h"
-#include "err.h"
+#include "core/err.h"
 #include "ops.h"
 
 #include <pthread.h>

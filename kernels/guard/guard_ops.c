@@ -4,9 +4,9 @@
 // Integer inputs (ids, pos, doc, targets, mask) are device buffers too, as on CUDA.
 #include "guard.h"
 #include "cpu/cpu_internal.h"
-#include "err.h"
+#include "core/err.h"
 #include "ops.h"
-#include "nf4.h"
+#include "format/nf4.h"
 
 #include <pthread.h>
 

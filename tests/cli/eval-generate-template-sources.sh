@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # eval-generate-template-sources.sh — ft-eval generate finds a model's chat template where
-# ft-template does (lib/template.h): a chat_template.json beside a tokenizer_config.json without
+# ft-template does (lib/template/template.h): a chat_template.json beside a tokenizer_config.json without
 # one renders {"messages"} as Python jinja2 renders the same template (the greedy output equals
 # that of the jinja2-rendered text given as a segment prompt); a broken template file is an
 # error naming it, and a model without any template refuses only {"messages"} records.

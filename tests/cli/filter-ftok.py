@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """filter-ftok.py — FTOK test helper for the ft-filter cases, written from DESIGN.md §3
-independently of lib/ftok.c.
+independently of lib/format/ftok.c.
 
   filter-ftok.py write OUT [--vocab V] [--tokid ID] [--mask]  < records.jsonl
       each input line: {"tokens":[...]} optionally with "mask":[0/1...]

@@ -21,9 +21,9 @@ layer_of() {   # layer_of PATH -> prints the layer or nothing
   return 0
 }
 declare -A hdr
-for h in lib/*.h kernels/*.h kernels/*/*.h kernels/*/*.cuh; do [ -f "$h" ] && hdr[$(basename "$h")]=$h; done
+for h in lib/*/*.h kernels/*.h kernels/*/*.h kernels/*/*.cuh; do [ -f "$h" ] && hdr[$(basename "$h")]=$h; done
 bad=0
-for f in lib/*.c lib/*.h kernels/*.h kernels/*/*.c kernels/*/*.h kernels/*/*.cu kernels/*/*.cuh; do
+for f in lib/*/*.c lib/*/*.h kernels/*.h kernels/*/*.c kernels/*/*.h kernels/*/*.cu kernels/*/*.cuh; do
   [ -f "$f" ] || continue
   lf=$(layer_of "$f")
   [ -n "$lf" ] || { echo "no layer for $f in $map" >&2; bad=1; continue; }

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""train-data.py — toy FTOK data for the ft-train CLI cases (written independently of lib/ftok.c).
+"""train-data.py — toy FTOK data for the ft-train CLI cases (written independently of lib/format/ftok.c).
 
   train-data.py OUT.tok SEED N_RECORDS [--task reverse|copy] [--vocab V]
 

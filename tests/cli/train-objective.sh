@@ -1,4 +1,4 @@
-# --objective selects what a step minimises (lib/objective.h); sft is the default and the only
+# --objective selects what a step minimises (lib/train/objective.h); sft is the default and the only
 # row so far. Its step loss is the mean cross-entropy over the step's target tokens: step 1 of a
 # run whose one step holds every record equals the NumPy reference's mean target-token loss of
 # the base model on that data. --objective sft is the default bit for bit, train_config.json

@@ -6,11 +6,11 @@
 // clipped AdamW steps (losses must keep agreeing), logits, KV-cache decoding, and the
 // forward with a LoRA adapter attached. Exit 0 / 1, or 77 with "skip: ..." when no device.
 #include "cuda/ft_cuda.h"
-#include "err.h"
-#include "model.h"
-#include "model_backward.h"
-#include "optim.h"
-#include "rng.h"
+#include "core/err.h"
+#include "model/model.h"
+#include "model/model_backward.h"
+#include "optim/optim.h"
+#include "core/rng.h"
 
 #include <math.h>
 #include <stdio.h>

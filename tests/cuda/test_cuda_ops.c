@@ -7,7 +7,7 @@
 // Exit: 0 all passed, 1 a check failed, 77 no CUDA device visible ("skip: ..." on stdout).
 #include "ops.h"
 #include "cuda/ft_cuda.h"
-#include "err.h"
+#include "core/err.h"
 
 #include <math.h>
 #include <stdio.h>

@@ -11,13 +11,13 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "bottleneck.h"
-#include "err.h"
-#include "io.h"
-#include "lora.h"
-#include "model.h"
-#include "peft.h"
-#include "virtual.h"
+#include "model/bottleneck.h"
+#include "core/err.h"
+#include "core/io.h"
+#include "peft/lora.h"
+#include "model/model.h"
+#include "peft/peft.h"
+#include "model/virtual.h"
 
 enum { N_KINDS = 5 };
 static const char *KINDS[N_KINDS] = {"lora", "dora", "prompt", "prefix", "bottleneck"};

@@ -2,7 +2,7 @@
 // word units and word counts on arbitrary bytes (invalid UTF-8 included), and the whole
 // pipeline (exact dedup, quality, shuffle with spilling) on the input read as JSONL or FTOK.
 #include "fuzz_common.h"
-#include "filter.h"
+#include "data/filter.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     double v[FT_Q_N];

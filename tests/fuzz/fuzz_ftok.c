@@ -1,7 +1,7 @@
 // fuzz_ftok.c — libFuzzer target for the FTOK reader (plain and zstd-compressed streams):
 // read every record and count its targets.
 #include "fuzz_common.h"
-#include "ftok.h"
+#include "format/ftok.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     ftok_reader *r = ftok_open(fuzz_file(data, size, ".tok"));

@@ -1,8 +1,8 @@
 // fuzz_gguf.c — libFuzzer target for the GGUF reader: open, then touch every value, string
 // array element and tensor byte range it reports, and dequantize small tensors.
 #include "fuzz_common.h"
-#include "gguf.h"
-#include "quant.h"
+#include "format/gguf.h"
+#include "format/quant.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     gguf_file *g = gguf_open(fuzz_file(data, size, ".gguf"));

@@ -11,9 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "err.h"
-#include "jinja.h"
-#include "template.h"
+#include "core/err.h"
+#include "template/jinja.h"
+#include "template/template.h"
 
 static const char *VARS =
     "{\"messages\": [{\"role\": \"system\", \"content\": \"S\"}, {\"role\": \"user\", \"content\": \"h\\u00e9 u\"},"

@@ -1,7 +1,7 @@
 // fuzz_jsonl.c — libFuzzer target for the JSONL reader: read every record (bad records are
 // skipped as --skip-bad would), with a small line cap so the cap is exercised too.
 #include "fuzz_common.h"
-#include "jsonl.h"
+#include "core/jsonl.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     ft_jsonl *j = ft_jsonl_open(fuzz_file(data, size, ".jsonl"), 256);

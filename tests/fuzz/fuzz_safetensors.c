@@ -1,7 +1,7 @@
 // fuzz_safetensors.c — libFuzzer target for the safetensors reader: open, then read the
 // last byte of every tensor it reports.
 #include "fuzz_common.h"
-#include "safetensors.h"
+#include "format/safetensors.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     st_set *s = st_open(fuzz_file(data, size, ".safetensors"));

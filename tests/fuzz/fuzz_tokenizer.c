@@ -4,7 +4,7 @@
 // the result, which must never crash or read out of bounds. Seeds: tokenizer.json layouts and
 // small GGUF vocabularies (byte-level with tokenizer.ggml.pre llama-bpe / deepseek-llm, SPM).
 #include "fuzz_common.h"
-#include "tokenizer.h"
+#include "tokenize/tokenizer.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     int gguf = size >= 4 && memcmp(data, "GGUF", 4) == 0;

@@ -1,4 +1,4 @@
-# metrics-porter.sh — lib/porter.c against nltk's PorterStemmer() (what rouge-score uses) on
+# metrics-porter.sh — lib/eval/porter.c against nltk's PorterStemmer() (what rouge-score uses) on
 # ~11,000 words: every suffix rule on many roots, the irregular forms, random letter strings.
 source "$FT_ROOT/tests/lib.sh"
 need_py

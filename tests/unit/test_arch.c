@@ -1,14 +1,14 @@
-// test_arch.c — the architecture table (lib/arch.h): every row complete; the tensor names of a
+// test_arch.c — the architecture table (lib/model/arch.h): every row complete; the tensor names of a
 // tiny model of each row map to llama.cpp's GGUF names (written out here from llama.cpp's
 // LLM_TENSOR_NAMES / gguf-py TensorNameMap, not from ft) and back; config.json model_type and
 // GGUF general.architecture pick the row HF / llama.cpp mean (Mistral, SmolLM and TinyLlama are
 // Llama; Qwen2 has q/k/v biases and unpermuted GGUF rows); unknown names are refused with the list.
 #include "testutil.h"
-#include "arch.h"
-#include "err.h"
-#include "lora.h"
-#include "model.h"
-#include "train_io.h"
+#include "model/arch.h"
+#include "core/err.h"
+#include "peft/lora.h"
+#include "model/model.h"
+#include "model/train_io.h"
 
 #include <jansson.h>
 #include <stdio.h>

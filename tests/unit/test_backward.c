@@ -4,11 +4,11 @@
 // padding and gradient accumulation across two micro-batches; and LoRA dropout (the masks are
 // a function of the seed, so the loss stays a deterministic function to differentiate).
 #include "testutil.h"
-#include "err.h"
-#include "lora.h"
-#include "model.h"
-#include "model_backward.h"
-#include "rng.h"
+#include "core/err.h"
+#include "peft/lora.h"
+#include "model/model.h"
+#include "model/model_backward.h"
+#include "core/rng.h"
 
 #include <math.h>
 #include <stdio.h>

@@ -1,9 +1,9 @@
 // test_batch.c — FTOK into training rows: HF label shifting, packing with doc ids and
 // per-record positions, padding, skipped/truncated counts, seeded shuffle, exact resume.
 #include "testutil.h"
-#include "batch.h"
-#include "err.h"
-#include "ftok.h"
+#include "data/batch.h"
+#include "core/err.h"
+#include "format/ftok.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -7,13 +7,13 @@
 // inference path equal to the training forward, save/load reproducing the logits (F32 and
 // BF16 files), and bad adapter dirs refused with the file named.
 #include "testutil.h"
-#include "bottleneck.h"
-#include "err.h"
-#include "model.h"
-#include "model_backward.h"
-#include "quant.h"
-#include "rng.h"
-#include "safetensors.h"
+#include "model/bottleneck.h"
+#include "core/err.h"
+#include "model/model.h"
+#include "model/model_backward.h"
+#include "format/quant.h"
+#include "core/rng.h"
+#include "format/safetensors.h"
 
 #include <math.h>
 #include <stdio.h>

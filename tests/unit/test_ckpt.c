@@ -1,8 +1,8 @@
 // test_ckpt.c — checkpoints: round trip, retention, corrupt/partial ones never chosen,
 // SIGKILL in the middle of a save leaves the previous checkpoint loadable.
 #include "testutil.h"
-#include "ckpt.h"
-#include "err.h"
+#include "train/ckpt.h"
+#include "core/err.h"
 
 #include <signal.h>
 #include <stdio.h>

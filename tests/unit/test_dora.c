@@ -1,4 +1,4 @@
-// test_dora.c — DoRA (lib/dora.c, lib/lora.c with cfg.dora):
+// test_dora.c — DoRA (lib/model/dora.c, lib/peft/lora.c with cfg.dora):
 //  - one linear: the forward equals a direct double-precision evaluation of
 //    b + mag/||W + s B A||_row * (W + s B A) x (V formed explicitly), and every gradient
 //    (dx, dW, db, dA, dB, dmag; exact, through the norm) matches central differences;
@@ -12,14 +12,14 @@
 //    when a further adapter is merged into the base weights;
 //  - a quantized base (lin->w NULL) is refused with a clear message.
 #include "testutil.h"
-#include "dora.h"
-#include "err.h"
-#include "lora.h"
-#include "model.h"
-#include "model_backward.h"
-#include "quant.h"
-#include "rng.h"
-#include "safetensors.h"
+#include "model/dora.h"
+#include "core/err.h"
+#include "peft/lora.h"
+#include "model/model.h"
+#include "model/model_backward.h"
+#include "format/quant.h"
+#include "core/rng.h"
+#include "format/safetensors.h"
 
 #include <math.h>
 #include <stdio.h>

@@ -1,11 +1,11 @@
-// test_eval_choice.c — ft_choice_loglik (lib/eval_choice.c) on a tiny random model: the score
+// test_eval_choice.c — ft_choice_loglik (lib/eval/eval_choice.c) on a tiny random model: the score
 // of a continuation is the sum of log softmax(logits at t)[token t+1] over its tokens, computed
 // here in double from the model's logits of the whole sequence; a sequence longer than the
 // model's context is cut on the left (equal to scoring the kept tokens); a continuation that
 // cannot fit is refused.
 #include "testutil.h"
-#include "err.h"
-#include "eval_choice.h"
+#include "core/err.h"
+#include "eval/eval_choice.h"
 
 #include <math.h>
 #include <stdio.h>

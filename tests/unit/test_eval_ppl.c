@@ -1,11 +1,11 @@
-// test_eval_ppl.c — ft_ppl (lib/eval_ppl.c) on a tiny random model against a reference that
+// test_eval_ppl.c — ft_ppl (lib/eval/eval_ppl.c) on a tiny random model against a reference that
 // scores each record (or window) alone: -sum log softmax(logits at t)[token t+1] over its
 // targets, in double from the model's logits of that sequence only. Records packed into one
 // row (document masking, positions restarting) give the per-record sums; a record longer than
 // the row is scored in windows [0,4) [3,7) [6,9) so each target counts once.
 #include "testutil.h"
-#include "err.h"
-#include "eval_ppl.h"
+#include "core/err.h"
+#include "eval/eval_ppl.h"
 
 #include <math.h>
 #include <stdlib.h>

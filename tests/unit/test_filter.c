@@ -1,9 +1,9 @@
 // test_filter.c — ft-filter building blocks: hash containers, MinHash/LSH drop probabilities
 // against the banding formula, the seeded external shuffle, length statistics.
 #include "testutil.h"
-#include "err.h"
-#include "filter.h"
-#include "hash.h"
+#include "core/err.h"
+#include "data/filter.h"
+#include "core/hash.h"
 
 #include <math.h>
 #include <stdio.h>

@@ -2,10 +2,10 @@
 // (planted overlaps found, near misses and cross-field n-grams not), Gopher quality measures
 // (values computed by hand), and the pipeline's length/truncation/dedup counts on FTOK.
 #include "testutil.h"
-#include "err.h"
-#include "filter.h"
-#include "ftok.h"
-#include "io.h"
+#include "core/err.h"
+#include "data/filter.h"
+#include "format/ftok.h"
+#include "core/io.h"
 
 #include <math.h>
 #include <stdio.h>

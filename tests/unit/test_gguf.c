@@ -3,8 +3,8 @@
 // is a clean error; every truncation and seeded byte flips never crash; writer round trips
 // are bit-exact and readable by the Python gguf package (when $FT_PY is set).
 #include "testutil.h"
-#include "err.h"
-#include "gguf.h"
+#include "core/err.h"
+#include "format/gguf.h"
 
 #include <math.h>
 #include <stdio.h>

@@ -1,9 +1,9 @@
 // test_io.c — readers/writers: zstd sniffing, atomic writes, JSONL diagnostics, FTOK format.
 #include "testutil.h"
-#include "err.h"
-#include "io.h"
-#include "jsonl.h"
-#include "ftok.h"
+#include "core/err.h"
+#include "core/io.h"
+#include "core/jsonl.h"
+#include "format/ftok.h"
 
 #include <stdio.h>
 #include <stdlib.h>

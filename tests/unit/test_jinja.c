@@ -4,9 +4,9 @@
 // token soup that must fail cleanly (no crash, no leak; run under ASan by `make check`), and
 // the rendering budget (each limit named at its boundary, memory released per iteration).
 #include "testutil.h"
-#include "err.h"
-#include "jinja.h"
-#include "template.h"
+#include "core/err.h"
+#include "template/jinja.h"
+#include "template/template.h"
 
 #include <stdio.h>
 #include <stdlib.h>

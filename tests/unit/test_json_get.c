@@ -1,9 +1,9 @@
-// test_json_get.c — the checked JSON config getters (lib/json_get.h): the integer rule (16 and
+// test_json_get.c — the checked JSON config getters (lib/core/json_get.h): the integer rule (16 and
 // 16.0 taken, 8.5 and "16" refused), null and absent as the default, ranges, and the messages
 // naming file, key and expected type.
 #include "testutil.h"
-#include "err.h"
-#include "json_get.h"
+#include "core/err.h"
+#include "core/json_get.h"
 
 #include <jansson.h>
 #include <stdio.h>

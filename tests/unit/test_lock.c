@@ -1,10 +1,10 @@
-// test_lock.c — output locks (lib/lock.c) and output paths through symlinks (io.c
+// test_lock.c — output locks (lib/core/lock.c) and output paths through symlinks (io.c
 // ft_output_target, ft_writer): one holder at a time, the holder's pid in the message, a dead
 // holder's lock file never blocks, writes go through links and keep them.
 #include "testutil.h"
-#include "err.h"
-#include "io.h"
-#include "lock.h"
+#include "core/err.h"
+#include "core/io.h"
+#include "core/lock.h"
 
 #include <stdio.h>
 #include <stdlib.h>

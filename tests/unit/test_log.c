@@ -1,14 +1,14 @@
-// test_log.c — the library never prints (lib/log.h): with no hooks installed nothing reaches
-// stdout or stderr, neither from ft_log_info nor from a whole training run (lib/train.c); with
+// test_log.c — the library never prints (lib/core/log.h): with no hooks installed nothing reaches
+// stdout or stderr, neither from ft_log_info nor from a whole training run (lib/train/train.c); with
 // hooks, the run's informational lines and its progress (start, one update per step, end)
 // reach them, with the text ft-train prints, and a message longer than the hooks' buffer
 // arrives whole.
 #include "testutil.h"
-#include "err.h"
-#include "log.h"
-#include "model_save.h"
-#include "safetensors.h"
-#include "train.h"
+#include "core/err.h"
+#include "core/log.h"
+#include "model/model_save.h"
+#include "format/safetensors.h"
+#include "train/train.h"
 
 #include <fcntl.h>
 #include <stdio.h>
@@ -95,7 +95,7 @@ static void test_info_hooks(void **st) {
     free(dir);
 }
 
-// FTOK v1 with loss masks, written here independently of lib/ftok.c (formats.md): header, then
+// FTOK v1 with loss masks, written here independently of lib/format/ftok.c (formats.md): header, then
 // per record (len, 0), the tokens, the mask bits padded to 4 bytes.
 static void write_ftok(const char *path, int n_rec, int len, int vocab) {
     FILE *f = fopen(path, "wb");

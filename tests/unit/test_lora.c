@@ -3,10 +3,10 @@
 // the same logits, merging equals the hooked forward, and bad adapter dirs are refused with
 // the file named.
 #include "testutil.h"
-#include "err.h"
-#include "lora.h"
-#include "model.h"
-#include "rng.h"
+#include "core/err.h"
+#include "peft/lora.h"
+#include "model/model.h"
+#include "core/rng.h"
 
 #include <math.h>
 #include <stdio.h>

@@ -2,7 +2,7 @@
 // 13a tokenization, ROUGE, Porter steps, bootstrap). The parity tests compare against the
 // Python references on a large corpus; `test_metrics --porter` stems stdin words for them.
 #include "testutil.h"
-#include "metrics.h"
+#include "eval/metrics.h"
 
 #include <math.h>
 #include <stdio.h>

@@ -2,10 +2,10 @@
 // the full forward, packed documents equal separate ones, the LoRA hook equals merged weights)
 // and the sampler. Numeric truths come from independent computations in this file.
 #include "testutil.h"
-#include "err.h"
-#include "model.h"
-#include "safetensors.h"
-#include "sample.h"
+#include "core/err.h"
+#include "model/model.h"
+#include "format/safetensors.h"
+#include "data/sample.h"
 
 #include <math.h>
 #include <stdio.h>

@@ -4,10 +4,10 @@
 // document ids, tied and untied, q/k/v biases), the optimizer step with clipping, the logits
 // and KV-cache decoding. Any host access of device memory in the model glue would fault.
 #include "testutil.h"
-#include "model_backward.h"
-#include "optim.h"
-#include "err.h"
-#include "rng.h"
+#include "model/model_backward.h"
+#include "optim/optim.h"
+#include "core/err.h"
+#include "core/rng.h"
 
 #include <stdlib.h>
 #include <string.h>

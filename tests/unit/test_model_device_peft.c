@@ -5,12 +5,12 @@
 // the adapters' gradients (downloaded from the device copies), and KV-cache decoding (the
 // virtual tokens seeding the cache). Any host access of device memory would fault.
 #include "testutil.h"
-#include "bottleneck.h"
-#include "dora.h"
-#include "model_backward.h"
-#include "qweight.h"
-#include "rng.h"
-#include "virtual.h"
+#include "model/bottleneck.h"
+#include "model/dora.h"
+#include "model/model_backward.h"
+#include "model/qweight.h"
+#include "core/rng.h"
+#include "model/virtual.h"
 
 #include <stdlib.h>
 #include <string.h>

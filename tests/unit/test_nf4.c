@@ -1,14 +1,14 @@
-// test_nf4.c — NF4 with double quantization (lib/qweight.h) against values computed here
+// test_nf4.c — NF4 with double quantization (lib/model/qweight.h) against values computed here
 // from the NF4 table: a block of exact table entries, every tie between adjacent entries
 // (bitsandbytes rounds a midpoint to the lower entry), nibble order, the all-zero block,
 // the double-quantized absmax within half an int8 step, codes equal to the brute-force
 // nearest entry on gaussian data, partial tail blocks, bad input; and the fused qmatmul /
 // qmatmul_backward equal to dequantize-all + matmul to float rounding.
 #include "testutil.h"
-#include "err.h"
+#include "core/err.h"
 #include "ops.h"
-#include "qweight.h"
-#include "rng.h"
+#include "model/qweight.h"
+#include "core/rng.h"
 
 #include <float.h>
 #include <math.h>

@@ -1,4 +1,4 @@
-// test_objective.c — the objective table (lib/objective.h): lookup and refusal with the list,
+// test_objective.c — the objective table (lib/train/objective.h): lookup and refusal with the list,
 // SFT's step arithmetic (the gradient weight 1/targets and the mean loss, as the step used to
 // compute them inline), and the model-level per-row pieces a sequence-level objective builds
 // on: ft_model_backward_rows with every weight equal to grad_scale is ft_model_backward bit for
@@ -6,11 +6,11 @@
 // and per-row gradient weights give the gradient of the weighted sum of the rows' losses
 // (central finite differences through the whole tiny model).
 #include "testutil.h"
-#include "err.h"
-#include "model.h"
-#include "model_backward.h"
-#include "objective.h"
-#include "rng.h"
+#include "core/err.h"
+#include "model/model.h"
+#include "model/model_backward.h"
+#include "train/objective.h"
+#include "core/rng.h"
 
 #include <math.h>
 #include <stdio.h>

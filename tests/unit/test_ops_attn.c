@@ -5,7 +5,7 @@
 // little-endian arrays for tests/parity/ops-*.py (the NumPy reference).
 #include "ops_check.h"
 #include "ops.h"
-#include "err.h"
+#include "core/err.h"
 
 #ifdef _OPENMP
 #include <omp.h>

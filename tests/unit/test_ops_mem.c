@@ -6,7 +6,7 @@
 // pointer given to a guard op aborts, a freed buffer faults.
 #include "ops_check.h"
 #include "ops.h"
-#include "err.h"
+#include "core/err.h"
 
 #include <signal.h>
 #include <sys/wait.h>

@@ -1,8 +1,8 @@
 // test_optim.c — AdamW against hand-computed steps, schedules against HF's formulas at
 // hand-computed points, clipping and finiteness checks.
 #include "testutil.h"
-#include "err.h"
-#include "optim.h"
+#include "core/err.h"
+#include "optim/optim.h"
 
 #include <math.h>
 #include <stdlib.h>

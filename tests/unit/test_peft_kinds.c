@@ -1,16 +1,16 @@
-// test_peft_kinds.c — the PEFT kind table (lib/peft_kind.h): every row complete, names
+// test_peft_kinds.c — the PEFT kind table (lib/peft/peft_kind.h): every row complete, names
 // unique, lookups by --method and by PEFT's peft_type names, unknown names refused with the
 // list, options of other kinds refused, kinds that are not weights refused by ft-merge's
 // check, and enable/disable: a disabled adapter computes exactly the base model (loss bit for
 // bit equal to the base's), re-enabled exactly the adapted one again.
 #include "testutil.h"
-#include "err.h"
-#include "model_save.h"
-#include "peft_kind.h"
-#include "qweight.h"
-#include "rng.h"
-#include "safetensors.h"
-#include "train_method.h"
+#include "core/err.h"
+#include "model/model_save.h"
+#include "peft/peft_kind.h"
+#include "model/qweight.h"
+#include "core/rng.h"
+#include "format/safetensors.h"
+#include "train/train_method.h"
 
 #include <jansson.h>
 #include <stdio.h>

@@ -5,15 +5,15 @@
 // dir and from a Q8_0 GGUF equals ft_model_load + ft_model_quantize_nf4 bit for bit, keeps
 // only the non-linear tensors in f32, counts its bytes, and names the tensor on bad input.
 #include "testutil.h"
-#include "err.h"
-#include "gguf.h"
-#include "lora.h"
-#include "model.h"
-#include "model_backward.h"
-#include "model_save.h"
-#include "qweight.h"
-#include "rng.h"
-#include "safetensors.h"
+#include "core/err.h"
+#include "format/gguf.h"
+#include "peft/lora.h"
+#include "model/model.h"
+#include "model/model_backward.h"
+#include "model/model_save.h"
+#include "model/qweight.h"
+#include "core/rng.h"
+#include "format/safetensors.h"
 
 #include <math.h>
 #include <stdio.h>

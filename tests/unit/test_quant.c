@@ -1,8 +1,8 @@
 // test_quant.c — f16/bf16 conversions and block dequantization, checked against values
 // worked out by hand from crafted blocks (the ggml layouts written down in docs/formats.md).
 #include "testutil.h"
-#include "gguf.h"
-#include "quant.h"
+#include "format/gguf.h"
+#include "format/quant.h"
 
 #include <math.h>
 #include <stdlib.h>

@@ -1,9 +1,9 @@
-// test_rows.c — the row packer (lib/rows.h) against hand-computed rows: documents packed one
+// test_rows.c — the row packer (lib/data/rows.h) against hand-computed rows: documents packed one
 // after another (positions restart, document index per row, shifted targets that never cross
 // a document), the mask of the target token deciding the loss, padding, and the windows of a
 // record longer than the row (overlapping by one token: every target predicted exactly once).
 #include "testutil.h"
-#include "rows.h"
+#include "data/rows.h"
 
 #include <string.h>
 

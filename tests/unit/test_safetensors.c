@@ -2,8 +2,8 @@
 // every validation rule of the reference implementation as a malformed case, every
 // truncation and seeded byte flips, and interchange with the Python safetensors package.
 #include "testutil.h"
-#include "err.h"
-#include "safetensors.h"
+#include "core/err.h"
+#include "format/safetensors.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -2,8 +2,8 @@
 // the byte a token starts at (a boundary inside a token, empty segments, past the end), the
 // prompt before the first train segment, and the errors on malformed segments.
 #include "testutil.h"
-#include "err.h"
-#include "segments.h"
+#include "core/err.h"
+#include "format/segments.h"
 
 #include <string.h>
 

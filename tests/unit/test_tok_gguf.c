@@ -5,10 +5,10 @@
 // of any length, unusable entries skipped; and a regex that hits PCRE2's match limit on a
 // text fails with a message that says so.
 #include "testutil.h"
-#include "err.h"
-#include "gguf.h"
-#include "tok_internal.h"
-#include "tokenizer.h"
+#include "core/err.h"
+#include "format/gguf.h"
+#include "tokenize/tok_internal.h"
+#include "tokenize/tokenizer.h"
 
 #include <stdio.h>
 #include <stdlib.h>

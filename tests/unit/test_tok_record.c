@@ -1,10 +1,10 @@
-// test_tok_record.c — records into ids + target mask (lib/tok_record.h) with the GPT-2 vocab
+// test_tok_record.c — records into ids + target mask (lib/tokenize/tok_record.h) with the GPT-2 vocab
 // of llama.cpp's test data: a segment boundary inside a token ("hel" | "lo world": the token
 // "hello" starts in the prompt, so only " world" is a target), segment ids equal to encoding
 // the concatenated text without BOS/EOS, plain text records all targets, and bad records.
 #include "testutil.h"
-#include "err.h"
-#include "tok_record.h"
+#include "core/err.h"
+#include "tokenize/tok_record.h"
 
 #include <stdio.h>
 #include <stdlib.h>

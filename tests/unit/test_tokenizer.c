@@ -3,9 +3,9 @@
 // templates, offsets, decode), the same vocabulary from tokenizer.json and from GGUF giving the
 // same ids and tokenizer id, and malformed tokenizer files failing with a clear message.
 #include "testutil.h"
-#include "err.h"
-#include "gguf.h"
-#include "tokenizer.h"
+#include "core/err.h"
+#include "format/gguf.h"
+#include "tokenize/tokenizer.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,16 +1,16 @@
-// test_virtual.c — prompt tuning and prefix tuning (lib/virtual.h) on a tiny GQA model:
+// test_virtual.c — prompt tuning and prefix tuning (lib/model/virtual.h) on a tiny GQA model:
 //   gradients of P, of the plain prefix and of the prefix MLP (embedding + two linears) by
 //   central finite differences through ft_model_forward + ft_model_backward (grads = NULL);
 //   exact step-0 equalities with the base model on [X ; tokens] (P = embeddings of X; prefix =
 //   the base's own rope'd keys and values of X); KV-cache decoding agrees with the forward;
 //   PEFT save / load round trip (same logits), PEFT's init rules, and bad adapter dirs refused.
 #include "testutil.h"
-#include "err.h"
-#include "model.h"
-#include "model_backward.h"
-#include "rng.h"
-#include "safetensors.h"
-#include "virtual.h"
+#include "core/err.h"
+#include "model/model.h"
+#include "model/model_backward.h"
+#include "core/rng.h"
+#include "format/safetensors.h"
+#include "model/virtual.h"
 
 #include <math.h>
 #include <stdio.h>

@@ -1,6 +1,6 @@
 // testutil.c — helpers for the cmocka unit tests (see testutil.h).
 #include "testutil.h"
-#include "rng.h"
+#include "core/rng.h"
 
 #include <stdio.h>
 #include <stdlib.h>

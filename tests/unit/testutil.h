@@ -8,7 +8,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include "model.h"
+#include "model/model.h"
 
 // A fresh temporary directory (removed by tu_rmdir); returns a static-lifetime malloc'd path.
 char *tu_tmpdir(void);

@@ -1,6 +1,6 @@
 // cli.c — shared tool helpers (see cli.h), linked into every tool (not into libft).
 #include "cli.h"
-#include "err.h"
+#include "core/err.h"
 
 #include <stdarg.h>
 #include <stdlib.h>
@@ -68,7 +68,7 @@ void ft_progress_end(ft_progress *p) {
     if (p->enabled) fprintf(stderr, "\r\033[K");
 }
 
-// ---- the library's hooks (lib/log.h) ---------------------------------------------------
+// ---- the library's hooks (lib/core/log.h) ---------------------------------------------------
 static const char *log_prog = "ft";
 static ft_progress log_bar;
 

@@ -1,15 +1,15 @@
 // cli.h — helpers shared by the tools (not part of libft): messages, exit codes, version,
 // the progress bar, and the hooks through which the library's messages and progress reach
-// stderr (lib/log.h). These print (to stderr) but never exit: tools decide their exit code.
-// The number parsers (lib/parse.h) and the clock (lib/log.h) come from the library.
+// stderr (lib/core/log.h). These print (to stderr) but never exit: tools decide their exit code.
+// The number parsers (lib/core/parse.h) and the clock (lib/core/log.h) come from the library.
 #ifndef FT_CLI_H
 #define FT_CLI_H
 
 #include <stdint.h>
 #include <stdio.h>
 
-#include "log.h"
-#include "parse.h"
+#include "core/log.h"
+#include "core/parse.h"
 
 #define FT_VERSION "0.1.0"
 
@@ -23,7 +23,7 @@ int ft_cli_fail(const char *prog, int code);
 int ft_cli_usage(const char *prog, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 // Informational line on stderr when verbosity >= level ("prog: ...").
 void ft_cli_info(const char *prog, int level, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-// Install the library's hooks (lib/log.h) for this tool: its messages as ft_cli_info(prog, ...)
+// Install the library's hooks (lib/core/log.h) for this tool: its messages as ft_cli_info(prog, ...)
 // lines, its progress as the progress bar below (ft_verbosity is read at each call).
 void ft_cli_log_install(const char *prog);
 

@@ -3,20 +3,20 @@
 // choice is scored by the summed log-probability of its tokens after the context (context
 // and context+choice encoded separately, trailing context whitespace moved to the choice);
 // acc = argmax is the label, acc_norm = argmax of log-likelihood per UTF-8 byte of the choice.
-// The scoring is lib/eval_choice.c; here: flags, records, accuracies, bootstrap CIs, reports.
+// The scoring is lib/eval/eval_choice.c; here: flags, records, accuracies, bootstrap CIs, reports.
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
-#include "err.h"
-#include "eval_choice.h"
-#include "io.h"
-#include "jsonl.h"
-#include "metrics.h"
+#include "core/err.h"
+#include "eval/eval_choice.h"
+#include "core/io.h"
+#include "core/jsonl.h"
+#include "eval/metrics.h"
 #include "model_common.h"
-#include "tokenizer.h"
+#include "tokenize/tokenizer.h"
 
 static const char *PROG = "ft-eval choice";
 
@@ -33,7 +33,7 @@ static void help(void) {
            "%s", ft_eval_common_help);
 }
 
-// One record: log-likelihoods into ll[nch] (the scoring is lib/eval_choice.c). -2 bad record.
+// One record: log-likelihoods into ll[nch] (the scoring is lib/eval/eval_choice.c). -2 bad record.
 static int score_record(ft_choice_scorer *sc, const char *ctx, size_t ctx_len, json_t *choices, double *ll) {
     size_t n = json_array_size(choices);
     const char **chs = ft_malloc(n * sizeof *chs);

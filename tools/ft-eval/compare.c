@@ -6,9 +6,9 @@
 #include <string.h>
 
 #include "cli.h"
-#include "err.h"
-#include "io.h"
-#include "metrics_report.h"
+#include "core/err.h"
+#include "core/io.h"
+#include "eval/metrics_report.h"
 
 static const char *P = "ft-eval compare";
 

@@ -10,17 +10,17 @@
 #include <string.h>
 
 #include "cli.h"
-#include "err.h"
-#include "io.h"
-#include "jinja.h"
-#include "jsonl.h"
-#include "model.h"
+#include "core/err.h"
+#include "core/io.h"
+#include "template/jinja.h"
+#include "core/jsonl.h"
+#include "model/model.h"
 #include "model_common.h"
-#include "virtual.h"
-#include "sample.h"
-#include "segments.h"
-#include "template.h"
-#include "tokenizer.h"
+#include "model/virtual.h"
+#include "data/sample.h"
+#include "format/segments.h"
+#include "template/template.h"
+#include "tokenize/tokenizer.h"
 
 static const char *PROG = "ft-eval generate";
 #define MAX_STOPS 16
@@ -250,7 +250,7 @@ int ft_eval_generate(int argc, char **argv) {
     for (int i = 0; i < m->cfg.n_eos && g.n_stop_ids < 64; i++) g.stop_ids[g.n_stop_ids++] = m->cfg.eos_ids[i];
     g.bos_str = token_str(g.tok, ft_tokenizer_bos(g.tok));
     g.eos_str = token_str(g.tok, ft_tokenizer_eos(g.tok));
-    // the model's chat template as ft-template finds it (lib/template.h), with the bos_token /
+    // the model's chat template as ft-template finds it (lib/template/template.h), with the bos_token /
     // eos_token of its tokenizer_config.json or GGUF (HF apply_chat_template's), else the
     // tokenizer's BOS/EOS strings
     if (ft_template_of_model(m->path, &g.tpl) < 0) goto done;

@@ -1,15 +1,15 @@
 // judge.c — `ft-eval judge --cmd PROGRAM A.jsonl B.jsonl`: pairwise preference by an external
 // judge program, each prompt asked twice with positions swapped; thin wrapper over
-// lib/metrics_judge.c.
+// lib/eval/metrics_judge.c.
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
-#include "err.h"
-#include "io.h"
-#include "metrics_report.h"
+#include "core/err.h"
+#include "core/io.h"
+#include "eval/metrics_report.h"
 
 static const char *P = "ft-eval judge";
 

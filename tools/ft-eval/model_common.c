@@ -7,9 +7,9 @@
 #endif
 
 #include "cli.h"
-#include "err.h"
-#include "peft.h"
-#include "qweight.h"
+#include "core/err.h"
+#include "peft/peft.h"
+#include "model/qweight.h"
 #include "model_common.h"
 
 struct ft_adapter_list {

@@ -4,7 +4,7 @@
 #ifndef FT_EVAL_MODEL_COMMON_H
 #define FT_EVAL_MODEL_COMMON_H
 
-#include "model.h"
+#include "model/model.h"
 
 #define FT_EVAL_MAX_ADAPTERS 16
 

@@ -1,7 +1,7 @@
 // ppl.c — `ft-eval --model M ppl DATA.tok`: mean cross-entropy over the target tokens of an
 // FTOK stream and its perplexity, as JSON {"loss","ppl","tokens","records"}.
 // The scoring (rows packed with document masking, windows of long records overlapping by
-// one token, prompt/prefix tuning one record per row) is lib/eval_ppl.c; here: flags, the
+// one token, prompt/prefix tuning one record per row) is lib/eval/eval_ppl.c; here: flags, the
 // stream's checks (tokenizer id, vocabulary), reports.
 #include <jansson.h>
 #include <math.h>
@@ -10,14 +10,14 @@
 #include <string.h>
 
 #include "cli.h"
-#include "err.h"
-#include "ftok.h"
-#include "io.h"
-#include "eval_ppl.h"
-#include "model.h"
+#include "core/err.h"
+#include "format/ftok.h"
+#include "core/io.h"
+#include "eval/eval_ppl.h"
+#include "model/model.h"
 #include "model_common.h"
-#include "virtual.h"
-#include "tokenizer.h"
+#include "model/virtual.h"
+#include "tokenize/tokenizer.h"
 
 #pragma weak ft_tokenizer_load
 #pragma weak ft_tokenizer_free

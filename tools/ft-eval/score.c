@@ -1,5 +1,5 @@
 // score.c — `ft-eval score`: EM, token F1, BLEU, chrF and ROUGE of predictions against
-// references (JSONL in, JSON report out); thin wrapper over lib/metrics_score.c.
+// references (JSONL in, JSON report out); thin wrapper over lib/eval/metrics_score.c.
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,11 +8,11 @@
 #endif
 
 #include "cli.h"
-#include "err.h"
-#include "io.h"
-#include "jsonl.h"
-#include "metrics.h"
-#include "metrics_report.h"
+#include "core/err.h"
+#include "core/io.h"
+#include "core/jsonl.h"
+#include "eval/metrics.h"
+#include "eval/metrics_report.h"
 
 static const char *P = "ft-eval score";
 

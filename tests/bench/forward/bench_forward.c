@@ -6,9 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "log.h"
-#include "err.h"
-#include "model.h"
+#include "core/log.h"
+#include "core/err.h"
+#include "model/model.h"
 
 static double sgemm_peak(const ft_ops *ops, int n) {
     float *a = malloc(sizeof(float) * n * n), *b = malloc(sizeof(float) * n * n), *c = malloc(sizeof(float) * n * n);

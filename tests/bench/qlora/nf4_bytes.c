@@ -3,8 +3,8 @@
 // linears, bytes/param, and the f32 bytes of the rest (embeddings, norms, lm_head).
 #include <stdio.h>
 
-#include "err.h"
-#include "qweight.h"
+#include "core/err.h"
+#include "model/qweight.h"
 
 int main(int argc, char **argv) {
     if (argc != 2) { fprintf(stderr, "usage: nf4_bytes MODEL\n"); return 2; }

@@ -6,11 +6,11 @@
 //   bench_train_cuda [--layers L] [--seq T] [--batch B] [--steps S] [--small]
 // Default shape: Llama-3.2-1B (V=128256, C=2048, F=8192, L=16, 32/8 heads of 64), seq 2048.
 #include "cuda/ft_cuda.h"
-#include "err.h"
-#include "model.h"
-#include "model_backward.h"
-#include "optim.h"
-#include "rng.h"
+#include "core/err.h"
+#include "model/model.h"
+#include "model/model_backward.h"
+#include "optim/optim.h"
+#include "core/rng.h"
 
 #include <math.h>
 #include <stdio.h>

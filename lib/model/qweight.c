@@ -1,0 +1,44 @@
+// qweight.c — a model's linears held as NF4 (QLoRA's frozen base): convert an in-memory
+// model, and account for the bytes (the codec is nf4.c).
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/err.h"
+#include "model/qweight.h"
+
+int ft_model_quantize_nf4(ft_model *m) {
+    if (m->qstore) return ft_err("model is already quantized");
+    int L = m->cfg.n_layers;
+    ft_qweight *qs = ft_calloc((size_t)L * FT_LIN_COUNT, sizeof *qs);
+    if (!qs) return -1;
+    // quantize everything first, then switch the linears over: a failure leaves m as it was
+    for (int i = 0; i < L * FT_LIN_COUNT; i++) {
+        ft_linear *lin = ft_model_layer_linear(m, i / FT_LIN_COUNT, i % FT_LIN_COUNT, NULL);
+        if (lin->w && ft_qweight_init(&qs[i], lin->w, lin->out, lin->in) < 0) {
+            for (int k = 0; k < i; k++) ft_qweight_free(&qs[k]);
+            free(qs);
+            char mod[80];
+            ft_arch_linear_name(m->cfg.arch_row, i / FT_LIN_COUNT, i % FT_LIN_COUNT, mod, sizeof mod);
+            return ft_err_ctx("%s.weight", mod);
+        }
+    }
+    for (int i = 0; i < L * FT_LIN_COUNT; i++) {
+        ft_linear *lin = ft_model_layer_linear(m, i / FT_LIN_COUNT, i % FT_LIN_COUNT, NULL);
+        if (!qs[i].mem) continue;
+        lin->qw = &qs[i];
+        lin->w = NULL;
+    }
+    m->qstore = qs;
+    return 0;
+}
+
+size_t ft_model_qweight_bytes(const ft_model *m, size_t *n_params) {
+    size_t bytes = 0, np = 0;
+    if (m && m->qstore)
+        for (int i = 0; i < m->cfg.n_layers * FT_LIN_COUNT; i++) {
+            bytes += ft_qweight_nbytes(&m->qstore[i]);
+            np += m->qstore[i].mem ? m->qstore[i].n : 0;
+        }
+    if (n_params) *n_params = np;
+    return bytes;
+}

@@ -1,0 +1,50 @@
+// train_opts.h — the options of a training run (ft-train's flags, --config files and
+// OUT/train_config.json share one table, lib/optim/train_opts.c): plain data below the PEFT kinds
+// (whose rows read their own options) and the loop (lib/train/train.h).
+#ifndef FT_TRAIN_OPTS_H
+#define FT_TRAIN_OPTS_H
+
+#include <signal.h>
+#include <stdint.h>
+
+typedef struct ft_train_opts {
+    const char *model, *data, *val, *out, *log;
+    const char *method;          // "full" | "lora" | "qlora" | "prompt" | "prefix" | "adapter"
+    const char *objective;       // "sft" (lib/train/objective.h)
+    const char *schedule;        // "cosine" | "linear" | "constant"
+    const char *lora_targets;    // "q,v" ... | "all-linear"
+    const char *device;          // "cpu", "guard" or "cuda" (ft_ops_by_name)
+    double lr, warmup, clip, weight_decay, beta1, beta2, adam_eps;
+    double lora_alpha, lora_dropout;
+    long epochs, max_steps, batch, grad_accum, batch_tokens, seq_len, seed;
+    long eval_every, early_stop, save_every, save_total_limit, skip_nonfinite, lora_r;
+    int no_pack, no_shuffle, resume, rslora;
+    int dora;                    // --dora: DoRA on the LoRA targets (lora, not qlora)
+    long num_virtual_tokens;     // prompt / prefix
+    const char *prompt_init;     // prompt: TEXT init (NULL = random)
+    int prefix_projection;       // prefix: PEFT's reparameterization MLP
+    long prefix_hidden;          // its hidden width (0 = hidden size)
+    long adapter_dim;            // adapter: bottleneck width
+    const char *adapter_where;   // "attn,mlp" | "attn" | "mlp"
+    const char *adapter_act;     // "relu" | "silu" | "gelu"
+    volatile sig_atomic_t *stop; // set asynchronously (signal handler): finish step, save, return 2
+    const char *prog;            // the tool's name ("ft-train"); the library prints nothing: its
+                                 // messages and progress go to the hooks of lib/core/log.h
+} ft_train_opts;
+
+// Defaults of every option (lr 2e-4 for LoRA is the caller's choice: lr defaults to 1e-4).
+void ft_train_defaults(ft_train_opts *o);
+// The effective options as a JSON object text (keys = flag names), malloc'd.
+char *ft_train_opts_json(const ft_train_opts *o);
+
+// Set one option by flag name ("lr", "lora-r"/"lora_r", "no-pack"...) from its text value
+// (booleans: NULL/"true"/"1" or "false"/"0"). -1 with a message naming the flag.
+int ft_train_set(ft_train_opts *o, const char *name, const char *value);
+int ft_train_opt_known(const char *name);
+int ft_train_opt_is_bool(const char *name);
+// Apply FILE.json (an object whose keys are flag names). *keep holds the parsed JSON that
+// string options point into: release it with ft_train_config_free after the run.
+int ft_train_load_config(ft_train_opts *o, const char *path, void **keep);
+void ft_train_config_free(void *keep);
+
+#endif
