@@ -137,6 +137,7 @@ typedef struct ft_model {
     char *path;               // where it was loaded from
     char *tokenizer_path;     // tokenizer.json of an HF dir, or the .gguf itself; NULL if none
     struct ft_model_dev *dev; // device copies of attached adapters (lib/model/model_device.c) or NULL
+    void (*release_device)(struct ft_model *m);   // frees the device buffers; set by ft_model_to_device
 } ft_model;
 
 // Load from an HF dir (config.json + model.safetensors or sharded index; F32/F16/BF16),
@@ -158,7 +159,7 @@ ft_linear *ft_model_linear(ft_model *m, const char *name);
 // Iterate the linears of layer l by role: i = FT_LIN_Q..FT_LIN_DOWN (0..FT_LIN_COUNT-1) ->
 // q,k,v,o,gate,up,down; short_name gets the row's HF name "q_proj", ...; NULL out of range.
 ft_linear *ft_model_layer_linear(ft_model *m, int l, int i, const char **short_name);
-// The member of ly holding linear `role` (ly->q for FT_LIN_Q, ...).
+// The member of ly holding linear `role` (ly->q for FT_LIN_Q, ...). These three: lib/model/layer.c.
 ft_linear *ft_layer_linear(ft_layer *ly, int role);
 // The member of ly holding norm `role` (ly->attn_norm for FT_NORM_ATTN, ly->mlp_norm).
 float **ft_layer_norm(ft_layer *ly, int role);
@@ -181,7 +182,8 @@ size_t ft_model_device_lora(const ft_model *m, float **params, float **grads);
 // flat trainable parameters and gradients (NULL unless the host copy had gradients), in the
 // host's layout (ft_bottleneck_set.params, ft_virtual_params). 0 when there is none.
 size_t ft_model_device_adapter(const ft_model *m, float **params, float **grads);
-// Frees m's device buffers (ft_model_free calls it); nothing on the host-memory tables.
+// Frees m's device buffers (ft_model_free calls it through m->release_device); nothing on the
+// host-memory tables.
 void ft_model_release_device(ft_model *m);
 // FLOPs (2 per multiply-add) of the forward pass per token, for rows of T tokens (causal
 // attention averaged over positions; lm_head on every position). For GFLOP/s reports.

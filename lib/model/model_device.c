@@ -268,6 +268,7 @@ int ft_model_to_device(ft_model *m, const ft_ops *ops) {
     m->params = d;
     m->inv_freq = f;
     m->ops = ops;
+    m->release_device = ft_model_release_device;   // ft_model_free calls it
     return 0;
 }
 

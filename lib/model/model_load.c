@@ -19,18 +19,6 @@
 #include "model/qweight.h"
 #include "format/safetensors.h"
 
-// ft_layer's members by role
-static const size_t LIN_MEMBER[FT_LIN_COUNT] = {
-    [FT_LIN_Q] = offsetof(ft_layer, q),       [FT_LIN_K] = offsetof(ft_layer, k),
-    [FT_LIN_V] = offsetof(ft_layer, v),       [FT_LIN_O] = offsetof(ft_layer, o),
-    [FT_LIN_GATE] = offsetof(ft_layer, gate), [FT_LIN_UP] = offsetof(ft_layer, up),
-    [FT_LIN_DOWN] = offsetof(ft_layer, down)};
-static const size_t NORM_MEMBER[FT_NORM_COUNT] = {[FT_NORM_ATTN] = offsetof(ft_layer, attn_norm),
-                                                  [FT_NORM_MLP] = offsetof(ft_layer, mlp_norm)};
-
-ft_linear *ft_layer_linear(ft_layer *ly, int role) { return (ft_linear *)((char *)ly + LIN_MEMBER[role]); }
-float **ft_layer_norm(ft_layer *ly, int role) { return (float **)((char *)ly + NORM_MEMBER[role]); }
-
 static int add_tensor(ft_model *m, int *cap, const char *name, int n_dims, int64_t d0, int64_t d1) {
     if (m->n_tensors == *cap) {
         int nc = *cap ? *cap * 2 : 64;
@@ -148,7 +136,7 @@ ft_model *ft_model_new(const ft_config *cfg) { return model_new(cfg, 0); }
 
 void ft_model_free(ft_model *m) {
     if (!m) return;
-    ft_model_release_device(m);
+    if (m->release_device) m->release_device(m);   // set by ft_model_to_device
     if (m->qstore)
         for (int i = 0; i < m->cfg.n_layers * FT_LIN_COUNT; i++) ft_qweight_free(&m->qstore[i]);
     free(m->qstore);
@@ -170,12 +158,6 @@ const ft_tensor_info *ft_model_tensor(const ft_model *m, const char *name) {
 float *ft_model_tensor_data(ft_model *m, const char *name) {
     const ft_tensor_info *t = ft_model_tensor(m, name);
     return t ? m->params + t->offset : NULL;
-}
-
-ft_linear *ft_model_layer_linear(ft_model *m, int l, int i, const char **short_name) {
-    if (l < 0 || l >= m->cfg.n_layers || i < 0 || i >= FT_LIN_COUNT) return NULL;
-    if (short_name) *short_name = m->cfg.arch_row->lin[i].hf;
-    return ft_layer_linear(&m->layers[l], i);
 }
 
 ft_linear *ft_model_linear(ft_model *m, const char *name) {

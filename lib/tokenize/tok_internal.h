@@ -1,5 +1,6 @@
 // tok_internal.h — the insides of ft_tokenizer shared by the tokenizer sources:
-// tokenizer.c (pipeline, decode, accessors), tok_bpe.c (vocab/merge maps, merge engine),
+// tokenizer.c (pipeline, decode, accessors), tok_vocab.c (building the vocabulary), tok_load.c
+// (loading a file), tok_bpe.c (vocab/merge maps, merge engine),
 // tok_pretok.c (normalizers and pre-tokenizers), tok_hf.c (tokenizer.json), tok_gguf.c (GGUF).
 #ifndef FT_TOK_INTERNAL_H
 #define FT_TOK_INTERNAL_H
