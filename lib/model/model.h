@@ -101,6 +101,9 @@ typedef struct ft_lora {
     // set per micro-batch by the trainer (ft_adapter_set_dropout); 0 = off. Not with DoRA.
     float drop_p;
     uint64_t drop_seed;       // the mask is ops->dropout's hash of (drop_seed, element index)
+    // PEFT lora_bias: lora_B's own bias, y += scale * (B A x + bias); NULL = none (not with DoRA)
+    float *bias;              // (out)
+    float *dbias;             // (out) its gradient or NULL
 } ft_lora;
 
 typedef struct ft_linear {

@@ -14,6 +14,7 @@
 #include "optim/optim.h"
 #include "model/train_io.h"
 #include "train/train_method.h"
+#include "peft/peft.h"
 #include "tokenize/tokenizer.h"
 #include "core/rng.h"
 
@@ -314,6 +315,7 @@ static int write_output(trainer *t) {
         goto out;
     }
     if (ft_trainable_save_staged(&t->tr, &t->dev, t->o->out, t->o->model)) goto out;
+    if (t->o->base_name && t->tr.kind->peft_type && ft_peft_set_base_name(t->o->out, t->o->base_name)) goto out;
     if (!(cj = ft_train_opts_json(t->o)) || ft_write_all(cp, cj, strlen(cj))) goto out;
     rc = 0;
 out:

@@ -147,7 +147,7 @@ static int check_lora(ft_model *m, ft_acts *a, const batch *bs, ft_adapter *ad, 
 static void test_lora_grads(void **st) {
     (void)st;
     ft_model *m = tiny(1, 0, 21);
-    ft_lora_cfg lc = {2, 4.0f, 0.0f, 0, FT_LORA_ALL, 0};
+    ft_lora_cfg lc = {.r = 2, .alpha = 4.0f, .dropout = 0.0f, .rslora = 0, .targets = FT_LORA_ALL, .dora = 0};
     ft_adapter ad;
     assert_int_equal(ft_adapter_new(&ad, m, &lc, 3), 0);
     ft_rng r;
@@ -178,7 +178,7 @@ static void test_lora_grads(void **st) {
 static void test_lora_dropout_grads(void **st) {
     (void)st;
     ft_model *m = tiny(0, 1, 31);
-    ft_lora_cfg lc = {2, 4.0f, 0.3f, 0, FT_LORA_ALL, 0};
+    ft_lora_cfg lc = {.r = 2, .alpha = 4.0f, .dropout = 0.3f, .rslora = 0, .targets = FT_LORA_ALL, .dora = 0};
     ft_adapter ad;
     assert_int_equal(ft_adapter_new(&ad, m, &lc, 3), 0);
     ft_rng r;
