@@ -1,6 +1,6 @@
 // train.c — the training loop (see train.h): setup, steps with gradient accumulation,
 // evaluation, checkpoints, resume, outputs. Options/JSON live in train_opts.c, what is
-// trained (the methods) in train_method.c, output files in train_io.c.
+// trained (the methods) in train_method.c, output files through the kind's save (lib/model/model_save.c for full), the metrics log in train_log.c.
 #include "train/train.h"
 #include "data/batch.h"
 #include "train/ckpt.h"
@@ -12,7 +12,7 @@
 #include "model/model_backward.h"
 #include "train/objective.h"
 #include "optim/optim.h"
-#include "model/train_io.h"
+#include "train/train_log.h"
 #include "train/train_method.h"
 #include "peft/peft.h"
 #include "tokenize/tokenizer.h"
