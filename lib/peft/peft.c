@@ -74,13 +74,6 @@ void ft_peft_set_base(json_t *c, const char *base_model) {
     if (tok && json_is_string(tok) && base_model && !strcmp(json_string_value(tok), base_model))
         json_object_set_new(c, "tokenizer_name_or_path", val ? json_string(val) : json_null());
     json_object_set_new(c, "base_model_name_or_path", val ? json_string(val) : json_null());
-    // the base ft trained on, whatever it is (a GGUF file): ft's own key, which PEFT ignores
-    struct stat sb;
-    if (base_model && !stat(base_model, &sb)) {
-        char *abs = realpath(base_model, NULL);
-        json_object_set_new(c, "ft_base_model_path", json_string(abs ? abs : base_model));
-        free(abs);
-    }
     free(hf);
 }
 

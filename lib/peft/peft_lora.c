@@ -22,6 +22,9 @@
 static int lora_check(const ft_train_opts *o) {
     if (o->dora && o->lora_dropout > 0) return ft_err("--lora-dropout is not supported with --dora");
     if (o->dora && o->lora_bias) return ft_err("--lora-bias is not supported with --dora");
+    if (o->lora_bias && o->lora_init && !strcmp(o->lora_init, "gaussian"))   // PEFT would not load it
+        return ft_err("--lora-bias goes with --lora-init default only (PEFT refuses lora_bias with "
+                      "init_lora_weights \"gaussian\")");
     return 0;
 }
 

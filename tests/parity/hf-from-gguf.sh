@@ -7,8 +7,8 @@
 #    tokenizer_config.json with the GGUF's chat template and special tokens
 #  - from an HF base (transformers 5's "dtype": "float32"), --dtype bf16 updates both keys
 #  - ft-train --method full on the GGUF writes the same files
-#  - adapters name their base for PEFT: an HF dir's absolute path; a GGUF base only in
-#    ft_base_model_path (base_model_name_or_path null unless --base-name)
+#  - adapters name their base for PEFT: an HF dir's absolute path; a GGUF base only in ft's
+#    train_config.json (base_model_name_or_path null unless --base-name)
 #  - the real model (SmolLM2 GGUF, when cached): the written tokenizer.json gives, with HF
 #    `tokenizers`, the ids of the reference tokenizer.json (tokenize_parity.py from-gguf, as
 #    SmolLM2's own: Digits + ByteLevel) on a corpus
@@ -73,7 +73,8 @@ ft-train --model tiny.gguf --data train.tok -o lg --seq-len 32 --batch 4 --max-s
 import json, os
 a, g = (json.load(open(f"{d}/adapter_config.json")) for d in ("la", "lg"))
 assert a["base_model_name_or_path"] == os.path.realpath("tiny"), a["base_model_name_or_path"]
-assert g["base_model_name_or_path"] is None and g["ft_base_model_path"] == os.path.realpath("tiny.gguf"), g
+assert g["base_model_name_or_path"] is None, g
+assert json.load(open("lg/train_config.json"))["model"] == "tiny.gguf"   # the GGUF path: ft's own file only
 P
 
 # the real model's tokenizer

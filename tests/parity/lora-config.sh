@@ -120,15 +120,21 @@ ft-eval --model base --adapter x ppl --dump-logits x.f32 d.tok >/dev/null || fai
 "$FT_PY" "$FT_ROOT/tests/cli/train-data.py" train.tok 1 16
 ft-train --model qb --data train.tok -o tr --seq-len 32 --batch 4 --max-steps 3 --lr 1e-2 --lora-targets all-linear \
   --lora-r 4 --lora-rank-pattern 'down_proj=2,model.layers.1.self_attn.q_proj=6' --lora-alpha-pattern 'v_proj=20' \
-  --lora-layers 1 --lora-bias --lora-init gaussian --base-name my/base 2>train.err || { cat train.err >&2; fail "ft-train"; }
+  --lora-layers 1 --lora-bias --base-name my/base 2>train.err || { cat train.err >&2; fail "ft-train"; }
 "$FT_PY" - <<'P'
 import json
 c = json.load(open("tr/adapter_config.json"))
 assert c["layers_to_transform"] == [1] and c["rank_pattern"] == {"down_proj": 2, "model.layers.1.self_attn.q_proj": 6}, c
-assert c["alpha_pattern"] == {"v_proj": 20} and c["lora_bias"] is True and c["init_lora_weights"] == "gaussian", c
+assert c["alpha_pattern"] == {"v_proj": 20} and c["lora_bias"] is True and c["init_lora_weights"] is True, c
 assert c["base_model_name_or_path"] == "my/base", c
 P
 $ref expect-shapes tr qb
+# PEFT refuses lora_bias with a gaussian init: so does ft-train
+expect_exit 1 ft-train --model qb --data train.tok -o tr2 --max-steps 1 --lora-bias --lora-init gaussian
+expect_in "lora-init" err
+ft-train --model qb --data train.tok -o tg --seq-len 32 --batch 4 --max-steps 1 --lora-init gaussian 2>/dev/null ||
+  fail "ft-train --lora-init gaussian"
+"$FT_PY" -c "import json; assert json.load(open('tg/adapter_config.json'))['init_lora_weights'] == 'gaussian'"
 $ref merge qb tr ref-tr
 ft-eval --model qb --adapter tr ppl --dump-logits a.f32 d.tok >/dev/null || fail "ft-eval of the trained adapter"
 $mref compare ref-tr d.tok a.f32 1e-4 || fail "trained adapter: logits differ from the reference"
