@@ -9,6 +9,7 @@
 #include "core/json_get.h"
 #include "format/safetensors.h"
 #include "core/rng.h"
+#include "model/arch.h"
 
 #include <jansson.h>
 #include <math.h>
@@ -429,6 +430,46 @@ static int parse_key(const char *name, int *l, int *j, int *kind) {
     return -1;
 }
 
+// modules_to_save: tensor "base_model.model.NAME" of the adapter file is a full copy of the
+// base's tensor NAME when its module (NAME less ".weight"/".bias") ends with an entry of
+// modules_to_save (PEFT's _set_trainable matches key.endswith(entry)). Returns the model's
+// tensor index, -1 when name is no such tensor, -2 with a message when it is one ft cannot take
+// (a quantized base; tied embeddings, which PEFT unties by copying one side).
+static int saved_module(const ft_model *m, const json_t *c, const char *name, const char *cpath, const char *wpath) {
+    const json_t *ms = json_object_get(c, "modules_to_save");
+    const char *pre = "base_model.model.";
+    if (!json_is_array(ms) || strncmp(name, pre, strlen(pre))) return -1;
+    const char *tn = name + strlen(pre);
+    int k = -1;
+    for (int i = 0; i < m->n_tensors && k < 0; i++)
+        if (!strcmp(m->tensors[i].name, tn)) k = i;
+    if (k < 0) return -1;
+    const char *dot = strrchr(tn, '.');
+    size_t ml = dot ? (size_t)(dot - tn) : strlen(tn);
+    int hit = 0;
+    for (size_t i = 0; i < json_array_size(ms) && !hit; i++) {
+        const char *e = json_string_value(json_array_get(ms, i));
+        size_t el = e ? strlen(e) : 0;
+        hit = e && el <= ml && !strncmp(tn + ml - el, e, el);
+    }
+    if (!hit) return -1;
+    if (m->qstore) {
+        ft_err("%s: tensor %s is a full copy (modules_to_save in %s), which a quantized (NF4) base cannot take: "
+               "use the f32 base", wpath, name, cpath);
+        return -2;
+    }
+    char head[96], embed[96];
+    ft_arch_global_name(m->cfg.arch_row, FT_GLOBAL_HEAD, head, sizeof head);
+    ft_arch_global_name(m->cfg.arch_row, FT_GLOBAL_EMBED, embed, sizeof embed);
+    if (m->cfg.tie_embeddings && (!strcmp(tn, head) || !strcmp(tn, embed))) {
+        ft_err("%s: tensor %s is a full copy (modules_to_save in %s) of one side of the model's tied embeddings: "
+               "PEFT unties them, and ft has no untied LM head for a tied model; nothing was applied", wpath, name,
+               cpath);
+        return -2;
+    }
+    return k;
+}
+
 // The keys of an adapter_config.json that ft_adapter_save writes back as they were read.
 static const char *const FIELD_KEYS[] = {"target_modules", "layers_to_transform", "layers_pattern", "exclude_modules",
                                          "rank_pattern", "alpha_pattern", "init_lora_weights"};
@@ -442,7 +483,7 @@ static int adapter_load(ft_adapter *a, ft_model *m, const char *dir) {
     unsigned char *sel = NULL, *have = NULL;   // the linears the config selects; those with tensors
     int *hr = NULL;
     float *ha = NULL;
-    int rc = -1;
+    int rc = -1, n_saved = 0;
     if (!cpath || !wpath || !(c = ft_peft_config_read(cpath))) goto out;
     const char *pt = NULL;
     if (ft_json_get_str(c, "peft_type", cpath, NULL, &pt) < 0) goto out;
@@ -487,8 +528,15 @@ static int adapter_load(ft_adapter *a, ft_model *m, const char *dir) {
         int l, j, kind;
         const st_tensor *t = &st->tensors[i];
         if (parse_key(t->name, &l, &j, &kind)) {
+            int k = saved_module(m, c, t->name, cpath, wpath);
+            if (k == -2) goto out;
+            if (k >= 0) {
+                n_saved++;
+                continue;
+            }
             ft_err("%s: unsupported adapter tensor %s (only LoRA A/B, lora_B.bias (lora_bias) and DoRA "
-                   "lora_magnitude_vector of q,k,v,o,gate,up,down)", wpath, t->name);
+                   "lora_magnitude_vector of q,k,v,o,gate,up,down, and whole tensors of the modules that "
+                   "modules_to_save names)", wpath, t->name);
             goto out;
         }
         if (kind == 2 && !cfg.dora) {
@@ -572,6 +620,17 @@ static int adapter_load(ft_adapter *a, ft_model *m, const char *dir) {
                 if (load_tensor(tm, h->mag, (uint64_t)lin->out, 0, wpath)) goto out;
             }
         }
+    // modules_to_save: PEFT's full copies replace the base's tensors (last, once nothing can fail
+    // but the conversion, which checks every shape before it writes)
+    for (size_t i = 0; n_saved && i < st->n_tensors; i++) {
+        const st_tensor *t = &st->tensors[i];
+        int k = saved_module(m, c, t->name, cpath, wpath);
+        if (k < 0) continue;
+        const ft_tensor_info *ti = &m->tensors[k];
+        uint64_t shape[2] = {(uint64_t)ti->shape[0], ti->n_dims == 2 ? (uint64_t)ti->shape[1] : 0};
+        if (st_tensor_to_f32(t, m->params + ti->offset, ti->n_dims, shape, wpath)) goto out;
+    }
+    a->n_saved = n_saved;
     rc = 0;
 out:
     if (rc) ft_adapter_free(a);

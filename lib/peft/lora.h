@@ -50,6 +50,7 @@ typedef struct {
     ft_model *model;          // attached to (NULL after detach)
     float *norms;             // DoRA row norms of a frozen adapter (ft_adapter_apply) or NULL
     float *alpha;             // (L * FT_LIN_COUNT) lora_alpha of each hook (alpha_pattern), 0 when not adapted
+    int n_saved;              // modules_to_save tensors copied into the model's weights at load
     struct json_t *fields;    // the adapter_config.json keys that say where r/alpha/targets come from
                               // (target_modules, layers_to_transform, rank_pattern, ...), written back on save
 } ft_adapter;
@@ -78,7 +79,9 @@ void ft_adapter_free(ft_adapter *a);
 // (the adapter must be attached: shapes come from the model's linears).
 int ft_adapter_save(const ft_adapter *a, const char *dir, const char *base_model);
 // Read a PEFT LoRA adapter dir (F32/F16/BF16 tensors) for model m, check every shape, and
-// attach it. Errors name the file and the tensor.
+// attach it. Errors name the file and the tensor. The full copies of modules_to_save (e.g.
+// base_model.model.lm_head.weight, base_model.model.model.norm.weight) replace the model's own
+// tensors (they are weights, not hooks: ft_adapter_save does not write them back).
 int ft_adapter_load(ft_adapter *a, ft_model *m, const char *dir);
 
 // Convenience for tools (ft-eval --adapter, repeatable): when m has no adapter attached,

@@ -38,7 +38,6 @@ static const struct {
     {"kasa_config", "KaSA (a learned singular-value diagonal) is not implemented"},
     {"velora_config", "VeLoRA is not implemented"},
     {"monteclora_config", "MonteCLoRA is not implemented"},
-    {"modules_to_save", "full copies of whole modules (modules_to_save) are not implemented yet"},
 };
 
 int ft_lora_check_fields(const json_t *c, const char *file) {
@@ -49,6 +48,16 @@ int ft_lora_check_fields(const json_t *c, const char *file) {
         return ft_err("%s: key \"%s\" is %s: %s, so ft cannot apply this adapter as PEFT does (it refuses "
                       "rather than give other numbers)", file, REFUSED[i].key, ft_json_describe(v, got, sizeof got),
                       REFUSED[i].why);
+    }
+    const json_t *ms = json_object_get(c, "modules_to_save");
+    if (ms && !json_is_null(ms)) {
+        if (!json_is_array(ms)) return ft_json_type_err(file, "modules_to_save", "a list of module names", ms);
+        for (size_t i = 0; i < json_array_size(ms); i++)
+            if (!json_is_string(json_array_get(ms, i))) {
+                char k[48];
+                snprintf(k, sizeof k, "modules_to_save[%zu]", i);
+                return ft_json_type_err(file, k, "a string (a module name)", json_array_get(ms, i));
+            }
     }
     // bias: "none" only ("all" / "lora_only" train the base linears' own biases, saved beside the
     // adapter as ...q_proj.bias; ft has no such tensors)

@@ -249,6 +249,23 @@ int ft_lora_select(const json_t *c, const char *file, int L, unsigned char *sel)
     if (!tm || json_is_null(tm)) memset(sel, 1, (size_t)L * FT_LORA_N_TARGETS);
     else if (ft_lora_select_targets(tm, file, L, sel) < 0) return -1;
     if (exclude(json_object_get(c, "exclude_modules"), file, L, sel) || layer_filter(c, file, L, sel)) return -1;
+    // a module modules_to_save names is copied whole, never a LoRA target (PEFT:
+    // re.match(rf"(^|.*\.){m}($|\..*)", key))
+    const json_t *ms = json_object_get(c, "modules_to_save");
+    for (size_t e = 0; json_is_array(ms) && e < json_array_size(ms); e++) {
+        const char *mn = json_string_value(json_array_get(ms, e));
+        if (!mn || strlen(mn) > 400) continue;
+        char rx[440];
+        snprintf(rx, sizeof rx, "(^|.*\\.)%s($|\\..*)", mn);
+        pcre2_code *re = re_compile(rx, 0, file, "modules_to_save");
+        if (!re) return -1;
+        for (int i = 0; i < L * FT_LORA_N_TARGETS; i++) {
+            char name[96];
+            hf_name(i / FT_LORA_N_TARGETS, i % FT_LORA_N_TARGETS, name, sizeof name);
+            if (sel[i] && re_run(re, name, NULL) == 1) sel[i] = 0;
+        }
+        pcre2_code_free(re);
+    }
     int n = 0;
     for (int i = 0; i < L * FT_LORA_N_TARGETS; i++) n += sel[i];
     return n;

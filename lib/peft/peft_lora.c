@@ -105,6 +105,13 @@ static int lora_merge_check(const char *dir, const json_t *config, const ft_peft
     if (json_is_true(json_object_get(config, "lora_bias")) && to_gguf_adapter)
         return ft_err("%s: an adapter with \"lora_bias\": true cannot be written as a llama.cpp LoRA GGUF, which has "
                       "no LoRA bias; merge it instead (ft-merge --model BASE --adapter %s -o OUT)", dir, dir);
+    const json_t *ms = json_object_get(config, "modules_to_save");
+    if (json_is_array(ms) && json_array_size(ms) && to_gguf_adapter)
+        return ft_err("%s: an adapter with modules_to_save (full copies of modules) cannot be written as a llama.cpp "
+                      "LoRA GGUF; merge it instead (ft-merge --model BASE --adapter %s -o OUT)", dir, dir);
+    if (json_is_array(ms) && json_array_size(ms) && mo->weight != 1.0)
+        return ft_err("%s: an adapter with modules_to_save merges only with weight 1 (got --weight %g): its full "
+                      "copies replace the base's modules", dir, mo->weight);
     if (dora && mo->weight != 1.0)
         return ft_err("%s: a DoRA adapter merges only with weight 1 (got --weight %g): its magnitude vector rescales "
                       "whole rows, so a weighted DoRA merge is undefined (PEFT has none either)", dir, mo->weight);

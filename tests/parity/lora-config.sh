@@ -9,7 +9,9 @@
 #  - target_modules as a regex with alpha_pattern by full name
 #  - lora_bias (qwen2: q/k/v have base biases): ft-eval --adapter and ft-merge; with o_proj (no
 #    base bias) ft-eval still runs it and ft-merge refuses as PEFT does
-#  - fields ft does not implement are refused by name (modules_to_save, init_lora_weights pissa,
+#  - modules_to_save: the full copies replace the base's tensors (ft-eval, ft-merge); tied
+#    embeddings are refused
+#  - fields ft does not implement are refused by name (init_lora_weights pissa,
 #    fan_in_fan_out, bias "all", layer_replication), and a wrong rank names rank_pattern
 #  - ft-train --lora-rank-pattern/--lora-alpha-pattern/--lora-layers/--lora-bias/--lora-init
 #    writes the PEFT fields, tensors of PEFT's shapes, and ft-eval of it equals the reference
@@ -92,7 +94,26 @@ expect_in "o_proj" err
 expect_exit 1 ft-merge --model qb --adapter lb --to-gguf-adapter -o bad.gguf
 expect_in "lora_bias" err
 
-# 4. refused fields, each named
+# 4. modules_to_save: PEFT's full copies (lm_head, the final norm, a layer's norm) replace the
+#    base's tensors; a listed linear is not a LoRA target
+$ref make-adapter ms base 5 '{"r": 2, "lora_alpha": 4, "target_modules": ["q_proj", "v_proj"],
+  "modules_to_save": ["lm_head", "model.norm", "layers.1.post_attention_layernorm", "model.layers.0.self_attn.v_proj"]}'
+$ref merge base ms ref-ms
+"$FT_PY" -c "from safetensors.numpy import load_file; t = load_file('ms/adapter_model.safetensors'); assert 'base_model.model.model.layers.0.self_attn.v_proj.weight' in t and 'base_model.model.model.layers.0.self_attn.v_proj.lora_A.weight' not in t"
+ft-eval --model base --adapter ms ppl --dump-logits a.f32 d.tok >/dev/null || fail "ft-eval --adapter ms"
+$mref compare ref-ms d.tok a.f32 1e-4 || fail "modules_to_save: ft-eval logits differ"
+ft-merge --model base --adapter ms --dtype f32 -o m-ms -q || fail "ft-merge modules_to_save"
+ft-eval --model m-ms ppl --dump-logits m.f32 d.tok >/dev/null
+$mref compare ref-ms d.tok m.f32 1e-4 || fail "modules_to_save: merged logits differ"
+expect_exit 1 ft-merge --model base --adapter ms --to-gguf-adapter -o bad.gguf
+expect_in "modules_to_save" err
+"$FT_PY" "$FT_ROOT/tests/tools/make_tiny_model.py" --hf tied --tie --hidden 32 --intermediate 64 --layers 2 --heads 4 \
+  --kv-heads 2 --vocab 300 --seed 9
+$ref make-adapter mt tied 6 '{"r": 2, "lora_alpha": 4, "target_modules": ["q_proj"], "modules_to_save": ["embed_tokens"]}'
+expect_exit 1 ft-eval --model tied --adapter mt ppl d.tok
+expect_in "tied" err
+
+# 5. refused fields, each named
 refuse() {   # refuse KEY JSON_VALUE
   rm -rf x && cp -r pat x
   "$FT_PY" -c "import json,sys; c=json.load(open('x/adapter_config.json')); c[sys.argv[1]]=json.loads(sys.argv[2]); json.dump(c,open('x/adapter_config.json','w'))" "$1" "$2"
@@ -101,7 +122,6 @@ refuse() {   # refuse KEY JSON_VALUE
   expect_exit 1 ft-merge --model base --adapter x -o bad
   expect_in "\"$1\"" err
 }
-refuse modules_to_save '["lm_head"]'
 refuse init_lora_weights '"pissa"'
 refuse init_lora_weights '"olora"'
 refuse fan_in_fan_out true
@@ -116,7 +136,7 @@ rm -rf x && cp -r pat x
 "$FT_PY" -c "import json; c=json.load(open('x/adapter_config.json')); c['init_lora_weights']='gaussian'; json.dump(c,open('x/adapter_config.json','w'))"
 ft-eval --model base --adapter x ppl --dump-logits x.f32 d.tok >/dev/null || fail "init_lora_weights gaussian refused"
 
-# 5. ft-train writes the fields PEFT reads, and its adapter is what the reference makes of them
+# 6. ft-train writes the fields PEFT reads, and its adapter is what the reference makes of them
 "$FT_PY" "$FT_ROOT/tests/cli/train-data.py" train.tok 1 16
 ft-train --model qb --data train.tok -o tr --seq-len 32 --batch 4 --max-steps 3 --lr 1e-2 --lora-targets all-linear \
   --lora-r 4 --lora-rank-pattern 'down_proj=2,model.layers.1.self_attn.q_proj=6' --lora-alpha-pattern 'v_proj=20' \

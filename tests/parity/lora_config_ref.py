@@ -6,7 +6,8 @@ utils.other.get_pattern_key, with Python's `re`), independent of ft's C code.
   make-adapter DIR MODEL_DIR SEED CONFIG_JSON   a PEFT LoRA adapter dir for MODEL_DIR's layers: for
                                                 every module the config selects, lora_A (r, in) and
                                                 lora_B (out, r) ~ N(0, 0.3) with r from rank_pattern
-                                                (and lora_B.bias ~ N(0, 0.3) with lora_bias)
+                                                (and lora_B.bias ~ N(0, 0.3) with lora_bias;
+                                                modules_to_save: W + N(0, 0.3) copies)
   merge MODEL_DIR ADAPTER_DIR OUT_DIR           OUT_DIR = MODEL_DIR with W += s*B@A, bias += s*b
                                                 (a bias tensor is created where the base has none,
                                                 so model_ref.py's forward adds it)
@@ -31,6 +32,8 @@ def modules(L):
 
 def selected(c, key):
     """PEFT's check_target_module_exists for a module name key."""
+    if any(re.match(rf"(^|.*\.){m}($|\..*)", key) for m in c.get("modules_to_save") or []):
+        return False
     ex = c.get("exclude_modules")
     if ex:
         if isinstance(ex, str):
@@ -100,6 +103,9 @@ def make_adapter(out, model_dir, seed, config):
         t[pre + ".lora_B.weight"] = (rng.standard_normal((W.shape[0], r)) * 0.3).astype(np.float32)
         if c.get("lora_bias"):
             t[pre + ".lora_B.bias"] = (rng.standard_normal(W.shape[0]) * 0.3).astype(np.float32)
+    for k, W in sorted(w.items()):   # modules_to_save: full copies (PEFT's _set_trainable: key.endswith(entry))
+        if any(k.rsplit(".", 1)[0].endswith(m) for m in c.get("modules_to_save") or []):
+            t["base_model.model." + k] = (W + rng.standard_normal(W.shape) * 0.3).astype(np.float32)
     os.makedirs(out, exist_ok=True)
     save_file(t, os.path.join(out, "adapter_model.safetensors"), metadata={"format": "pt"})
     json.dump(c, open(os.path.join(out, "adapter_config.json"), "w"), indent=2)
@@ -123,6 +129,11 @@ def merge(model_dir, ad, out):
         if pre + ".lora_B.bias" in t:
             w[name + ".bias"] = w.get(name + ".bias", 0.0) + s * t[pre + ".lora_B.bias"].astype(np.float64)
         n += 1
+    for k, v in t.items():   # modules_to_save copies replace the base's tensors
+        if ".lora_" not in k:
+            assert k.startswith("base_model.model.") and k[len("base_model.model."):] in w, k
+            w[k[len("base_model.model."):]] = v.astype(np.float64)
+            n += 1
     shutil.copytree(model_dir, out)
     save_file({k: v.astype(np.float32) for k, v in w.items()}, os.path.join(out, "model.safetensors"))
     print(f"{out}: {n} modules merged")
