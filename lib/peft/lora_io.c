@@ -200,9 +200,12 @@ static int adapter_load(ft_adapter *a, ft_model *m, const char *dir) {
     if (ns == 0) {
         json_t *tm = json_object_get(c, "target_modules");
         char *txt = tm ? json_dumps(tm, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
-        ft_err("%s: target_modules %s (with exclude_modules / layers_to_transform) names no module of the model (its "
-               "linears: %s in each of its %d layers, named as model.layers.0.self_attn.q_proj; a string is a regular "
-               "expression for a whole name, or \"all-linear\")", cpath, txt ? txt : "null", ft_lora_target_names(), L);
+        const json_t *ex = json_object_get(c, "exclude_modules"), *lt = json_object_get(c, "layers_to_transform");
+        int narrowed = (ex && !json_is_null(ex)) || (lt && !json_is_null(lt));
+        ft_err("%s: target_modules %s names no module of the model%s (its linears: %s in each of its %d layers, "
+               "named as model.layers.0.self_attn.q_proj; a string is a regular expression for a whole name, or "
+               "\"all-linear\")", cpath, txt ? txt : "null",
+               narrowed ? " once exclude_modules / layers_to_transform apply" : "", ft_lora_target_names(), L);
         free(txt);
         goto out;
     }
@@ -235,8 +238,11 @@ static int adapter_load(ft_adapter *a, ft_model *m, const char *dir) {
             goto out;
         }
         if (!sel[l * FT_LORA_N_TARGETS + j]) {
-            ft_err("%s: tensor %s is for a module that target_modules / exclude_modules / layers_to_transform in %s "
-                   "do not select", wpath, t->name, cpath);
+            const json_t *ex = json_object_get(c, "exclude_modules"), *lt = json_object_get(c, "layers_to_transform"),
+                         *ms = json_object_get(c, "modules_to_save");
+            int narrowed = (ex && !json_is_null(ex)) || (lt && !json_is_null(lt)) || (ms && !json_is_null(ms));
+            ft_err("%s: tensor %s is for a module that target_modules in %s does not name%s", wpath, t->name, cpath,
+                   narrowed ? " (once exclude_modules, layers_to_transform and modules_to_save apply)" : "");
             goto out;
         }
         if (kind == 0) have[l * FT_LORA_N_TARGETS + j] = 1;
