@@ -66,7 +66,7 @@ endif
 NVCCFLAGS ?= -O2 -gencode arch=compute_90,code=sm_90 -gencode arch=compute_90,code=compute_90
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
 
-.PHONY: all config deps test check demo model model-path venv fuzz bench clean install test-cuda
+.PHONY: all config deps test check demo model model-path venv fuzz bench clean install test-cuda test-hf
 .DEFAULT_GOAL := all
 .SECONDARY:
 
@@ -146,6 +146,13 @@ check: deps
 	@scripts/venv.sh || true
 	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	  FT_SAN=1 FT_BIN=$(abspath build/asan/bin) FT_UNIT=$(abspath build/asan/tests) tests/run.sh
+
+# interop with torch + transformers + peft (CPU), in its own venv HF_VENV (built when missing;
+# several GB): not part of `make test`, which stays free of torch
+HF_VENV ?= $(HOME)/.cache/ft/venv-hf
+test-hf: all
+	@scripts/model.sh fetch >/dev/null || echo "SmolLM2 unavailable: the real-model checks will skip"
+	@HF_VENV=$(HF_VENV) tests/hf/run.sh
 
 test-cuda: all
 	@FT_BIN=$(abspath $(BIN)) FT_CUDA_TESTS=$(abspath $(BUILD)/cuda) tests/cuda/run.sh

@@ -1,6 +1,7 @@
 // linear.c — one linear layer with every hook a PEFT method puts on it (model.h ft_linear):
 //   base      out = x @ W^T + b            (W f32, or the frozen quantized qw: QLoRA)
-//   LoRA      out += scale * (drop(x) @ A^T) @ B^T     (drop: LoRA dropout while training)
+//   LoRA      out += scale * ((drop(x) @ A^T) @ B^T + bias)   (drop: LoRA dropout while training;
+//             bias: PEFT's lora_bias, NULL when absent)
 //   DoRA      out = b + mag/||W + scale*B@A||_row * (x @ W^T + scale * x @ A^T @ B^T)   (lib/model/dora.c)
 //   adapter   out += up(f(down(out)))      (bottleneck adapter on the output, lib/model/bottleneck.c)
 // and the backward of the same composition. The forward and backward of the whole model
@@ -65,6 +66,8 @@ void ft_linear_forward(const ft_ops *ops, const ft_linear *lin, float *out, cons
             ops->matmul(u, xl, lo->A, NULL, N, lin->in, lo->r);
             ops->matmul(d, u, lo->B, NULL, N, lo->r, lin->out);
             ops->scale_add(out, d, lo->scale, (size_t)N * lin->out);
+            if (lo->bias)
+                for (int n = 0; n < N; n++) ops->scale_add(out + (size_t)n * lin->out, lo->bias, lo->scale, (size_t)lin->out);
         }
     }
     if (lin->post) ft_bottleneck_forward(ops, lin->post, out, N);
@@ -100,6 +103,8 @@ void ft_linear_backward(const ft_ops *ops, const ft_linear *lin, float *dx, floa
     ops->matmul(u, x, h->A, NULL, N, lin->in, h->r);
     ops->zero(ds, (size_t)N * lin->out * sizeof(float));
     ops->scale_add(ds, dout, h->scale, (size_t)N * lin->out);
+    if (h->dbias)   // d bias = scale * sum over rows of dout
+        for (int n = 0; n < N; n++) ops->add_inplace(h->dbias, ds + (size_t)n * lin->out, (size_t)lin->out);
     ops->zero(du, (size_t)N * r * sizeof(float));
     ops->matmul_backward(du, h->dB, NULL, ds, u, h->B, N, h->r, lin->out);
     if (h->drop_p <= 0) {

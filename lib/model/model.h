@@ -67,6 +67,10 @@ int ft_config_validate(const ft_config *c, const char *src);
 void ft_config_inv_freq(const ft_config *c, float *inv_freq);
 // Add an EOS/end-of-turn id (deduplicated; ignored when full or negative).
 void ft_config_add_eos(ft_config *c, int id);
+// The HF config.json text for c (LlamaForCausalLM / Qwen2ForCausalLM, lib/model/arch.h), malloc'd:
+// dtype is what the weights are stored as ("float32", "bfloat16", "float16"), written as both
+// "dtype" (transformers 5) and "torch_dtype" (earlier versions); pad_id >= 0 adds pad_token_id.
+char *ft_config_to_json(const ft_config *c, const char *dtype, int pad_id);
 // When a row of len positions (a flag's value, e.g. "--seq-len"; n_virtual prompt/prefix
 // tokens in front) reaches past the model's max_position_embeddings: the warning for the tool
 // to print, in buf; NULL when it fits (or max_pos is unknown).
@@ -101,6 +105,9 @@ typedef struct ft_lora {
     // set per micro-batch by the trainer (ft_adapter_set_dropout); 0 = off. Not with DoRA.
     float drop_p;
     uint64_t drop_seed;       // the mask is ops->dropout's hash of (drop_seed, element index)
+    // PEFT lora_bias: lora_B's own bias, y += scale * (B A x + bias); NULL = none (not with DoRA)
+    float *bias;              // (out)
+    float *dbias;             // (out) its gradient or NULL
 } ft_lora;
 
 typedef struct ft_linear {

@@ -1,6 +1,7 @@
 // model_config.c — ft_config from an HF config.json or GGUF metadata (the architecture's row
 // found by lib/model/arch.h from model_type / general.architecture), its validation, and the rotary
-// frequencies (plain, linear-scaled, and Llama 3.1 "llama3" scaling as HF computes them).
+// frequencies (plain, linear-scaled, and Llama 3.1 "llama3" scaling as HF computes them), and
+// the config.json ft writes for it (ft_config_to_json).
 #include <jansson.h>
 #include <limits.h>
 #include <math.h>
@@ -263,4 +264,65 @@ int ft_config_from_gguf(ft_config *c, const gguf_file *g) {
 out:
     free(arch);
     return rc;
+}
+
+// ---- config.json out ----------------------------------------------------------------------
+// A float config value as the shortest decimal that round-trips (1e-05, not 9.99999974e-06).
+static json_t *jfloat(float f) {
+    char buf[32];
+    snprintf(buf, sizeof buf, "%.9g", (double)f);
+    for (int p = 1; p <= 9; p++) {
+        char t[32];
+        snprintf(t, sizeof t, "%.*g", p, (double)f);
+        if ((float)strtod(t, NULL) == f) { strcpy(buf, t); break; }
+    }
+    return json_real(strtod(buf, NULL));
+}
+
+char *ft_config_to_json(const ft_config *c, const char *dtype, int pad_id) {
+    const ft_arch *a = ft_config_arch(c);
+    if (!a) return NULL;
+    json_t *j = json_object();
+    json_t *arch = json_array();
+    json_array_append_new(arch, json_string(a->hf_class));
+    json_object_set_new(j, "architectures", arch);
+    json_object_set_new(j, "model_type", json_string(a->hf_model_type));
+    json_object_set_new(j, "vocab_size", json_integer(c->vocab_size));
+    json_object_set_new(j, "hidden_size", json_integer(c->hidden));
+    json_object_set_new(j, "intermediate_size", json_integer(c->intermediate));
+    json_object_set_new(j, "num_hidden_layers", json_integer(c->n_layers));
+    json_object_set_new(j, "num_attention_heads", json_integer(c->n_heads));
+    json_object_set_new(j, "num_key_value_heads", json_integer(c->n_kv_heads));
+    json_object_set_new(j, "head_dim", json_integer(c->head_dim));
+    json_object_set_new(j, "hidden_act", json_string(a->hf_act));
+    json_object_set_new(j, "rms_norm_eps", jfloat(c->rms_eps));
+    json_object_set_new(j, "rope_theta", jfloat(c->rope_theta));
+    json_object_set_new(j, "max_position_embeddings", json_integer(c->max_pos));
+    json_object_set_new(j, "tie_word_embeddings", json_boolean(c->tie_embeddings));
+    if (a->bias_key_written) json_object_set_new(j, a->bias_key, json_boolean(c->attn_bias));
+    if (c->rope_scaling != FT_ROPE_NONE) {
+        json_t *rs = json_object();
+        json_object_set_new(rs, "rope_type", json_string(c->rope_scaling == FT_ROPE_LLAMA3 ? "llama3" : "linear"));
+        json_object_set_new(rs, "factor", jfloat(c->rope_factor));
+        if (c->rope_scaling == FT_ROPE_LLAMA3) {
+            json_object_set_new(rs, "low_freq_factor", jfloat(c->rope_low_freq_factor));
+            json_object_set_new(rs, "high_freq_factor", jfloat(c->rope_high_freq_factor));
+            json_object_set_new(rs, "original_max_position_embeddings", json_integer(c->rope_orig_max_pos));
+        }
+        json_object_set_new(j, "rope_scaling", rs);
+    }
+    if (c->bos_id >= 0) json_object_set_new(j, "bos_token_id", json_integer(c->bos_id));
+    if (c->n_eos == 1) json_object_set_new(j, "eos_token_id", json_integer(c->eos_ids[0]));
+    else if (c->n_eos > 1) {
+        json_t *e = json_array();
+        for (int i = 0; i < c->n_eos; i++) json_array_append_new(e, json_integer(c->eos_ids[i]));
+        json_object_set_new(j, "eos_token_id", e);
+    }
+    if (pad_id >= 0) json_object_set_new(j, "pad_token_id", json_integer(pad_id));
+    json_object_set_new(j, "dtype", json_string(dtype));
+    json_object_set_new(j, "torch_dtype", json_string(dtype));
+    char *s = json_dumps(j, JSON_INDENT(2) | JSON_REAL_PRECISION(9));
+    json_decref(j);
+    if (!s) ft_err("config.json: out of memory");
+    return s;
 }

@@ -135,6 +135,9 @@ static int lora_to_device(ft_model *m, const ft_ops *ops, struct ft_model_dev *d
         for (int j = 0; (lin = ft_model_layer_linear(m, l, j, NULL)); j++)
             if (has_hook(lin)) {
                 const ft_lora *h = lin->lora;
+                if (h->bias)
+                    return ft_err("a LoRA adapter with lora_bias (layer %d) runs on the CPU only: the device copy "
+                                  "has no LoRA bias yet (use --device cpu)", l);
                 n++;
                 nf += (size_t)h->r * (lin->in + lin->out) + (h->mag ? (size_t)lin->out : 0);
                 nn += h->norm ? (size_t)lin->out : 0;

@@ -1,11 +1,14 @@
-// model_save.c — HF dir and GGUF export of an ft_model (see model_save.h).
+// model_save.c — HF dir and GGUF export of an ft_model (see model_save.h): the HF dir of
+// ft-merge (built under a temporary name and renamed) and of full fine-tuning (written into
+// OUT), with config.json in the stored dtype, the tokenizer files of an HF source or made from
+// a GGUF source's metadata (lib/tokenize ft_tokenizer_gguf_write_hf), generation_config.json.
 #include "model/model_save.h"
 #include "core/err.h"
 #include "format/gguf.h"
 #include "core/io.h"
 #include "format/quant.h"
 #include "format/safetensors.h"
-#include "model/train_io.h"
+#include "tokenize/tokenizer.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -111,27 +114,89 @@ int ft_model_copy_tokenizer_files(const ft_model *m, const char *dir) {
     return rc;
 }
 
-int ft_model_save_hf(const ft_model *m, const char *dir, int dtype, uint64_t shard_bytes) {
-    if (dtype != ST_F32 && dtype != ST_F16 && dtype != ST_BF16)
-        return ft_err("%s: unsupported output dtype %s (use f32, f16 or bf16)", dir, st_dtype_name(dtype));
-    if (!dir_empty_or_absent(dir)) return ft_err("%s: exists and is not empty; choose a new output directory", dir);
-    // through a symlink: built beside the link's target and renamed onto it (the link stays)
-    char *final = ft_output_target(dir);
-    if (!final) return -1;
-    size_t dl = strlen(final);
-    char *tmp = ft_malloc(dl + 16);
-    if (!tmp) { free(final); return -1; }
-    snprintf(tmp, dl + 16, "%s.tmp.XXXXXX", final);
-    if (!mkdtemp(tmp)) {
-        free(tmp);
-        free(final);
-        return ft_err("%s: cannot create a temporary directory: %s", dir, strerror(errno));
+static const char *dtype_hf_name(int dtype) {
+    return dtype == ST_F32 ? "float32" : dtype == ST_F16 ? "float16" : "bfloat16";
+}
+
+// m->path's GGUF file (NULL when the source is not one).
+static gguf_file *source_gguf(const ft_model *m) {
+    size_t n = m->path ? strlen(m->path) : 0;
+    if (n < 5 || strcmp(m->path + n - 5, ".gguf")) return NULL;
+    return gguf_open(m->path);
+}
+
+static int write_text(const char *dir, const char *name, const char *text) {
+    char *p = ft_path_join(dir, name);
+    int rc = !p || !text ? ft_err("%s/%s: out of memory", dir, name) : ft_write_all(p, text, strlen(text));
+    free(p);
+    return rc;
+}
+
+// config.json: the source's when it was an HF dir (keeps fields ft does not model) with the
+// stored dtype, else generated (ft_config_to_json); then tokenizer files and generation_config.json.
+static int write_hf_meta(const ft_model *m, const char *dir, int dtype) {
+    char *src_cfg = NULL;
+    struct stat sb;
+    int bad = 0, pad = -1;
+    if (m->path && !stat(m->path, &sb) && S_ISDIR(sb.st_mode)) src_cfg = ft_path_join(m->path, "config.json");
+    gguf_file *g = source_gguf(m);
+    if (g) {
+        uint64_t v;
+        if (gguf_find(g, "tokenizer.ggml.padding_token_id") && !gguf_get_u64(g, "tokenizer.ggml.padding_token_id", &v))
+            pad = (int)v;
+        gguf_close(g);
     }
-    chmod(tmp, 0755);
+    if (src_cfg && !stat(src_cfg, &sb)) {
+        json_error_t e;
+        json_t *j = json_load_file(src_cfg, JSON_PRESERVE_ORDER, &e);
+        if (!j) { ft_err("%s: %s", src_cfg, e.text); bad = 1; }
+        else {
+            // transformers 5 reads "dtype", earlier versions "torch_dtype": both say what is stored
+            json_object_set_new(j, "torch_dtype", json_string(dtype_hf_name(dtype)));
+            json_object_set_new(j, "dtype", json_string(dtype_hf_name(dtype)));
+            char *s = json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+            bad = write_text(dir, "config.json", s) != 0;
+            free(s);
+            json_decref(j);
+        }
+    } else {
+        char *cfg = ft_config_to_json(&m->cfg, dtype_hf_name(dtype), pad);
+        bad = !cfg || write_text(dir, "config.json", cfg);
+        free(cfg);
+    }
+    free(src_cfg);
+    if (bad || ft_model_copy_tokenizer_files(m, dir)) return -1;
+    if (m->path && (g = source_gguf(m))) {   // a GGUF's tokenizer is metadata: written as HF's files
+        gguf_close(g);
+        if (ft_tokenizer_gguf_write_hf(m->path, dir, m->cfg.max_pos)) return -1;
+    }
+    char *gen = ft_path_join(dir, "generation_config.json");
+    if (!gen) return -1;
+    int have = !stat(gen, &sb);
+    free(gen);
+    if (have) return 0;   // copied from the source
+    json_t *j = json_object();
+    json_object_set_new(j, "_from_model_config", json_true());
+    if (m->cfg.bos_id >= 0) json_object_set_new(j, "bos_token_id", json_integer(m->cfg.bos_id));
+    if (m->cfg.n_eos == 1) json_object_set_new(j, "eos_token_id", json_integer(m->cfg.eos_ids[0]));
+    else if (m->cfg.n_eos > 1) {
+        json_t *e = json_array();
+        for (int i = 0; i < m->cfg.n_eos; i++) json_array_append_new(e, json_integer(m->cfg.eos_ids[i]));
+        json_object_set_new(j, "eos_token_id", e);
+    }
+    if (pad >= 0) json_object_set_new(j, "pad_token_id", json_integer(pad));
+    char *s = json_dumps(j, JSON_INDENT(2));
+    json_decref(j);
+    int rc = write_text(dir, "generation_config.json", s);
+    free(s);
+    return rc;
+}
+
+// The weights (sharded beyond shard_bytes; 0: one file) and the metadata files into dir.
+static int write_hf_files(const ft_model *m, const char *dir, int dtype, uint64_t shard_bytes) {
     int rc = -1, n_shards = 0;
     void **bufs = ft_calloc((size_t)m->n_tensors, sizeof *bufs);
     int *shard_of = ft_calloc((size_t)m->n_tensors, sizeof *shard_of);
-    char *cfg = NULL;
     json_t *wmap = json_object();
     if (!bufs || !shard_of || !wmap) goto out;
     size_t esz = st_dtype_size(dtype);
@@ -164,7 +229,7 @@ int ft_model_save_hf(const ft_model *m, const char *dir, int dtype, uint64_t sha
             if (st_writer_add(w, t->name, dtype, t->n_dims, shape, bufs[i])) bad = 1;
             json_object_set_new(wmap, t->name, json_string(name));
         }
-        char *p = ft_path_join(tmp, name);
+        char *p = ft_path_join(dir, name);
         if (!bad && (!p || st_writer_meta(w, "format", "pt") || st_writer_write(w, p))) bad = 1;
         free(p);
         st_writer_free(w);
@@ -179,54 +244,53 @@ int ft_model_save_hf(const ft_model *m, const char *dir, int dtype, uint64_t sha
         json_object_set(idx, "weight_map", wmap);
         char *s = json_dumps(idx, JSON_INDENT(2) | JSON_SORT_KEYS);
         json_decref(idx);
-        char *p = ft_path_join(tmp, "model.safetensors.index.json");
-        int bad = !s || !p || ft_write_all(p, s, strlen(s));
+        int bad = write_text(dir, "model.safetensors.index.json", s);
         free(s);
-        free(p);
         if (bad) goto out;
     }
-    // config.json: the source's when it was an HF dir (keeps fields ft does not model), else generated
-    {
-        char *src_cfg = NULL;
-        struct stat sb;
-        if (m->path && !stat(m->path, &sb) && S_ISDIR(sb.st_mode)) src_cfg = ft_path_join(m->path, "config.json");
-        char *p = ft_path_join(tmp, "config.json");
-        int bad;
-        if (src_cfg && !stat(src_cfg, &sb)) {
-            // rewrite torch_dtype to what we store
-            json_error_t e;
-            json_t *j = json_load_file(src_cfg, 0, &e);
-            if (!j) { ft_err("%s: %s", src_cfg, e.text); bad = 1; }
-            else {
-                json_object_set_new(j, "torch_dtype", json_string(dtype == ST_F32 ? "float32" : dtype == ST_F16 ? "float16" : "bfloat16"));
-                char *s = json_dumps(j, JSON_INDENT(2));
-                bad = !s || !p || ft_write_all(p, s, strlen(s));
-                free(s);
-                json_decref(j);
-            }
-        } else {
-            cfg = ft_train_config_json(&m->cfg);
-            bad = !cfg || !p || ft_write_all(p, cfg, strlen(cfg));
-        }
-        free(src_cfg);
-        free(p);
-        if (bad) goto out;
+    if (write_hf_meta(m, dir, dtype)) goto out;
+    rc = 0;
+out:
+    if (bufs)
+        for (int i = 0; i < m->n_tensors; i++) free(bufs[i]);
+    free(bufs);
+    free(shard_of);
+    json_decref(wmap);
+    return rc;
+}
+
+int ft_model_save_hf(const ft_model *m, const char *dir, int dtype, uint64_t shard_bytes) {
+    if (dtype != ST_F32 && dtype != ST_F16 && dtype != ST_BF16)
+        return ft_err("%s: unsupported output dtype %s (use f32, f16 or bf16)", dir, st_dtype_name(dtype));
+    if (!dir_empty_or_absent(dir)) return ft_err("%s: exists and is not empty; choose a new output directory", dir);
+    // through a symlink: built beside the link's target and renamed onto it (the link stays)
+    char *final = ft_output_target(dir);
+    if (!final) return -1;
+    size_t dl = strlen(final);
+    char *tmp = ft_malloc(dl + 16);
+    if (!tmp) { free(final); return -1; }
+    snprintf(tmp, dl + 16, "%s.tmp.XXXXXX", final);
+    if (!mkdtemp(tmp)) {
+        free(tmp);
+        free(final);
+        return ft_err("%s: cannot create a temporary directory: %s", dir, strerror(errno));
     }
-    if (ft_model_copy_tokenizer_files(m, tmp)) goto out;
+    chmod(tmp, 0755);
+    int rc = -1;
+    if (write_hf_files(m, tmp, dtype, shard_bytes)) goto out;
     rmdir(final);   // empty or absent
     if (rename(tmp, final) != 0) { ft_err("%s: cannot rename into place: %s", dir, strerror(errno)); goto out; }
     rc = 0;
 out:
     if (rc) rm_flat_dir(tmp);
-    if (bufs)
-        for (int i = 0; i < m->n_tensors; i++) free(bufs[i]);
-    free(bufs);
-    free(shard_of);
-    free(cfg);
     free(tmp);
     free(final);
-    json_decref(wmap);
     return rc;
+}
+
+int ft_model_save_hf_into(const ft_model *m, const char *dir) {
+    if (ft_mkdirs(dir)) return -1;
+    return write_hf_files(m, dir, ST_F32, 0);
 }
 
 // ---- GGUF ----------------------------------------------------------------------------------

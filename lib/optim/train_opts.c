@@ -41,6 +41,8 @@ static const opt_def OPTS[] = {
     B("dora", dora), L("num-virtual-tokens", num_virtual_tokens, 1, 4096), S("prompt-init", prompt_init),
     B("prefix-projection", prefix_projection), L("prefix-hidden", prefix_hidden, 0, 1 << 20),
     L("adapter-dim", adapter_dim, 1, 1 << 20), S("adapter-where", adapter_where), S("adapter-act", adapter_act),
+    S("lora-layers", lora_layers), S("lora-rank-pattern", lora_rank_pattern), S("lora-alpha-pattern", lora_alpha_pattern),
+    B("lora-bias", lora_bias), S("lora-init", lora_init), S("base-name", base_name),
 };
 #undef S
 #undef D

@@ -20,6 +20,12 @@ typedef struct ft_train_opts {
     long eval_every, early_stop, save_every, save_total_limit, skip_nonfinite, lora_r;
     int no_pack, no_shuffle, resume, rslora;
     int dora;                    // --dora: DoRA on the LoRA targets (lora, not qlora)
+    const char *lora_layers;     // --lora-layers "0,2-5": PEFT layers_to_transform (NULL: all)
+    const char *lora_rank_pattern;  // --lora-rank-pattern "down_proj=16": PEFT rank_pattern
+    const char *lora_alpha_pattern; // --lora-alpha-pattern "down_proj=32": PEFT alpha_pattern
+    int lora_bias;               // --lora-bias: PEFT lora_bias (a bias on LoRA B)
+    const char *lora_init;       // --lora-init default|gaussian: PEFT init_lora_weights
+    const char *base_name;       // --base-name: base_model_name_or_path of the adapter written
     long num_virtual_tokens;     // prompt / prefix
     const char *prompt_init;     // prompt: TEXT init (NULL = random)
     int prefix_projection;       // prefix: PEFT's reparameterization MLP

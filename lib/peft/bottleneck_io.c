@@ -58,6 +58,7 @@ int ft_bottleneck_save(const ft_bottleneck_set *s, const char *dir, const char *
     json_object_set_new(c, "hidden_size", json_integer(s->model->cfg.hidden));
     json_object_set_new(c, "inference_mode", json_true());
     json_object_set_new(c, "base_model_name_or_path", base_model ? json_string(base_model) : json_null());
+    ft_peft_set_base(c, base_model);
     json_object_set_new(c, "revision", json_null());
     st_writer *w = st_writer_new();
     if (!w) { json_decref(c); return ft_err("%s: out of memory", dir); }

@@ -19,6 +19,11 @@ int ft_adapter_save_gguf(ft_model *m, const ft_adapter *a, const char *out) {
     int rc = -1, n = a->L * FT_LORA_N_TARGETS;
     float **bufs = ft_calloc((size_t)n, sizeof *bufs);
     if (!bufs) goto done;
+    for (int i = 0; i < n; i++)
+        if (a->hooks[i].bias) {
+            ft_err("%s: the adapter has lora_bias, which a llama.cpp LoRA GGUF cannot hold", out);
+            goto done;
+        }
     float alpha = a->cfg.alpha;
     if (a->cfg.rslora) alpha = a->cfg.alpha * sqrtf((float)a->cfg.r);   // llama.cpp scales by alpha/r
     if (gguf_w_str(w, "general.type", "adapter") || gguf_w_str(w, "general.architecture", m->cfg.arch) ||
@@ -38,12 +43,18 @@ int ft_adapter_save_gguf(ft_model *m, const ft_adapter *a, const char *out) {
             if (gguf_w_tensor(w, name, GGML_F32, 2, ne_a, h->A)) goto done;
             const float *B = h->B;
             int nh = ft_arch_gguf_permute_heads(&m->cfg, hf);
-            if (nh) {
+            // llama.cpp scales every tensor pair by the one adapter.lora.alpha / its rank: a module
+            // whose own scale (alpha_pattern, rank_pattern) differs has the ratio folded into B
+            double want = h->scale, got = (double)alpha / h->r, ratio = want / got;
+            int rescale = fabs(ratio - 1.0) > 1e-6;
+            if (nh || rescale) {
                 float *pb = ft_malloc((size_t)lin->out * h->r * sizeof(float));
                 if (!pb) goto done;
                 memcpy(pb, h->B, (size_t)lin->out * h->r * sizeof(float));
                 bufs[l * FT_LORA_N_TARGETS + j] = pb;
-                if (ft_model_permute_rows(pb, nh, lin->out, h->r, 1)) goto done;
+                if (rescale)
+                    for (size_t k = 0; k < (size_t)lin->out * h->r; k++) pb[k] = (float)(pb[k] * ratio);
+                if (nh && ft_model_permute_rows(pb, nh, lin->out, h->r, 1)) goto done;
                 B = pb;
             }
             snprintf(name, sizeof name, "%s.lora_b", gn);

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 struct ft_peft {
     const ft_peft_kind *kind;   // the row that loaded it
@@ -44,6 +45,50 @@ int ft_peft_config_write(const char *path, json_t *c) {
     text[tl] = '\n';   // replaces the NUL (the buffer is tl+1 bytes); written as tl+1 bytes
     int rc = ft_write_all(path, text, tl + 1);
     free(text);
+    return rc;
+}
+
+// The HF dir a base path stands for (itself; a .safetensors file's directory), absolute; a
+// name that is no path (a hub id) as it is; NULL for a GGUF file (transformers and PEFT cannot
+// load it).
+static char *hf_dir_of(const char *base) {
+    struct stat sb;
+    if (stat(base, &sb)) return ft_strdup(base);
+    char *d = NULL;
+    size_t n = strlen(base);
+    if (S_ISDIR(sb.st_mode)) d = ft_strdup(base);
+    else if (n > 12 && !strcmp(base + n - 12, ".safetensors")) {
+        const char *slash = strrchr(base, '/');
+        d = slash ? strndup(base, (size_t)(slash - base)) : ft_strdup(".");
+    }
+    if (!d) return NULL;
+    char *abs = realpath(d, NULL);
+    free(d);
+    return abs;
+}
+
+void ft_peft_set_base(json_t *c, const char *base_model) {
+    char *hf = base_model ? hf_dir_of(base_model) : NULL;
+    const char *val = hf ? hf : NULL;
+    json_t *tok = json_object_get(c, "tokenizer_name_or_path");
+    if (tok && json_is_string(tok) && base_model && !strcmp(json_string_value(tok), base_model))
+        json_object_set_new(c, "tokenizer_name_or_path", val ? json_string(val) : json_null());
+    json_object_set_new(c, "base_model_name_or_path", val ? json_string(val) : json_null());
+    free(hf);
+}
+
+int ft_peft_set_base_name(const char *dir, const char *name) {
+    char *path = ft_path_join(dir, "adapter_config.json");
+    if (!path) return -1;
+    json_t *c = ft_peft_config_read(path);
+    int rc = -1;
+    if (c) {
+        json_t *tok = json_object_get(c, "tokenizer_name_or_path");
+        if (tok && !json_is_null(tok)) json_object_set_new(c, "tokenizer_name_or_path", json_string(name));
+        json_object_set_new(c, "base_model_name_or_path", json_string(name));
+        rc = ft_peft_config_write(path, c);
+    }
+    free(path);
     return rc;
 }
 

@@ -24,6 +24,16 @@ int ft_peft_config_write(const char *path, struct json_t *c);
 struct st_writer;
 int ft_peft_save_dir(const char *dir, struct json_t *config, struct st_writer *w);
 
+// Set c's "base_model_name_or_path" from the path ft trained on: the HF dir (absolute; a
+// .safetensors file's directory; a name that is no path, as it is), else null (a GGUF file,
+// which PEFT cannot load: ft-train --base-name names one, ft_peft_set_base_name; the path
+// itself is in OUT/train_config.json's "model"; no key of ft's own is added, as PEFT warns on
+// every key it does not know). A "tokenizer_name_or_path" equal to base_model follows.
+void ft_peft_set_base(struct json_t *c, const char *base_model);
+// Rewrite DIR/adapter_config.json's base_model_name_or_path (and a set tokenizer_name_or_path)
+// to name: a hub id or dir PEFT can load the base from (ft-train --base-name).
+int ft_peft_set_base_name(const char *dir, const char *name);
+
 struct ft_peft_kind;
 // The kind row of DIR's adapter_config.json peft_type, and that config in *config (the caller
 // decrefs it); NULL with a message naming the file (unreadable, no peft_type, or a type ft

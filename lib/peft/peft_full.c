@@ -1,12 +1,12 @@
 // peft_full.c — the "full" row of the PEFT kind table (peft_kind.h): full fine-tuning trains
-// every weight of the base itself and writes an HF model dir (lib/model/train_io.h); no weight
+// every weight of the base itself and writes an HF model dir (lib/model/model_save.h ft_model_save_hf_into); no weight
 // decay on norms and biases (HF Trainer). Not an adapter: no peft_type, nothing to load or
 // merge, and no separate reference to switch back to.
 #include "peft/peft_kind.h"
 #include "optim/optim.h"
 #include "optim/train_opts.h"
 #include "core/err.h"
-#include "model/train_io.h"
+#include "model/model_save.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -51,7 +51,7 @@ static int full_enable(ft_trainable *tr, int on) {
 }
 
 static int full_save(const ft_trainable *tr, const char *dir, const char *base_model) {
-    return ft_train_save_hf(tr->m, dir);
+    return ft_model_save_hf_into(tr->m, dir);
 }
 
 static void full_close(ft_trainable *tr) {

@@ -4,7 +4,7 @@
 // reference pass, save) and its adapter-directory side (load for ft-eval --adapter, merge or
 // refuse-with-reason for ft-merge). The rows:
 //   method   peft_type       writes     files
-//   full     -               HF model   peft_full.c       (train_io.c)
+//   full     -               HF model   peft_full.c       (model_save.c)
 //   lora     LORA            adapter    peft_lora.c       (lora.c, dora.c, lora_targets.c)
 //   qlora    LORA            adapter    peft_lora.c       (lora on an NF4 base: qweight.c)
 //   prompt   PROMPT_TUNING   adapter    peft_virtual.c    (virtual.c, virtual_io.c)

@@ -21,12 +21,23 @@
 // ---- training ------------------------------------------------------------------------------
 static int lora_check(const ft_train_opts *o) {
     if (o->dora && o->lora_dropout > 0) return ft_err("--lora-dropout is not supported with --dora");
+    if (o->dora && o->lora_bias) return ft_err("--lora-bias is not supported with --dora");
+    if (o->lora_bias && o->lora_init && !strcmp(o->lora_init, "gaussian"))   // PEFT would not load it
+        return ft_err("--lora-bias goes with --lora-init default only (PEFT refuses lora_bias with "
+                      "init_lora_weights \"gaussian\")");
     return 0;
 }
 
 static int lora_open(ft_trainable *tr, const ft_train_opts *o) {
     ft_lora_cfg lc = {.r = (int)o->lora_r, .alpha = (float)o->lora_alpha, .dropout = (float)o->lora_dropout,
-                      .rslora = o->rslora, .dora = o->dora};
+                      .rslora = o->rslora, .dora = o->dora, .layers = o->lora_layers,
+                      .rank_pattern = o->lora_rank_pattern, .alpha_pattern = o->lora_alpha_pattern,
+                      .bias = o->lora_bias, .gaussian = 0};
+    if (o->lora_init && strcmp(o->lora_init, "default")) {
+        if (!strcmp(o->lora_init, "gaussian")) lc.gaussian = 1;
+        else return ft_err("--lora-init %s: expected default (Kaiming-uniform A, PEFT's true) or gaussian (A ~ N(0, 1/r)); "
+                           "pissa, olora and the other SVD/data-driven initializations are not implemented", o->lora_init);
+    }
     if (ft_lora_parse_targets(o->lora_targets, &lc.targets)) return -1;
     ft_adapter *ad = ft_calloc(1, sizeof *ad);
     if (!ad) return -1;
@@ -39,7 +50,11 @@ static int lora_open(ft_trainable *tr, const ft_train_opts *o) {
 }
 
 static void lora_describe(const ft_trainable *tr, const ft_train_opts *o, char *buf, size_t cap) {
-    snprintf(buf, cap, "%s r=%ld alpha=%g on %s", o->dora ? "DoRA" : "LoRA", o->lora_r, o->lora_alpha, o->lora_targets);
+    int k = snprintf(buf, cap, "%s r=%ld alpha=%g on %s", o->dora ? "DoRA" : "LoRA", o->lora_r, o->lora_alpha, o->lora_targets);
+    if (o->lora_layers && k > 0 && (size_t)k < cap) k += snprintf(buf + k, cap - (size_t)k, " of layers %s", o->lora_layers);
+    if (o->lora_rank_pattern && k > 0 && (size_t)k < cap) k += snprintf(buf + k, cap - (size_t)k, ", ranks %s", o->lora_rank_pattern);
+    if (o->lora_alpha_pattern && k > 0 && (size_t)k < cap) k += snprintf(buf + k, cap - (size_t)k, ", alphas %s", o->lora_alpha_pattern);
+    if (o->lora_bias && k > 0 && (size_t)k < cap) snprintf(buf + k, cap - (size_t)k, ", lora_bias");
 }
 
 // LoRA dropout (lib/peft/lora.h) for micro-batch `micro` of step `step`, or off (micro < 0:
@@ -87,6 +102,16 @@ static int lora_merge_check(const char *dir, const json_t *config, const ft_peft
         return ft_err("%s: a DoRA adapter (lora_magnitude_vector) cannot be written as a llama.cpp LoRA GGUF, "
                       "which has no magnitude vector; merge it instead (ft-merge --model BASE --adapter %s "
                       "-o OUT.gguf)", dir, dir);
+    if (json_is_true(json_object_get(config, "lora_bias")) && to_gguf_adapter)
+        return ft_err("%s: an adapter with \"lora_bias\": true cannot be written as a llama.cpp LoRA GGUF, which has "
+                      "no LoRA bias; merge it instead (ft-merge --model BASE --adapter %s -o OUT)", dir, dir);
+    const json_t *ms = json_object_get(config, "modules_to_save");
+    if (json_is_array(ms) && json_array_size(ms) && to_gguf_adapter)
+        return ft_err("%s: an adapter with modules_to_save (full copies of modules) cannot be written as a llama.cpp "
+                      "LoRA GGUF; merge it instead (ft-merge --model BASE --adapter %s -o OUT)", dir, dir);
+    if (json_is_array(ms) && json_array_size(ms) && mo->weight != 1.0)
+        return ft_err("%s: an adapter with modules_to_save merges only with weight 1 (got --weight %g): its full "
+                      "copies replace the base's modules", dir, mo->weight);
     if (dora && mo->weight != 1.0)
         return ft_err("%s: a DoRA adapter merges only with weight 1 (got --weight %g): its magnitude vector rescales "
                       "whole rows, so a weighted DoRA merge is undefined (PEFT has none either)", dir, mo->weight);
@@ -115,8 +140,9 @@ static int check_merged(ft_model *m, const ft_adapter *a, const char *dir, doubl
             const struct { const char *suffix; const float *x; size_t n; } own[] = {
                 {"lora_A.weight", h->A, (size_t)h->r * lin->in},
                 {"lora_B.weight", h->B, (size_t)lin->out * h->r},
-                {"lora_magnitude_vector", h->mag, h->mag ? (size_t)lin->out : 0}};
-            for (int q = 0; q < 3; q++) {
+                {"lora_magnitude_vector", h->mag, h->mag ? (size_t)lin->out : 0},
+                {"lora_B.bias", h->bias, h->bias ? (size_t)lin->out : 0}};
+            for (int q = 0; q < 4; q++) {
                 long k = own[q].x ? first_nonfinite(own[q].x, own[q].n) : -1;
                 if (k >= 0)
                     return ft_err("%s: tensor %s.%s holds %g at index %ld: the adapter is broken (a diverged "
@@ -142,13 +168,17 @@ static int check_merged(ft_model *m, const ft_adapter *a, const char *dir, doubl
 static int lora_merge(ft_model *m, const char *dir, const ft_peft_merge_opts *mo, char *info, size_t cap) {
     ft_adapter a = {0};
     if (ft_adapter_load(&a, m, dir)) { ft_adapter_free(&a); return -1; }
+    if (ft_adapter_merge_check(&a, m, dir)) { ft_adapter_free(&a); return -1; }
     for (int h = 0; h < a.L * FT_LORA_N_TARGETS; h++) a.hooks[h].scale *= (float)mo->weight;
     ft_adapter_detach(&a);
     ft_adapter_merge(&a, m);
     int rc = check_merged(m, &a, dir, mo->weight, mo->limit, mo->dtype);
     if (!rc)
-        snprintf(info, cap, "r=%d, alpha=%g%s%s", a.cfg.r, a.cfg.alpha, a.cfg.rslora ? ", rsLoRA" : "",
-                 a.cfg.dora ? ", DoRA" : "");
+        snprintf(info, cap, "r=%d, alpha=%g%s%s%s%s", a.cfg.r, a.cfg.alpha, a.cfg.rslora ? ", rsLoRA" : "",
+                 a.cfg.dora ? ", DoRA" : "", a.cfg.bias ? ", lora_bias" : "",
+                 json_object_size(json_object_get(a.fields, "rank_pattern")) ||
+                         json_object_size(json_object_get(a.fields, "alpha_pattern"))
+                     ? ", per-module r/alpha" : "");
     ft_adapter_free(&a);
     return rc;
 }

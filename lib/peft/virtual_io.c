@@ -53,6 +53,7 @@ int ft_virtual_save(const ft_virtual *v, const char *dir, const char *base_model
         json_object_set_new(j, "prefix_projection", json_boolean(v->projection));
         json_object_set_new(j, "encoder_hidden_size", json_integer(v->projection ? v->hidden : v->kvd));
     }
+    ft_peft_set_base(j, base_model);
     st_writer *w = st_writer_new();
     uint64_t shape[2] = {(uint64_t)v->n, (uint64_t)v->width};
     if (w && st_writer_add(w, "prompt_embeddings", ST_F32, 2, shape, prompt ? v->params : v->prefix)) {

@@ -92,4 +92,10 @@ const char *ft_tokenizer_kind(const ft_tokenizer *t);
 // missing or unknown, so llama.cpp's default pre-tokenizer is used); NULL when none.
 const char *ft_tokenizer_warning(const ft_tokenizer *t);
 
+// Write the tokenizer of GGUF file gguf_path as Hugging Face files into dir (lib/tokenize/
+// tok_gguf_hf.c): tokenizer.json ("gpt2" vocabularies: ids = GGUF indices), tokenizer_config.json
+// (special tokens, chat template, model_max_length when > 0) and special_tokens_map.json. A GGUF
+// without tokenizer metadata writes nothing (0). -1 with a message naming the file.
+int ft_tokenizer_gguf_write_hf(const char *gguf_path, const char *dir, int model_max_length);
+
 #endif

@@ -1,6 +1,6 @@
 // train.c — the training loop (see train.h): setup, steps with gradient accumulation,
 // evaluation, checkpoints, resume, outputs. Options/JSON live in train_opts.c, what is
-// trained (the methods) in train_method.c, output files in train_io.c.
+// trained (the methods) in train_method.c, output files through the kind's save (lib/model/model_save.c for full), the metrics log in train_log.c.
 #include "train/train.h"
 #include "data/batch.h"
 #include "train/ckpt.h"
@@ -12,8 +12,9 @@
 #include "model/model_backward.h"
 #include "train/objective.h"
 #include "optim/optim.h"
-#include "model/train_io.h"
+#include "train/train_log.h"
 #include "train/train_method.h"
+#include "peft/peft.h"
 #include "tokenize/tokenizer.h"
 #include "core/rng.h"
 
@@ -314,6 +315,7 @@ static int write_output(trainer *t) {
         goto out;
     }
     if (ft_trainable_save_staged(&t->tr, &t->dev, t->o->out, t->o->model)) goto out;
+    if (t->o->base_name && t->tr.kind->peft_type && ft_peft_set_base_name(t->o->out, t->o->base_name)) goto out;
     if (!(cj = ft_train_opts_json(t->o)) || ft_write_all(cp, cj, strlen(cj))) goto out;
     rc = 0;
 out:

@@ -42,7 +42,7 @@ static void save_adapters(void) {
     snprintf(base, sizeof base, "/tmp/ft-fuzz-adapter-%d", (int)getpid());
     for (int k = 0; k < N_KINDS; k++) snprintf(dirs[k], sizeof dirs[k], "%s/%s", base, KINDS[k]);
     for (int k = 0; k < 2; k++) {
-        ft_lora_cfg lc = {2, 4.0f, 0.0f, 0, 1u | 4u | 64u, k};
+        ft_lora_cfg lc = {.r = 2, .alpha = 4.0f, .dropout = 0.0f, .rslora = 0, .targets = 1u | 4u | 64u, .dora = k};
         ft_adapter a;
         if (ft_adapter_new(&a, model, &lc, 1) || ft_adapter_save(&a, dirs[k], "tiny")) abort();
         ft_adapter_free(&a);

@@ -8,7 +8,6 @@
 #include "core/err.h"
 #include "peft/lora.h"
 #include "model/model.h"
-#include "model/train_io.h"
 
 #include <jansson.h>
 #include <stdio.h>
@@ -183,7 +182,7 @@ static void test_hf_model_types(void **st) {
         assert_ptr_equal(c.arch_row, ft_arch_by_name(cases[i].arch));
         assert_int_equal(c.attn_bias, cases[i].bias);
         // the config.json ft writes names the HF class, and attention_bias only where HF has it
-        char *out = ft_train_config_json(&c);
+        char *out = ft_config_to_json(&c, "float32", -1);
         assert_non_null(out);
         json_t *j = json_loads(out, 0, NULL);
         assert_non_null(j);

@@ -147,7 +147,7 @@ static int check_lora(ft_model *m, ft_acts *a, const batch *bs, ft_adapter *ad, 
 static void test_lora_grads(void **st) {
     (void)st;
     ft_model *m = tiny(1, 0, 21);
-    ft_lora_cfg lc = {2, 4.0f, 0.0f, 0, FT_LORA_ALL, 0};
+    ft_lora_cfg lc = {.r = 2, .alpha = 4.0f, .dropout = 0.0f, .rslora = 0, .targets = FT_LORA_ALL, .dora = 0};
     ft_adapter ad;
     assert_int_equal(ft_adapter_new(&ad, m, &lc, 3), 0);
     ft_rng r;
@@ -173,12 +173,55 @@ static void test_lora_grads(void **st) {
     ft_model_free(m);
 }
 
+// Per-module ranks and alphas (rank_pattern / alpha_pattern, --lora-layers) and lora_bias: A, B
+// and the LoRA B bias gradients of every hook against central differences.
+static void test_lora_bias_pattern_grads(void **st) {
+    (void)st;
+    ft_model *m = tiny(1, 0, 23);
+    ft_lora_cfg lc = {.r = 2, .alpha = 4.0f, .targets = FT_LORA_ALL, .rank_pattern = "down_proj=3,k_proj=1",
+                      .alpha_pattern = "v_proj=9", .bias = 1};
+    ft_adapter ad;
+    assert_int_equal(ft_adapter_new(&ad, m, &lc, 3), 0);
+    assert_int_equal(ad.hooks[6].r, 3);   // layer 0 down_proj
+    assert_int_equal(ad.hooks[1].r, 1);   // layer 0 k_proj
+    assert_true(fabsf(ad.hooks[2].scale - 9.0f / 2) < 1e-6f);
+    ft_rng r;
+    ft_rng_seed(&r, 11);
+    for (size_t i = 0; i < ad.n_params; i++) ad.params[i] = (ft_rng_float(&r) - 0.5f) * 0.6f;
+    assert_int_equal(ft_adapter_alloc_grads(&ad), 0);
+    batch bs[2];
+    make_batch(&bs[0], 3);
+    make_batch(&bs[1], 4);
+    ft_acts a;
+    ft_backward_ws ws;
+    assert_int_equal(ft_acts_alloc(&a, &m->cfg, B, T, 1), 0);
+    assert_int_equal(ft_backward_alloc(&ws, &m->cfg, B, T), 0);
+    step_grad(m, &a, &ws, bs, 2, NULL);
+    int checked = 0;
+    double worst = 0;
+    int bad = check_lora(m, &a, bs, &ad, &r, 2, &checked, &worst);
+    for (int h = 0; h < ad.L * FT_LORA_N_TARGETS; h++) {
+        ft_lora *k = &ad.hooks[h];
+        ft_linear *lin = ft_model_layer_linear(m, h / 7, h % 7, NULL);
+        assert_non_null(k->bias);
+        size_t i = (size_t)ft_rng_below(&r, (uint64_t)lin->out);
+        bad += check_param(m, &a, bs, 2, &k->bias[i], k->dbias[i], "lora_B.bias", i, &worst);
+        checked++;
+    }
+    fprintf(stderr, "  lora patterns + bias: %d parameters checked, worst relative error %.2g\n", checked, worst);
+    assert_int_equal(bad, 0);
+    ft_backward_free(&ws);
+    ft_acts_free(&a);
+    ft_adapter_free(&ad);
+    ft_model_free(m);
+}
+
 // LoRA with dropout p = 0.3 on every target's input: the adapter's A/B gradients and the base's
 // (whose gradients flow through the adapter's masked input path) against central differences.
 static void test_lora_dropout_grads(void **st) {
     (void)st;
     ft_model *m = tiny(0, 1, 31);
-    ft_lora_cfg lc = {2, 4.0f, 0.3f, 0, FT_LORA_ALL, 0};
+    ft_lora_cfg lc = {.r = 2, .alpha = 4.0f, .dropout = 0.3f, .rslora = 0, .targets = FT_LORA_ALL, .dora = 0};
     ft_adapter ad;
     assert_int_equal(ft_adapter_new(&ad, m, &lc, 3), 0);
     ft_rng r;
@@ -223,7 +266,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_full_untied_bias),
         cmocka_unit_test(test_full_tied),
-        cmocka_unit_test(test_lora_grads),
+        cmocka_unit_test(test_lora_grads), cmocka_unit_test(test_lora_bias_pattern_grads),
         cmocka_unit_test(test_lora_dropout_grads),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -164,7 +164,7 @@ static void randomize(ft_adapter *ad, uint64_t seed) {
 
 static void run_model_grads(int bias) {
     ft_model *m = tiny(bias, 21 + bias);
-    ft_lora_cfg lc = {2, 4.0f, 0.0f, 0, FT_LORA_ALL, 1};
+    ft_lora_cfg lc = {.r = 2, .alpha = 4.0f, .dropout = 0.0f, .rslora = 0, .targets = FT_LORA_ALL, .dora = 1};
     ft_adapter ad;
     assert_int_equal(ft_adapter_new(&ad, m, &lc, 3), 0);
     randomize(&ad, 9);
@@ -222,7 +222,7 @@ static void test_step0_equals_base(void **st) {
         ft_model *m = tiny(bias, 7);
         float base[N * V], with[N * V];
         logits(m, base);
-        ft_lora_cfg lc = {4, 8.0f, 0.0f, 0, FT_LORA_ALL, 1};
+        ft_lora_cfg lc = {.r = 4, .alpha = 8.0f, .dropout = 0.0f, .rslora = 0, .targets = FT_LORA_ALL, .dora = 1};
         ft_adapter ad;
         assert_int_equal(ft_adapter_new(&ad, m, &lc, 1), 0);
         // n_params: A, B and one magnitude per output row of every target
@@ -320,7 +320,7 @@ static void test_save_load_merge(void **st) {
     char *out = tu_path(d, "dora");
     char *cp = tu_path(out, "adapter_config.json");
     ft_model *m = tiny(1, 31);
-    ft_lora_cfg lc = {3, 6.0f, 0.0f, 0, 1u | 2u | 8u | 64u, 1};
+    ft_lora_cfg lc = {.r = 3, .alpha = 6.0f, .dropout = 0.0f, .rslora = 0, .targets = 1u | 2u | 8u | 64u, .dora = 1};
     ft_adapter ad;
     assert_int_equal(ft_adapter_new(&ad, m, &lc, 2), 0);
     randomize(&ad, 4);   // as fresh()
@@ -412,9 +412,9 @@ static void test_frozen_norms(void **st) {
     char *d = tu_tmpdir();
     char *dd = tu_path(d, "dora"), *dl = tu_path(d, "lora");
     ft_model *m = tiny(1, 31);
-    ft_lora_cfg lc = {3, 6.0f, 0.0f, 0, 1u | 2u | 8u | 64u, 1};
+    ft_lora_cfg lc = {.r = 3, .alpha = 6.0f, .dropout = 0.0f, .rslora = 0, .targets = 1u | 2u | 8u | 64u, .dora = 1};
     fresh(m, &lc, dd);
-    ft_lora_cfg pc = {2, 4.0f, 0.0f, 0, 1u | 16u, 0};   // plain LoRA on q and gate
+    ft_lora_cfg pc = {.r = 2, .alpha = 4.0f, .dropout = 0.0f, .rslora = 0, .targets = 1u | 16u, .dora = 0};   // plain LoRA on q and gate
     ft_adapter ad;
     assert_int_equal(ft_adapter_new(&ad, m, &pc, 5), 0);
     ft_rng r;
@@ -461,7 +461,7 @@ static void test_quantized_base_refused(void **st) {
     ft_model *m = tiny(0, 3);
     float *keep = m->layers[1].up.w;
     m->layers[1].up.w = NULL;   // as a QLoRA base: the weight lives in lin->qw
-    ft_lora_cfg lc = {2, 4.0f, 0.0f, 0, FT_LORA_ALL, 1};
+    ft_lora_cfg lc = {.r = 2, .alpha = 4.0f, .dropout = 0.0f, .rslora = 0, .targets = FT_LORA_ALL, .dora = 1};
     ft_adapter ad;
     assert_int_equal(ft_adapter_new(&ad, m, &lc, 1), -1);
     assert_non_null(strstr(ft_errmsg(), "DoRA needs an f32 base weight"));

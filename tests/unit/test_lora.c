@@ -34,7 +34,7 @@ static void test_step0_equals_base(void **st) {
     ft_model *m = tiny();
     float base[T * 31], with[T * 31];
     logits(m, base);
-    ft_lora_cfg lc = {4, 8.0f, 0.0f, 0, 0, 0};
+    ft_lora_cfg lc = {.r = 4, .alpha = 8.0f, .dropout = 0.0f, .rslora = 0, .targets = 0, .dora = 0};
     assert_int_equal(ft_lora_parse_targets("all-linear", &lc.targets), 0);
     ft_adapter ad;
     assert_int_equal(ft_adapter_new(&ad, m, &lc, 1), 0);
@@ -61,7 +61,7 @@ static void test_targets_and_scale(void **st) {
     assert_int_equal(t, 1u | 4u | 64u);
     assert_int_equal(ft_lora_parse_targets("q,lm_head", &t), -1);
     assert_non_null(strstr(ft_errmsg(), "lm_head"));
-    ft_lora_cfg c = {16, 8.0f, 0, 1, 1, 0};
+    ft_lora_cfg c = {.r = 16, .alpha = 8.0f, .dropout = 0, .rslora = 1, .targets = 1, .dora = 0};
     assert_float_equal(ft_lora_scale(&c), 2.0f, 1e-7);   // rsLoRA: 8/sqrt(16)
     c.rslora = 0;
     assert_float_equal(ft_lora_scale(&c), 0.5f, 1e-7);
@@ -76,7 +76,7 @@ static void test_save_load_merge(void **st) {
     (void)st;
     char *d = tu_tmpdir();
     ft_model *m = tiny();
-    ft_lora_cfg lc = {3, 6.0f, 0.05f, 0, 1u | 2u | 8u | 64u, 0};
+    ft_lora_cfg lc = {.r = 3, .alpha = 6.0f, .dropout = 0.05f, .rslora = 0, .targets = 1u | 2u | 8u | 64u, .dora = 0};
     ft_adapter ad;
     assert_int_equal(ft_adapter_new(&ad, m, &lc, 2), 0);
     ft_rng r;
