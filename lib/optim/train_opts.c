@@ -41,6 +41,8 @@ static const opt_def OPTS[] = {
     B("dora", dora), L("num-virtual-tokens", num_virtual_tokens, 1, 4096), S("prompt-init", prompt_init),
     B("prefix-projection", prefix_projection), L("prefix-hidden", prefix_hidden, 0, 1 << 20),
     L("adapter-dim", adapter_dim, 1, 1 << 20), S("adapter-where", adapter_where), S("adapter-act", adapter_act),
+    S("loss-type", loss_type), D("beta", beta, 1e-6, 1e6), D("label-smoothing", label_smoothing, 0, 0.5),
+    D("simpo-gamma", simpo_gamma, -1e6, 1e6), B("precompute-ref", precompute_ref),
 };
 #undef S
 #undef D
@@ -74,6 +76,9 @@ void ft_train_defaults(ft_train_opts *o) {
     o->adapter_dim = 64;
     o->adapter_where = "attn,mlp";
     o->adapter_act = "relu";
+    o->loss_type = "sigmoid";
+    o->beta = 0.1;
+    o->simpo_gamma = 0.5;
     o->prog = "ft-train";
 }
 
