@@ -28,6 +28,7 @@ typedef struct {
     ft_tok_ids ids;
     uint8_t *mask; size_t mask_cap;
     int pair; size_t split; // a preference pair: ids = chosen ++ rejected, split = chosen's tokens
+    int label;              // a labelled record ({"label": bool}, KTO): 1/0; -1 none
     char *json;             // --jsonl / --decode output line
 } rec;
 
@@ -52,7 +53,8 @@ static void usage(void) {
            "or {\"text\": ...} (every token a target, BOS/EOS as the tokenizer adds them).\n"
            "Preference pairs from ft-template ({\"chosen\":{\"segments\"},\"rejected\":{\"segments\"}}) become one\n"
            "FTOK record each (both sides, the header's pairs flag set; --jsonl: chosen_/rejected_input_ids\n"
-           "and _labels); a file holds pairs or plain records, not both.\n\n"
+           "and _labels); records with a boolean \"label\" (KTO's {\"prompt\",\"completion\",\"label\"} through\n"
+           "ft-template) set the labels flag and carry it; a file holds one kind of record.\n\n"
            "Options:\n"
            "  --tokenizer TOK   tokenizer to use (required)\n"
            "  --field NAME      text field of plain records (default: text)\n"
@@ -133,6 +135,12 @@ static void do_record(job *jb, ft_tok_ws *ws, rec *r) {
     if (!obj) { char w[256]; snprintf(w, sizeof w, "invalid JSON at column %d: %s", e.column, e.text); fail_rec(r, name, "%s:%zu: %s", w); return; }
     if (!json_is_object(obj)) { json_decref(obj); fail_rec(r, name, "%s:%zu: %s", "expected a JSON object"); return; }
     r->pair = ft_tok_record_is_pair(obj);
+    const json_t *lab = json_object_get(obj, "label");
+    r->label = -1;
+    if (lab && !r->pair) {
+        if (!json_is_boolean(lab)) { fail_rec(r, name, "%s:%zu: %s", "\"label\" must be true or false (desirable or not)"); goto out; }
+        r->label = json_is_true(lab);
+    }
     int got = r->pair ? ft_tok_record_pair(jb->tok, ws, obj, &r->ids, &r->mask, &r->mask_cap, &r->split)
                       : ft_tok_record(jb->tok, ws, obj, jb->field, jb->flags, &r->ids, &r->mask, &r->mask_cap);
     if (got == -2) { fail_rec(r, name, "%s:%zu: %s", ft_errmsg()); goto out; }
@@ -368,21 +376,25 @@ int main(int argc, char **argv) {
                 rec *x = &jb.recs[i];
                 if (x->rc == -2 && skip_bad) { nbad++; ft_cli_info(PROG, 2, "skipped: %s", x->msg); continue; }
                 if (x->rc) { ft_err("%s", x->msg ? x->msg : "error"); rc = -1; break; }
-                if (kind >= 0 && kind != x->pair) {
-                    rc = ft_err("%s:%zu: %s among %s: a file holds preference pairs or plain records, not both", jb.name,
-                                x->lineno, x->pair ? "a preference pair" : "a plain record", kind ? "preference pairs" : "plain records");
+                int xk = x->pair ? 1 : x->label >= 0 ? 2 : 0;
+                static const char *KIND[] = {"plain records", "preference pairs", "labelled records"}, *ONE[] = {"a plain record", "a preference pair", "a labelled record"};
+                if (kind >= 0 && kind != xk) {
+                    rc = ft_err("%s:%zu: %s among %s: a file holds one kind of record (plain, preference pairs or labelled)", jb.name,
+                                x->lineno, ONE[xk], KIND[kind]);
                     break;
                 }
                 if (kind < 0) {
-                    kind = x->pair;
-                    if (kind) h.flags |= FTOK_FLAG_PAIRS;
+                    kind = xk;
+                    if (kind == 1) h.flags |= FTOK_FLAG_PAIRS;
+                    if (kind == 2) h.flags |= FTOK_FLAG_LABELS;
                     if (!jsonl && !(fw = ftok_writer_open(out, &h))) { rc = -1; break; }
                 }
                 nrec++; ntok += x->ids.n;
                 if (jsonl) { if (!x->json || ft_writer_printf(jw, "%s\n", x->json)) rc = -1; }
                 else if (x->ids.n > UINT32_MAX) rc = ft_err("record too long");
                 else if (x->pair ? ftok_write_pair(fw, x->ids.ids, x->mask, (uint32_t)x->ids.n, (uint32_t)x->split)
-                                 : ftok_write(fw, x->ids.ids, x->mask, (uint32_t)x->ids.n)) rc = -1;
+                         : x->label >= 0 ? ftok_write_labeled(fw, x->ids.ids, x->mask, (uint32_t)x->ids.n, (uint32_t)x->label)
+                                         : ftok_write(fw, x->ids.ids, x->mask, (uint32_t)x->ids.n)) rc = -1;
             }
             ft_progress_update(&pg, nrec, NULL);
         }

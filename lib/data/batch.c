@@ -40,7 +40,8 @@ static int add_record(ft_dataset *d, const uint32_t *tok, const uint8_t *mask, u
 
 int ft_dataset_load(ft_dataset *d, const char *path, int seq_len) { return ft_dataset_open(d, path, seq_len, 0); }
 
-int ft_dataset_open(ft_dataset *d, const char *path, int seq_len, int pairs) {
+int ft_dataset_open(ft_dataset *d, const char *path, int seq_len, int kind) {
+    int pairs = kind == FT_DATA_PAIRS;
     memset(d, 0, sizeof *d);
     if (seq_len < 2) return ft_err("seq-len must be at least 2 (got %d)", seq_len);
     ftok_reader *r = ftok_open(path);
@@ -50,9 +51,16 @@ int ft_dataset_open(ft_dataset *d, const char *path, int seq_len, int pairs) {
     d->vocab_size = h->vocab_size;
     d->tokenizer_id = h->tokenizer_id;
     d->pairs = pairs;
-    int is_pairs = (h->flags & FTOK_FLAG_PAIRS) != 0;
-    if (is_pairs != pairs) {
-        if (is_pairs)
+    int is_kind = (h->flags & FTOK_FLAG_PAIRS) ? FT_DATA_PAIRS : (h->flags & FTOK_FLAG_LABELS) ? FT_DATA_LABELED : FT_DATA_PLAIN;
+    if (is_kind != kind) {
+        if (is_kind == FT_DATA_LABELED || kind == FT_DATA_LABELED)
+            ft_err(is_kind == FT_DATA_LABELED
+                       ? "%s: a labelled stream (FTOK labels flag: ft-tokenize of {\"prompt\",\"completion\",\"label\"} records); "
+                         "it trains with --objective kto"
+                       : "%s: not a labelled stream (no FTOK labels flag): --objective kto trains on {\"prompt\",\"completion\",\"label\"} "
+                         "records through ft-template and ft-tokenize",
+                   ftok_reader_name(r));
+        else if (is_kind == FT_DATA_PAIRS)
             ft_err("%s: a preference-pair stream (FTOK pairs flag: ft-tokenize of {\"prompt\",\"chosen\",\"rejected\"} "
                    "records); it trains with a preference objective (--objective dpo, simpo or orpo), not sft",
                    ftok_reader_name(r));
@@ -64,7 +72,7 @@ int ft_dataset_open(ft_dataset *d, const char *path, int seq_len, int pairs) {
         ft_dataset_free(d);
         return -1;
     }
-    size_t cap_tok = 0, cap_mask = 0, cap_off = 0;
+    size_t cap_tok = 0, cap_mask = 0, cap_off = 0, cap_label = 0;
     if (grow((void **)&d->off, &cap_off, 1, sizeof *d->off)) goto fail;
     d->off[0] = 0;
     ftok_record rec = {0};
@@ -92,6 +100,10 @@ int ft_dataset_open(ft_dataset *d, const char *path, int seq_len, int pairs) {
         uint64_t targets = ft_record_targets(rec.mask, n);
         if (!targets) { d->n_no_target++; continue; }
         if (add_record(d, rec.tokens, rec.mask, n, targets, &cap_tok, &cap_mask, &cap_off)) goto fail_rec;
+        if (kind == FT_DATA_LABELED) {
+            if (grow((void **)&d->label, &cap_label, d->n_rec, 1)) goto fail_rec;
+            d->label[d->n_rec - 1] = (uint8_t)rec.label;
+        }
     }
     ftok_record_free(&rec);
     ftok_close(r);
@@ -116,6 +128,7 @@ void ft_dataset_free(ft_dataset *d) {
     free(d->tokens);
     free(d->mask);
     free(d->off);
+    free(d->label);
     free(d->name);
     memset(d, 0, sizeof *d);
 }
@@ -230,7 +243,7 @@ static void place(ft_batch *b, ft_row *row, int row_i, const ft_dataset *d, uint
     b->seq_targets[s] = (uint32_t)t;
 }
 
-static void clear_batch(ft_batch *b) {
+void ft_batch_clear(ft_batch *b) {
     for (int i = 0; i < b->B; i++) {
         ft_row r = batch_row(b, i);
         ft_row_clear(&r);
@@ -273,7 +286,7 @@ static int place_pair(const ft_loader *l, const uint32_t *order, uint64_t cursor
 
 int ft_loader_fill(ft_loader *l, ft_batch *b) {
     const ft_dataset *d = l->d;
-    clear_batch(b);
+    ft_batch_clear(b);
     if (d->pairs) {
         int rows = 0, used = 0;
         while (l->pos.cursor < d->n_units && !place_pair(l, l->order, l->pos.cursor, b->B, &rows, &used, b)) l->pos.cursor++;
@@ -290,6 +303,28 @@ int ft_loader_fill(ft_loader *l, ft_batch *b) {
         b->rows++;
     }
     return b->rows;
+}
+
+int ft_batch_add(ft_batch *b, const uint32_t *tokens, const uint8_t *mask, uint32_t n, int pack, uint32_t rec) {
+    if (n > (uint32_t)b->T || b->n_seq >= b->seq_cap) return 1;
+    int r = b->rows - 1, used = 0;
+    if (r >= 0) while (used < b->T && b->seq[(size_t)r * b->T + used] >= 0) used++;
+    if (r < 0 || !pack || used + (int)n > b->T) {
+        if (b->rows >= b->B) return 1;
+        r = b->rows++;
+        used = 0;
+    }
+    ft_row row = batch_row(b, r);
+    row.n = used;
+    row.n_docs = used ? b->doc[(size_t)r * b->T + used - 1] + 1 : 0;
+    int s = b->n_seq++;
+    uint64_t t = ft_row_add(&row, tokens, mask, 0, n);
+    for (int k = used; k < row.n; k++) b->seq[(size_t)r * b->T + k] = s;
+    b->seq_rec[s] = rec;
+    b->seq_targets[s] = (uint32_t)t;
+    b->n_targets += t;
+    b->n_tokens += n;
+    return 0;
 }
 
 int ft_loader_epoch_over(const ft_loader *l) { return l->pos.cursor >= l->d->n_units; }

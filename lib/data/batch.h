@@ -37,6 +37,7 @@ typedef struct {
     uint64_t tokenizer_id;
     uint32_t max_token;    // largest id seen
     int pairs;             // records 2i, 2i+1 are a preference pair (chosen, rejected)
+    uint8_t *label;        // (n_rec,) a labelled stream's labels (KTO: 1 desirable), else NULL
     size_t n_units;        // units of the order: n_rec, or n_rec / 2 pairs
     char *name;
 } ft_dataset;
@@ -44,10 +45,12 @@ typedef struct {
 // Load PATH ("-" = stdin), truncating records to seq_len tokens. -1 + message on error; a
 // preference-pair stream is refused (naming the objectives that train on pairs).
 int ft_dataset_load(ft_dataset *d, const char *path, int seq_len);
-// pairs = 1: PATH must be a preference-pair stream; each side is truncated to seq_len and a
-// pair with a side without targets is skipped (counted in n_no_target; n_read counts pairs).
-// pairs = 0: ft_dataset_load.
-int ft_dataset_open(ft_dataset *d, const char *path, int seq_len, int pairs);
+// kind FT_DATA_PAIRS: PATH must be a preference-pair stream; each side is truncated to seq_len
+// and a pair with a side without targets is skipped (counted in n_no_target; n_read counts
+// pairs). FT_DATA_LABELED: a labelled stream (FTOK_FLAG_LABELS), d->label set. FT_DATA_PLAIN:
+// ft_dataset_load. A stream of another kind is refused, naming what it is.
+enum { FT_DATA_PLAIN, FT_DATA_PAIRS, FT_DATA_LABELED };
+int ft_dataset_open(ft_dataset *d, const char *path, int seq_len, int kind);
 void ft_dataset_free(ft_dataset *d);
 
 typedef struct {
@@ -73,6 +76,11 @@ typedef struct {
 
 int ft_batch_alloc(ft_batch *b, int B, int T);
 void ft_batch_free(ft_batch *b);
+// Build a batch by hand: ft_batch_clear empties it; ft_batch_add appends tokens[0, n) (n <= T)
+// as the next sequence (packed: into the last row when it has room, else a new row; seq_rec
+// set to rec). 0 = added, 1 = no row left.
+void ft_batch_clear(ft_batch *b);
+int ft_batch_add(ft_batch *b, const uint32_t *tokens, const uint8_t *mask, uint32_t n, int pack, uint32_t rec);
 
 typedef struct {
     const ft_dataset *d;

@@ -16,7 +16,7 @@
 
 typedef struct {   // stored record (sample/shuffle), followed by its payload
     uint64_t h[2];
-    uint32_t len, trained, n, split;   // split: a preference pair's chosen tokens (else 0)
+    uint32_t len, trained, n, split;   // split: a preference pair's chosen tokens, or a labelled record's label
 } blob_head;
 
 typedef struct {
@@ -170,7 +170,10 @@ static int emit(void *ctx, const uint8_t *blob, uint32_t blen) {
         const uint32_t *tok = (const uint32_t *)pay;
         const uint8_t *mask = (p->hdr.flags & FTOK_FLAG_MASK) ? pay + (size_t)bh.n * 4 : NULL;
         ftok_writer *w = val ? p->fv : p->fw;
-        if (bh.split ? ftok_write_pair(w, tok, mask, bh.n, bh.split) : ftok_write(w, tok, mask, bh.n)) return -1;
+        int rc = (p->hdr.flags & FTOK_FLAG_PAIRS) ? ftok_write_pair(w, tok, mask, bh.n, bh.split)
+                 : (p->hdr.flags & FTOK_FLAG_LABELS) ? ftok_write_labeled(w, tok, mask, bh.n, bh.split)
+                                                      : ftok_write(w, tok, mask, bh.n);
+        if (rc) return -1;
     } else {
         ft_writer *w = val ? p->jv : p->jw;
         if (ft_writer_write(w, pay, bh.n) || ft_writer_write(w, "\n", 1)) return -1;
@@ -253,7 +256,8 @@ static int units_of(pipe_t *p, size_t *n) {
 }
 
 static void content_hash(pipe_t *p, uint64_t h[2]) {
-    if (p->kind == FT_KIND_FTOK) ft_hash128(p->rec.tokens, (size_t)p->rec.n * 4, CONTENT_SEED ^ p->rec.split, h);
+    if (p->kind == FT_KIND_FTOK)
+        ft_hash128(p->rec.tokens, (size_t)p->rec.n * 4, CONTENT_SEED ^ p->rec.split ^ ((uint64_t)p->rec.label << 40), h);
     else if (p->text) ft_hash128(p->text, p->text_len, CONTENT_SEED, h);
     else ft_hash128(p->line, p->line_len, CONTENT_SEED ^ 1, h);
 }
@@ -346,7 +350,7 @@ static int process(pipe_t *p) {
     }
     if (o->sample_frac >= 0 && ft_rng_double(&p->sample_rng) >= o->sample_frac) DROP(FT_DROP_SAMPLE);
     // store: head + payload
-    blob_head bh = {{h[0], h[1]}, len, trained, 0, p->kind == FT_KIND_FTOK ? p->rec.split : 0};
+    blob_head bh = {{h[0], h[1]}, len, trained, 0, p->kind == FT_KIND_FTOK ? p->rec.split | p->rec.label : 0};
     size_t pay;
     if (p->kind == FT_KIND_FTOK) {
         bh.n = p->rec.n;

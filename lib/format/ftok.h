@@ -4,7 +4,9 @@
 // FTOK_FLAG_PAIRS: every record is a preference pair (ft-tokenize of {prompt, chosen,
 // rejected}): the record header's second word (otherwise 0) is the length of its first side,
 // so tokens [0, split) are prompt + chosen and [split, n) prompt + rejected, each side >= 1
-// token. Readers older than the flag refuse such a stream (unknown flag).
+// token. FTOK_FLAG_LABELS: every record carries a binary label in that word (KTO's unpaired
+// {"prompt","completion","label"}: 1 desirable, 0 undesirable). Readers older than a flag refuse
+// such a stream (unknown flag).
 #ifndef FT_FTOK_H
 #define FT_FTOK_H
 
@@ -14,6 +16,7 @@
 #define FTOK_VERSION 1
 #define FTOK_FLAG_MASK 1u
 #define FTOK_FLAG_PAIRS 2u
+#define FTOK_FLAG_LABELS 4u
 #define FTOK_HEADER_SIZE 32
 
 typedef struct {
@@ -30,6 +33,7 @@ typedef struct {
     uint32_t *tokens;   // (n,)
     uint8_t *mask;      // (n,) or NULL
     uint32_t split;     // pair streams: tokens of the first side (chosen); else 0
+    uint32_t label;     // labelled streams: 1 desirable, 0 undesirable; else 0
     size_t cap;
 } ftok_record;
 
@@ -57,6 +61,8 @@ int ftok_write(ftok_writer *w, const uint32_t *tokens, const uint8_t *mask, uint
 // A preference pair (FTOK_FLAG_PAIRS streams): tokens [0, split) the chosen side, the rest
 // the rejected one (0 < split < n). ftok_write on a pair stream, or this on another, fails.
 int ftok_write_pair(ftok_writer *w, const uint32_t *tokens, const uint8_t *mask, uint32_t n, uint32_t split);
+// A labelled record (FTOK_FLAG_LABELS streams): label 0 or 1.
+int ftok_write_labeled(ftok_writer *w, const uint32_t *tokens, const uint8_t *mask, uint32_t n, uint32_t label);
 int ftok_writer_flush(ftok_writer *w);
 int ftok_writer_commit(ftok_writer *w);
 void ftok_writer_abort(ftok_writer *w);

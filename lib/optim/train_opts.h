@@ -16,6 +16,7 @@ typedef struct ft_train_opts {
     double label_smoothing;      // dpo robust, simpo: ε
     double simpo_gamma;          // simpo: γ (default 0.5)
     int precompute_ref;          // dpo: reference log-probabilities computed once before training
+    double desirable_weight, undesirable_weight;   // kto: the weights of the two kinds of example (1)
     const char *schedule;        // "cosine" | "linear" | "constant"
     const char *lora_targets;    // "q,v" ... | "all-linear"
     const char *device;          // "cpu", "guard" or "cuda" (ft_ops_by_name)

@@ -35,6 +35,7 @@ static const ft_objective OBJECTIVES[] = {
     FT_OBJECTIVE_DPO,
     FT_OBJECTIVE_SIMPO,
     FT_OBJECTIVE_ORPO,
+    FT_OBJECTIVE_KTO,
 };
 #define N_OBJECTIVES (sizeof OBJECTIVES / sizeof *OBJECTIVES)
 

@@ -54,6 +54,8 @@ typedef struct {
     const double *ref_logp;   // (n) the reference's (needs_reference), else NULL
     const uint32_t *ntok;     // (n) target tokens of each sequence
     int n;
+    const uint8_t *label;     // (n) labelled objectives (kto): 1 desirable, 0 undesirable
+    double kl;                // kto: the micro-batch's KL estimate (no gradient through it)
 } ft_obj_rows;
 
 typedef struct ft_objective {
@@ -62,6 +64,7 @@ typedef struct ft_objective {
     int rows_per_example;     // consecutive sequences of a micro-batch that form one example
                               // (2: the data must be a preference-pair stream)
     int needs_reference;      // add()/row_grad() get the reference model's log-probabilities
+    int labeled;              // the data is a labelled stream (kto); rows->label, rows->kl set
     int n_metric;             // extra keys of the log line, after "loss" (names in metric)
     const char *metric[FT_OBJ_MAX_METRICS];
     // The objective's options (NULL: none); -1 with a message naming the flag.

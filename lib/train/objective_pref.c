@@ -26,7 +26,12 @@ int ft_pref_check(const ft_train_opts *o) {
         return ft_err("--label-smoothing goes with --loss-type robust (TRL's DPO applies it there only)");
     if (o->label_smoothing >= 0.5) return ft_err("--label-smoothing must be below 0.5 (got %g)", o->label_smoothing);
     if (!strcmp(obj, "orpo") && o->label_smoothing > 0) return ft_err("--label-smoothing does not apply to orpo");
-    if (o->precompute_ref && !dpo) return ft_err("--precompute-ref goes with --objective dpo (%s has no reference)", obj);
+    if (o->precompute_ref && !dpo)
+        return ft_err("--precompute-ref goes with --objective dpo (%s %s)", obj,
+                      !strcmp(obj, "kto") ? "compares mismatched pairs of each micro-batch, which a precomputation cannot know" : "has no reference");
+    if (!strcmp(obj, "kto") && o->label_smoothing > 0) return ft_err("--label-smoothing does not apply to kto");
+    if (!strcmp(obj, "kto") && o->batch < 2)
+        return ft_err("--objective kto needs at least 2 sequences per micro-batch for its KL estimate (--batch 2 or more)");
     return 0;
 }
 
@@ -204,4 +209,55 @@ double ft_orpo_end(const ft_obj_step *st, double *metrics) {
     metrics[7] = st->acc[7] / n;
     metrics[8] = st->acc[8] / n;
     return st->n_added > 0 ? nll - st->o->beta * metrics[7] : 0.0;
+}
+
+// KTO: dL/d logp of sequence i (TRL's kto loss; the KL estimate is a constant).
+static double kto_one(const ft_train_opts *o, const ft_obj_rows *r, int i, double *g) {
+    double b = o->beta, lr = r->logp[i] - r->ref_logp[i];
+    if (r->label[i]) {
+        double w = o->desirable_weight, s = sigmoid(b * (lr - r->kl));
+        *g = -w * b * s * (1.0 - s);
+        return w * (1.0 - s);
+    }
+    double w = o->undesirable_weight, s = sigmoid(b * (r->kl - lr));
+    *g = w * b * s * (1.0 - s);
+    return w * (1.0 - s);
+}
+
+int ft_kto_row_grad(ft_obj_step *st, const ft_obj_rows *r, double *dlogp) {
+    if (!r->ref_logp || !r->label) return ft_err("kto: no reference log-probabilities or labels");
+    double s = st->examples ? 1.0 / (double)st->examples : 0.0;
+    for (int i = 0; i < r->n; i++) {
+        double g;
+        kto_one(st->o, r, i, &g);
+        dlogp[i] = g * s;
+    }
+    return 0;
+}
+
+// acc: 0/1 reward sums (desirable, undesirable), 2/3 their counts, 4/5 logp sums, 6 kl sum, 7 kl count.
+void ft_kto_add(ft_obj_step *st, double xent_sum, const ft_obj_rows *r) {
+    (void)xent_sum;
+    if (!r || !r->ref_logp || !r->label) return;
+    for (int i = 0; i < r->n; i++) {
+        double g, u = r->label[i] ? 0 : 1;
+        st->loss_sum += kto_one(st->o, r, i, &g);
+        st->n_added++;
+        st->acc[(int)u] += st->o->beta * (r->logp[i] - r->ref_logp[i]);
+        st->acc[2 + (int)u] += 1;
+        st->acc[4 + (int)u] += r->logp[i];
+    }
+    st->acc[6] += r->kl;
+    st->acc[7] += 1;
+}
+
+double ft_kto_end(const ft_obj_step *st, double *metrics) {
+    double nc = st->acc[2] > 0 ? st->acc[2] : 1, nr = st->acc[3] > 0 ? st->acc[3] : 1;
+    metrics[0] = st->acc[0] / nc;
+    metrics[1] = st->acc[1] / nr;
+    metrics[2] = metrics[0] - metrics[1];
+    metrics[3] = st->acc[4] / nc;
+    metrics[4] = st->acc[5] / nr;
+    metrics[5] = st->acc[7] > 0 ? st->acc[6] / st->acc[7] : 0;
+    return st->n_added > 0 ? st->loss_sum / st->n_added : 0.0;
 }

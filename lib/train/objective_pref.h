@@ -14,6 +14,14 @@
 // (simpo and orpo: β·logp_c/nc), rewards/rejected, rewards/margins (chosen - rejected),
 // rewards/accuracies (the fraction with chosen > rejected), logps/chosen, logps/rejected (the
 // policy's; simpo and orpo: per token), plus ORPO's nll_loss, log_odds_ratio, log_odds_chosen.
+//
+// KTO (TRL KTOTrainer, loss_type kto) is unpaired: one sequence per example with a label; with
+// r = logp - ref and the micro-batch's KL estimate z = max(0, mean over its sequences of
+// logp' - ref' of mismatched sequences: each prompt with the previous sequence's completion,
+// no gradient), a desirable example's loss is w_d (1 - σ(β(r - z))), an undesirable one's
+// w_u (1 - σ(β(z - r))) (w = --desirable-weight, --undesirable-weight), averaged over the step.
+// Logged: rewards/chosen and rewards/rejected (the mean βr of each group), rewards/margins
+// (their difference), logps/chosen, logps/rejected, kl.
 #ifndef FT_OBJECTIVE_PREF_H
 #define FT_OBJECTIVE_PREF_H
 
@@ -29,6 +37,9 @@ int ft_orpo_row_grad(ft_obj_step *st, const ft_obj_rows *r, double *dlogp);
 void ft_orpo_add(ft_obj_step *st, double xent_sum, const ft_obj_rows *r);
 double ft_pref_end(const ft_obj_step *st, double *metrics);
 double ft_orpo_end(const ft_obj_step *st, double *metrics);
+int ft_kto_row_grad(ft_obj_step *st, const ft_obj_rows *r, double *dlogp);
+void ft_kto_add(ft_obj_step *st, double xent_sum, const ft_obj_rows *r);
+double ft_kto_end(const ft_obj_step *st, double *metrics);
 
 #define FT_PREF_METRICS "rewards/chosen", "rewards/rejected", "rewards/margins", "rewards/accuracies", "logps/chosen", \
                         "logps/rejected"
@@ -46,5 +57,12 @@ double ft_orpo_end(const ft_obj_step *st, double *metrics);
      .rows_per_example = 2, .n_metric = 9,                                                                         \
      .metric = {FT_PREF_METRICS, "nll_loss", "log_odds_ratio", "log_odds_chosen"}, .check = ft_pref_check,        \
      .begin = ft_pref_begin, .row_grad = ft_orpo_row_grad, .add = ft_orpo_add, .end = ft_orpo_end}
+
+#define FT_OBJECTIVE_KTO                                                                                             \
+    {.name = "kto", .summary = "KTO: unpaired desirable/undesirable completions against the reference",          \
+     .rows_per_example = 1, .needs_reference = 1, .labeled = 1, .n_metric = 6,                                   \
+     .metric = {"rewards/chosen", "rewards/rejected", "rewards/margins", "logps/chosen", "logps/rejected", "kl"},  \
+     .check = ft_pref_check, .begin = ft_pref_begin, .row_grad = ft_kto_row_grad, .add = ft_kto_add,             \
+     .end = ft_kto_end}
 
 #endif

@@ -61,6 +61,10 @@ typedef struct {
     double *ref_data, *ref_val; // --precompute-ref: the reference's log-probability of every record
     double *logp, *rlogp, *dlogp;  // (seq_cap) per sequence of a micro-batch
     float *gw;                  // (Bm * T) the backward's per-position weights
+    uint8_t *lab;               // (seq_cap) kto: the labels of a micro-batch's sequences
+    ft_batch klb;               // kto: the mismatched sequences of the KL estimate
+    uint32_t *kl_tok;           // (T) one of them being built
+    uint8_t *kl_mask;
 } trainer;
 
 // ---- state <-> JSON ----------------------------------------------------------------------
@@ -211,12 +215,60 @@ static uint64_t first_targets(const ft_batch *b, int per) {
     return n;
 }
 
+// KTO's KL estimate of micro-batch b (TRL's: each prompt with the completion of the sequence
+// before it, cyclically): max(0, mean of policy - reference log-probabilities of those), in
+// chunks of the KL batch's rows. The completion starts at a record's first target token.
+static int flush_kl(trainer *t, double *sum) {
+    if (!t->klb.n_seq) return 0;
+    double *pol = t->dlogp, *ref = t->rlogp;   // free until the micro-batch's own passes
+    if (seq_logp(t, t->m, &t->klb, pol) || ref_pass(t, &t->klb, NULL, ref)) return -1;
+    for (int s = 0; s < t->klb.n_seq; s++) *sum += pol[s] - ref[s];
+    ft_batch_clear(&t->klb);
+    return 0;
+}
+
+static int kl_estimate(trainer *t, const ft_dataset *d, const ft_batch *b, double *kl) {
+    int n = b->n_seq, T = (int)t->o->seq_len, pack = !t->o->no_pack && !t->tr.n_virtual;
+    double sum = 0;
+    ft_batch_clear(&t->klb);
+    ft_trainable_prepare(&t->tr, t->o, t->step, -1);   // no dropout in a pass without gradients
+    for (int s = 0; s < n; s++) {
+        uint32_t a = b->seq_rec[s], c = b->seq_rec[(s + n - 1) % n];
+        uint64_t ao = d->off[a], an = d->off[a + 1] - ao, co = d->off[c], cn = d->off[c + 1] - co, pa = 0, pc = 0;
+        while (pa < an && !d->mask[ao + pa]) pa++;
+        while (pc < cn && !d->mask[co + pc]) pc++;
+        uint32_t k = 0;
+        for (uint64_t i = 0; i < pa && k < (uint32_t)T; i++, k++) { t->kl_tok[k] = d->tokens[ao + i]; t->kl_mask[k] = 0; }
+        for (uint64_t i = pc; i < cn && k < (uint32_t)T; i++, k++) { t->kl_tok[k] = d->tokens[co + i]; t->kl_mask[k] = d->mask[co + i]; }
+        if (ft_batch_add(&t->klb, t->kl_tok, t->kl_mask, k, pack, 0)) {
+            if (flush_kl(t, &sum)) return -1;
+            ft_batch_add(&t->klb, t->kl_tok, t->kl_mask, k, pack, 0);
+        }
+    }
+    if (flush_kl(t, &sum)) return -1;
+    *kl = n ? sum / n : 0;
+    if (*kl < 0) *kl = 0;
+    return 0;
+}
+
 // One micro-batch of a sequence-level objective: reference, policy forward, dL/d logp, backward.
-static int seq_micro(trainer *t, ft_obj_step *os, ft_batch *b, int micro) {
-    if (t->obj->needs_reference && ref_pass(t, b, t->ref_data, t->rlogp)) return -1;
+// d: the dataset b came from (kto's labels and KL sequences).
+static int seq_micro(trainer *t, const ft_dataset *d, ft_obj_step *os, ft_batch *b, int micro) {
+    ft_obj_rows rw = {t->logp, t->obj->needs_reference ? t->rlogp : NULL, b->seq_targets, b->n_seq, NULL, 0};
+    if (t->obj->labeled) {
+        if (kl_estimate(t, d, b, &rw.kl)) return -1;
+        for (int s = 0; s < b->n_seq; s++) t->lab[s] = d->label[b->seq_rec[s]];
+        rw.label = t->lab;
+    }
+    if (t->obj->needs_reference && ref_pass(t, b, d == &t->val ? t->ref_val : t->ref_data, t->rlogp)) return -1;
+    if (micro < 0) {   // evaluation: the policy's log-probabilities, no gradient
+        ft_trainable_prepare(&t->tr, t->o, t->step, -1);
+        if (seq_logp(t, t->m, b, t->logp)) return -1;
+        t->obj->add(os, 0, &rw);
+        return 0;
+    }
     ft_trainable_prepare(&t->tr, t->o, t->step, micro);
     if (seq_logp(t, t->m, b, t->logp)) return -1;
-    ft_obj_rows rw = {t->logp, t->obj->needs_reference ? t->rlogp : NULL, b->seq_targets, b->n_seq};
     if (t->obj->row_grad(os, &rw, t->dlogp)) return -1;
     size_t N = (size_t)b->rows * b->T;
     for (size_t n = 0; n < N; n++) t->gw[n] = b->mask[n] ? (float)-t->dlogp[b->seq[n]] : 0.0f;
@@ -236,11 +288,7 @@ static double evaluate_seq(trainer *t, double *metric) {
     t->obj->begin(&es);
     ft_batch *b = &t->mb[0];
     int rc = 0;
-    while (!rc && ft_loader_fill(&vl, b) > 0) {
-        if ((t->obj->needs_reference && ref_pass(t, b, t->ref_val, t->rlogp)) || seq_logp(t, t->m, b, t->logp)) rc = -1;
-        ft_obj_rows rw = {t->logp, t->obj->needs_reference ? t->rlogp : NULL, b->seq_targets, b->n_seq};
-        if (!rc) t->obj->add(&es, 0, &rw);
-    }
+    while (!rc && ft_loader_fill(&vl, b) > 0) rc = seq_micro(t, &t->val, &es, b, -1);
     ft_loader_free(&vl);
     return rc ? NAN : t->obj->end(&es, metric);
 }
@@ -293,7 +341,7 @@ static int setup(trainer *t, const ft_train_opts *o) {
     if (!(t->obj = ft_objective_find(o->objective ? o->objective : "sft"))) return -1;
     if (t->obj->check && t->obj->check(o)) return -1;
     t->seq_level = t->obj->row_grad != NULL;
-    int pairs = t->obj->rows_per_example == 2;
+    int pairs = t->obj->rows_per_example == 2, kind = pairs ? FT_DATA_PAIRS : t->obj->labeled ? FT_DATA_LABELED : FT_DATA_PLAIN;
     if (t->seq_level && !ops->host_access)
         return ft_err("--objective %s runs on the CPU only in this version (the per-sequence loss head reads host "
                       "memory): drop --device %s", t->obj->name, o->device);
@@ -306,11 +354,11 @@ static int setup(trainer *t, const ft_train_opts *o) {
     t->ops = t->m->ops;
     const ft_config *c = &t->m->cfg;
     int T = (int)o->seq_len;
-    if (ft_dataset_open(&t->data, o->data, T, pairs)) return -1;
+    if (ft_dataset_open(&t->data, o->data, T, kind)) return -1;
     if (t->data.max_token >= (uint32_t)c->vocab_size)
         return ft_err("%s: token id %u is outside the model's vocabulary (%d)", t->data.name, t->data.max_token, c->vocab_size);
     if (o->val) {
-        if (ft_dataset_open(&t->val, o->val, T, pairs)) return -1;
+        if (ft_dataset_open(&t->val, o->val, T, kind)) return -1;
         if (t->val.max_token >= (uint32_t)c->vocab_size)
             return ft_err("%s: token id %u is outside the model's vocabulary (%d)", t->val.name, t->val.max_token, c->vocab_size);
         t->have_val = 1;
@@ -348,7 +396,11 @@ static int setup(trainer *t, const ft_train_opts *o) {
     if (t->seq_level) {
         size_t ns = (size_t)t->mb[0].seq_cap;
         if (!(t->logp = ft_calloc(ns, sizeof *t->logp)) || !(t->rlogp = ft_calloc(ns, sizeof *t->rlogp)) ||
-            !(t->dlogp = ft_calloc(ns, sizeof *t->dlogp)) || !(t->gw = ft_calloc((size_t)t->Bm * T, sizeof *t->gw)))
+            !(t->dlogp = ft_calloc(ns, sizeof *t->dlogp)) || !(t->gw = ft_calloc((size_t)t->Bm * T, sizeof *t->gw)) ||
+            !(t->lab = ft_calloc(ns, 1)))
+            return -1;
+        if (t->obj->labeled && (ft_batch_alloc(&t->klb, t->Bm, T) || !(t->kl_tok = ft_calloc((size_t)T, sizeof *t->kl_tok)) ||
+                                !(t->kl_mask = ft_calloc((size_t)T, 1))))
             return -1;
     }
     if (t->obj->needs_reference) {   // the reference, chosen once (before any checkpoint is loaded)
@@ -420,7 +472,9 @@ static void teardown(trainer *t, int failed) {
     ft_trainable_release_device(&t->tr, &t->dev);
     ft_trainable_close(&t->tr);
     ft_model_free(t->ref_m);
-    free(t->ref_data); free(t->ref_val); free(t->logp); free(t->rlogp); free(t->dlogp); free(t->gw);
+    free(t->ref_data); free(t->ref_val); free(t->logp); free(t->rlogp); free(t->dlogp); free(t->gw); free(t->lab);
+    if (t->klb.ids) ft_batch_free(&t->klb);
+    free(t->kl_tok); free(t->kl_mask);
     ft_lock_release(t->lock);
     if (failed && t->created_out && t->o) rmdir(t->o->out);   // only when empty
 }
@@ -522,7 +576,7 @@ int ft_train_run(const ft_train_opts *o) {
         }
         t->obj->begin(&os);
         for (int i = 0; i < k && rc == 0 && t->seq_level; i++)
-            if (seq_micro(t, &os, &t->mb[i], i)) rc = -1;
+            if (seq_micro(t, &t->data, &os, &t->mb[i], i)) rc = -1;
         for (int i = 0; i < k && rc == 0 && !t->seq_level; i++) {
             ft_batch *b = &t->mb[i];
             const int32_t *doc = batch_doc(t, b);

@@ -5,7 +5,10 @@ the float64 forward of tests/parity/model_ref.py.
 
   pref_ref.py write-pairs OUT.tok SEED N_PAIRS VOCAB   random preference pairs as FTOK (mask + pairs flags):
                                                       a shared prompt (no target) and two completions
-  pref_ref.py check OBJ LOSS_TYPE BETA EPS GAMMA POLICY REF DATA.tok LOG STEP BEFORE AFTER [LR]
+  pref_ref.py write-labeled OUT.tok SEED N VOCAB       random KTO records (labels flag): prompt + completion, label
+  pref_ref.py check OBJ LOSS_TYPE BETA EPS GAMMA POLICY REF DATA.tok LOG STEP BEFORE AFTER [LR [BATCH]]
+      (kto: the data in file order in micro-batches of BATCH records, each with its own KL
+      estimate from the cyclically mismatched prompt/completion pairs, held constant)
       the loss of ft-train's log line STEP against the reference with the HF dirs POLICY (the
       parameters at that step) and REF (the reference model; "-" for none), and ft's gradient
       of that step, recovered from the parameters BEFORE -> AFTER (ft-train ran AdamW with
@@ -45,6 +48,68 @@ def write_pairs(path, seed, n, vocab):
                 if m:
                     bits[i // 8] |= 1 << (i % 8)
             f.write(bytes(bits))
+
+
+def write_labeled(path, seed, n, vocab):
+    rng = np.random.default_rng(seed)
+    with open(path, "wb") as f:
+        f.write(b"FTOK" + struct.pack("<HHIIQQ", 1, 5, 0, 0, 0, 0))
+        for i in range(n):
+            prompt = [int(t) for t in rng.integers(3, vocab, rng.integers(3, 7))]
+            comp = [int(t) for t in rng.integers(3, vocab, rng.integers(2, 7))]
+            toks, mask = prompt + comp, [0] * len(prompt) + [1] * len(comp)
+            f.write(struct.pack("<II", len(toks), int(i % 3 != 1)) + struct.pack(f"<{len(toks)}I", *toks))
+            bits = bytearray(((len(toks) + 7) // 8 + 3) // 4 * 4)
+            for j, m in enumerate(mask):
+                if m:
+                    bits[j // 8] |= 1 << (j % 8)
+            f.write(bytes(bits))
+
+
+def read_labeled(path):
+    raw = open(path, "rb").read()
+    assert raw[:4] == b"FTOK" and struct.unpack("<H", raw[6:8])[0] == 5
+    o, out = 32, []
+    while o < len(raw):
+        n, label = struct.unpack("<II", raw[o:o + 8])
+        o += 8
+        toks = list(struct.unpack(f"<{n}I", raw[o:o + 4 * n]))
+        o += 4 * n
+        mask = [(raw[o + i // 8] >> (i % 8)) & 1 for i in range(n)]
+        o += ((n + 7) // 8 + 3) // 4 * 4
+        k = mask.index(1)
+        out.append((toks[:k], toks[k:], label))
+    return out
+
+
+def kto_kl(c, w, cref, wref, recs, B):
+    """per micro-batch of B records: TRL's KL estimate, max(0, mean(policy - reference)) of each
+    prompt with the previous record's completion (cyclically)"""
+    kls = []
+    for m0 in range(0, len(recs), B):
+        mb = recs[m0:m0 + B]
+        d = []
+        for i, (p, _, _) in enumerate(mb):
+            comp = mb[i - 1][1]
+            toks, mask = p + comp, [0] * len(p) + [1] * len(comp)
+            d.append(seq_logp(c, w, toks, mask)[0] - seq_logp(cref, wref, toks, mask)[0])
+        kls.append(max(0.0, float(np.mean(d))))
+    return kls
+
+
+def kto_loss(beta, c, w, ref, recs, B, kls):
+    losses, rc, rr, lc, lr = [], [], [], [], []
+    for i, (p, comp, label) in enumerate(recs):
+        lp = seq_logp(c, w, p + comp, [0] * len(p) + [1] * len(comp))[0]
+        r = lp - ref[i]
+        kl = kls[i // B]
+        if label:
+            losses.append(1 - 1 / (1 + np.exp(-beta * (r - kl)))); rc.append(beta * r); lc.append(lp)
+        else:
+            losses.append(1 - 1 / (1 + np.exp(-beta * (kl - r)))); rr.append(beta * r); lr.append(lp)
+    m = {"rewards/chosen": np.mean(rc), "rewards/rejected": np.mean(rr), "rewards/margins": np.mean(rc) - np.mean(rr),
+         "logps/chosen": np.mean(lc), "logps/rejected": np.mean(lr), "kl": float(np.mean(kls))}
+    return float(np.mean(losses)), m
 
 
 def read_pairs(path):
@@ -144,12 +209,22 @@ def check(a):
     obj, lt, beta, eps, gamma = a[0], a[1], float(a[2]), float(a[3]), float(a[4])
     pol_dir, ref_dir, data, log, step, before, after = a[5], a[6], a[7], a[8], int(a[9]), a[10], a[11]
     lr = float(a[12]) if len(a) > 12 else 1.0
-    pairs = read_pairs(data)
     c, w = model_ref.load(pol_dir)
-    ref = all_logps(*model_ref.load(ref_dir), pairs) if ref_dir != "-" else None
+    if obj == "kto":
+        B = int(a[13])
+        recs = read_labeled(data)
+        cref, wref = model_ref.load(ref_dir)
+        ref = [seq_logp(cref, wref, p + comp, [0] * len(p) + [1] * len(comp))[0] for p, comp, _ in recs]
+        kls = kto_kl(c, w, cref, wref, recs, B)   # detached: constant under the finite differences
 
-    def L(wt):
-        return pref_loss(obj, lt, beta, eps, gamma, all_logps(c, wt, pairs), ref)
+        def L(wt):
+            return kto_loss(beta, c, wt, ref, recs, B, kls)
+    else:
+        pairs = read_pairs(data)
+        ref = all_logps(*model_ref.load(ref_dir), pairs) if ref_dir != "-" else None
+
+        def L(wt):
+            return pref_loss(obj, lt, beta, eps, gamma, all_logps(c, wt, pairs), ref)
 
     loss, met = L(w)
     got = log_step(log, step)
@@ -162,7 +237,7 @@ def check(a):
             print(f"  {k}: ft {got[k]:.6f} reference {v:.6f}")
             bad += 1
     print(f"{obj}/{lt} step {step}: loss ft {got['loss']:.6f} reference {loss:.8f}; "
-          f"accuracy {met['rewards/accuracies']:.2f} margin {met['rewards/margins']:.3e}")
+          f"accuracy {met.get('rewards/accuracies', float('nan')):.2f} margin {met['rewards/margins']:.3e}")
     # ft's gradient from the update, against central differences of the reference loss
     _, p0 = model_ref.load(before)
     _, p1 = model_ref.load(after)
@@ -196,6 +271,8 @@ def main():
     cmd = sys.argv[1]
     if cmd == "write-pairs":
         write_pairs(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5]))
+    elif cmd == "write-labeled":
+        write_labeled(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5]))
     elif cmd == "check":
         check(sys.argv[2:])
     elif cmd == "ln2":
