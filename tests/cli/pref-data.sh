@@ -96,6 +96,23 @@ bad '{"prompt":"x","chosen":"a","rejected":[{"role":"assistant","content":""}]}'
 bad '{"chosen":[{"role":"user","content":"Hi"},{"role":"assistant","content":"a"}],"rejected":[{"role":"user","content":"Hello"},{"role":"assistant","content":"b"}]}' 'differ from their first message'
 bad '{"chosen":[{"role":"system","content":"S"},{"role":"user","content":"Hi"},{"role":"assistant","content":"a"}],"rejected":[{"role":"system","content":"S"},{"role":"user","content":"Yo"},{"role":"assistant","content":"b"}]}' 'the implicit prompt differs between "chosen" and "rejected" at message 1 (a "user" message)'
 bad '{"chosen":"x a","rejected":"x b"}' 'implicit-prompt form needs'
+# KTO's unpaired records: the label rides through ft-template into the FTOK labels flag
+printf '%s\n' '{"prompt":"Hi","completion":"Hello!","label":true}' '{"prompt":"Hi","completion":"Go away.","label":false}' >k.jsonl
+ft-template -t chatml k.jsonl | ft-tokenize --tokenizer m -o k.tok
+"$FT_PY" - <<'PY' || fail "labelled FTOK"
+import struct
+raw = open("k.tok", "rb").read()
+assert struct.unpack("<H", raw[6:8])[0] == 5, "flags are not mask|labels"
+n, lab = struct.unpack("<II", raw[32:40])
+assert lab == 1, lab
+o = 40 + 4 * n + ((n + 7) // 8 + 3) // 4 * 4
+assert struct.unpack("<II", raw[o:o + 8])[1] == 0
+PY
+echo '{"prompt":"Hi","completion":"x","label":"yes"}' | ft-template -t chatml -o kb.seg
+expect_exit 1 ft-tokenize --tokenizer m kb.seg -o kb.tok
+expect_in 'kb.seg:1: "label" must be true or false' err
+expect_exit 1 ft-train --model m --data p.tok --objective kto --max-steps 1 -o o3
+expect_in "p.tok: not a labelled stream" err
 # a pair stream given to SFT, a plain stream to DPO, a mixed file to ft-tokenize
 echo '{"text":"hello world"}' | ft-tokenize --tokenizer m -o plain.tok
 expect_exit 1 ft-train --model m --data p.tok --method full --max-steps 1 -o o1
