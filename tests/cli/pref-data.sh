@@ -120,6 +120,8 @@ expect_in "p.tok: a preference-pair stream" err
 expect_in "not sft" err
 expect_exit 1 ft-train --model m --data plain.tok --objective dpo --max-steps 1 -o o2
 expect_in "plain.tok: not a preference-pair stream" err
+expect_exit 1 ft-eval --model m ppl p.tok
+expect_in "p.tok: a preference-pair stream: ppl scores plain records" err
 { cat p.seg; echo '{"segments":[{"text":"hi","train":true}]}'; } >mixed.seg
 expect_exit 1 ft-tokenize --tokenizer m mixed.seg -o mixed.tok
 expect_in "mixed.seg:4: a plain record among preference pairs" err
