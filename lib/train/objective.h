@@ -23,7 +23,9 @@
 // Adding an objective = its functions in lib/train/objective_NAME.c (or here) + one row in
 // objective.c's table; ft-train's --help and docs/ft-train.md list the names. The preference
 // objectives (dpo, simpo, orpo: lib/train/objective_pref.c) are rows of two sequences, chosen
-// then rejected, each a summed log-probability of its completion's target tokens.
+// then rejected, each a summed log-probability of its completion's target tokens; kto is one
+// labelled sequence per example, with the micro-batch's KL estimate (computed by the step from
+// mismatched prompt/completion pairs) in rows->kl.
 #ifndef FT_OBJECTIVE_H
 #define FT_OBJECTIVE_H
 
