@@ -26,9 +26,13 @@ static void test_table(void **st) {
     assert_int_equal(o->needs_reference, 0);
     assert_null(o->row_grad);
     assert_int_equal(o->n_metric, 0);
-    assert_string_equal(ft_objective_names(), "sft, dpo, simpo, orpo");
-    assert_null(ft_objective_find("kto"));
-    assert_string_equal(ft_errmsg(), "--objective kto: expected sft, dpo, simpo, orpo");
+    assert_string_equal(ft_objective_names(), "sft, dpo, simpo, orpo, kto");
+    assert_null(ft_objective_find("ppo"));
+    assert_string_equal(ft_errmsg(), "--objective ppo: expected sft, dpo, simpo, orpo, kto");
+    const ft_objective *k = ft_objective_find("kto");
+    assert_non_null(k);
+    assert_int_equal(k->rows_per_example, 1);
+    assert_int_equal(k->labeled, 1);
     const ft_objective *d = ft_objective_find("dpo");
     assert_non_null(d);
     assert_int_equal(d->rows_per_example, 2);
