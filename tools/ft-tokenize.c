@@ -27,6 +27,8 @@ typedef struct {
     char *msg;
     ft_tok_ids ids;
     uint8_t *mask; size_t mask_cap;
+    int pair; size_t split; // a preference pair: ids = chosen ++ rejected, split = chosen's tokens
+    int label;              // a labelled record ({"label": bool}, KTO): 1/0; -1 none
     char *json;             // --jsonl / --decode output line
 } rec;
 
@@ -48,7 +50,11 @@ static void usage(void) {
            "TOK is a tokenizer.json, a model directory holding one, or a .gguf file.\n\n"
            "Input records: {\"segments\":[{\"text\",\"train\"}...]} from ft-template (texts concatenated,\n"
            "special tokens recognised, no BOS/EOS, a token is a target when it starts in a train segment)\n"
-           "or {\"text\": ...} (every token a target, BOS/EOS as the tokenizer adds them).\n\n"
+           "or {\"text\": ...} (every token a target, BOS/EOS as the tokenizer adds them).\n"
+           "Preference pairs from ft-template ({\"chosen\":{\"segments\"},\"rejected\":{\"segments\"}}) become one\n"
+           "FTOK record each (both sides, the header's pairs flag set; --jsonl: chosen_/rejected_input_ids\n"
+           "and _labels); records with a boolean \"label\" (KTO's {\"prompt\",\"completion\",\"label\"} through\n"
+           "ft-template) set the labels flag and carry it; a file holds one kind of record.\n\n"
            "Options:\n"
            "  --tokenizer TOK   tokenizer to use (required)\n"
            "  --field NAME      text field of plain records (default: text)\n"
@@ -93,17 +99,22 @@ static char *json_string_lossy(const char *s, size_t n) {
     return d;
 }
 
-static char *jsonl_line(const json_t *obj, const char *field, const ft_tok_ids *ids, const uint8_t *mask) {
-    json_t *o = json_object(), *in = json_array(), *lab = json_array();
-    for (size_t i = 0; i < ids->n; i++) {
-        json_array_append_new(in, json_integer(ids->ids[i]));
-        json_array_append_new(lab, json_integer(mask[i] ? (json_int_t)ids->ids[i] : -100));
+static char *jsonl_line(const json_t *obj, const char *field, const ft_tok_ids *ids, const uint8_t *mask, int pair,
+                        size_t split) {
+    json_t *o = json_object();
+    for (int s = 0; s < 1 + pair; s++) {
+        json_t *in = json_array(), *lab = json_array();
+        size_t a = s ? split : 0, e = pair && !s ? split : ids->n;
+        for (size_t i = a; i < e; i++) {
+            json_array_append_new(in, json_integer(ids->ids[i]));
+            json_array_append_new(lab, json_integer(mask[i] ? (json_int_t)ids->ids[i] : -100));
+        }
+        json_object_set_new(o, !pair ? "input_ids" : s ? "rejected_input_ids" : "chosen_input_ids", in);
+        json_object_set_new(o, !pair ? "labels" : s ? "rejected_labels" : "chosen_labels", lab);
     }
-    json_object_set_new(o, "input_ids", in);
-    json_object_set_new(o, "labels", lab);
     const char *k; json_t *v;
     json_object_foreach((json_t *)obj, k, v)
-        if (strcmp(k, "segments") && strcmp(k, field) && strcmp(k, "input_ids") && strcmp(k, "labels"))
+        if (strcmp(k, "segments") && strcmp(k, field) && !json_object_get(o, k) && (!pair || (strcmp(k, "chosen") && strcmp(k, "rejected"))))
             json_object_set(o, k, v);   // passthrough fields (id, reference, ...)
     char *d = ft_json_dumps(o);
     json_decref(o);
@@ -123,11 +134,19 @@ static void do_record(job *jb, ft_tok_ws *ws, rec *r) {
     json_t *obj = json_loadb(line, len, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &e);
     if (!obj) { char w[256]; snprintf(w, sizeof w, "invalid JSON at column %d: %s", e.column, e.text); fail_rec(r, name, "%s:%zu: %s", w); return; }
     if (!json_is_object(obj)) { json_decref(obj); fail_rec(r, name, "%s:%zu: %s", "expected a JSON object"); return; }
-    int got = ft_tok_record(jb->tok, ws, obj, jb->field, jb->flags, &r->ids, &r->mask, &r->mask_cap);
+    r->pair = ft_tok_record_is_pair(obj);
+    const json_t *lab = json_object_get(obj, "label");
+    r->label = -1;
+    if (lab && !r->pair) {
+        if (!json_is_boolean(lab)) { fail_rec(r, name, "%s:%zu: %s", "\"label\" must be true or false (desirable or not)"); goto out; }
+        r->label = json_is_true(lab);
+    }
+    int got = r->pair ? ft_tok_record_pair(jb->tok, ws, obj, &r->ids, &r->mask, &r->mask_cap, &r->split)
+                      : ft_tok_record(jb->tok, ws, obj, jb->field, jb->flags, &r->ids, &r->mask, &r->mask_cap);
     if (got == -2) { fail_rec(r, name, "%s:%zu: %s", ft_errmsg()); goto out; }
     if (got) { r->rc = -1; r->msg = strdup(ft_errmsg()); goto out; }
     int segs = json_object_get(obj, "segments") != NULL;
-    if (jb->jsonl) r->json = jsonl_line(obj, segs ? "segments" : jb->field, &r->ids, r->mask);
+    if (jb->jsonl) r->json = jsonl_line(obj, segs ? "segments" : jb->field, &r->ids, r->mask, r->pair, r->split);
     r->rc = 0;
 out:
     json_decref(obj);
@@ -309,12 +328,12 @@ int main(int argc, char **argv) {
         flags = FT_TOK_DEFAULT_SPECIAL;
     else flags = (bos ? FT_TOK_BOS : 0) | (eos ? FT_TOK_EOS : 0);
 
+    // the FTOK header is written with the first record, which says whether the file holds pairs
     ftok_header h = {FTOK_VERSION, FTOK_FLAG_MASK, ft_tokenizer_vocab_size(tok), ft_tokenizer_id(tok)};
     ftok_writer *fw = NULL;
     ft_writer *jw = NULL;
-    if (jsonl) jw = ft_writer_open(out);
-    else fw = ftok_writer_open(out, &h);
-    if (!jw && !fw) { ft_tokenizer_free(tok); return ft_cli_fail(PROG, FT_EXIT_DATA); }
+    int kind = -1;   // -1 no record yet, 0 plain records, 1 preference pairs
+    if (jsonl && !(jw = ft_writer_open(out))) { ft_tokenizer_free(tok); return ft_cli_fail(PROG, FT_EXIT_DATA); }
 
     job jb = {.tok = tok, .field = field, .flags = flags, .jsonl = jsonl};
     pthread_mutex_init(&jb.mu, NULL);
@@ -357,10 +376,25 @@ int main(int argc, char **argv) {
                 rec *x = &jb.recs[i];
                 if (x->rc == -2 && skip_bad) { nbad++; ft_cli_info(PROG, 2, "skipped: %s", x->msg); continue; }
                 if (x->rc) { ft_err("%s", x->msg ? x->msg : "error"); rc = -1; break; }
+                int xk = x->pair ? 1 : x->label >= 0 ? 2 : 0;
+                static const char *KIND[] = {"plain records", "preference pairs", "labelled records"}, *ONE[] = {"a plain record", "a preference pair", "a labelled record"};
+                if (kind >= 0 && kind != xk) {
+                    rc = ft_err("%s:%zu: %s among %s: a file holds one kind of record (plain, preference pairs or labelled)", jb.name,
+                                x->lineno, ONE[xk], KIND[kind]);
+                    break;
+                }
+                if (kind < 0) {
+                    kind = xk;
+                    if (kind == 1) h.flags |= FTOK_FLAG_PAIRS;
+                    if (kind == 2) h.flags |= FTOK_FLAG_LABELS;
+                    if (!jsonl && !(fw = ftok_writer_open(out, &h))) { rc = -1; break; }
+                }
                 nrec++; ntok += x->ids.n;
                 if (jsonl) { if (!x->json || ft_writer_printf(jw, "%s\n", x->json)) rc = -1; }
                 else if (x->ids.n > UINT32_MAX) rc = ft_err("record too long");
-                else if (ftok_write(fw, x->ids.ids, x->mask, (uint32_t)x->ids.n)) rc = -1;
+                else if (x->pair ? ftok_write_pair(fw, x->ids.ids, x->mask, (uint32_t)x->ids.n, (uint32_t)x->split)
+                         : x->label >= 0 ? ftok_write_labeled(fw, x->ids.ids, x->mask, (uint32_t)x->ids.n, (uint32_t)x->label)
+                                         : ftok_write(fw, x->ids.ids, x->mask, (uint32_t)x->ids.n)) rc = -1;
             }
             ft_progress_update(&pg, nrec, NULL);
         }
@@ -374,9 +408,10 @@ int main(int argc, char **argv) {
     free(jb.recs);
     for (int i = 0; i < 256; i++) ft_tok_ws_free(jb.ws[i]);
     pthread_mutex_destroy(&jb.mu);
+    if (rc == 0 && !jsonl && !fw && !(fw = ftok_writer_open(out, &h))) rc = -1;   // no record: a header alone
     if (rc == 0) rc = jsonl ? ft_writer_commit(jw) : ftok_writer_commit(fw);
     else if (jsonl) ft_writer_abort(jw);
-    else ftok_writer_abort(fw);
+    else if (fw) ftok_writer_abort(fw);
     ft_tokenizer_free(tok);
     if (rc) return ft_cli_fail(PROG, FT_EXIT_DATA);
     if (nbad) ft_cli_info(PROG, 1, "skipped %zu bad records", nbad);

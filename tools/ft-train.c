@@ -1,5 +1,6 @@
 // ft-train — fine-tune a Llama-family model on an FTOK token stream: full fine-tuning, LoRA,
-// DoRA, QLoRA, prompt tuning, prefix tuning or bottleneck adapters, on the CPU (or --device). Thin: parses flags (and --config FILE.json), installs SIGINT/SIGTERM
+// DoRA, QLoRA, prompt tuning, prefix tuning or bottleneck adapters, on the CPU (or --device),
+// with SFT or a preference objective (dpo, simpo, orpo). Thin: parses flags (and --config FILE.json), installs SIGINT/SIGTERM
 // handlers (finish the step, save, exit 0) and calls ft_train_run (lib/train/train.c).
 #include "cli.h"
 #include "core/err.h"
@@ -39,7 +40,19 @@ static void usage(void) {
            "  --val FILE            validation tokens: mean target-token loss every --eval-every steps\n"
            "  --method METHOD       full|lora|qlora|prompt|prefix|adapter (default lora)\n"
            "  --objective NAME      what a step minimises: sft (default; the mean cross-entropy\n"
-           "                        of the step's target tokens; the only objective so far)\n"
+           "                        of the step's target tokens), or on preference pairs (ft-tokenize\n"
+           "                        of {prompt,chosen,rejected}; both sides of a pair in one micro-batch,\n"
+           "                        --batch counts pairs, CPU only): dpo (against the reference: the\n"
+           "                        method's parameters switched off, or for full a frozen copy of the\n"
+           "                        base), simpo or orpo (no reference); kto on labelled completions\n"
+           "                        ({prompt,completion,label}); TRL's formulas and log keys\n"
+           "  --loss-type T         dpo: sigmoid (default), ipo, hinge or robust\n"
+           "  --beta X              dpo/simpo/orpo: beta (default 0.1)\n"
+           "  --label-smoothing X   dpo robust, simpo: the label noise epsilon in [0, 0.5) (default 0)\n"
+           "  --simpo-gamma X       simpo: the target margin gamma (default 0.5)\n"
+           "  --precompute-ref      dpo: the reference's log-probabilities computed once before training\n"
+           "                        (no reference pass per step; for full: no second copy of the weights)\n"
+           "  --desirable-weight X, --undesirable-weight X   kto: weights of the two kinds (default 1)\n"
            "  -o, --output DIR      output directory\n"
            "  --config FILE.json    options as JSON (keys = flag names, values of the flag's type)\n"
            "  --epochs N            passes over the data (default 1), or\n"
@@ -63,7 +76,9 @@ static void usage(void) {
            "  --save-every N        checkpoint every N steps (OUT/checkpoints)\n"
            "  --save-total-limit N  checkpoints kept (default 2; the best is always kept)\n"
            "  --resume              continue from the newest complete checkpoint in OUT\n"
-           "  --log FILE            metrics JSONL (step, epoch, loss, lr, grad_norm, tokens_per_s, elapsed_s)\n"
+           "  --log FILE            metrics JSONL (step, epoch, loss, lr, grad_norm, tokens_per_s, elapsed_s;\n"
+           "                        preference objectives: rewards/chosen, rewards/rejected, rewards/margins,\n"
+           "                        rewards/accuracies, logps/chosen, logps/rejected, and eval_ ones on --val)\n"
            "  --skip-nonfinite N    skip up to N steps with NaN/Inf loss or gradients (default: stop)\n"
            "  --lora-r N            LoRA rank (default 8)\n"
            "  --lora-alpha X        LoRA alpha (default 16; scale alpha/r)\n"

@@ -16,7 +16,7 @@
 
 typedef struct {   // stored record (sample/shuffle), followed by its payload
     uint64_t h[2];
-    uint32_t len, trained, n, pad;
+    uint32_t len, trained, n, split;   // split: a preference pair's chosen tokens, or a labelled record's label
 } blob_head;
 
 typedef struct {
@@ -169,7 +169,11 @@ static int emit(void *ctx, const uint8_t *blob, uint32_t blen) {
     if (p->kind == FT_KIND_FTOK) {
         const uint32_t *tok = (const uint32_t *)pay;
         const uint8_t *mask = (p->hdr.flags & FTOK_FLAG_MASK) ? pay + (size_t)bh.n * 4 : NULL;
-        if (ftok_write(val ? p->fv : p->fw, tok, mask, bh.n)) return -1;
+        ftok_writer *w = val ? p->fv : p->fw;
+        int rc = (p->hdr.flags & FTOK_FLAG_PAIRS) ? ftok_write_pair(w, tok, mask, bh.n, bh.split)
+                 : (p->hdr.flags & FTOK_FLAG_LABELS) ? ftok_write_labeled(w, tok, mask, bh.n, bh.split)
+                                                      : ftok_write(w, tok, mask, bh.n);
+        if (rc) return -1;
     } else {
         ft_writer *w = val ? p->jv : p->jw;
         if (ft_writer_write(w, pay, bh.n) || ft_writer_write(w, "\n", 1)) return -1;
@@ -252,7 +256,8 @@ static int units_of(pipe_t *p, size_t *n) {
 }
 
 static void content_hash(pipe_t *p, uint64_t h[2]) {
-    if (p->kind == FT_KIND_FTOK) ft_hash128(p->rec.tokens, (size_t)p->rec.n * 4, CONTENT_SEED, h);
+    if (p->kind == FT_KIND_FTOK)
+        ft_hash128(p->rec.tokens, (size_t)p->rec.n * 4, CONTENT_SEED ^ p->rec.split ^ ((uint64_t)p->rec.label << 40), h);
     else if (p->text) ft_hash128(p->text, p->text_len, CONTENT_SEED, h);
     else ft_hash128(p->line, p->line_len, CONTENT_SEED ^ 1, h);
 }
@@ -274,6 +279,9 @@ static int process(pipe_t *p) {
         if (!t) p->text = NULL;
         len = p->text ? (uint32_t)(o->len_bytes ? p->text_len : ft_text_words(p->text, p->text_len)) : 0;
         trained = len;
+    } else if (p->rec.split) {   // a preference pair: one unit; its length is its longer side's
+        len = p->rec.split > p->rec.n - p->rec.split ? p->rec.split : p->rec.n - p->rec.split;
+        trained = ftok_record_trained(&p->rec);
     } else {
         len = p->rec.n;
         trained = ftok_record_trained(&p->rec);
@@ -295,7 +303,25 @@ static int process(pipe_t *p) {
     }
     if (o->min_len >= 0 && len < (uint64_t)o->min_len) DROP(FT_DROP_MIN_LEN);
     if (o->max_len >= 0 && len > (uint64_t)o->max_len) DROP(FT_DROP_MAX_LEN);
-    if (o->truncate >= 0 && p->kind == FT_KIND_FTOK && p->rec.n > (uint64_t)o->truncate) {
+    if (o->truncate >= 0 && p->kind == FT_KIND_FTOK && p->rec.split) {   // each side of a pair on its own
+        uint32_t a = p->rec.split, b = p->rec.n - a, N = (uint32_t)o->truncate;
+        if (a > N || b > N) {
+            uint32_t a2 = a < N ? a : N, b2 = b < N ? b : N;
+            memmove(p->rec.tokens + a2, p->rec.tokens + a, (size_t)b2 * sizeof *p->rec.tokens);
+            memmove(p->rec.mask + a2, p->rec.mask + a, b2);
+            p->st.truncated++;
+            ftok_record side = p->rec;
+            side.n = a2;
+            uint32_t tc = ftok_record_trained(&side);
+            p->rec.n = a2 + b2;
+            p->rec.split = a2;
+            uint32_t t2 = ftok_record_trained(&p->rec);
+            if (trained > 0 && (tc == 0 || t2 == tc)) DROP(FT_DROP_TRUNC_NO_TARGET);   // a side lost every target
+            len = a2 > b2 ? a2 : b2;
+            trained = t2;
+            content_hash(p, h);
+        }
+    } else if (o->truncate >= 0 && p->kind == FT_KIND_FTOK && p->rec.n > (uint64_t)o->truncate) {
         p->rec.n = (uint32_t)o->truncate;
         uint32_t t2 = ftok_record_trained(&p->rec);
         p->st.truncated++;
@@ -324,7 +350,7 @@ static int process(pipe_t *p) {
     }
     if (o->sample_frac >= 0 && ft_rng_double(&p->sample_rng) >= o->sample_frac) DROP(FT_DROP_SAMPLE);
     // store: head + payload
-    blob_head bh = {{h[0], h[1]}, len, trained, 0, 0};
+    blob_head bh = {{h[0], h[1]}, len, trained, 0, p->kind == FT_KIND_FTOK ? p->rec.split | p->rec.label : 0};
     size_t pay;
     if (p->kind == FT_KIND_FTOK) {
         bh.n = p->rec.n;

@@ -32,7 +32,10 @@ int ftok_header_decode(const uint8_t in[FTOK_HEADER_SIZE], ftok_header *h, const
     h->vocab_size = rd32(in + 8);
     h->tokenizer_id = rd64(in + 16);
     if (h->version != FTOK_VERSION) return ft_err("%s: unsupported FTOK version %u (this build reads version %u)", name, h->version, FTOK_VERSION);
-    if (h->flags & ~FTOK_FLAG_MASK) return ft_err("%s: unknown FTOK header flags 0x%x", name, h->flags);
+    if (h->flags & ~(FTOK_FLAG_MASK | FTOK_FLAG_PAIRS | FTOK_FLAG_LABELS))
+        return ft_err("%s: unknown FTOK header flags 0x%x (this build knows 0x1 mask, 0x2 preference pairs, 0x4 labels)", name, h->flags);
+    if ((h->flags & FTOK_FLAG_PAIRS) && (h->flags & FTOK_FLAG_LABELS))
+        return ft_err("%s: FTOK header flags 0x%x: preference pairs and labels exclude each other", name, h->flags);
     if (rd32(in + 12) != 0 || rd64(in + 24) != 0) return ft_err("%s: FTOK header reserved fields are not zero", name);
     return 0;
 }
@@ -103,9 +106,17 @@ int ftok_next(ftok_reader *r, ftok_record *rec) {
                           (unsigned long long)h2.tokenizer_id, (unsigned long long)r->h.tokenizer_id, h2.flags, r->h.flags);
     }
     uint64_t idx = r->count + 1;
-    uint32_t n = rd32(lb);
-    if (rd32(lb + 4) != 0) return ft_err("%s: record %llu: reserved field is not zero (corrupt stream?)", name, (unsigned long long)idx);
+    uint32_t n = rd32(lb), split = rd32(lb + 4);
     if (n > FTOK_MAX_TOKENS) return ft_err("%s: record %llu: implausible length %u tokens", name, (unsigned long long)idx, n);
+    if (r->h.flags & FTOK_FLAG_PAIRS) {
+        if (split == 0 || split >= n)
+            return ft_err("%s: record %llu: preference pair of %u tokens whose chosen side has %u (each side needs at least one token; corrupt stream?)",
+                          name, (unsigned long long)idx, n, split);
+    } else if (r->h.flags & FTOK_FLAG_LABELS) {
+        if (split > 1) return ft_err("%s: record %llu: label %u (expected 0 or 1; corrupt stream?)", name, (unsigned long long)idx, split);
+    } else if (split != 0) {
+        return ft_err("%s: record %llu: reserved field is not zero (corrupt stream?)", name, (unsigned long long)idx);
+    }
     int has_mask = (r->h.flags & FTOK_FLAG_MASK) != 0;
     // read tokens in chunks, growing the buffer only as bytes actually arrive
     uint32_t got = 0;
@@ -153,6 +164,8 @@ int ftok_next(ftok_reader *r, ftok_record *rec) {
         memset(rec->mask, 1, n);
     }
     rec->n = n;
+    rec->split = (r->h.flags & FTOK_FLAG_PAIRS) ? split : 0;
+    rec->label = (r->h.flags & FTOK_FLAG_LABELS) ? split : 0;
     r->count++;
     return 1;
 }
@@ -184,10 +197,34 @@ ftok_writer *ftok_writer_open(const char *path, const ftok_header *h) {
     return w;
 }
 
+static int write_rec(ftok_writer *w, const uint32_t *tokens, const uint8_t *mask, uint32_t n, uint32_t split);
+
 int ftok_write(ftok_writer *w, const uint32_t *tokens, const uint8_t *mask, uint32_t n) {
+    if (w->h.flags & (FTOK_FLAG_PAIRS | FTOK_FLAG_LABELS))
+        return ft_err("%s: a %s stream takes %s only", ft_writer_name(w->out), (w->h.flags & FTOK_FLAG_PAIRS) ? "preference-pair" : "labelled",
+                      (w->h.flags & FTOK_FLAG_PAIRS) ? "pairs (ftok_write_pair)" : "labelled records (ftok_write_labeled)");
+    return write_rec(w, tokens, mask, n, 0);
+}
+
+int ftok_write_labeled(ftok_writer *w, const uint32_t *tokens, const uint8_t *mask, uint32_t n, uint32_t label) {
+    if (!(w->h.flags & FTOK_FLAG_LABELS))
+        return ft_err("%s: a labelled record written to a stream without the labels flag", ft_writer_name(w->out));
+    if (label > 1) return ft_err("%s: label %u (expected 0 or 1)", ft_writer_name(w->out), label);
+    return write_rec(w, tokens, mask, n, label);
+}
+
+int ftok_write_pair(ftok_writer *w, const uint32_t *tokens, const uint8_t *mask, uint32_t n, uint32_t split) {
+    if (!(w->h.flags & FTOK_FLAG_PAIRS))
+        return ft_err("%s: a preference pair written to a stream without the pairs flag", ft_writer_name(w->out));
+    if (split == 0 || split >= n)
+        return ft_err("%s: preference pair of %u tokens with a chosen side of %u (each side needs a token)", ft_writer_name(w->out), n, split);
+    return write_rec(w, tokens, mask, n, split);
+}
+
+static int write_rec(ftok_writer *w, const uint32_t *tokens, const uint8_t *mask, uint32_t n, uint32_t split) {
     uint8_t lb[8];
     wr32(lb, n);
-    wr32(lb + 4, 0);
+    wr32(lb + 4, split);
     if (ft_writer_write(w->out, lb, 8)) return -1;
     for (uint32_t i = 0; i < n; i++) {
         if (w->h.vocab_size && tokens[i] >= w->h.vocab_size)

@@ -43,6 +43,9 @@ static const opt_def OPTS[] = {
     L("adapter-dim", adapter_dim, 1, 1 << 20), S("adapter-where", adapter_where), S("adapter-act", adapter_act),
     S("lora-layers", lora_layers), S("lora-rank-pattern", lora_rank_pattern), S("lora-alpha-pattern", lora_alpha_pattern),
     B("lora-bias", lora_bias), S("lora-init", lora_init), S("base-name", base_name),
+    S("loss-type", loss_type), D("beta", beta, 1e-6, 1e6), D("label-smoothing", label_smoothing, 0, 0.5),
+    D("simpo-gamma", simpo_gamma, -1e6, 1e6), B("precompute-ref", precompute_ref),
+    D("desirable-weight", desirable_weight, 0, 1e6), D("undesirable-weight", undesirable_weight, 0, 1e6),
 };
 #undef S
 #undef D
@@ -76,6 +79,11 @@ void ft_train_defaults(ft_train_opts *o) {
     o->adapter_dim = 64;
     o->adapter_where = "attn,mlp";
     o->adapter_act = "relu";
+    o->loss_type = "sigmoid";
+    o->beta = 0.1;
+    o->simpo_gamma = 0.5;
+    o->desirable_weight = 1.0;
+    o->undesirable_weight = 1.0;
     o->prog = "ft-train";
 }
 

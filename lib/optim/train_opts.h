@@ -10,7 +10,13 @@
 typedef struct ft_train_opts {
     const char *model, *data, *val, *out, *log;
     const char *method;          // "full" | "lora" | "qlora" | "prompt" | "prefix" | "adapter"
-    const char *objective;       // "sft" (lib/train/objective.h)
+    const char *objective;       // "sft" | "dpo" | "simpo" | "orpo" (lib/train/objective.h)
+    const char *loss_type;       // dpo: "sigmoid" | "ipo" | "hinge" | "robust"
+    double beta;                 // preference objectives' β (default 0.1)
+    double label_smoothing;      // dpo robust, simpo: ε
+    double simpo_gamma;          // simpo: γ (default 0.5)
+    int precompute_ref;          // dpo: reference log-probabilities computed once before training
+    double desirable_weight, undesirable_weight;   // kto: the weights of the two kinds of example (1)
     const char *schedule;        // "cosine" | "linear" | "constant"
     const char *lora_targets;    // "q,v" ... | "all-linear"
     const char *device;          // "cpu", "guard" or "cuda" (ft_ops_by_name)

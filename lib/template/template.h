@@ -67,6 +67,14 @@ typedef struct {
 // beyond recognition (they get no loss; the caller reports them).
 int ft_template_record(ft_template *t, const ft_template_opts *o, const json_t *rec, json_t **out, int *n_unlocated);
 
+// Preference pairs (template_pair.c): 1 when rec has "chosen" or "rejected". ft_template_pair
+// converts one into {"chosen":{"segments":[...]},"rejected":{"segments":[...]}, passthrough}
+// (with o->generation_prompt: the prompt's {"segments"} and the chosen answer as "reference");
+// returns as ft_template_record (-2: bad record, e.g. a missing side, an empty completion, an
+// implicit prompt that differs between the sides). ft_template_record calls it for such records.
+int ft_template_is_pair(const json_t *rec);
+int ft_template_pair(ft_template *t, const ft_template_opts *o, const json_t *rec, json_t **out);
+
 // One output record as a compact JSON line (no newline), segments first as produced.
 // malloc'd; NULL + ft_err on failure.
 char *ft_template_dump(const json_t *rec);

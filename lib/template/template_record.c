@@ -252,6 +252,7 @@ static const char *CONSUMED[] = {"messages", "conversations", "instruction", "in
 
 int ft_template_record(ft_template *t, const ft_template_opts *o, const json_t *rec, json_t **out, int *n_unlocated) {
     *out = NULL;
+    if (o->format == FT_FMT_AUTO && ft_template_is_pair(rec)) return ft_template_pair(t, o, rec, out);
     int fmt = o->format == FT_FMT_AUTO ? detect(rec) : o->format;
     if (fmt < 0) return ft_err("no \"messages\", \"conversations\", \"instruction\", \"prompt\" or \"text\" field"), -2;
     json_t *res = json_object(), *segs = json_array();

@@ -17,4 +17,12 @@
 int ft_tok_record(const ft_tokenizer *tok, ft_tok_ws *ws, const json_t *rec, const char *field, int flags,
                   ft_tok_ids *ids, uint8_t **mask, size_t *mask_cap);
 
+// A preference pair from ft-template ({"chosen":{"segments":[...]},"rejected":{"segments":[...]}}):
+// 1 when rec is one (has "chosen" or "rejected").
+int ft_tok_record_is_pair(const json_t *rec);
+// Both sides encoded as segments records, concatenated into ids/mask (chosen first); *split =
+// tokens of the chosen side. Each side must have a token and a target. Returns as ft_tok_record.
+int ft_tok_record_pair(const ft_tokenizer *tok, ft_tok_ws *ws, const json_t *rec, ft_tok_ids *ids, uint8_t **mask,
+                       size_t *mask_cap, size_t *split);
+
 #endif

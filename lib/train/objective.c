@@ -1,8 +1,10 @@
-// objective.c — the table of training objectives (see objective.h). SFT, the first row: the
+// objective.c — the table of training objectives (see objective.h); the preference rows live in
+// objective_pref.c. SFT, the first row: the
 // mean cross-entropy over the step's target tokens, every target token weighted
 // 1 / (target tokens of the step), so that gradient accumulation over micro-batches gives the
 // gradient of the step's mean loss.
 #include "train/objective.h"
+#include "train/objective_pref.h"
 #include "core/err.h"
 
 #include <stddef.h>
@@ -13,8 +15,8 @@ static void sft_begin(ft_obj_step *st) {
     st->loss_sum = 0;
 }
 
-static void sft_add(ft_obj_step *st, double xent_sum, const double *logp, const double *ref_logp, int n_rows) {
-    (void)logp, (void)ref_logp, (void)n_rows;
+static void sft_add(ft_obj_step *st, double xent_sum, const ft_obj_rows *rows) {
+    (void)rows;
     st->loss_sum += xent_sum;
 }
 
@@ -30,6 +32,10 @@ static const ft_objective OBJECTIVES[] = {
      .begin = sft_begin,
      .add = sft_add,
      .end = sft_end},
+    FT_OBJECTIVE_DPO,
+    FT_OBJECTIVE_SIMPO,
+    FT_OBJECTIVE_ORPO,
+    FT_OBJECTIVE_KTO,
 };
 #define N_OBJECTIVES (sizeof OBJECTIVES / sizeof *OBJECTIVES)
 

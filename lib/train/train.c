@@ -56,6 +56,16 @@ typedef struct {
     FILE *log;
     ft_lock *lock;              // OUT/.ft-lock, held for the whole run
     int created_out;            // OUT did not exist before this run
+    // sequence-level objectives (objective.h row_grad: the preference objectives)
+    int seq_level;
+    ft_model *ref_m;            // the frozen reference (full fine-tuning without --precompute-ref)
+    double *ref_data, *ref_val; // --precompute-ref: the reference's log-probability of every record
+    double *logp, *rlogp, *dlogp;  // (seq_cap) per sequence of a micro-batch
+    float *gw;                  // (Bm * T) the backward's per-position weights
+    uint8_t *lab;               // (seq_cap) kto: the labels of a micro-batch's sequences
+    ft_batch klb;               // kto: the mismatched sequences of the KL estimate
+    uint32_t *kl_tok;           // (T) one of them being built
+    uint8_t *kl_mask;
 } trainer;
 
 // ---- state <-> JSON ----------------------------------------------------------------------
@@ -151,7 +161,7 @@ static int gather(trainer *t) {
             rows = ft_loader_fill(&t->ld, &t->mb[k]);
         }
         if (rows == 0) break;
-        if (rows < t->mb[k].B) { k++; break; }   // the epoch ended inside this micro-batch
+        if (ft_loader_epoch_over(&t->ld)) { k++; break; }   // the epoch ended with this micro-batch
     }
     return k;
 }
@@ -159,7 +169,141 @@ static int gather(trainer *t) {
 // Prompt/prefix tuning runs one record per row with the virtual tokens in front: no document ids.
 static const int32_t *batch_doc(const trainer *t, const ft_batch *b) { return t->tr.n_virtual ? NULL : b->doc; }
 
-static double evaluate(trainer *t) {
+// ---- sequence-level objectives ------------------------------------------------------------
+// Forward b through m and the summed target log-probability of each of its sequences.
+static int seq_logp(trainer *t, ft_model *m, const ft_batch *b, double *out) {
+    if (ft_model_forward(m, &t->acts, b->ids, b->pos, batch_doc(t, b), b->rows, b->T)) return -1;
+    ft_loss_rows lr = {NULL, b->seq, out, b->n_seq};
+    ft_model_loss_rows(m, &t->acts, b->targets, b->mask, b->rows * b->T, &lr);   // non-finite: the step's check
+    return 0;
+}
+
+// The reference's log-probabilities of b's sequences: precomputed (pre), the frozen copy, or
+// the model with the method's parameters switched off (adapter methods).
+static int ref_pass(trainer *t, const ft_batch *b, const double *pre, double *out) {
+    if (pre) {
+        for (int s = 0; s < b->n_seq; s++) out[s] = pre[b->seq_rec[s]];
+        return 0;
+    }
+    if (t->ref_m) return seq_logp(t, t->ref_m, b, out);
+    if (ft_trainable_enable(&t->tr, 0)) return -1;
+    int rc = seq_logp(t, t->m, b, out);
+    if (ft_trainable_enable(&t->tr, 1)) rc = -1;
+    return rc;
+}
+
+// --precompute-ref: the reference's log-probability of every record of d, once (the method's
+// parameters off when it can, else the model as loaded, before any checkpoint is read).
+static int precompute_ref(trainer *t, const ft_dataset *d, double **out) {
+    if (!(*out = ft_calloc(d->n_rec ? d->n_rec : 1, sizeof **out))) return -1;
+    int off = ft_trainable_enable(&t->tr, 0) == 0;
+    if (!off) ft_err_clear();
+    ft_loader l;
+    int rc = ft_loader_init(&l, d, (int)t->o->seq_len, !t->o->no_pack && !t->tr.n_virtual, 0, 0);
+    ft_batch *b = &t->mb[0];
+    while (!rc && ft_loader_fill(&l, b) > 0) {
+        if ((rc = seq_logp(t, t->m, b, t->rlogp))) break;
+        for (int s = 0; s < b->n_seq; s++) (*out)[b->seq_rec[s]] = t->rlogp[s];
+    }
+    ft_loader_free(&l);
+    if (off && ft_trainable_enable(&t->tr, 1)) rc = -1;
+    return rc ? ft_err_ctx("--precompute-ref on %s", d->name) : 0;
+}
+
+static uint64_t first_targets(const ft_batch *b, int per) {
+    uint64_t n = 0;
+    for (int s = 0; per > 1 && s < b->n_seq; s += per) n += b->seq_targets[s];
+    return n;
+}
+
+// KTO's KL estimate of micro-batch b (TRL's: each prompt with the completion of the sequence
+// before it, cyclically): max(0, mean of policy - reference log-probabilities of those), in
+// chunks of the KL batch's rows. The completion starts at a record's first target token.
+static int flush_kl(trainer *t, double *sum) {
+    if (!t->klb.n_seq) return 0;
+    double *pol = t->dlogp, *ref = t->rlogp;   // free until the micro-batch's own passes
+    if (seq_logp(t, t->m, &t->klb, pol) || ref_pass(t, &t->klb, NULL, ref)) return -1;
+    for (int s = 0; s < t->klb.n_seq; s++) *sum += pol[s] - ref[s];
+    ft_batch_clear(&t->klb);
+    return 0;
+}
+
+static int kl_estimate(trainer *t, const ft_dataset *d, const ft_batch *b, double *kl) {
+    int n = b->n_seq, T = (int)t->o->seq_len, pack = !t->o->no_pack && !t->tr.n_virtual;
+    double sum = 0;
+    ft_batch_clear(&t->klb);
+    ft_trainable_prepare(&t->tr, t->o, t->step, -1);   // no dropout in a pass without gradients
+    for (int s = 0; s < n; s++) {
+        uint32_t a = b->seq_rec[s], c = b->seq_rec[(s + n - 1) % n];
+        uint64_t ao = d->off[a], an = d->off[a + 1] - ao, co = d->off[c], cn = d->off[c + 1] - co, pa = 0, pc = 0;
+        while (pa < an && !d->mask[ao + pa]) pa++;
+        while (pc < cn && !d->mask[co + pc]) pc++;
+        uint32_t k = 0;
+        for (uint64_t i = 0; i < pa && k < (uint32_t)T; i++, k++) { t->kl_tok[k] = d->tokens[ao + i]; t->kl_mask[k] = 0; }
+        for (uint64_t i = pc; i < cn && k < (uint32_t)T; i++, k++) { t->kl_tok[k] = d->tokens[co + i]; t->kl_mask[k] = d->mask[co + i]; }
+        if (ft_batch_add(&t->klb, t->kl_tok, t->kl_mask, k, pack, 0)) {
+            if (flush_kl(t, &sum)) return -1;
+            ft_batch_add(&t->klb, t->kl_tok, t->kl_mask, k, pack, 0);
+        }
+    }
+    if (flush_kl(t, &sum)) return -1;
+    *kl = n ? sum / n : 0;
+    if (*kl < 0) *kl = 0;
+    return 0;
+}
+
+// One micro-batch of a sequence-level objective: reference, policy forward, dL/d logp, backward.
+// d: the dataset b came from (kto's labels and KL sequences).
+static int seq_micro(trainer *t, const ft_dataset *d, ft_obj_step *os, ft_batch *b, int micro) {
+    ft_obj_rows rw = {t->logp, t->obj->needs_reference ? t->rlogp : NULL, b->seq_targets, b->n_seq, NULL, 0};
+    if (t->obj->labeled) {
+        if (kl_estimate(t, d, b, &rw.kl)) return -1;
+        for (int s = 0; s < b->n_seq; s++) t->lab[s] = d->label[b->seq_rec[s]];
+        rw.label = t->lab;
+    }
+    if (t->obj->needs_reference && ref_pass(t, b, d == &t->val ? t->ref_val : t->ref_data, t->rlogp)) return -1;
+    if (micro < 0) {   // evaluation: the policy's log-probabilities, no gradient
+        ft_trainable_prepare(&t->tr, t->o, t->step, -1);
+        if (seq_logp(t, t->m, b, t->logp)) return -1;
+        t->obj->add(os, 0, &rw);
+        return 0;
+    }
+    ft_trainable_prepare(&t->tr, t->o, t->step, micro);
+    if (seq_logp(t, t->m, b, t->logp)) return -1;
+    if (t->obj->row_grad(os, &rw, t->dlogp)) return -1;
+    size_t N = (size_t)b->rows * b->T;
+    for (size_t n = 0; n < N; n++) t->gw[n] = b->mask[n] ? (float)-t->dlogp[b->seq[n]] : 0.0f;
+    ft_loss_rows lr = {t->gw, b->seq, NULL, b->n_seq};
+    double l = ft_model_backward_rows(t->m, &t->acts, &t->ws, b->ids, batch_doc(t, b), b->targets, b->mask, b->rows, b->T,
+                                      t->tr.base_grads, 0.0f, &lr);
+    t->obj->add(os, l, &rw);   // a NaN here (out of memory) reaches the step's non-finite check
+    return 0;
+}
+
+// The objective's loss (and metrics) on --val.
+static double evaluate_seq(trainer *t, double *metric) {
+    ft_trainable_prepare(&t->tr, t->o, t->step, -1);
+    ft_loader vl;
+    if (ft_loader_init(&vl, &t->val, (int)t->o->seq_len, !t->o->no_pack && !t->tr.n_virtual, 0, 0)) return NAN;
+    ft_obj_step es = {.o = t->o};
+    t->obj->begin(&es);
+    ft_batch *b = &t->mb[0];
+    int rc = 0;
+    while (!rc && ft_loader_fill(&vl, b) > 0) rc = seq_micro(t, &t->val, &es, b, -1);
+    ft_loader_free(&vl);
+    return rc ? NAN : t->obj->end(&es, metric);
+}
+
+// ", \"PREFIX%s\": %.6f" for each of the objective's metrics.
+static void metric_text(const trainer *t, const char *prefix, const double *metric, char *out, size_t cap) {
+    out[0] = 0;
+    for (int i = 0, n = 0; i < t->obj->n_metric; i++)
+        if ((n += snprintf(out + n, cap - (size_t)n, ", \"%s%s\": %.6f", prefix, t->obj->metric[i], metric[i])) >= (int)cap)
+            break;
+}
+
+static double evaluate(trainer *t, double *metric) {
+    if (t->seq_level) return evaluate_seq(t, metric);
     ft_trainable_prepare(&t->tr, t->o, t->step, -1);
     ft_loader vl;
     if (ft_loader_init(&vl, &t->val, (int)t->o->seq_len, !t->o->no_pack && !t->tr.n_virtual, 0, 0)) return NAN;
@@ -196,8 +340,12 @@ static int setup(trainer *t, const ft_train_opts *o) {
     const ft_ops *ops = ft_ops_by_name(o->device ? o->device : "cpu");
     if (!ops) return ft_err_ctx("--device %s", o->device);
     if (!(t->obj = ft_objective_find(o->objective ? o->objective : "sft"))) return -1;
-    if (t->obj->row_grad || t->obj->needs_reference || t->obj->rows_per_example != 1)
-        return ft_err("--objective %s: the step runs token-level objectives only (no per-row pass yet)", t->obj->name);
+    if (t->obj->check && t->obj->check(o)) return -1;
+    t->seq_level = t->obj->row_grad != NULL;
+    int pairs = t->obj->rows_per_example == 2, kind = pairs ? FT_DATA_PAIRS : t->obj->labeled ? FT_DATA_LABELED : FT_DATA_PLAIN;
+    if (t->seq_level && !ops->host_access)
+        return ft_err("--objective %s runs on the CPU only in this version (the per-sequence loss head reads host "
+                      "memory): drop --device %s", t->obj->name, o->device);
     // one run per output directory, decided before anything is loaded: a second run fails at once
     struct stat sb;
     t->created_out = stat(o->out, &sb) != 0;
@@ -207,11 +355,11 @@ static int setup(trainer *t, const ft_train_opts *o) {
     t->ops = t->m->ops;
     const ft_config *c = &t->m->cfg;
     int T = (int)o->seq_len;
-    if (ft_dataset_load(&t->data, o->data, T)) return -1;
+    if (ft_dataset_open(&t->data, o->data, T, kind)) return -1;
     if (t->data.max_token >= (uint32_t)c->vocab_size)
         return ft_err("%s: token id %u is outside the model's vocabulary (%d)", t->data.name, t->data.max_token, c->vocab_size);
     if (o->val) {
-        if (ft_dataset_load(&t->val, o->val, T)) return -1;
+        if (ft_dataset_open(&t->val, o->val, T, kind)) return -1;
         if (t->val.max_token >= (uint32_t)c->vocab_size)
             return ft_err("%s: token id %u is outside the model's vocabulary (%d)", t->val.name, t->val.max_token, c->vocab_size);
         t->have_val = 1;
@@ -224,7 +372,7 @@ static int setup(trainer *t, const ft_train_opts *o) {
     if (nv && !o->no_pack)
         ft_log_info(1, "%s tuning: one record per row (--no-pack), %d virtual tokens in front of each", t->tr.name, nv);
     if (ft_loader_init(&t->ld, &t->data, T, pack, !o->no_shuffle, (uint64_t)o->seed)) return -1;
-    t->Bm = (int)o->batch;
+    t->Bm = (int)o->batch * (pairs ? 2 : 1);   // pairs: --batch counts pairs, two rows each
     t->G = (int)o->grad_accum;
     if (o->batch_tokens > 0) {
         long per = o->batch * o->seq_len;
@@ -236,8 +384,7 @@ static int setup(trainer *t, const ft_train_opts *o) {
     } else {
         for (long e = 0; e < o->epochs; e++) {
             // steps never cross an epoch's end: the last one may have fewer micro-batches
-            uint64_t rows = ft_loader_epoch_rows(&t->ld, (uint64_t)e);
-            uint64_t mbs = (rows + t->Bm - 1) / t->Bm;
+            uint64_t mbs = ft_loader_epoch_batches(&t->ld, (uint64_t)e, t->Bm);
             t->total_steps += (long)((mbs + t->G - 1) / t->G);
         }
     }
@@ -247,6 +394,32 @@ static int setup(trainer *t, const ft_train_opts *o) {
         if (ft_batch_alloc(&t->mb[k], t->Bm, T)) return -1;
     if (ft_model_acts_alloc(t->m, &t->acts, t->Bm, T + nv, 1) || ft_model_backward_alloc(t->m, &t->ws, t->Bm, T + nv))
         return -1;
+    if (t->seq_level) {
+        size_t ns = (size_t)t->mb[0].seq_cap;
+        if (!(t->logp = ft_calloc(ns, sizeof *t->logp)) || !(t->rlogp = ft_calloc(ns, sizeof *t->rlogp)) ||
+            !(t->dlogp = ft_calloc(ns, sizeof *t->dlogp)) || !(t->gw = ft_calloc((size_t)t->Bm * T, sizeof *t->gw)) ||
+            !(t->lab = ft_calloc(ns, 1)))
+            return -1;
+        if (t->obj->labeled && (ft_batch_alloc(&t->klb, t->Bm, T) || !(t->kl_tok = ft_calloc((size_t)T, sizeof *t->kl_tok)) ||
+                                !(t->kl_mask = ft_calloc((size_t)T, 1))))
+            return -1;
+    }
+    if (t->obj->needs_reference) {   // the reference, chosen once (before any checkpoint is loaded)
+        const char *how;
+        if (o->precompute_ref) {
+            if (precompute_ref(t, &t->data, &t->ref_data) || (t->have_val && precompute_ref(t, &t->val, &t->ref_val)))
+                return -1;
+            how = "precomputed once before training (--precompute-ref)";
+        } else if (ft_trainable_enable(&t->tr, 0) == 0) {
+            if (ft_trainable_enable(&t->tr, 1)) return -1;
+            how = "the base model: the method's parameters switched off for each reference pass";
+        } else {
+            ft_err_clear();
+            if (!(t->ref_m = t->tr.kind->load_base(o->model))) return ft_err_ctx("loading the frozen reference copy");
+            how = "a frozen copy of the base model (--precompute-ref: none, computed once instead)";
+        }
+        ft_log_info(1, "--objective %s: reference = %s", t->obj->name, how);
+    }
     // trainable parameters (train_method.c)
     ft_adamw_cfg ac = {(float)o->beta1, (float)o->beta2, (float)o->adam_eps, (float)o->weight_decay};
     t->params = t->tr.params;
@@ -299,6 +472,10 @@ static void teardown(trainer *t, int failed) {
     if (t->have_val) ft_dataset_free(&t->val);
     ft_trainable_release_device(&t->tr, &t->dev);
     ft_trainable_close(&t->tr);
+    ft_model_free(t->ref_m);
+    free(t->ref_data); free(t->ref_val); free(t->logp); free(t->rlogp); free(t->dlogp); free(t->gw); free(t->lab);
+    if (t->klb.ids) ft_batch_free(&t->klb);
+    free(t->kl_tok); free(t->kl_mask);
     ft_lock_release(t->lock);
     if (failed && t->created_out && t->o) rmdir(t->o->out);   // only when empty
 }
@@ -351,7 +528,7 @@ static void log_line(trainer *t, const char *fmt, ...) {
 }
 
 static double epoch_frac(const trainer *t) {
-    return (double)t->ld.pos.epoch + (double)t->ld.pos.cursor / (double)t->data.n_rec;
+    return (double)t->ld.pos.epoch + (double)t->ld.pos.cursor / (double)t->data.n_units;
 }
 
 int ft_train_run(const ft_train_opts *o) {
@@ -372,9 +549,12 @@ int ft_train_run(const ft_train_opts *o) {
     double t0 = ft_now();
     long first_step = t->step;   // > 0 after --resume: the bar's ETA counts this run's steps
     ft_log_progress(FT_PROGRESS_START, "train", 0, (uint64_t)(t->total_steps - first_step), NULL);
+    char mtext[FT_OBJ_MAX_METRICS * 56];   // the objective's metrics in a log line
+    double metric[FT_OBJ_MAX_METRICS] = {0};
     if (t->step == 0 && t->have_val && o->eval_every > 0) {
-        double ev = evaluate(t);
-        log_line(t, "{\"step\": 0, \"epoch\": 0, \"eval_loss\": %.6f}", ev);
+        double ev = evaluate(t, metric);
+        metric_text(t, "eval_", metric, mtext, sizeof mtext);
+        log_line(t, "{\"step\": 0, \"epoch\": 0, \"eval_loss\": %.6f%s}", ev, mtext);
         ft_log_info(1, "step 0: eval_loss %.4f", ev);
     }
     while (t->step < t->total_steps) {
@@ -388,19 +568,28 @@ int ft_train_run(const ft_train_opts *o) {
             rows += (uint64_t)t->mb[i].rows;
         }
         if (t->ops->zero(t->grads, t->n * sizeof(float))) { rc = -1; break; }
-        ft_obj_step os = {.targets = targets, .examples = rows / (uint64_t)t->obj->rows_per_example};
+        ft_obj_step os = {.o = o, .targets = targets, .examples = rows / (uint64_t)t->obj->rows_per_example};
+        if (t->seq_level) {   // examples = sequences / rows_per_example
+            os.examples = 0;
+            for (int i = 0; i < k; i++) {
+                os.examples += (uint64_t)(t->mb[i].n_seq / t->obj->rows_per_example);
+                os.first_targets += first_targets(&t->mb[i], t->obj->rows_per_example);
+            }
+        }
         t->obj->begin(&os);
-        for (int i = 0; i < k && rc == 0; i++) {
+        for (int i = 0; i < k && rc == 0 && t->seq_level; i++)
+            if (seq_micro(t, &t->data, &os, &t->mb[i], i)) rc = -1;
+        for (int i = 0; i < k && rc == 0 && !t->seq_level; i++) {
             ft_batch *b = &t->mb[i];
             const int32_t *doc = batch_doc(t, b);
             ft_trainable_prepare(&t->tr, t->o, t->step, i);
             if (ft_model_forward(t->m, &t->acts, b->ids, b->pos, doc, b->rows, b->T)) { rc = -1; break; }
             double l = ft_model_backward(t->m, &t->acts, &t->ws, b->ids, doc, b->targets, b->mask, b->rows, b->T,
                                          t->tr.base_grads, os.grad_scale);
-            t->obj->add(&os, l, NULL, NULL, 0);
+            t->obj->add(&os, l, NULL);
         }
         if (rc) break;
-        double metric[FT_OBJ_MAX_METRICS] = {0};
+        memset(metric, 0, sizeof metric);
         double loss = t->obj->end(&os, metric);
         double gnorm = ft_grad_norm_on(t->ops, t->grads, t->n);
         if (!isfinite(loss) || !isfinite(gnorm)) {
@@ -424,11 +613,7 @@ int ft_train_run(const ft_train_opts *o) {
         double now = ft_now(), dt = now - st0;
         double elapsed = t->elapsed_before + (now - t0);
         double tps = dt > 0 ? (double)tokens / dt : 0;
-        char mtext[FT_OBJ_MAX_METRICS * 48] = "";   // the objective's metrics, after "loss"
-        for (int i = 0, n = 0; i < t->obj->n_metric; i++)
-            if ((n += snprintf(mtext + n, sizeof mtext - (size_t)n, ", \"%s\": %.6f", t->obj->metric[i], metric[i])) >=
-                (int)sizeof mtext)
-                break;
+        metric_text(t, "", metric, mtext, sizeof mtext);   // the objective's metrics, after "loss"
         log_line(t, "{\"step\": %ld, \"epoch\": %.4f, \"loss\": %.6f%s, \"lr\": %.6g, \"grad_norm\": %.6f, \"tokens_per_s\": %.1f, \"elapsed_s\": %.3f}",
                  t->step, epoch_frac(t), loss, mtext, lr, gnorm, tps, elapsed);
         char extra[128];
@@ -438,8 +623,9 @@ int ft_train_run(const ft_train_opts *o) {
         ft_log_info(2, "step %ld: loss %.4f lr %.3g grad_norm %.3f", t->step, loss, lr, gnorm);
         int stop_early = 0, saved = 0;
         if (t->have_val && o->eval_every > 0 && (t->step % o->eval_every == 0 || t->step == t->total_steps)) {
-            double ev = evaluate(t);
-            log_line(t, "{\"step\": %ld, \"epoch\": %.4f, \"eval_loss\": %.6f}", t->step, epoch_frac(t), ev);
+            double ev = evaluate(t, metric);
+            metric_text(t, "eval_", metric, mtext, sizeof mtext);
+            log_line(t, "{\"step\": %ld, \"epoch\": %.4f, \"eval_loss\": %.6f%s}", t->step, epoch_frac(t), ev, mtext);
             ft_log_info(1, "step %ld: eval_loss %.4f", t->step, ev);
             if (o->early_stop > 0) {
                 if (ev < t->best_eval) {

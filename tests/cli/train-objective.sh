@@ -1,4 +1,5 @@
-# --objective selects what a step minimises (lib/train/objective.h); sft is the default and the only
+# --objective selects what a step minimises (lib/train/objective.h); sft is the default (the preference
+# objectives have their own tests: tests/parity/train-pref.sh, tests/cli/pref-data.sh) and the only token-level
 # row so far. Its step loss is the mean cross-entropy over the step's target tokens: step 1 of a
 # run whose one step holds every record equals the NumPy reference's mean target-token loss of
 # the base model on that data. --objective sft is the default bit for bit, train_config.json
@@ -33,8 +34,12 @@ assert cfg["objective"] == "sft", cfg
 PY
 ft-train --config a/train_config.json -o c -q || fail "train_config.json with objective does not replay"
 cmp a/adapter_model.safetensors c/adapter_model.safetensors || fail "replay differs"
+expect_exit 1 ft-train "${common[@]}" --objective ppo -o d
+expect_in "--objective ppo: expected sft, dpo, simpo, orpo, kto" err
+[ ! -e d ] || fail "a refused objective left its output directory"
+# a preference objective on plain records is refused naming the file (tests/cli/pref-data.sh: the data path)
 expect_exit 1 ft-train "${common[@]}" --objective dpo -o d
-expect_in "--objective dpo: expected sft" err
+expect_in "not a preference-pair stream" err
 [ ! -e d ] || fail "a refused objective left its output directory"
 echo '{"objective": 3}' >cfg.json
 expect_exit 1 ft-train --config cfg.json "${common[@]}" -o d

@@ -1,5 +1,8 @@
 // test_batch.c — FTOK into training rows: HF label shifting, packing with doc ids and
-// per-record positions, padding, skipped/truncated counts, seeded shuffle, exact resume.
+// per-record positions, padding, skipped/truncated counts, seeded shuffle, exact resume;
+// preference pairs: each side its own record (truncated on its own), both sides of a pair in
+// one micro-batch (packed into one row when they fit), the sequence map, the micro-batch
+// count of an epoch, and the refusal of pair streams by SFT and plain streams by pairs.
 #include "testutil.h"
 #include "data/batch.h"
 #include "core/err.h"
@@ -147,9 +150,99 @@ static void test_shuffle_resume(void **st) {
     tu_rmdir(d); free(d);
 }
 
+// Pairs of (prompt + chosen, prompt + rejected): pair i has sides of len[i][0], len[i][1]
+// tokens, the first 2 of each side the prompt (no target). Tokens: 100 * pair + 10 * side + pos.
+static char *write_pairs(const char *dir, const int (*len)[2], int n) {
+    char *p = tu_path(dir, "p.tok");
+    ftok_header h = {FTOK_VERSION, FTOK_FLAG_MASK | FTOK_FLAG_PAIRS, 1000, 0};
+    ftok_writer *w = ftok_writer_open(p, &h);
+    assert_non_null(w);
+    for (int i = 0; i < n; i++) {
+        uint32_t t[64];
+        uint8_t m[64];
+        int k = 0;
+        for (int s = 0; s < 2; s++)
+            for (int j = 0; j < len[i][s]; j++, k++) {
+                t[k] = (uint32_t)(100 * i + 10 * s + j);
+                m[k] = j >= 2;
+            }
+        assert_int_equal(ftok_write(w, t, m, (uint32_t)k), -1);   // a pair stream takes pairs only
+        assert_int_equal(ftok_write_pair(w, t, m, (uint32_t)k, (uint32_t)len[i][0]), 0);
+    }
+    assert_int_equal(ftok_writer_commit(w), 0);
+    return p;
+}
+
+static void test_pairs(void **st) {
+    (void)st;
+    char *d = tu_tmpdir();
+    static const int len[][2] = {{4, 5}, {3, 2}, {12, 4}, {5, 5}, {6, 7}};   // pair 1: rejected has no target
+    char *p = write_pairs(d, len, 5);
+    ft_dataset ds;
+    assert_int_equal(ft_dataset_load(&ds, p, 8), -1);   // SFT refuses a pair stream
+    assert_non_null(strstr(ft_errmsg(), "a preference-pair stream"));
+    assert_int_equal(ft_dataset_open(&ds, p, 8, 1), 0);
+    assert_int_equal(ds.n_read, 5);
+    assert_int_equal(ds.n_no_target, 1);
+    assert_int_equal(ds.n_truncated, 1);   // pair 2's chosen side: 12 -> 8
+    assert_int_equal(ds.n_units, 4);
+    assert_int_equal(ds.n_rec, 8);
+    assert_int_equal(ds.off[3] - ds.off[2], 8);   // pair 2 (unit 1): chosen cut to 8, rejected 4
+    assert_int_equal(ds.off[4] - ds.off[3], 4);
+    assert_int_equal(ds.tokens[ds.off[3]], 210);  // the rejected side starts with its own tokens
+    // packed rows of 10: unit 0 (4 + 5) in row 0; unit 1 (8 + 4) in rows 1 and 2; unit 2 (5 + 5)
+    // after it in row 2 and in row 3; unit 3 (6 + 7) needs two more rows: the first micro-batch
+    // of 4 rows ends before it
+    ft_loader l;
+    ft_batch b;
+    assert_int_equal(ft_batch_alloc(&b, 4, 10), 0);
+    assert_int_equal(ft_loader_init(&l, &ds, 10, 1, 0, 0), 0);
+    assert_int_equal(ft_loader_epoch_batches(&l, 0, 4), 2);
+    assert_int_equal(ft_loader_fill(&l, &b), 4);
+    assert_int_equal(b.n_seq, 6);
+    assert_int_equal(l.pos.cursor, 3);
+    assert_false(ft_loader_epoch_over(&l));
+    static const uint32_t rec[] = {0, 1, 2, 3, 4, 5};
+    assert_memory_equal(b.seq_rec, rec, sizeof rec);
+    // row 0: pair 0's sides as documents 0 and 1; the sequence map follows the documents
+    assert_int_equal(b.doc[3], 0);
+    assert_int_equal(b.doc[4], 1);
+    assert_int_equal(b.seq[3], 0);
+    assert_int_equal(b.seq[4], 1);
+    assert_int_equal(b.pos[4], 0);
+    assert_int_equal(b.seq[9], -1);   // padding
+    assert_int_equal(b.seq[10], 2);   // row 1: pair 2's chosen side alone, row 2 its rejected side
+    assert_int_equal(b.seq[20], 3);
+    assert_int_equal(b.seq_targets[0], 2);
+    assert_int_equal(b.seq_targets[2], 6);
+    assert_int_equal(b.seq[24], 4);
+    assert_int_equal(b.doc[24], 1);
+    assert_int_equal(b.seq[30], 5);
+    assert_int_equal(ft_loader_fill(&l, &b), 2);   // the last pair: two rows
+    assert_int_equal(b.n_seq, 2);
+    assert_int_equal(b.seq_rec[0], 6);
+    assert_true(ft_loader_epoch_over(&l));
+    // --no-pack: a row per side, so 2 pairs per micro-batch of 4 rows
+    ft_loader_free(&l);
+    assert_int_equal(ft_loader_init(&l, &ds, 10, 0, 0, 0), 0);
+    assert_int_equal(ft_loader_epoch_batches(&l, 0, 4), 2);
+    assert_int_equal(ft_loader_fill(&l, &b), 4);
+    assert_int_equal(b.n_seq, 4);
+    ft_loader_free(&l);
+    ft_batch_free(&b);
+    ft_dataset_free(&ds);
+    // a plain stream is refused where pairs are expected
+    char *q = write_data(d);
+    assert_int_equal(ft_dataset_open(&ds, q, 8, 1), -1);
+    assert_non_null(strstr(ft_errmsg(), "not a preference-pair stream"));
+    free(p); free(q);
+    tu_rmdir(d); free(d);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_pack_and_shift),
+        cmocka_unit_test(test_pairs),
         cmocka_unit_test(test_errors),
         cmocka_unit_test(test_shuffle_resume),
     };

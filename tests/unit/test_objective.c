@@ -26,9 +26,18 @@ static void test_table(void **st) {
     assert_int_equal(o->needs_reference, 0);
     assert_null(o->row_grad);
     assert_int_equal(o->n_metric, 0);
-    assert_string_equal(ft_objective_names(), "sft");
-    assert_null(ft_objective_find("dpo"));
-    assert_string_equal(ft_errmsg(), "--objective dpo: expected sft");
+    assert_string_equal(ft_objective_names(), "sft, dpo, simpo, orpo, kto");
+    assert_null(ft_objective_find("ppo"));
+    assert_string_equal(ft_errmsg(), "--objective ppo: expected sft, dpo, simpo, orpo, kto");
+    const ft_objective *k = ft_objective_find("kto");
+    assert_non_null(k);
+    assert_int_equal(k->rows_per_example, 1);
+    assert_int_equal(k->labeled, 1);
+    const ft_objective *d = ft_objective_find("dpo");
+    assert_non_null(d);
+    assert_int_equal(d->rows_per_example, 2);
+    assert_int_equal(d->needs_reference, 1);
+    assert_non_null(d->row_grad);
     assert_null(ft_objective_find("SFT"));   // names are exact
 }
 
@@ -38,8 +47,8 @@ static void test_sft_step(void **st) {
     ft_obj_step s = {.targets = 7, .examples = 2};
     o->begin(&s);
     assert_true(s.grad_scale == (float)(1.0 / 7.0));
-    o->add(&s, 3.5, NULL, NULL, 0);
-    o->add(&s, 1.25, NULL, NULL, 0);
+    o->add(&s, 3.5, NULL);
+    o->add(&s, 1.25, NULL);
     double m[FT_OBJ_MAX_METRICS];
     assert_true(o->end(&s, m) == 4.75 / 7.0);
     ft_obj_step z = {.targets = 0};

@@ -94,6 +94,11 @@ int ft_eval_ppl(int argc, char **argv) {
     if (!(fr = ftok_open(input))) goto done;
     const ftok_header *h = ftok_reader_header(fr);
     if (check_tokenizer(m, h, ftok_reader_name(fr)) < 0) goto done;
+    if (h->flags & (FTOK_FLAG_PAIRS | FTOK_FLAG_LABELS)) {   // a record is not one text there
+        ft_err("%s: a %s stream: ppl scores plain records (its held-out score is ft-train --val with the objective)",
+               ftok_reader_name(fr), (h->flags & FTOK_FLAG_PAIRS) ? "preference-pair" : "labelled");
+        goto done;
+    }
     if (dump_path && !(dump = ft_writer_open(dump_path))) goto done;
     if (!(r = ft_ppl_new(m, cap, per_path != NULL, dump))) goto done;
     ftok_record rec = {0};
