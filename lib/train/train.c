@@ -4,7 +4,9 @@
 #include "train/train.h"
 #include "data/batch.h"
 #include "train/ckpt.h"
+#include "train/dist.h"
 #include "core/err.h"
+#include "core/hash.h"
 #include "core/io.h"
 #include "core/lock.h"
 #include "core/log.h"
@@ -55,6 +57,7 @@ typedef struct {
     FILE *log;
     ft_lock *lock;              // OUT/.ft-lock, held for the whole run
     int created_out;            // OUT did not exist before this run
+    double *dist_red;           // dist: (G + 1) the step's sums over the ranks (lib/train/dist.h)
 } trainer;
 
 // ---- state <-> JSON ----------------------------------------------------------------------
@@ -108,6 +111,7 @@ static int state_load(trainer *t, const char *text, const char *dir) {
 // On a device the checkpoint is written from the host staging (downloaded here), and read
 // back into it, then uploaded.
 static int save_ckpt(trainer *t, double elapsed) {
+    if (ft_dist_rank() != 0) return 0;   // dist: rank 0 alone writes
     const float *p = t->params, *m = t->opt.m, *v = t->opt.v;
     if (t->dev.ops) {
         size_t bytes = t->n * sizeof(float);
@@ -164,13 +168,56 @@ static double evaluate(trainer *t) {
     if (ft_loader_init(&vl, &t->val, (int)t->o->seq_len, !t->o->no_pack && !t->tr.n_virtual, 0, 0)) return NAN;
     double sum = 0, n = 0;
     ft_batch *b = &t->mb[0];
-    while (ft_loader_fill(&vl, b) > 0) {
+    for (long j = 0; ft_loader_fill(&vl, b) > 0; j++) {
+        if (j % ft_dist_size() != ft_dist_rank()) continue;   // dist: every size-th batch is this rank's
         if (ft_model_forward(t->m, &t->acts, b->ids, b->pos, batch_doc(t, b), b->rows, b->T)) { sum = NAN; break; }
         sum += ft_model_loss(t->m, &t->acts, b->targets, b->mask, b->rows * b->T);
         n += (double)b->n_targets;
     }
     ft_loader_free(&vl);
-    return n > 0 ? sum / n : NAN;
+    double red[2] = {sum, n};   // dist: the sums over the ranks
+    if (ft_dist_allreduce_f64(red, 2)) return NAN;
+    return red[1] > 0 ? red[0] / red[1] : NAN;
+}
+
+// ---- dist: data parallelism (lib/train/dist.h, docs/distributed.md) -------------------------
+// Every rank starts from rank 0's trainable parameters and, after --resume, from its optimizer
+// state and data position (rank 0 alone read the checkpoint).
+static int dist_start(trainer *t, int resumed) {
+    if (ft_dist_size() == 1) return 0;
+    int32_t r = resumed;
+    char *js = NULL;
+    int rc = -1;
+    if (ft_dist_bcast(&r, sizeof r, 0) || ft_dist_bcast_buf(t->ops, t->params, t->n, 0)) return -1;
+    if (!r) return 0;
+    uint64_t len = 0;
+    if (ft_dist_rank() == 0 && (!(js = state_json(t, t->elapsed_before)) || !(len = strlen(js) + 1))) goto out;
+    if (ft_dist_bcast(&len, sizeof len, 0) || (ft_dist_rank() && !(js = ft_malloc(len))) || ft_dist_bcast(js, len, 0) ||
+        ft_dist_bcast_buf(t->ops, t->opt.m, t->n, 0) || ft_dist_bcast_buf(t->ops, t->opt.v, t->n, 0))
+        goto out;
+    rc = ft_dist_rank() ? state_load(t, js, "rank 0's checkpoint") : 0;
+out:
+    free(js);
+    return rc;
+}
+
+// The step's sums over the ranks: the cross-entropy of each of its k micro-batches
+// (t->dist_red[0..k)), a stop request (any rank's) and the gradients. *stop: stop after the step.
+static int dist_reduce(trainer *t, int k, int *stop) {
+    t->dist_red[k] = t->o->stop && *t->o->stop;
+    if (ft_dist_allreduce_f64(t->dist_red, (size_t)k + 1) || ft_dist_allreduce_buf(t->ops, t->grads, t->n)) return -1;
+    *stop = t->dist_red[k] > 0;
+    return 0;
+}
+
+// At the end: the ranks' parameters must be the same bits (the same updates of the same sums).
+static int dist_check(trainer *t) {
+    if (ft_dist_size() == 1) return 0;
+    if (ft_trainable_download(&t->tr, &t->dev)) return -1;
+    int same = ft_dist_same_u64(ft_hash64(ft_trainable_host_params(&t->tr, &t->dev), t->n * sizeof(float), 0));
+    if (same < 0) return -1;
+    if (!same) return ft_err("the %d ranks' parameters differ after step %ld: the all-reduce did not give every rank the same sums", ft_dist_size(), t->step);
+    return 0;
 }
 
 // ---- setup ---------------------------------------------------------------------------------
@@ -199,8 +246,9 @@ static int setup(trainer *t, const ft_train_opts *o) {
         return ft_err("--objective %s: the step runs token-level objectives only (no per-row pass yet)", t->obj->name);
     // one run per output directory, decided before anything is loaded: a second run fails at once
     struct stat sb;
-    t->created_out = stat(o->out, &sb) != 0;
-    if (!(t->lock = ft_lock_dir(o->out))) return -1;
+    int writer = ft_dist_rank() == 0;   // dist: rank 0 alone locks and writes OUT
+    t->created_out = writer && stat(o->out, &sb) != 0;
+    if (writer && !(t->lock = ft_lock_dir(o->out))) return -1;
     if (ft_trainable_open(&t->tr, o) || ft_trainable_to_device(&t->tr, &t->dev, ops, o)) return -1;
     t->m = t->tr.m;
     t->ops = t->m->ops;
@@ -241,7 +289,8 @@ static int setup(trainer *t, const ft_train_opts *o) {
         }
     }
     t->mb = ft_calloc((size_t)t->G, sizeof *t->mb);
-    if (!t->mb) return -1;
+    t->dist_red = ft_calloc((size_t)t->G + 1, sizeof *t->dist_red);
+    if (!t->mb || !t->dist_red) return -1;
     for (int k = 0; k < t->G; k++)
         if (ft_batch_alloc(&t->mb[k], t->Bm, T)) return -1;
     if (ft_model_acts_alloc(t->m, &t->acts, t->Bm, T + nv, 1) || ft_model_backward_alloc(t->m, &t->ws, t->Bm, T + nv))
@@ -261,8 +310,8 @@ static int setup(trainer *t, const ft_train_opts *o) {
     t->sched.total_steps = t->total_steps;
     t->sched.warmup_steps = ft_sched_resolve_warmup(o->warmup, t->total_steps);
     if (!(t->ckdir = ft_path_join(o->out, "checkpoints"))) return -1;
-    int rc;
-    if (o->resume) {
+    int rc, resumed = 0;
+    if (o->resume && writer) {   // dist: rank 0 reads the checkpoint, dist_start sends it
         char *skipped = NULL;
         char *dir = ft_ckpt_latest(t->ckdir, t->n, &skipped);
         if (skipped) ft_log_info(1, "ignoring %s", skipped);
@@ -272,13 +321,15 @@ static int setup(trainer *t, const ft_train_opts *o) {
             rc = load_ckpt(t, dir, NULL, NULL, &js) || state_load(t, js, dir);
             free(js);
             if (!rc) ft_log_info(1, "resuming from %s (step %ld)", dir, t->step);
+            resumed = !rc;
             free(dir);
             if (rc) return -1;
         } else {
             ft_log_info(1, "--resume: no checkpoint in %s, starting fresh", t->ckdir);
         }
     }
-    if (o->log && !(t->log = ft_train_log_open(o->log, o->resume, t->step))) return -1;
+    if (dist_start(t, resumed)) return -1;
+    if (o->log && writer && !(t->log = ft_train_log_open(o->log, o->resume, t->step))) return -1;
     return 0;
 }
 
@@ -288,6 +339,7 @@ static void teardown(trainer *t, int failed) {
     free(t->ckdir);
     for (int k = 0; t->mb && k < t->G; k++) ft_batch_free(&t->mb[k]);
     free(t->mb);
+    free(t->dist_red);
     ft_acts_free(&t->acts);
     ft_backward_free(&t->ws);
     ft_optim_free(&t->opt);
@@ -306,6 +358,7 @@ static void teardown(trainer *t, int failed) {
 // that the files beside it are one complete run's. The previous run's config goes first, so a
 // failure or a kill while the files are replaced leaves none.
 static int write_output(trainer *t) {
+    if (ft_dist_rank() != 0) return 0;   // dist: rank 0 alone writes
     char *cp = ft_path_join(t->o->out, "train_config.json"), *cj = NULL;
     int rc = -1;
     if (!cp) return -1;
@@ -324,6 +377,7 @@ out:
 
 // Load the best checkpoint's weights (early stopping keeps the best model).
 static int restore_best(trainer *t) {
+    if (ft_dist_rank() != 0) return 0;   // dist: only rank 0 writes the output
     char name[64];
     snprintf(name, sizeof name, "step-%08ld", t->best_step);
     char *dir = ft_path_join(t->ckdir, name);
@@ -366,6 +420,9 @@ int ft_train_run(const ft_train_opts *o) {
     ft_log_info(1, "%s", desc);
     ft_log_info(1, "%ld steps (%d x %d rows of %ld tokens per step), %s schedule, warmup %ld", t->total_steps, t->G,
                 t->Bm, o->seq_len, o->schedule, t->sched.warmup_steps);
+    if (ft_dist_size() > 1)   // dist
+        ft_log_info(1, "data parallel over %d ranks (%s): each trains its share of every step's rows", ft_dist_size(),
+                    ft_dist_backend());
     int rc = 0, stopped = 0;
     double t0 = ft_now();
     long first_step = t->step;   // > 0 after --resume: the bar's ETA counts this run's steps
@@ -388,16 +445,24 @@ int ft_train_run(const ft_train_opts *o) {
         if (t->ops->zero(t->grads, t->n * sizeof(float))) { rc = -1; break; }
         ft_obj_step os = {.targets = targets, .examples = rows / (uint64_t)t->obj->rows_per_example};
         t->obj->begin(&os);
+        uint64_t first = 0;
         for (int i = 0; i < k && rc == 0; i++) {
             ft_batch *b = &t->mb[i];
-            const int32_t *doc = batch_doc(t, b);
+            int r0, nr;   // dist: this rank's rows [r0, r0 + nr) of the micro-batch (all of it on one rank)
+            ft_dist_rows(first, b->rows, rows, t->obj->rows_per_example, ft_dist_rank(), ft_dist_size(), &r0, &nr);
+            first += (uint64_t)b->rows;
+            t->dist_red[i] = 0;
+            if (!nr) continue;
+            size_t o0 = (size_t)r0 * (size_t)b->T;
+            const int32_t *doc = batch_doc(t, b) ? b->doc + o0 : NULL;
             ft_trainable_prepare(&t->tr, t->o, t->step, i);
-            if (ft_model_forward(t->m, &t->acts, b->ids, b->pos, doc, b->rows, b->T)) { rc = -1; break; }
-            double l = ft_model_backward(t->m, &t->acts, &t->ws, b->ids, doc, b->targets, b->mask, b->rows, b->T,
-                                         t->tr.base_grads, os.grad_scale);
-            t->obj->add(&os, l, NULL, NULL, 0);
+            if (ft_model_forward(t->m, &t->acts, b->ids + o0, b->pos + o0, doc, nr, b->T)) { rc = -1; break; }
+            t->dist_red[i] = ft_model_backward(t->m, &t->acts, &t->ws, b->ids + o0, doc, b->targets + o0, b->mask + o0,
+                                               nr, b->T, t->tr.base_grads, os.grad_scale);
         }
-        if (rc) break;
+        int stop_req = 0;   // dist: the sums over the ranks, then the objective sees each micro-batch
+        if (rc || dist_reduce(t, k, &stop_req)) { rc = -1; break; }
+        for (int i = 0; i < k; i++) t->obj->add(&os, t->dist_red[i], NULL, NULL, 0);
         double metric[FT_OBJ_MAX_METRICS] = {0};
         double loss = t->obj->end(&os, metric);
         double gnorm = ft_grad_norm_on(t->ops, t->grads, t->n);
@@ -457,7 +522,7 @@ int ft_train_run(const ft_train_opts *o) {
             if (save_ckpt(t, elapsed)) { rc = -1; break; }
             saved = 1;
         }
-        if (o->stop && *o->stop) {
+        if (stop_req) {
             if (!saved && save_ckpt(t, elapsed)) { rc = -1; break; }
             ft_log_info(1, "stopped by signal after step %ld: checkpoint saved in %s; continue with --resume", t->step, t->ckdir);
             stopped = 1;
@@ -471,6 +536,7 @@ int ft_train_run(const ft_train_opts *o) {
     if (rc == 0 && !stopped && o->save_every > 0 && t->step % o->save_every != 0 &&
         save_ckpt(t, t->elapsed_before + ft_now() - t0))
         rc = -1;
+    if (rc == 0 && dist_check(t)) rc = -1;
     if (rc == 0 && !stopped && o->early_stop > 0 && t->best_step >= 0 && t->best_step != t->step) rc = restore_best(t);
     if (rc == 0 && write_output(t)) rc = -1;
     if (rc == 0)
