@@ -1,0 +1,133 @@
+#!/usr/bin/env bash
+# train-mpi.sh — data-parallel ft-train under `mpirun -np N --oversubscribe` (issue #25,
+# docs/distributed.md) against one process with the same global batch (the same flags):
+#   - LoRA (2 ranks, 2 of each micro-batch's 4 rows each), LoRA over 3 ranks (uneven shares:
+#     1, 1, 2 rows) and full fine-tuning with one-row micro-batches (each rank whole
+#     micro-batches): every step's loss and grad norm, every eval loss, the learning rates
+#     and epochs, and the final adapter / model weights agree within the bound below;
+#   - rank 1 given other data (same shapes) changes the losses: rank 1's rows are trained;
+#   - a 2-rank checkpoint resumed on 1 rank and on 2 ranks continues the same loss curve;
+#   - SIGTERM to one rank stops every rank at the same step with a checkpoint (exit 0);
+#   - SIGKILL of one rank ends the job non-zero within 60 s, and the last complete
+#     checkpoint resumes.
+# Tolerance: |a - b| <= 1e-5 |a| for losses and grad norms, max |w1 - w2| <= 1e-5 for the
+# weights. The ranks add the same per-token float32 terms as one process, grouped into N
+# partial sums: each regrouped sum of m terms moves by at most ~m * 2^-24 of its magnitude,
+# ~1e-6 relative for this run's sums of up to a few hundred terms (measured: the losses agree
+# to all 6 printed digits and the weights within 1.2e-7 after 6 AdamW steps).
+source "$FT_ROOT/tests/lib.sh"
+need_py
+command -v mpirun >/dev/null || skip "mpirun not found (Debian: openmpi-bin libopenmpi-dev; scripts/deps.sh installs them)"
+export OMP_NUM_THREADS=1 OMP_WAIT_POLICY=passive OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
+export OMPI_MCA_rmaps_base_oversubscribe=1
+[ -n "${FT_SAN:-}" ] && export ASAN_OPTIONS="${ASAN_OPTIONS:-}:detect_leaks=0"   # OpenMPI's own allocations
+FT_TRAIN=$(command -v ft-train)
+mpi() { local np=$1; shift; timeout 120 mpirun --oversubscribe -np "$np" "$FT_TRAIN" "$@"; }
+
+"$FT_PY" "$FT_ROOT/tests/tools/make_tiny_model.py" --hf m --hidden 32 --intermediate 64 --layers 2 --vocab 300 --seed 3
+"$FT_PY" "$FT_ROOT/tests/cli/train-data.py" d.tok 1 80
+"$FT_PY" "$FT_ROOT/tests/cli/train-data.py" other.tok 5 80
+"$FT_PY" "$FT_ROOT/tests/cli/train-data.py" v.tok 2 16
+common=(--model m --data d.tok --val v.tok --seq-len 32 --max-steps 6 --eval-every 2 --save-every 3
+        --save-total-limit 0 --warmup 1 --seed 7 -q)
+lora=(--method lora --lora-targets all-linear --batch 4 --grad-accum 2 --lr 2e-2)
+full=(--method full --batch 1 --grad-accum 4 --lr 2e-3 --weight-decay 0.1)
+
+# close A.jsonl B.jsonl [FIRST_STEP]: the same lines (from FIRST_STEP on), numbers within the bound
+close() {
+  "$FT_PY" - "$@" <<'PY' || fail "$2 differs from $1"
+import json, sys
+first = int(sys.argv[3]) if len(sys.argv) > 3 else 0
+a = [json.loads(l) for l in open(sys.argv[1]) if json.loads(l)["step"] >= first]
+b = [json.loads(l) for l in open(sys.argv[2])]
+assert len(a) == len(b) and len(a) > 3, (len(a), len(b))
+for x, y in zip(a, b):
+    assert x.keys() == y.keys(), (x, y)
+    for k in x:
+        if k in ("tokens_per_s", "elapsed_s"): continue
+        if k in ("loss", "eval_loss", "grad_norm"):
+            assert abs(x[k] - y[k]) <= 1e-5 * abs(x[k]), (k, x, y)
+        else:
+            assert x[k] == y[k], (k, x, y)
+PY
+}
+# weights A B FILE: every tensor of A/FILE and B/FILE within 1e-5 (and names/shapes equal)
+weights() {
+  "$FT_PY" - "$1/$3" "$2/$3" <<'PY' || fail "$2/$3 differs from $1/$3"
+import sys
+import numpy as np
+from safetensors.numpy import load_file
+a, b = load_file(sys.argv[1]), load_file(sys.argv[2])
+assert a.keys() == b.keys()
+d = max(float(np.abs(a[k] - b[k]).max()) for k in a)
+assert all(a[k].shape == b[k].shape for k in a)
+assert d <= 1e-5, d
+PY
+}
+
+ft-train "${common[@]}" "${lora[@]}" -o l1 --log l1.jsonl
+mpi 2 "${common[@]}" "${lora[@]}" -o l2 --log l2.jsonl 2>l2.err || {
+  grep -q "build has no MPI" l2.err && skip "ft-train was built without MPI (no mpicc when it was built)"
+  cat l2.err >&2; fail "mpirun -np 2 ft-train failed"
+}
+[ -e l2/adapter_model.safetensors ] && [ -e l2/train_config.json ] || fail "rank 0 wrote no output"
+close l1.jsonl l2.jsonl
+weights l1 l2 adapter_model.safetensors
+
+mpi 3 "${common[@]}" "${lora[@]}" -o l3 --log l3.jsonl || fail "mpirun -np 3 ft-train failed"
+close l1.jsonl l3.jsonl
+weights l1 l3 adapter_model.safetensors
+
+ft-train "${common[@]}" "${full[@]}" -o f1 --log f1.jsonl
+mpi 2 "${common[@]}" "${full[@]}" -o f2 --log f2.jsonl || fail "mpirun -np 2 ft-train --method full failed"
+close f1.jsonl f2.jsonl
+weights f1 f2 model.safetensors
+
+# rank 1 reads its own rows: other data on rank 1 alone gives other losses
+timeout 120 mpirun --oversubscribe -np 1 "$FT_TRAIN" "${common[@]}" "${lora[@]}" -o x --log x.jsonl : \
+  -np 1 "$FT_TRAIN" "${common[@]}" "${lora[@]}" --data other.tok -o x --log x.jsonl || fail "the MPMD run failed"
+if "$FT_PY" -c "
+import json, sys
+a = [json.loads(l).get('loss') for l in open('l1.jsonl')]; b = [json.loads(l).get('loss') for l in open('x.jsonl')]
+sys.exit(0 if a == b else 1)"; then fail "rank 1's data did not change the losses: its rows were not trained"; fi
+
+# resume a 2-rank checkpoint (step 3) on 1 rank and on 2 ranks
+for np in 1 2; do
+  mkdir r$np && cp -r l2/checkpoints r$np/ && rm -r r$np/checkpoints/step-00000006
+  if [ $np = 1 ]; then ft-train "${common[@]}" "${lora[@]}" -o r$np --log r$np.jsonl --resume
+  else mpi 2 "${common[@]}" "${lora[@]}" -o r$np --log r$np.jsonl --resume; fi || fail "resume on $np rank(s) failed"
+  close l1.jsonl r$np.jsonl 4
+  weights l1 r$np adapter_model.safetensors
+done
+
+# a signal to one rank stops every rank after the same step, with a checkpoint
+long=(--model m --data d.tok --seq-len 32 --batch 4 --max-steps 100000 --method lora --lr 1e-3 --seed 7)
+mpirun --oversubscribe -np 2 "$FT_TRAIN" "${long[@]}" --save-every 1000 -o s 2>s.err &
+job=$!
+sleep 2
+ranks=($(pgrep -P $job))
+[ ${#ranks[@]} = 2 ] || { kill $job; fail "expected 2 ranks under mpirun $job, found ${ranks[*]}"; }
+kill -TERM "${ranks[1]}"
+timeout 60 tail --pid=$job -f /dev/null || { kill -KILL $job; fail "SIGTERM to rank 1: the job did not end within 60 s"; }
+wait $job || { cat s.err >&2; fail "SIGTERM to rank 1: exit $? (expected 0: stopped with a checkpoint)"; }
+expect_in "stopped by signal after step" s.err
+step=$(sed -n 's/.*stopped by signal after step \([0-9]*\).*/\1/p' s.err)
+[ -d "s/checkpoints/$(printf 'step-%08d' "$step")" ] || fail "no checkpoint of step $step"
+
+# SIGKILL of one rank: the job exits non-zero within a bounded time; the last checkpoint resumes
+mpirun --oversubscribe -np 2 "$FT_TRAIN" "${long[@]}" --save-every 5 -o k -q 2>k.err &
+job=$!
+sleep 2
+ranks=($(pgrep -P $job))
+[ ${#ranks[@]} = 2 ] || { kill $job; fail "expected 2 ranks under mpirun $job, found ${ranks[*]}"; }
+kill -KILL "${ranks[1]}"
+t0=$SECONDS
+timeout 60 tail --pid=$job -f /dev/null || { kill -KILL $job; fail "SIGKILL of rank 1: the job still runs after 60 s"; }
+rc=0; wait $job || rc=$?
+[ $rc != 0 ] || fail "SIGKILL of rank 1: the job exited 0"
+echo "SIGKILL of rank 1: job exit $rc after $((SECONDS - t0)) s" >&2
+last=$(ls k/checkpoints | grep '^step-' | tail -1)
+[ -n "$last" ] || fail "no checkpoint left"
+n=$((10#${last#step-}))
+ft-train "${long[@]}" --max-steps $((n + 2)) -o k --resume 2>kr.err || { cat kr.err >&2; fail "resume after SIGKILL failed"; }
+expect_in "resuming from k/checkpoints/$last (step $n)" kr.err
