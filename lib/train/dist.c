@@ -68,6 +68,50 @@ static void host_stage_free(void) {
     g_host_n = 0;
 }
 
+void ft_dist_shard(size_t n, int rank, int size, size_t *lo, size_t *hi) {
+    *lo = rank == 0 ? 0 : (size_t)((unsigned __int128)n * (unsigned)rank / (unsigned)size) & ~(size_t)15;
+    *hi = rank + 1 == size ? n : (size_t)((unsigned __int128)n * (unsigned)(rank + 1) / (unsigned)size) & ~(size_t)15;
+    if (*lo > n) *lo = n;
+    if (*hi < *lo) *hi = *lo;
+}
+
+int ft_dist_zero_optim(ft_optim *o, size_t lo, size_t hi) {
+    if (!o->ops->host_access) return ft_err("--zero 1: the optimizer state must be in host memory (--device cpu)");
+    if (hi - lo > (size_t)INT_MAX) return ft_err("--zero 1: a shard of %zu parameters is too large for one MPI message", hi - lo);
+    size_t ns = hi - lo, bytes = (ns ? ns : 1) * sizeof(float);
+    float *m = o->ops->alloc(bytes), *v = o->ops->alloc(bytes);
+    ft_param_range *r = o->n_ranges ? ft_malloc(o->n_ranges * sizeof *r) : NULL;
+    if (!m || !v || (o->n_ranges && !r)) {
+        o->ops->free(m);
+        o->ops->free(v);
+        free(r);
+        return ft_err_ctx("--zero 1: optimizer state of %zu parameters", ns);
+    }
+    if (ns) {
+        memcpy(m, o->m + lo, ns * sizeof(float));
+        memcpy(v, o->v + lo, ns * sizeof(float));
+    }
+    size_t nr = 0;
+    for (size_t i = 0; i < o->n_ranges; i++) {   // each range cut to [lo, hi), shifted by lo
+        size_t a = o->ranges[i].offset, b = a + o->ranges[i].n;
+        if (a < lo) a = lo;
+        if (b > hi) b = hi;
+        if (b <= a) continue;
+        r[nr++] = (ft_param_range){a - lo, b - a, o->ranges[i].decay};
+    }
+    o->ops->free(o->m);
+    o->ops->free(o->v);
+    free(o->ranges);
+    o->m = m;
+    o->v = v;
+    o->n = ns;
+    // a full table that covered nothing of this shard leaves no range: decay-free, not "decay all"
+    if (o->n_ranges && nr == 0) r[nr++] = (ft_param_range){0, 0, 0};
+    o->ranges = r;
+    o->n_ranges = o->n_ranges ? nr : 0;
+    return 0;
+}
+
 int ft_dist_bcast_buf(const ft_ops *ops, float *buf, size_t n, int root) {
     if (g_size == 1 || n == 0) return 0;
     size_t bytes = n * sizeof(float);
@@ -168,6 +212,45 @@ int ft_dist_barrier(void) {
     return rc == MPI_SUCCESS ? 0 : mpi_fail(rc, "barrier");
 }
 
+// counts and displacements (floats) of every rank's shard of n
+static int shard_layout(size_t n, int **counts, int **displs) {
+    *counts = ft_malloc((size_t)g_size * sizeof **counts);
+    *displs = ft_malloc((size_t)g_size * sizeof **displs);
+    if (!*counts || !*displs) return -1;
+    for (int r = 0; r < g_size; r++) {
+        size_t lo, hi;
+        ft_dist_shard(n, r, g_size, &lo, &hi);
+        if (hi - lo > (size_t)INT_MAX || lo > (size_t)INT_MAX)
+            return ft_err("--zero 1: %zu parameters are too many for one MPI all-gather", n);
+        (*counts)[r] = (int)(hi - lo);
+        (*displs)[r] = (int)lo;
+    }
+    return 0;
+}
+
+int ft_dist_allgather_shards(float *buf, size_t n) {
+    if (g_size == 1) return 0;
+    int *c = NULL, *d = NULL, rc = shard_layout(n, &c, &d);
+    if (!rc && (rc = MPI_Allgatherv(MPI_IN_PLACE, 0, MPI_DATATYPE_NULL, buf, c, d, MPI_FLOAT, MPI_COMM_WORLD)) != MPI_SUCCESS)
+        rc = mpi_fail(rc, "all-gather");
+    free(c);
+    free(d);
+    return rc;
+}
+
+int ft_dist_gather_shards(const float *shard, float *full, size_t n) {
+    if (g_size == 1) {
+        if (n) memcpy(full, shard, n * sizeof(float));
+        return 0;
+    }
+    int *c = NULL, *d = NULL, rc = shard_layout(n, &c, &d);
+    if (!rc && (rc = MPI_Gatherv(shard, c[g_rank], MPI_FLOAT, full, c, d, MPI_FLOAT, 0, MPI_COMM_WORLD)) != MPI_SUCCESS)
+        rc = mpi_fail(rc, "gather");
+    free(c);
+    free(d);
+    return rc;
+}
+
 int ft_dist_same_u64(uint64_t x) {
     if (g_size == 1) return 1;
     uint64_t v[2] = {x, ~x};   // max(x) and max(~x) = ~min(x)
@@ -196,4 +279,9 @@ int ft_dist_allreduce_f64(double *buf, size_t n) { (void)buf, (void)n; return 0;
 int ft_dist_allreduce_max_i32(int32_t *buf, size_t n) { (void)buf, (void)n; return 0; }
 int ft_dist_barrier(void) { return 0; }
 int ft_dist_same_u64(uint64_t x) { (void)x; return 1; }
+int ft_dist_allgather_shards(float *buf, size_t n) { (void)buf, (void)n; return 0; }
+int ft_dist_gather_shards(const float *shard, float *full, size_t n) {
+    if (n) memcpy(full, shard, n * sizeof(float));
+    return 0;
+}
 #endif

@@ -19,6 +19,7 @@
 #include <stdint.h>
 
 #include "ops.h"
+#include "optim/optim.h"
 
 // Join the job (see above). 0, or -1 with a message. Safe to call once per process.
 int ft_dist_init(void);
@@ -52,6 +53,17 @@ int ft_dist_same_u64(uint64_t x);
 // through a host staging copy (kept until ft_dist_finalize). A one-process world: no-ops.
 int ft_dist_bcast_buf(const ft_ops *ops, float *buf, size_t n, int root);
 int ft_dist_allreduce_buf(const ft_ops *ops, float *buf, size_t n);
+
+// ---- ZeRO-1 (ft-train --zero 1): each rank keeps the AdamW state of its shard only ----------
+// Shard r of n parameters: [n*r/size, n*(r+1)/size), cuts rounded down to 16 floats.
+void ft_dist_shard(size_t n, int rank, int size, size_t *lo, size_t *hi);
+// Make o (an optimizer over all n parameters) the optimizer of the shard [lo, hi): its moments
+// cut to the shard (their values kept) and its decay table cut and shifted. Host tables only.
+int ft_dist_zero_optim(ft_optim *o, size_t lo, size_t hi);
+// buf(n) holds this rank's shard; afterwards every rank's (MPI_Allgatherv in place).
+int ft_dist_allgather_shards(float *buf, size_t n);
+// The ranks' shards (shard(hi - lo) of each) into full(n) on rank 0 (full: unused elsewhere).
+int ft_dist_gather_shards(const float *shard, float *full, size_t n);
 
 // This rank's share of a step's rows. The step's micro-batches hold `total` rows in order;
 // the rows are cut into `size` contiguous shares of whole examples of `unit` rows

@@ -58,6 +58,7 @@ typedef struct {
     ft_lock *lock;              // OUT/.ft-lock, held for the whole run
     int created_out;            // OUT did not exist before this run
     double *dist_red;           // dist: (G + 1) the step's sums over the ranks (lib/train/dist.h)
+    size_t zlo, zhi;            // dist: the shard of the parameters this rank's optimizer updates ([0, n): all)
 } trainer;
 
 // ---- state <-> JSON ----------------------------------------------------------------------
@@ -108,11 +109,20 @@ static int state_load(trainer *t, const char *text, const char *dir) {
     return 0;
 }
 
+static int dist_zero_gather(trainer *t, float **m, float **v);
+static int zero_on(const trainer *t) { return t->o->zero && ft_dist_size() > 1; }   // dist: ZeRO-1 shards
+
 // On a device the checkpoint is written from the host staging (downloaded here), and read
 // back into it, then uploaded.
 static int save_ckpt(trainer *t, double elapsed) {
+    float *zm = NULL, *zv = NULL;   // dist: ZeRO-1: the ranks' shards of the optimizer state, on rank 0
+    if (dist_zero_gather(t, &zm, &zv)) {
+        free(zm);
+        free(zv);
+        return -1;
+    }
     if (ft_dist_rank() != 0) return 0;   // dist: rank 0 alone writes
-    const float *p = t->params, *m = t->opt.m, *v = t->opt.v;
+    const float *p = t->params, *m = zm ? zm : t->opt.m, *v = zv ? zv : t->opt.v;
     if (t->dev.ops) {
         size_t bytes = t->n * sizeof(float);
         if (ft_trainable_download(&t->tr, &t->dev) || t->ops->download(t->stage_m, t->opt.m, bytes) ||
@@ -123,10 +133,12 @@ static int save_ckpt(trainer *t, double elapsed) {
         v = t->stage_v;
     }
     char *js = state_json(t, elapsed);
-    if (!js) return ft_err("checkpoint state: out of memory");
-    int rc = ft_ckpt_save(t->ckdir, t->step, p, m, v, t->n, js, (int)t->o->save_total_limit,
-                          t->o->early_stop > 0 ? t->best_step : -1);
+    int rc = !js ? ft_err("checkpoint state: out of memory")
+                 : ft_ckpt_save(t->ckdir, t->step, p, m, v, t->n, js, (int)t->o->save_total_limit,
+                                t->o->early_stop > 0 ? t->best_step : -1);
     free(js);
+    free(zm);
+    free(zv);
     return rc;
 }
 
@@ -181,21 +193,41 @@ static double evaluate(trainer *t) {
 }
 
 // ---- dist: data parallelism (lib/train/dist.h, docs/distributed.md) -------------------------
+// ZeRO-1 (--zero 1): after the broadcast every rank keeps the AdamW state of its shard only.
+static int dist_zero(trainer *t) {
+    t->zlo = 0;
+    t->zhi = t->n;
+    if (!zero_on(t)) return 0;
+    ft_dist_shard(t->n, ft_dist_rank(), ft_dist_size(), &t->zlo, &t->zhi);
+    if (ft_dist_zero_optim(&t->opt, t->zlo, t->zhi)) return -1;
+    int N = ft_dist_size();
+    double *bytes = ft_calloc((size_t)N, sizeof *bytes);   // measured: each rank's moments
+    if (!bytes) return -1;
+    bytes[ft_dist_rank()] = 2.0 * (double)t->opt.n * sizeof(float);
+    if (ft_dist_allreduce_f64(bytes, (size_t)N)) { free(bytes); return -1; }
+    char text[256] = "";
+    for (int r = 0, k = 0; r < N && k < (int)sizeof text - 40; r++)
+        k += snprintf(text + k, sizeof text - (size_t)k, "%s%.0f", r ? ", " : "", bytes[r]);
+    ft_log_info(1, "ZeRO-1: AdamW state per rank (bytes): %s; one process: %.0f", text, 2.0 * (double)t->n * sizeof(float));
+    free(bytes);
+    return 0;
+}
+
 // Every rank starts from rank 0's trainable parameters and, after --resume, from its optimizer
 // state and data position (rank 0 alone read the checkpoint).
 static int dist_start(trainer *t, int resumed) {
-    if (ft_dist_size() == 1) return 0;
+    if (ft_dist_size() == 1) return dist_zero(t);
     int32_t r = resumed;
     char *js = NULL;
     int rc = -1;
     if (ft_dist_bcast(&r, sizeof r, 0) || ft_dist_bcast_buf(t->ops, t->params, t->n, 0)) return -1;
-    if (!r) return 0;
+    if (!r) return dist_zero(t);
     uint64_t len = 0;
     if (ft_dist_rank() == 0 && (!(js = state_json(t, t->elapsed_before)) || !(len = strlen(js) + 1))) goto out;
     if (ft_dist_bcast(&len, sizeof len, 0) || (ft_dist_rank() && !(js = ft_malloc(len))) || ft_dist_bcast(js, len, 0) ||
         ft_dist_bcast_buf(t->ops, t->opt.m, t->n, 0) || ft_dist_bcast_buf(t->ops, t->opt.v, t->n, 0))
         goto out;
-    rc = ft_dist_rank() ? state_load(t, js, "rank 0's checkpoint") : 0;
+    rc = (ft_dist_rank() && state_load(t, js, "rank 0's checkpoint")) || dist_zero(t) ? -1 : 0;
 out:
     free(js);
     return rc;
@@ -208,6 +240,13 @@ static int dist_reduce(trainer *t, int k, int *stop) {
     if (ft_dist_allreduce_f64(t->dist_red, (size_t)k + 1) || ft_dist_allreduce_buf(t->ops, t->grads, t->n)) return -1;
     *stop = t->dist_red[k] > 0;
     return 0;
+}
+
+static int dist_zero_gather(trainer *t, float **m, float **v) {
+    *m = *v = NULL;
+    if (!zero_on(t)) return 0;
+    if (ft_dist_rank() == 0 && (!(*m = ft_malloc(t->n * sizeof(float))) || !(*v = ft_malloc(t->n * sizeof(float))))) return -1;
+    return ft_dist_gather_shards(t->opt.m, *m, t->n) || ft_dist_gather_shards(t->opt.v, *v, t->n) ? -1 : 0;
 }
 
 // At the end: the ranks' parameters must be the same bits (the same updates of the same sums).
@@ -481,7 +520,9 @@ int ft_train_run(const ft_train_opts *o) {
         }
         ft_grad_clip_on(t->ops, t->grads, t->n, o->clip);
         double lr = ft_sched_lr(&t->sched, t->step);
-        ft_optim_step(&t->opt, t->params, t->grads, (float)lr);
+        // dist: the optimizer updates this rank's shard (all of it without --zero), then the shards are shared
+        ft_optim_step(&t->opt, t->params + t->zlo, t->grads + t->zlo, (float)lr);
+        if (zero_on(t) && ft_dist_allgather_shards(t->params, t->n)) { rc = -1; break; }
         t->step++;
         t->tokens_seen += (double)tokens;
         double now = ft_now(), dt = now - st0;

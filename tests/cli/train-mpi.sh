@@ -5,6 +5,12 @@
 #     1, 1, 2 rows) and full fine-tuning with one-row micro-batches (each rank whole
 #     micro-batches): every step's loss and grad norm, every eval loss, the learning rates
 #     and epochs, and the final adapter / model weights agree within the bound below;
+#   - --zero 1 (ZeRO-1: each rank updates its shard of the AdamW state, then the parameters
+#     are all-gathered) gives the plain data-parallel run's files byte for byte (outputs and
+#     checkpoints, the optimizer state gathered), for LoRA on 3 ranks and full on 2, with each
+#     rank's AdamW state its shard (the sizes the run reports add up to one process's, none
+#     more than half of it + 16 floats on 2 ranks), and a --zero 1 checkpoint resumes on 2
+#     ranks with --zero 1 and on 1 rank;
 #   - rank 1 given other data (same shapes) changes the losses: rank 1's rows are trained;
 #   - a 2-rank checkpoint resumed on 1 rank and on 2 ranks continues the same loss curve;
 #   - SIGTERM to one rank stops every rank at the same step with a checkpoint (exit 0);
@@ -82,6 +88,39 @@ ft-train "${common[@]}" "${full[@]}" -o f1 --log f1.jsonl
 mpi 2 "${common[@]}" "${full[@]}" -o f2 --log f2.jsonl || fail "mpirun -np 2 ft-train --method full failed"
 close f1.jsonl f2.jsonl
 weights f1 f2 model.safetensors
+
+# ZeRO-1: the same bytes as plain data parallelism; the optimizer state split
+same_files() {   # same_files A B: outputs and checkpoints byte for byte
+  local f n=0
+  for f in "$1"/*.safetensors "$1"/checkpoints/*/state.bin; do
+    cmp "$f" "$2/${f#"$1"/}" || fail "$2/${f#"$1"/} differs from $f"; n=$((n + 1))
+  done
+  [ $n -ge 3 ] || fail "only $n files compared in $1"
+}
+mpi 3 "${common[@]}" "${lora[@]}" --zero 1 -o z3 --log z3.jsonl || fail "mpirun -np 3 ft-train --zero 1 failed"
+same_files l3 z3
+mpi 2 "${common[@]}" "${full[@]}" --zero 1 -v -o zf2 --log zf2.jsonl 2>zf2.err || { cat zf2.err >&2; fail "--zero 1 --method full failed"; }
+same_files f2 zf2
+mpi 2 "${common[@]}" "${lora[@]}" --zero 1 -v -o z2 --log z2.jsonl 2>z2.err || { cat z2.err >&2; fail "--zero 1 lora failed"; }
+same_files l2 z2
+for e in z2.err zf2.err; do
+  line=$(grep "ZeRO-1: AdamW state per rank" $e) || { cat $e >&2; fail "no ZeRO-1 memory line in $e"; }
+  "$FT_PY" - "$line" <<'PY' || fail "ZeRO-1 state not split: $line"
+import re, sys
+per, one = sys.argv[1].split("(bytes): ")[1].split("; one process: ")
+per = [int(x) for x in per.split(", ")]
+one = int(one)
+assert len(per) == 2 and sum(per) == one and max(per) <= one / 2 + 2 * 4 * 16, (per, one)
+PY
+done
+for np in 1 2; do
+  mkdir zr$np && cp -r z2/checkpoints zr$np/ && rm -r zr$np/checkpoints/step-00000006
+  if [ $np = 1 ]; then ft-train "${common[@]}" "${lora[@]}" -o zr$np --log zr$np.jsonl --resume
+  else mpi 2 "${common[@]}" "${lora[@]}" --zero 1 -o zr$np --log zr$np.jsonl --resume; fi || fail "resume of --zero 1 on $np rank(s) failed"
+  close l1.jsonl zr$np.jsonl 4
+  weights l1 zr$np adapter_model.safetensors
+done
+cmp l2/adapter_model.safetensors zr2/adapter_model.safetensors || fail "--zero 1 resumed on 2 ranks differs from the uninterrupted 2-rank run"
 
 # rank 1 reads its own rows: other data on rank 1 alone gives other losses
 timeout 120 mpirun --oversubscribe -np 1 "$FT_TRAIN" "${common[@]}" "${lora[@]}" -o x --log x.jsonl : \
