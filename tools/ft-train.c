@@ -86,6 +86,8 @@ static void usage(void) {
            "                        host cannot touch: tests the device path) or cuda; on a device:\n"
            "                        every method (full, lora/rsLoRA/DoRA, dropout, qlora, prompt,\n"
            "                        prefix, adapter)\n"
+           "  --zero 1              under mpirun: ZeRO-1, each rank keeps the AdamW state of its shard\n"
+           "                        of the parameters only (1/N of it; same results; --device cpu)\n"
            "  -q, -v                quieter / more verbose\n"
            "  -h, --help            this help;  --version  version\n\n"
            "SIGINT/SIGTERM finish the current step, save a checkpoint and exit 0.\n"

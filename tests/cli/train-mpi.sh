@@ -170,3 +170,13 @@ last=$(ls k/checkpoints | grep '^step-' | tail -1)
 n=$((10#${last#step-}))
 ft-train "${long[@]}" --max-steps $((n + 2)) -o k --resume 2>kr.err || { cat kr.err >&2; fail "resume after SIGKILL failed"; }
 expect_in "resuming from k/checkpoints/$last (step $n)" kr.err
+
+# pipelines/train-mpi.sh: the run on a host list (here localhost:2), then relaunched for more
+# steps it resumes from its last checkpoint
+for steps in 4 6; do
+  STEPS=$steps SAVE=2 MPIRUN="mpirun --oversubscribe" FT="$(dirname "$FT_TRAIN")/" \
+    "$FT_ROOT/pipelines/train-mpi.sh" localhost:2 m d.tok v.tok pm --seq-len 32 --lr 1e-2 >pm$steps.out 2>pm$steps.err \
+    || { cat pm$steps.err >&2; fail "pipelines/train-mpi.sh (STEPS=$steps) failed"; }
+  grep -q "\"step\":$steps,.*eval_loss" pm$steps.out || { cat pm$steps.out >&2; fail "no final eval_loss line"; }
+done
+expect_in "resuming from pm/checkpoints/step-00000004" pm6.err
