@@ -462,6 +462,9 @@ int ft_train_run(const ft_train_opts *o) {
     if (ft_dist_size() > 1)   // dist
         ft_log_info(1, "data parallel over %d ranks (%s): each trains its share of every step's rows", ft_dist_size(),
                     ft_dist_backend());
+    if (ft_dist_size() > 1 && o->lora_dropout > 0)   // dist: masks are drawn per forward call (per rank's rows)
+        ft_log_info(1, "--lora-dropout over %d ranks: where a rank's share starts inside a micro-batch its masks differ "
+                    "from one process's (the run stays reproducible for this N)", ft_dist_size());
     int rc = 0, stopped = 0;
     double t0 = ft_now();
     long first_step = t->step;   // > 0 after --resume: the bar's ETA counts this run's steps
