@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # train-mpi.sh — data-parallel ft-train under `mpirun -np N --oversubscribe` (issue #25,
 # docs/distributed.md) against one process with the same global batch (the same flags):
-#   - LoRA (2 ranks, 2 of each micro-batch's 4 rows each), LoRA over 3 ranks (uneven shares:
-#     1, 1, 2 rows) and full fine-tuning with one-row micro-batches (each rank whole
-#     micro-batches): every step's loss and grad norm, every eval loss, the learning rates
+#   - LoRA, 2 micro-batches of 4 rows (2 ranks: one micro-batch each; 3 ranks: uneven
+#     shares of 2, 3 and 3 rows, rank 1's crossing the micro-batch boundary) and full
+#     fine-tuning with 4 one-row micro-batches on 2 ranks: every step's loss and grad norm, every eval loss, the learning rates
 #     and epochs, and the final adapter / model weights agree within the bound below;
 #   - --zero 1 (ZeRO-1: each rank updates its shard of the AdamW state, then the parameters
 #     are all-gathered) gives the plain data-parallel run's files byte for byte (outputs and
