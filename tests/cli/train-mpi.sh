@@ -15,7 +15,12 @@
 #   - a 2-rank checkpoint resumed on 1 rank and on 2 ranks continues the same loss curve;
 #   - SIGTERM to one rank stops every rank at the same step with a checkpoint (exit 0);
 #   - SIGKILL of one rank ends the job non-zero within 60 s, and the last complete
-#     checkpoint resumes.
+#     checkpoint resumes;
+#   - ft-eval ppl and choice under mpirun -np 3 (record k scored by rank k mod 3, the report
+#     merged on rank 0) give one process's report: counts, accuracies and predictions equal,
+#     losses and log-likelihoods within 1e-6 relative (other rows packed together: only the
+#     order of float sums changes);
+#   - pipelines/train-mpi.sh runs on a host list and resumes when relaunched.
 # Tolerance: |a - b| <= 1e-5 |a| for losses and grad norms, max |w1 - w2| <= 1e-5 for the
 # weights. The ranks add the same per-token float32 terms as one process, grouped into N
 # partial sums: each regrouped sum of m terms moves by at most ~m * 2^-24 of its magnitude,
@@ -180,3 +185,30 @@ for steps in 4 6; do
   grep -q "\"step\":$steps,.*eval_loss" pm$steps.out || { cat pm$steps.out >&2; fail "no final eval_loss line"; }
 done
 expect_in "resuming from pm/checkpoints/step-00000004" pm6.err
+
+# ft-eval ppl and choice split over 3 ranks: one process's report
+ev() { local np=$1; shift; timeout 120 mpirun --oversubscribe -np "$np" "$(dirname "$FT_TRAIN")/ft-eval" "$@"; }
+ft-eval --model m ppl --max-len 64 --per-record pr1.jsonl -o ppl1.json d.tok
+ev 3 --model m ppl --max-len 64 --per-record pr3.jsonl -o ppl3.json d.tok || fail "ft-eval ppl under mpirun failed"
+printf '%s\n' '{"context":"the weather","choices":[" is nice"," the end"],"label":0}' \
+  '{"context":"abc","choices":["d","xyz","the"],"label":2}' '{"context":"a b","choices":[" c"," d"," e"," f"],"label":1}' \
+  '{"context":"one","choices":[" two"," three"],"label":1,"id":"q4"}' '{"context":"x","choices":["y","z"],"label":0}' >c.jsonl
+ft-eval --model m choice --bootstrap 50 --per-record cr1.jsonl -o ch1.json c.jsonl
+ev 3 --model m choice --bootstrap 50 --per-record cr3.jsonl -o ch3.json c.jsonl || fail "ft-eval choice under mpirun failed"
+"$FT_PY" - <<'PY' || fail "ft-eval under mpirun differs from one process"
+import json
+close = lambda a, b: abs(a - b) <= 1e-6 * abs(a)
+a, b = json.load(open("ppl1.json")), json.load(open("ppl3.json"))
+assert (a["tokens"], a["records"]) == (b["tokens"], b["records"]) and close(a["loss"], b["loss"]), (a, b)
+ra, rb = [json.loads(l) for l in open("pr1.jsonl")], [json.loads(l) for l in open("pr3.jsonl")]
+assert len(ra) == len(rb) == a["records"]
+for x, y in zip(ra, rb):
+    assert x["index"] == y["index"] and x["tokens"] == y["tokens"] and close(x["loss"], y["loss"]), (x, y)
+a, b = json.load(open("ch1.json")), json.load(open("ch3.json"))
+assert a.pop("per_record") != b.pop("per_record") and a == b, (a, b)
+ra, rb = [json.loads(l) for l in open("cr1.jsonl")], [json.loads(l) for l in open("cr3.jsonl")]
+assert len(ra) == len(rb) == 5
+for x, y in zip(ra, rb):
+    lx, ly = x.pop("ll"), y.pop("ll")
+    assert x == y and len(lx) == len(ly) and all(close(p, q) for p, q in zip(lx, ly)), (x, y)
+PY
