@@ -11,6 +11,8 @@
 #     rank's AdamW state its shard (the sizes the run reports add up to one process's, none
 #     more than half of it + 16 floats on 2 ranks), and a --zero 1 checkpoint resumes on 2
 #     ranks with --zero 1 and on 1 rank;
+#   - --device guard over 3 ranks (gradients all-reduced through host staging) gives the CPU
+#     run's files byte for byte; --zero 1 on it is refused;
 #   - rank 1 given other data (same shapes) changes the losses: rank 1's rows are trained;
 #   - a 2-rank checkpoint resumed on 1 rank and on 2 ranks continues the same loss curve;
 #   - SIGTERM to one rank stops every rank at the same step with a checkpoint (exit 0);
@@ -126,6 +128,13 @@ for np in 1 2; do
   weights l1 zr$np adapter_model.safetensors
 done
 cmp l2/adapter_model.safetensors zr2/adapter_model.safetensors || fail "--zero 1 resumed on 2 ranks differs from the uninterrupted 2-rank run"
+
+# on a device (the guard backend: buffers the host cannot touch) the collectives go through host
+# staging: the CPU's files byte for byte; --zero 1 there is refused, naming the reason
+mpi 3 "${common[@]}" "${lora[@]}" --device guard -o lg3 --log lg3.jsonl || fail "mpirun -np 3 ft-train --device guard failed"
+same_files l3 lg3
+if mpi 2 "${common[@]}" "${lora[@]}" --device guard --zero 1 -o gz 2>gz.err; then fail "--zero 1 --device guard ran"; fi
+expect_in "--zero 1: the optimizer state must be in host memory" gz.err
 
 # rank 1 reads its own rows: other data on rank 1 alone gives other losses
 timeout 120 mpirun --oversubscribe -np 1 "$FT_TRAIN" "${common[@]}" "${lora[@]}" -o x --log x.jsonl : \
