@@ -69,9 +69,10 @@ int main(int argc, char **argv) {
         nargv[n] = NULL;
         // dist: under mpirun (a build with MPI) ppl and choice deal their records to the ranks
         if (ft_dist_init() < 0) return ft_cli_fail("ft-eval", FT_EXIT_DATA);
-        if (ft_dist_size() > 1 && strcmp(cmds[k].name, "ppl") && strcmp(cmds[k].name, "choice")) {
+        if (ft_dist_size() > 1 && strcmp(cmds[k].name, "ppl") && strcmp(cmds[k].name, "choice") &&
+            strcmp(cmds[k].name, "generate")) {
             ft_dist_finalize();
-            return ft_cli_usage("ft-eval", "%s runs on one process; under mpirun only ppl and choice split their records",
+            return ft_cli_usage("ft-eval", "%s runs on one process; under mpirun only ppl, choice and generate split their records",
                                 cmds[k].name);
         }
         if (ft_dist_rank() > 0) ft_verbosity = 0;

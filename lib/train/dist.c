@@ -251,6 +251,36 @@ int ft_dist_gather_shards(const float *shard, float *full, size_t n) {
     return rc;
 }
 
+int ft_dist_gather_bytes(const char *buf, size_t len, char **all, size_t *lens) {
+    *all = NULL;
+    if (len > (size_t)INT_MAX) return ft_err("rank %d: %zu bytes are too many for one MPI gather", g_rank, len);
+    uint64_t l = len, *ls = g_rank == 0 ? ft_malloc((size_t)g_size * sizeof *ls) : NULL;
+    int *c = g_rank == 0 ? ft_malloc((size_t)g_size * sizeof *c) : NULL, *d = g_rank == 0 ? ft_malloc((size_t)g_size * sizeof *d) : NULL;
+    int rc = g_rank == 0 && (!ls || !c || !d) ? -1 : 0;   // (a failed rank 0 is aborted by its tool)
+    if (!rc && (rc = MPI_Gather(&l, 1, MPI_UINT64_T, ls, 1, MPI_UINT64_T, 0, MPI_COMM_WORLD)) != MPI_SUCCESS)
+        rc = mpi_fail(rc, "gather");
+    size_t tot = 0;
+    for (int r = 0; !rc && g_rank == 0 && r < g_size; r++) {
+        if (tot > (size_t)INT_MAX - ls[r]) { rc = ft_err("%zu bytes are too many for one MPI gather", tot + ls[r]); break; }
+        c[r] = (int)ls[r];
+        d[r] = (int)tot;
+        lens[r] = ls[r];
+        tot += ls[r];
+    }
+    if (!rc && g_rank == 0 && !(*all = ft_malloc(tot + 1))) rc = -1;
+    if (!rc && (rc = MPI_Gatherv(buf, (int)len, MPI_CHAR, *all, c, d, MPI_CHAR, 0, MPI_COMM_WORLD)) != MPI_SUCCESS)
+        rc = mpi_fail(rc, "gather");
+    if (!rc && *all) (*all)[tot] = 0;
+    if (rc) {
+        free(*all);
+        *all = NULL;
+    }
+    free(ls);
+    free(c);
+    free(d);
+    return rc;
+}
+
 int ft_dist_same_u64(uint64_t x) {
     if (g_size == 1) return 1;
     uint64_t v[2] = {x, ~x};   // max(x) and max(~x) = ~min(x)
@@ -280,6 +310,13 @@ int ft_dist_allreduce_max_i32(int32_t *buf, size_t n) { (void)buf, (void)n; retu
 int ft_dist_barrier(void) { return 0; }
 int ft_dist_same_u64(uint64_t x) { (void)x; return 1; }
 int ft_dist_allgather_shards(float *buf, size_t n) { (void)buf, (void)n; return 0; }
+int ft_dist_gather_bytes(const char *buf, size_t len, char **all, size_t *lens) {
+    if (!(*all = ft_malloc(len + 1))) return -1;
+    if (len) memcpy(*all, buf, len);
+    (*all)[len] = 0;
+    lens[0] = len;
+    return 0;
+}
 int ft_dist_gather_shards(const float *shard, float *full, size_t n) {
     if (n) memcpy(full, shard, n * sizeof(float));
     return 0;

@@ -65,6 +65,10 @@ int ft_dist_allgather_shards(float *buf, size_t n);
 // The ranks' shards (shard(hi - lo) of each) into full(n) on rank 0 (full: unused elsewhere).
 int ft_dist_gather_shards(const float *shard, float *full, size_t n);
 
+// Every rank's bytes (len of buf) concatenated in rank order on rank 0: *all (malloc'd, with a
+// NUL after them) and lens[size] there; elsewhere *all = NULL. 0 / -1 with a message.
+int ft_dist_gather_bytes(const char *buf, size_t len, char **all, size_t *lens);
+
 // This rank's share of a step's rows. The step's micro-batches hold `total` rows in order;
 // the rows are cut into `size` contiguous shares of whole examples of `unit` rows
 // (share r = examples [E*r/size, E*(r+1)/size) of E = total/unit). For the micro-batch whose

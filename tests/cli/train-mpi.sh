@@ -18,6 +18,8 @@
 #   - SIGTERM to one rank stops every rank at the same step with a checkpoint (exit 0);
 #   - SIGKILL of one rank ends the job non-zero within 60 s, and the last complete
 #     checkpoint resumes;
+#   - ft-eval generate under mpirun -np 3 (greedy, and sampled with --seed: record i's seed is
+#     S + i on whichever rank) writes one process's file byte for byte, in record order;
 #   - ft-eval ppl and choice under mpirun -np 3 (record k scored by rank k mod 3, the report
 #     merged on rank 0) give one process's report: counts, accuracies and predictions equal,
 #     losses and log-likelihoods within 1e-6 relative (other rows packed together: only the
@@ -221,3 +223,15 @@ for x, y in zip(ra, rb):
     lx, ly = x.pop("ll"), y.pop("ll")
     assert x == y and len(lx) == len(ly) and all(close(p, q) for p, q in zip(lx, ly)), (x, y)
 PY
+
+# ft-eval generate split over 3 ranks: one process's lines, in order
+printf '%s\n' '{"id":1,"prompt":"the weather in"}' '{"id":2,"prompt":"a b c d e f"}' '{"id":3,"prompt":"x y"}' \
+  '{"id":4,"prompt":"one two three"}' '{"id":5,"prompt":"z"}' >p.jsonl
+for mode in "" "--temperature 1 --top-k 20 --seed 4"; do
+  # shellcheck disable=SC2086
+  ft-eval --model m generate $mode --max-new-tokens 8 -o g1.jsonl p.jsonl
+  # shellcheck disable=SC2086
+  ev 3 --model m generate $mode --max-new-tokens 8 -o g3.jsonl p.jsonl || fail "ft-eval generate under mpirun failed"
+  [ "$(wc -l <g1.jsonl)" = 5 ] || fail "generate wrote $(wc -l <g1.jsonl) lines"
+  cmp g1.jsonl g3.jsonl || fail "ft-eval generate $mode under mpirun differs from one process"
+done
