@@ -87,7 +87,7 @@ static void usage(void) {
            "                        every method (full, lora/rsLoRA/DoRA, dropout, qlora, prompt,\n"
            "                        prefix, adapter)\n"
            "  --zero 1              under mpirun: ZeRO-1, each rank keeps the AdamW state of its shard\n"
-           "                        of the parameters only (1/N of it; same results; --device cpu)\n"
+           "                        of the parameters only (1/N of it; reduce-scatter, all-gather; --device cpu)\n"
            "  -q, -v                quieter / more verbose\n"
            "  -h, --help            this help;  --version  version\n\n"
            "SIGINT/SIGTERM finish the current step, save a checkpoint and exit 0.\n"

@@ -238,6 +238,17 @@ int ft_dist_allgather_shards(float *buf, size_t n) {
     return rc;
 }
 
+int ft_dist_reduce_scatter_shards(float *buf, size_t n) {
+    if (g_size == 1) return 0;
+    int *c = NULL, *d = NULL, rc = shard_layout(n, &c, &d);
+    if (!rc && (rc = MPI_Reduce_scatter(MPI_IN_PLACE, buf, c, MPI_FLOAT, MPI_SUM, MPI_COMM_WORLD)) != MPI_SUCCESS)
+        rc = mpi_fail(rc, "reduce-scatter");
+    if (!rc && d[g_rank]) memmove(buf + d[g_rank], buf, (size_t)c[g_rank] * sizeof *buf);   // in place: at the front
+    free(c);
+    free(d);
+    return rc;
+}
+
 int ft_dist_gather_shards(const float *shard, float *full, size_t n) {
     if (g_size == 1) {
         if (n) memcpy(full, shard, n * sizeof(float));
@@ -310,6 +321,7 @@ int ft_dist_allreduce_max_i32(int32_t *buf, size_t n) { (void)buf, (void)n; retu
 int ft_dist_barrier(void) { return 0; }
 int ft_dist_same_u64(uint64_t x) { (void)x; return 1; }
 int ft_dist_allgather_shards(float *buf, size_t n) { (void)buf, (void)n; return 0; }
+int ft_dist_reduce_scatter_shards(float *buf, size_t n) { (void)buf, (void)n; return 0; }
 int ft_dist_gather_bytes(const char *buf, size_t len, char **all, size_t *lens) {
     if (!(*all = ft_malloc(len + 1))) return -1;
     if (len) memcpy(*all, buf, len);

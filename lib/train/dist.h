@@ -60,6 +60,9 @@ void ft_dist_shard(size_t n, int rank, int size, size_t *lo, size_t *hi);
 // Make o (an optimizer over all n parameters) the optimizer of the shard [lo, hi): its moments
 // cut to the shard (their values kept) and its decay table cut and shifted. Host tables only.
 int ft_dist_zero_optim(ft_optim *o, size_t lo, size_t hi);
+// The sum over the ranks of this rank's shard [lo, hi) of buf(n), into buf[lo, hi)
+// (MPI_Reduce_scatter in place); the rest of buf is left undefined.
+int ft_dist_reduce_scatter_shards(float *buf, size_t n);
 // buf(n) holds this rank's shard; afterwards every rank's (MPI_Allgatherv in place).
 int ft_dist_allgather_shards(float *buf, size_t n);
 // The ranks' shards (shard(hi - lo) of each) into full(n) on rank 0 (full: unused elsewhere).

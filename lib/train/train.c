@@ -234,12 +234,37 @@ out:
 }
 
 // The step's sums over the ranks: the cross-entropy of each of its k micro-batches
-// (t->dist_red[0..k)), a stop request (any rank's) and the gradients. *stop: stop after the step.
+// (t->dist_red[0..k)), a stop request (any rank's) and the gradients (ZeRO-1: this rank's
+// shard of them only, reduce-scattered). *stop: stop after the step.
 static int dist_reduce(trainer *t, int k, int *stop) {
     t->dist_red[k] = t->o->stop && *t->o->stop;
-    if (ft_dist_allreduce_f64(t->dist_red, (size_t)k + 1) || ft_dist_allreduce_buf(t->ops, t->grads, t->n)) return -1;
+    if (ft_dist_allreduce_f64(t->dist_red, (size_t)k + 1)) return -1;
+    if (zero_on(t) ? ft_dist_reduce_scatter_shards(t->grads, t->n) : ft_dist_allreduce_buf(t->ops, t->grads, t->n))
+        return -1;
     *stop = t->dist_red[k] > 0;
     return 0;
+}
+
+// The gradients' global norm (ZeRO-1: from the ranks' shards), and clipping to max_norm as
+// ft_grad_clip_on does (ZeRO-1: of this rank's shard).
+static int dist_grad_norm(trainer *t, double *norm) {
+    if (!zero_on(t)) {
+        *norm = ft_grad_norm_on(t->ops, t->grads, t->n);
+        return 0;
+    }
+    double ss = t->ops->sumsq(t->grads + t->zlo, t->zhi - t->zlo);
+    if (ft_dist_allreduce_f64(&ss, 1)) return -1;
+    *norm = sqrt(ss);
+    return 0;
+}
+
+static void dist_grad_clip(trainer *t, double norm, double max_norm) {
+    if (!zero_on(t)) {
+        ft_grad_clip_on(t->ops, t->grads, t->n, max_norm);
+        return;
+    }
+    if (max_norm > 0 && isfinite(norm) && max_norm / (norm + 1e-6) < 1.0)
+        t->ops->scale(t->grads + t->zlo, (float)(max_norm / (norm + 1e-6)), t->zhi - t->zlo);
 }
 
 static int dist_zero_gather(trainer *t, float **m, float **v) {
@@ -507,7 +532,8 @@ int ft_train_run(const ft_train_opts *o) {
         for (int i = 0; i < k; i++) t->obj->add(&os, t->dist_red[i], NULL, NULL, 0);
         double metric[FT_OBJ_MAX_METRICS] = {0};
         double loss = t->obj->end(&os, metric);
-        double gnorm = ft_grad_norm_on(t->ops, t->grads, t->n);
+        double gnorm;   // dist: under ZeRO-1 from the ranks' shards
+        if (dist_grad_norm(t, &gnorm)) { rc = -1; break; }
         if (!isfinite(loss) || !isfinite(gnorm)) {
             if (t->skipped_nonfinite < o->skip_nonfinite) {
                 t->skipped_nonfinite++;
@@ -521,7 +547,7 @@ int ft_train_run(const ft_train_opts *o) {
                         o->skip_nonfinite ? "" : " (--skip-nonfinite N tolerates N such steps)");
             break;
         }
-        ft_grad_clip_on(t->ops, t->grads, t->n, o->clip);
+        dist_grad_clip(t, gnorm, o->clip);
         double lr = ft_sched_lr(&t->sched, t->step);
         // dist: the optimizer updates this rank's shard (all of it without --zero), then the shards are shared
         ft_optim_step(&t->opt, t->params + t->zlo, t->grads + t->zlo, (float)lr);
