@@ -31,6 +31,13 @@ ifeq ($(HAVE_BLAS),1)
   CFLAGS_BASE += -DFT_HAVE_BLAS
   LDLIBS += -lopenblas
 endif
+# MPI (data-parallel training, lib/train/dist.c): only dist.c sees mpi.h; the tools that never
+# reach it (all but ft-train and ft-eval) do not pull it, and --as-needed keeps libmpi out of them.
+ifeq ($(HAVE_MPI),1)
+  MPI_CFLAGS := $(shell mpicc --showme:compile 2>/dev/null || pkg-config --cflags ompi-c)
+  MPI_LIBS := $(shell mpicc --showme:link 2>/dev/null || pkg-config --libs ompi-c)
+  LDLIBS += -Wl,--as-needed $(MPI_LIBS) -Wl,--no-as-needed
+endif
 ifneq ($(SAN),)
   CFLAGS_BASE += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
   LDLIBS += -fsanitize=address,undefined
@@ -77,11 +84,20 @@ config:
 	@printf '%s OpenBLAS%s\n' "$(if $(HAVE_BLAS),✓,✗)" "$(if $(HAVE_BLAS),, (CPU matmul falls back to plain loops))"
 	@printf '%s nvcc %s\n' "$(if $(NVCC),✓,✗)" "$(if $(NVCC),$(NVCC),(no CUDA build))"
 	@printf '%s cuBLAS\n' "$(if $(HAVE_CUBLAS),✓,✗)"
-	@printf '%s MPI%s\n' "$(if $(HAVE_MPI),✓,✗)" "$(if $(HAVE_MPI),, (no data-parallel CPU training))"
+	@printf '%s MPI%s\n' "$(if $(HAVE_MPI),✓,✗)" "$(if $(HAVE_MPI),, (ft-train runs one process: docs/distributed.md))"
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -c $< -o $@
+
+# dist.o is rebuilt when MPI appears or goes (the flag file records the choice)
+$(BUILD)/dist-mpi.flag: FORCE
+	@mkdir -p $(dir $@)
+	@echo '$(HAVE_MPI)' | cmp -s - $@ || echo '$(HAVE_MPI)' >$@
+$(BUILD)/obj/lib/train/dist.o: CFLAGS += $(if $(HAVE_MPI),-DFT_HAVE_MPI $(MPI_CFLAGS))
+$(BUILD)/obj/lib/train/dist.o: $(BUILD)/dist-mpi.flag
+.PHONY: FORCE
+FORCE:
 
 # the tools (and their subcommand folders) include tools/common/cli.h; the library cannot
 $(BUILD)/obj/tools/%.o: CFLAGS += -Itools/common

@@ -6,6 +6,7 @@
 
 #include "cli.h"
 #include "core/err.h"
+#include "train/dist.h"
 
 typedef int (*subcmd_fn)(int argc, char **argv);
 int ft_eval_ppl(int argc, char **argv) __attribute__((weak));
@@ -66,7 +67,19 @@ int main(int argc, char **argv) {
         for (int i = 1; i < sub; i++) nargv[n++] = argv[i];
         for (int i = sub + 1; i < argc; i++) nargv[n++] = argv[i];
         nargv[n] = NULL;
-        return cmds[k].fn(n, nargv);
+        // dist: under mpirun (a build with MPI) ppl and choice deal their records to the ranks
+        if (ft_dist_init() < 0) return ft_cli_fail("ft-eval", FT_EXIT_DATA);
+        if (ft_dist_size() > 1 && strcmp(cmds[k].name, "ppl") && strcmp(cmds[k].name, "choice") &&
+            strcmp(cmds[k].name, "generate")) {
+            ft_dist_finalize();
+            return ft_cli_usage("ft-eval", "%s runs on one process; under mpirun only ppl, choice and generate split their records",
+                                cmds[k].name);
+        }
+        if (ft_dist_rank() > 0) ft_verbosity = 0;
+        int rc = cmds[k].fn(n, nargv);
+        if (rc != 0) ft_dist_abort(rc);   // a failing rank stops every rank
+        ft_dist_finalize();
+        return rc;
     }
     return ft_cli_usage("ft-eval", "unknown subcommand '%s'", argv[sub]);
 }

@@ -4,6 +4,7 @@
 // handlers (finish the step, save, exit 0) and calls ft_train_run (lib/train/train.c).
 #include "cli.h"
 #include "core/err.h"
+#include "train/dist.h"
 #include "train/train.h"
 
 #include <signal.h>
@@ -108,9 +109,13 @@ static void usage(void) {
            "                        host cannot touch: tests the device path) or cuda; on a device:\n"
            "                        every method (full, lora/rsLoRA/DoRA, dropout, qlora, prompt,\n"
            "                        prefix, adapter)\n"
+           "  --zero 1              under mpirun: ZeRO-1, each rank keeps the AdamW state of its shard\n"
+           "                        of the parameters only (1/N of it; reduce-scatter, all-gather; --device cpu)\n"
            "  -q, -v                quieter / more verbose\n"
            "  -h, --help            this help;  --version  version\n\n"
            "SIGINT/SIGTERM finish the current step, save a checkpoint and exit 0.\n"
+           "Data parallel: `mpirun -np N ft-train ...` (a build with MPI: docs/distributed.md) trains\n"
+           "the same steps with each rank on its share of every step's rows; rank 0 writes OUT.\n"
            "Exit status: 0 done or stopped, 1 bad data or training failure, 2 usage.\n");
 }
 
@@ -194,6 +199,18 @@ int main(int argc, char **argv) {
         ft_train_config_free(cfg_json);
         return ft_cli_usage(PROG, "--early-stop needs --val and --eval-every");
     }
+    // dist: join the MPI job when a launcher (mpirun) started this process; rank 0 speaks for it
+    static char prog_rank[64];
+    if (ft_dist_init()) {
+        ft_train_config_free(cfg_json);
+        return ft_cli_fail(PROG, FT_EXIT_DATA);
+    }
+    if (ft_dist_size() > 1) {
+        snprintf(prog_rank, sizeof prog_rank, "%s[%d/%d]", PROG, ft_dist_rank(), ft_dist_size());
+        PROG = prog_rank;
+        ft_cli_log_install(PROG);
+        if (ft_dist_rank() > 0) ft_verbosity = 0;
+    }
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_signal;
@@ -203,6 +220,12 @@ int main(int argc, char **argv) {
     o.stop = &stop_flag;
     int rc = ft_train_run(&o);
     ft_train_config_free(cfg_json);
-    if (rc < 0) return ft_cli_fail(PROG, FT_EXIT_DATA);
+    if (rc < 0) {   // dist: a failing rank stops every rank (none is left waiting in a collective)
+        ft_cli_fail(PROG, FT_EXIT_DATA);
+        ft_dist_abort(FT_EXIT_DATA);
+        ft_dist_finalize();
+        return FT_EXIT_DATA;
+    }
+    ft_dist_finalize();
     return FT_EXIT_OK;
 }

@@ -46,6 +46,7 @@ static const opt_def OPTS[] = {
     S("loss-type", loss_type), D("beta", beta, 1e-6, 1e6), D("label-smoothing", label_smoothing, 0, 0.5),
     D("simpo-gamma", simpo_gamma, -1e6, 1e6), B("precompute-ref", precompute_ref),
     D("desirable-weight", desirable_weight, 0, 1e6), D("undesirable-weight", undesirable_weight, 0, 1e6),
+    L("zero", zero, 0, 1),
 };
 #undef S
 #undef D

@@ -4,7 +4,9 @@
 #include "train/train.h"
 #include "data/batch.h"
 #include "train/ckpt.h"
+#include "train/dist.h"
 #include "core/err.h"
+#include "core/hash.h"
 #include "core/io.h"
 #include "core/lock.h"
 #include "core/log.h"
@@ -66,6 +68,8 @@ typedef struct {
     ft_batch klb;               // kto: the mismatched sequences of the KL estimate
     uint32_t *kl_tok;           // (T) one of them being built
     uint8_t *kl_mask;
+    double *dist_red;           // dist: (G + 1) the step's sums over the ranks (lib/train/dist.h)
+    size_t zlo, zhi;            // dist: the shard of the parameters this rank's optimizer updates ([0, n): all)
 } trainer;
 
 // ---- state <-> JSON ----------------------------------------------------------------------
@@ -116,10 +120,20 @@ static int state_load(trainer *t, const char *text, const char *dir) {
     return 0;
 }
 
+static int dist_zero_gather(trainer *t, float **m, float **v);
+static int zero_on(const trainer *t) { return t->o->zero && ft_dist_size() > 1; }   // dist: ZeRO-1 shards
+
 // On a device the checkpoint is written from the host staging (downloaded here), and read
 // back into it, then uploaded.
 static int save_ckpt(trainer *t, double elapsed) {
-    const float *p = t->params, *m = t->opt.m, *v = t->opt.v;
+    float *zm = NULL, *zv = NULL;   // dist: ZeRO-1: the ranks' shards of the optimizer state, on rank 0
+    if (dist_zero_gather(t, &zm, &zv)) {
+        free(zm);
+        free(zv);
+        return -1;
+    }
+    if (ft_dist_rank() != 0) return 0;   // dist: rank 0 alone writes
+    const float *p = t->params, *m = zm ? zm : t->opt.m, *v = zv ? zv : t->opt.v;
     if (t->dev.ops) {
         size_t bytes = t->n * sizeof(float);
         if (ft_trainable_download(&t->tr, &t->dev) || t->ops->download(t->stage_m, t->opt.m, bytes) ||
@@ -130,10 +144,12 @@ static int save_ckpt(trainer *t, double elapsed) {
         v = t->stage_v;
     }
     char *js = state_json(t, elapsed);
-    if (!js) return ft_err("checkpoint state: out of memory");
-    int rc = ft_ckpt_save(t->ckdir, t->step, p, m, v, t->n, js, (int)t->o->save_total_limit,
-                          t->o->early_stop > 0 ? t->best_step : -1);
+    int rc = !js ? ft_err("checkpoint state: out of memory")
+                 : ft_ckpt_save(t->ckdir, t->step, p, m, v, t->n, js, (int)t->o->save_total_limit,
+                                t->o->early_stop > 0 ? t->best_step : -1);
     free(js);
+    free(zm);
+    free(zv);
     return rc;
 }
 
@@ -309,13 +325,108 @@ static double evaluate(trainer *t, double *metric) {
     if (ft_loader_init(&vl, &t->val, (int)t->o->seq_len, !t->o->no_pack && !t->tr.n_virtual, 0, 0)) return NAN;
     double sum = 0, n = 0;
     ft_batch *b = &t->mb[0];
-    while (ft_loader_fill(&vl, b) > 0) {
+    for (long j = 0; ft_loader_fill(&vl, b) > 0; j++) {
+        if (j % ft_dist_size() != ft_dist_rank()) continue;   // dist: every size-th batch is this rank's
         if (ft_model_forward(t->m, &t->acts, b->ids, b->pos, batch_doc(t, b), b->rows, b->T)) { sum = NAN; break; }
         sum += ft_model_loss(t->m, &t->acts, b->targets, b->mask, b->rows * b->T);
         n += (double)b->n_targets;
     }
     ft_loader_free(&vl);
-    return n > 0 ? sum / n : NAN;
+    double red[2] = {sum, n};   // dist: the sums over the ranks
+    if (ft_dist_allreduce_f64(red, 2)) return NAN;
+    return red[1] > 0 ? red[0] / red[1] : NAN;
+}
+
+// ---- dist: data parallelism (lib/train/dist.h, docs/distributed.md) -------------------------
+// ZeRO-1 (--zero 1): after the broadcast every rank keeps the AdamW state of its shard only.
+static int dist_zero(trainer *t) {
+    t->zlo = 0;
+    t->zhi = t->n;
+    if (!zero_on(t)) return 0;
+    ft_dist_shard(t->n, ft_dist_rank(), ft_dist_size(), &t->zlo, &t->zhi);
+    if (ft_dist_zero_optim(&t->opt, t->zlo, t->zhi)) return -1;
+    int N = ft_dist_size();
+    double *bytes = ft_calloc((size_t)N, sizeof *bytes);   // measured: each rank's moments
+    if (!bytes) return -1;
+    bytes[ft_dist_rank()] = 2.0 * (double)t->opt.n * sizeof(float);
+    if (ft_dist_allreduce_f64(bytes, (size_t)N)) { free(bytes); return -1; }
+    char text[256] = "";
+    for (int r = 0, k = 0; r < N && k < (int)sizeof text - 40; r++)
+        k += snprintf(text + k, sizeof text - (size_t)k, "%s%.0f", r ? ", " : "", bytes[r]);
+    ft_log_info(1, "ZeRO-1: AdamW state per rank (bytes): %s; one process: %.0f", text, 2.0 * (double)t->n * sizeof(float));
+    free(bytes);
+    return 0;
+}
+
+// Every rank starts from rank 0's trainable parameters and, after --resume, from its optimizer
+// state and data position (rank 0 alone read the checkpoint).
+static int dist_start(trainer *t, int resumed) {
+    if (ft_dist_size() == 1) return dist_zero(t);
+    int32_t r = resumed;
+    char *js = NULL;
+    int rc = -1;
+    if (ft_dist_bcast(&r, sizeof r, 0) || ft_dist_bcast_buf(t->ops, t->params, t->n, 0)) return -1;
+    if (!r) return dist_zero(t);
+    uint64_t len = 0;
+    if (ft_dist_rank() == 0 && (!(js = state_json(t, t->elapsed_before)) || !(len = strlen(js) + 1))) goto out;
+    if (ft_dist_bcast(&len, sizeof len, 0) || (ft_dist_rank() && !(js = ft_malloc(len))) || ft_dist_bcast(js, len, 0) ||
+        ft_dist_bcast_buf(t->ops, t->opt.m, t->n, 0) || ft_dist_bcast_buf(t->ops, t->opt.v, t->n, 0))
+        goto out;
+    rc = (ft_dist_rank() && state_load(t, js, "rank 0's checkpoint")) || dist_zero(t) ? -1 : 0;
+out:
+    free(js);
+    return rc;
+}
+
+// The step's sums over the ranks: the cross-entropy of each of its k micro-batches
+// (t->dist_red[0..k)), a stop request (any rank's) and the gradients (ZeRO-1: this rank's
+// shard of them only, reduce-scattered). *stop: stop after the step.
+static int dist_reduce(trainer *t, int k, int *stop) {
+    t->dist_red[k] = t->o->stop && *t->o->stop;
+    if (ft_dist_allreduce_f64(t->dist_red, (size_t)k + 1)) return -1;
+    if (zero_on(t) ? ft_dist_reduce_scatter_shards(t->grads, t->n) : ft_dist_allreduce_buf(t->ops, t->grads, t->n))
+        return -1;
+    *stop = t->dist_red[k] > 0;
+    return 0;
+}
+
+// The gradients' global norm (ZeRO-1: from the ranks' shards), and clipping to max_norm as
+// ft_grad_clip_on does (ZeRO-1: of this rank's shard).
+static int dist_grad_norm(trainer *t, double *norm) {
+    if (!zero_on(t)) {
+        *norm = ft_grad_norm_on(t->ops, t->grads, t->n);
+        return 0;
+    }
+    double ss = t->ops->sumsq(t->grads + t->zlo, t->zhi - t->zlo);
+    if (ft_dist_allreduce_f64(&ss, 1)) return -1;
+    *norm = sqrt(ss);
+    return 0;
+}
+
+static void dist_grad_clip(trainer *t, double norm, double max_norm) {
+    if (!zero_on(t)) {
+        ft_grad_clip_on(t->ops, t->grads, t->n, max_norm);
+        return;
+    }
+    if (max_norm > 0 && isfinite(norm) && max_norm / (norm + 1e-6) < 1.0)
+        t->ops->scale(t->grads + t->zlo, (float)(max_norm / (norm + 1e-6)), t->zhi - t->zlo);
+}
+
+static int dist_zero_gather(trainer *t, float **m, float **v) {
+    *m = *v = NULL;
+    if (!zero_on(t)) return 0;
+    if (ft_dist_rank() == 0 && (!(*m = ft_malloc(t->n * sizeof(float))) || !(*v = ft_malloc(t->n * sizeof(float))))) return -1;
+    return ft_dist_gather_shards(t->opt.m, *m, t->n) || ft_dist_gather_shards(t->opt.v, *v, t->n) ? -1 : 0;
+}
+
+// At the end: the ranks' parameters must be the same bits (the same updates of the same sums).
+static int dist_check(trainer *t) {
+    if (ft_dist_size() == 1) return 0;
+    if (ft_trainable_download(&t->tr, &t->dev)) return -1;
+    int same = ft_dist_same_u64(ft_hash64(ft_trainable_host_params(&t->tr, &t->dev), t->n * sizeof(float), 0));
+    if (same < 0) return -1;
+    if (!same) return ft_err("the %d ranks' parameters differ after step %ld: the all-reduce did not give every rank the same sums", ft_dist_size(), t->step);
+    return 0;
 }
 
 // ---- setup ---------------------------------------------------------------------------------
@@ -343,13 +454,17 @@ static int setup(trainer *t, const ft_train_opts *o) {
     if (t->obj->check && t->obj->check(o)) return -1;
     t->seq_level = t->obj->row_grad != NULL;
     int pairs = t->obj->rows_per_example == 2, kind = pairs ? FT_DATA_PAIRS : t->obj->labeled ? FT_DATA_LABELED : FT_DATA_PLAIN;
+    if (t->seq_level && ft_dist_size() > 1)
+        return ft_err("--objective %s does not run data-parallel yet (its per-sequence log-probabilities are not "
+                      "reduced across ranks): run it as one process, without mpirun", t->obj->name);
     if (t->seq_level && !ops->host_access)
         return ft_err("--objective %s runs on the CPU only in this version (the per-sequence loss head reads host "
                       "memory): drop --device %s", t->obj->name, o->device);
     // one run per output directory, decided before anything is loaded: a second run fails at once
     struct stat sb;
-    t->created_out = stat(o->out, &sb) != 0;
-    if (!(t->lock = ft_lock_dir(o->out))) return -1;
+    int writer = ft_dist_rank() == 0;   // dist: rank 0 alone locks and writes OUT
+    t->created_out = writer && stat(o->out, &sb) != 0;
+    if (writer && !(t->lock = ft_lock_dir(o->out))) return -1;
     if (ft_trainable_open(&t->tr, o) || ft_trainable_to_device(&t->tr, &t->dev, ops, o)) return -1;
     t->m = t->tr.m;
     t->ops = t->m->ops;
@@ -389,7 +504,8 @@ static int setup(trainer *t, const ft_train_opts *o) {
         }
     }
     t->mb = ft_calloc((size_t)t->G, sizeof *t->mb);
-    if (!t->mb) return -1;
+    t->dist_red = ft_calloc((size_t)t->G + 1, sizeof *t->dist_red);
+    if (!t->mb || !t->dist_red) return -1;
     for (int k = 0; k < t->G; k++)
         if (ft_batch_alloc(&t->mb[k], t->Bm, T)) return -1;
     if (ft_model_acts_alloc(t->m, &t->acts, t->Bm, T + nv, 1) || ft_model_backward_alloc(t->m, &t->ws, t->Bm, T + nv))
@@ -435,8 +551,8 @@ static int setup(trainer *t, const ft_train_opts *o) {
     t->sched.total_steps = t->total_steps;
     t->sched.warmup_steps = ft_sched_resolve_warmup(o->warmup, t->total_steps);
     if (!(t->ckdir = ft_path_join(o->out, "checkpoints"))) return -1;
-    int rc;
-    if (o->resume) {
+    int rc, resumed = 0;
+    if (o->resume && writer) {   // dist: rank 0 reads the checkpoint, dist_start sends it
         char *skipped = NULL;
         char *dir = ft_ckpt_latest(t->ckdir, t->n, &skipped);
         if (skipped) ft_log_info(1, "ignoring %s", skipped);
@@ -446,13 +562,15 @@ static int setup(trainer *t, const ft_train_opts *o) {
             rc = load_ckpt(t, dir, NULL, NULL, &js) || state_load(t, js, dir);
             free(js);
             if (!rc) ft_log_info(1, "resuming from %s (step %ld)", dir, t->step);
+            resumed = !rc;
             free(dir);
             if (rc) return -1;
         } else {
             ft_log_info(1, "--resume: no checkpoint in %s, starting fresh", t->ckdir);
         }
     }
-    if (o->log && !(t->log = ft_train_log_open(o->log, o->resume, t->step))) return -1;
+    if (dist_start(t, resumed)) return -1;
+    if (o->log && writer && !(t->log = ft_train_log_open(o->log, o->resume, t->step))) return -1;
     return 0;
 }
 
@@ -462,6 +580,7 @@ static void teardown(trainer *t, int failed) {
     free(t->ckdir);
     for (int k = 0; t->mb && k < t->G; k++) ft_batch_free(&t->mb[k]);
     free(t->mb);
+    free(t->dist_red);
     ft_acts_free(&t->acts);
     ft_backward_free(&t->ws);
     ft_optim_free(&t->opt);
@@ -484,6 +603,7 @@ static void teardown(trainer *t, int failed) {
 // that the files beside it are one complete run's. The previous run's config goes first, so a
 // failure or a kill while the files are replaced leaves none.
 static int write_output(trainer *t) {
+    if (ft_dist_rank() != 0) return 0;   // dist: rank 0 alone writes
     char *cp = ft_path_join(t->o->out, "train_config.json"), *cj = NULL;
     int rc = -1;
     if (!cp) return -1;
@@ -503,6 +623,7 @@ out:
 
 // Load the best checkpoint's weights (early stopping keeps the best model).
 static int restore_best(trainer *t) {
+    if (ft_dist_rank() != 0) return 0;   // dist: only rank 0 writes the output
     char name[64];
     snprintf(name, sizeof name, "step-%08ld", t->best_step);
     char *dir = ft_path_join(t->ckdir, name);
@@ -545,6 +666,12 @@ int ft_train_run(const ft_train_opts *o) {
     ft_log_info(1, "%s", desc);
     ft_log_info(1, "%ld steps (%d x %d rows of %ld tokens per step), %s schedule, warmup %ld", t->total_steps, t->G,
                 t->Bm, o->seq_len, o->schedule, t->sched.warmup_steps);
+    if (ft_dist_size() > 1)   // dist
+        ft_log_info(1, "data parallel over %d ranks (%s): each trains its share of every step's rows", ft_dist_size(),
+                    ft_dist_backend());
+    if (ft_dist_size() > 1 && o->lora_dropout > 0)   // dist: masks are drawn per forward call (per rank's rows)
+        ft_log_info(1, "--lora-dropout over %d ranks: where a rank's share starts inside a micro-batch its masks differ "
+                    "from one process's (the run stays reproducible for this N)", ft_dist_size());
     int rc = 0, stopped = 0;
     double t0 = ft_now();
     long first_step = t->step;   // > 0 after --resume: the bar's ETA counts this run's steps
@@ -579,19 +706,28 @@ int ft_train_run(const ft_train_opts *o) {
         t->obj->begin(&os);
         for (int i = 0; i < k && rc == 0 && t->seq_level; i++)
             if (seq_micro(t, &t->data, &os, &t->mb[i], i)) rc = -1;
+        uint64_t first = 0;
         for (int i = 0; i < k && rc == 0 && !t->seq_level; i++) {
             ft_batch *b = &t->mb[i];
-            const int32_t *doc = batch_doc(t, b);
+            int r0, nr;   // dist: this rank's rows [r0, r0 + nr) of the micro-batch (all of it on one rank)
+            ft_dist_rows(first, b->rows, rows, t->obj->rows_per_example, ft_dist_rank(), ft_dist_size(), &r0, &nr);
+            first += (uint64_t)b->rows;
+            t->dist_red[i] = 0;
+            if (!nr) continue;
+            size_t o0 = (size_t)r0 * (size_t)b->T;
+            const int32_t *doc = batch_doc(t, b) ? b->doc + o0 : NULL;
             ft_trainable_prepare(&t->tr, t->o, t->step, i);
-            if (ft_model_forward(t->m, &t->acts, b->ids, b->pos, doc, b->rows, b->T)) { rc = -1; break; }
-            double l = ft_model_backward(t->m, &t->acts, &t->ws, b->ids, doc, b->targets, b->mask, b->rows, b->T,
-                                         t->tr.base_grads, os.grad_scale);
-            t->obj->add(&os, l, NULL);
+            if (ft_model_forward(t->m, &t->acts, b->ids + o0, b->pos + o0, doc, nr, b->T)) { rc = -1; break; }
+            t->dist_red[i] = ft_model_backward(t->m, &t->acts, &t->ws, b->ids + o0, doc, b->targets + o0, b->mask + o0,
+                                               nr, b->T, t->tr.base_grads, os.grad_scale);
         }
-        if (rc) break;
+        int stop_req = 0;   // dist: the sums over the ranks, then the objective sees each micro-batch
+        if (rc || dist_reduce(t, k, &stop_req)) { rc = -1; break; }
+        for (int i = 0; i < k && !t->seq_level; i++) t->obj->add(&os, t->dist_red[i], NULL);
         memset(metric, 0, sizeof metric);
         double loss = t->obj->end(&os, metric);
-        double gnorm = ft_grad_norm_on(t->ops, t->grads, t->n);
+        double gnorm;   // dist: under ZeRO-1 from the ranks' shards
+        if (dist_grad_norm(t, &gnorm)) { rc = -1; break; }
         if (!isfinite(loss) || !isfinite(gnorm)) {
             if (t->skipped_nonfinite < o->skip_nonfinite) {
                 t->skipped_nonfinite++;
@@ -605,9 +741,11 @@ int ft_train_run(const ft_train_opts *o) {
                         o->skip_nonfinite ? "" : " (--skip-nonfinite N tolerates N such steps)");
             break;
         }
-        ft_grad_clip_on(t->ops, t->grads, t->n, o->clip);
+        dist_grad_clip(t, gnorm, o->clip);
         double lr = ft_sched_lr(&t->sched, t->step);
-        ft_optim_step(&t->opt, t->params, t->grads, (float)lr);
+        // dist: the optimizer updates this rank's shard (all of it without --zero), then the shards are shared
+        ft_optim_step(&t->opt, t->params + t->zlo, t->grads + t->zlo, (float)lr);
+        if (zero_on(t) && ft_dist_allgather_shards(t->params, t->n)) { rc = -1; break; }
         t->step++;
         t->tokens_seen += (double)tokens;
         double now = ft_now(), dt = now - st0;
@@ -645,7 +783,7 @@ int ft_train_run(const ft_train_opts *o) {
             if (save_ckpt(t, elapsed)) { rc = -1; break; }
             saved = 1;
         }
-        if (o->stop && *o->stop) {
+        if (stop_req) {
             if (!saved && save_ckpt(t, elapsed)) { rc = -1; break; }
             ft_log_info(1, "stopped by signal after step %ld: checkpoint saved in %s; continue with --resume", t->step, t->ckdir);
             stopped = 1;
@@ -659,6 +797,7 @@ int ft_train_run(const ft_train_opts *o) {
     if (rc == 0 && !stopped && o->save_every > 0 && t->step % o->save_every != 0 &&
         save_ckpt(t, t->elapsed_before + ft_now() - t0))
         rc = -1;
+    if (rc == 0 && dist_check(t)) rc = -1;
     if (rc == 0 && !stopped && o->early_stop > 0 && t->best_step >= 0 && t->best_step != t->step) rc = restore_best(t);
     if (rc == 0 && write_output(t)) rc = -1;
     if (rc == 0)

@@ -4,6 +4,8 @@
 // and context+choice encoded separately, trailing context whitespace moved to the choice);
 // acc = argmax is the label, acc_norm = argmax of log-likelihood per UTF-8 byte of the choice.
 // The scoring is lib/eval/eval_choice.c; here: flags, records, accuracies, bootstrap CIs, reports.
+// Under mpirun (a build with MPI, docs/distributed.md) record k is scored by rank k mod N, the
+// log-likelihoods are summed over the ranks and rank 0 writes the report.
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +19,7 @@
 #include "eval/metrics.h"
 #include "model_common.h"
 #include "tokenize/tokenizer.h"
+#include "train/dist.h"
 
 static const char *PROG = "ft-eval choice";
 
@@ -30,6 +33,8 @@ static void help(void) {
            "  --label-field F    (default label: index of the right choice)\n"
            "  --per-record FILE  per-record log-likelihoods and predictions as JSONL\n"
            "  --bootstrap N      resamples for the 95%% CIs (default 1000, 0: none); --seed N\n"
+           "Under `mpirun -np N` (a build with MPI) record k is scored by rank k mod N (DATA must be a\n"
+           "file) and rank 0 writes the merged report.\n"
            "%s", ft_eval_common_help);
 }
 
@@ -86,6 +91,9 @@ int ft_eval_choice(int argc, char **argv) {
         else input = a;
     }
     if (!co.model) return ft_cli_usage(PROG, "--model is required");
+    int R = ft_dist_size(), me = ft_dist_rank();   // dist: record k is rank k mod R's
+    if (R > 1 && (!input || !strcmp(input, "-")))
+        return ft_cli_usage(PROG, "under mpirun every rank reads DATA: give a file, not stdin");
     int rc = FT_EXIT_DATA;
     ft_model *m = NULL;
     ft_tokenizer *tok = NULL;
@@ -95,7 +103,16 @@ int ft_eval_choice(int argc, char **argv) {
     json_t *rows = json_array();
     double *acc = NULL, *accn = NULL, *ll = NULL;
     size_t n = 0, cap_rec = 0, cap_ll = 0;
-    if (!(m = ft_eval_open_model(&co))) return ft_cli_fail(PROG, FT_EXIT_DATA);
+    // every record's choices' log-likelihoods and byte lengths, flat (record i: [off[i], off[i+1])),
+    // its label and id: the rows are made once all are known (on every rank after the all-reduce)
+    double *llv = NULL, *blen = NULL;
+    size_t *off = NULL, *labels = NULL, n_ll = 0, cap_v = 0;
+    json_t *ids = json_array();
+    if (!(m = ft_eval_open_model(&co))) {
+        json_decref(rows);
+        json_decref(ids);
+        return ft_cli_fail(PROG, FT_EXIT_DATA);
+    }
     if (!m->tokenizer_path) { ft_err("%s: the model has no tokenizer", m->path); goto done; }
     if (!(tok = ft_tokenizer_load(m->tokenizer_path))) goto done;
     if (!(sc = ft_choice_scorer_new(m, tok))) goto done;
@@ -120,48 +137,67 @@ int ft_eval_choice(int argc, char **argv) {
             free(ll);
             if (!(ll = ft_malloc(cap_ll * sizeof *ll))) { json_decref(rec); goto done; }
         }
-        int r = bad ? -2 : score_record(sc, json_string_value(cx), json_string_length(cx), chs, ll);
+        int mine = n % (size_t)R == (size_t)me;
+        int r = bad ? -2 : mine ? score_record(sc, json_string_value(cx), json_string_length(cx), chs, ll) : 0;
         if (r < 0) {
             ft_err_ctx("%s:%zu", ft_jsonl_name(j), ft_jsonl_lineno(j));
             json_decref(rec);
             goto done;
         }
-        if (n == cap_rec) {
+        if (n + 1 >= cap_rec) {
             cap_rec = cap_rec ? cap_rec * 2 : 256;
-            double *a2 = ft_realloc(acc, cap_rec * sizeof *a2);
-            if (!a2) { json_decref(rec); goto done; }
-            acc = a2;
-            double *b2 = ft_realloc(accn, cap_rec * sizeof *b2);
-            if (!b2) { json_decref(rec); goto done; }
-            accn = b2;
+            size_t *o2 = ft_realloc(off, (cap_rec + 1) * sizeof *o2), *l2 = o2 ? ft_realloc(labels, cap_rec * sizeof *l2) : NULL;
+            if (o2) off = o2;
+            if (l2) labels = l2;
+            if (!o2 || !l2) { json_decref(rec); goto done; }
         }
-        size_t label = (size_t)json_integer_value(lab), p = argmax(ll, nch);
-        double *norm = ft_malloc(nch * sizeof *norm);
-        if (!norm) { json_decref(rec); goto done; }
+        if (n_ll + nch > cap_v) {
+            cap_v = (n_ll + nch) * 2;
+            double *a2 = ft_realloc(llv, cap_v * sizeof *a2), *b2 = a2 ? ft_realloc(blen, cap_v * sizeof *b2) : NULL;
+            if (a2) llv = a2;
+            if (b2) blen = b2;
+            if (!a2 || !b2) { json_decref(rec); goto done; }
+        }
+        if (n == 0) off[0] = 0;
         for (size_t k = 0; k < nch; k++) {
-            size_t bytes = json_string_length(json_array_get(chs, k));
-            norm[k] = ll[k] / (double)(bytes ? bytes : 1);
+            llv[n_ll + k] = mine ? ll[k] : 0.0;
+            blen[n_ll + k] = (double)json_string_length(json_array_get(chs, k));
         }
-        size_t pn = argmax(norm, nch);
-        free(norm);
-        acc[n] = p == label;
-        accn[n] = pn == label;
-        json_t *row = json_object(), *lls = json_array();
-        json_object_set_new(row, "index", json_integer((json_int_t)n));
-        if (json_object_get(rec, "id")) json_object_set(row, "id", json_object_get(rec, "id"));
-        for (size_t k = 0; k < nch; k++) json_array_append_new(lls, json_real(ll[k]));
+        n_ll += nch;
+        off[n + 1] = n_ll;
+        labels[n] = (size_t)json_integer_value(lab);
+        json_t *id = json_object_get(rec, "id");
+        json_array_append(ids, id ? id : json_null());
+        json_decref(rec);
+        n++;
+        if (me == 0) ft_progress_update(&pr, n, NULL);
+    }
+    ft_progress_end(&pr);
+    if (R > 1 && ft_dist_allreduce_f64(llv, n_ll) < 0) goto done;   // dist: every record's log-likelihoods
+    if (n && (!(acc = ft_malloc(n * sizeof *acc)) || !(accn = ft_malloc(n * sizeof *accn)))) goto done;
+    for (size_t i = 0; i < n; i++) {
+        const double *lli = llv + off[i];
+        size_t nch = off[i + 1] - off[i], label = labels[i], p = argmax(lli, nch);
+        for (size_t k = 0; k < nch; k++) ll[k] = lli[k] / (blen[off[i] + k] ? blen[off[i] + k] : 1);
+        size_t pn = argmax(ll, nch);
+        acc[i] = p == label;
+        accn[i] = pn == label;
+        json_t *row = json_object(), *lls = json_array(), *id = json_array_get(ids, i);
+        json_object_set_new(row, "index", json_integer((json_int_t)i));
+        if (!json_is_null(id)) json_object_set(row, "id", id);
+        for (size_t k = 0; k < nch; k++) json_array_append_new(lls, json_real(lli[k]));
         json_object_set_new(row, "ll", lls);
         json_object_set_new(row, "label", json_integer((json_int_t)label));
         json_object_set_new(row, "pred", json_integer((json_int_t)p));
         json_object_set_new(row, "pred_norm", json_integer((json_int_t)pn));
-        json_object_set_new(row, "acc", json_real(acc[n]));
-        json_object_set_new(row, "acc_norm", json_real(accn[n]));
+        json_object_set_new(row, "acc", json_real(acc[i]));
+        json_object_set_new(row, "acc_norm", json_real(accn[i]));
         json_array_append_new(rows, row);
-        json_decref(rec);
-        n++;
-        ft_progress_update(&pr, n, NULL);
     }
-    ft_progress_end(&pr);
+    if (me != 0) {   // dist: rank 0 writes
+        rc = 0;
+        goto done;
+    }
     double sa = 0, sn = 0;
     for (size_t i = 0; i < n; i++) { sa += acc[i]; sn += accn[i]; }
     json_t *rep = json_object();
@@ -216,6 +252,8 @@ done:
     if (j) ft_jsonl_close(j);
     json_decref(rows);
     free(acc); free(accn); free(ll);
+    free(llv); free(blen); free(off); free(labels);
+    json_decref(ids);
     ft_choice_scorer_free(sc);
     if (tok) ft_tokenizer_free(tok);
     ft_eval_close_model(&co, m);

@@ -2,7 +2,8 @@
 // FTOK stream and its perplexity, as JSON {"loss","ppl","tokens","records"}.
 // The scoring (rows packed with document masking, windows of long records overlapping by
 // one token, prompt/prefix tuning one record per row) is lib/eval/eval_ppl.c; here: flags, the
-// stream's checks (tokenizer id, vocabulary), reports.
+// stream's checks (tokenizer id, vocabulary), reports. Under mpirun (a build with MPI,
+// docs/distributed.md) record k is scored by rank k mod N and rank 0 writes the merged report.
 #include <jansson.h>
 #include <math.h>
 #include <stdio.h>
@@ -18,6 +19,7 @@
 #include "model_common.h"
 #include "model/virtual.h"
 #include "tokenize/tokenizer.h"
+#include "train/dist.h"
 
 #pragma weak ft_tokenizer_load
 #pragma weak ft_tokenizer_free
@@ -37,7 +39,9 @@ static void help(void) {
            "  --per-record FILE  write {\"index\",\"loss\",\"tokens\"} per record (mean loss over its\n"
            "                     targets) and name it in the report, for ft-eval compare's paired CIs\n"
            "  --dump-logits FILE write raw little-endian f32 logits (n_tokens, vocab) of every record, in\n"
-           "                     order (for parity checks; records must fit in --max-len)\n"
+           "                     order (for parity checks; records must fit in --max-len; one process)\n"
+           "Under `mpirun -np N` (a build with MPI) the records are dealt to the N ranks (record k to rank\n"
+           "k mod N; DATA must be a file) and rank 0 writes the merged report and --per-record file.\n"
            "%s\nExit status: 0 ok, 1 bad data or model, 2 usage.\n",
            ft_eval_common_help);
 }
@@ -77,6 +81,10 @@ int ft_eval_ppl(int argc, char **argv) {
         else input = a;
     }
     if (!co.model) return ft_cli_usage(PROG, "--model is required");
+    int R = ft_dist_size(), me = ft_dist_rank();   // dist: record k is rank k mod R's
+    if (R > 1 && dump_path) return ft_cli_usage(PROG, "--dump-logits runs on one process, not under mpirun -np %d", R);
+    if (R > 1 && (!input || !strcmp(input, "-")))
+        return ft_cli_usage(PROG, "under mpirun every rank reads DATA: give a file, not stdin");
     ft_model *m = ft_eval_open_model(&co);
     if (!m) return ft_cli_fail(PROG, FT_EXIT_DATA);
     int rc = FT_EXIT_DATA;
@@ -122,19 +130,37 @@ int ft_eval_ppl(int argc, char **argv) {
             got = -1;
             break;
         }
-        if (ft_ppl_add(r, rec.tokens, rec.mask, rec.n, (size_t)(nrec - 1)) < 0) got = -1;
+        if ((nrec - 1) % (uint64_t)R == (uint64_t)me && ft_ppl_add(r, rec.tokens, rec.mask, rec.n, (size_t)(nrec - 1)) < 0)
+            got = -1;
         if (got < 0) break;
         ft_progress_update(&pr, nrec, NULL);
     }
     ftok_record_free(&rec);
     ft_progress_end(&pr);
     if (got < 0 || ft_ppl_finish(r) < 0) goto done;
-    uint64_t ntok = ft_ppl_targets(r);
+    double tot[2] = {ft_ppl_loss_sum(r), (double)ft_ppl_targets(r)};   // dist: the ranks' sums
+    if (ft_dist_allreduce_f64(tot, 2) < 0) goto done;
+    double *rec_loss = NULL;   // dist: per record (loss, targets) of every rank, on every rank
+    if (per_path && R > 1) {
+        if (!(rec_loss = ft_calloc(2 * (nrec ? nrec : 1), sizeof *rec_loss))) goto done;
+        for (uint64_t k = (uint64_t)me; k < nrec; k += (uint64_t)R) {
+            uint64_t t;
+            ft_ppl_record(r, (size_t)k, &rec_loss[2 * k], &t);
+            rec_loss[2 * k + 1] = (double)t;
+        }
+        if (ft_dist_allreduce_f64(rec_loss, 2 * nrec) < 0) { free(rec_loss); goto done; }
+    }
+    if (me != 0) {   // dist: rank 0 writes
+        free(rec_loss);
+        rc = 0;
+        goto done;
+    }
+    uint64_t ntok = (uint64_t)tot[1];
     if (!ntok) {
         ft_err("%s: no target tokens to score (%llu records)", ftok_reader_name(fr), (unsigned long long)nrec);
         goto done;
     }
-    double loss = ft_ppl_loss_sum(r) / (double)ntok;
+    double loss = tot[0] / (double)ntok;
     json_t *o = json_object();
     json_object_set_new(o, "loss", json_real(loss));
     json_object_set_new(o, "ppl", json_real(exp(loss)));
@@ -142,19 +168,26 @@ int ft_eval_ppl(int argc, char **argv) {
     json_object_set_new(o, "records", json_integer((json_int_t)nrec));
     if (per_path) {
         json_object_set_new(o, "per_record", json_string(per_path));
-        if (!(per = ft_writer_open(per_path))) { json_decref(o); goto done; }
+        if (!(per = ft_writer_open(per_path))) { json_decref(o); free(rec_loss); goto done; }
         for (uint64_t k = 0; k < nrec; k++) {
             uint64_t t;
             double l;
-            ft_ppl_record(r, (size_t)k, &l, &t);
+            if (rec_loss) {
+                l = rec_loss[2 * k];
+                t = (uint64_t)rec_loss[2 * k + 1];
+            } else {
+                ft_ppl_record(r, (size_t)k, &l, &t);
+            }
             l = t ? l / (double)t : 0.0;
             if (ft_writer_printf(per, "{\"index\":%llu,\"loss\":%.10g,\"tokens\":%llu}\n", (unsigned long long)k, l,
                                  (unsigned long long)t) < 0) {
                 json_decref(o);
+                free(rec_loss);
                 goto done;
             }
         }
     }
+    free(rec_loss);
     char *s = json_dumps(o, JSON_REAL_PRECISION(10));
     json_decref(o);
     if (!s) { ft_err("out of memory"); goto done; }
