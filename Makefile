@@ -11,10 +11,10 @@ BIN ?= bin
 OPT ?= -O2
 SAN ?=
 
-PKGS := libzstd jansson libpcre2-8 libutf8proc
+PKGS := libzstd jansson libpcre2-8 libutf8proc yaml-0.1
 CFLAGS_BASE := -std=c11 -D_GNU_SOURCE -g $(OPT) -Wall -Wextra -Wno-format-truncation \
                -Wno-unused-parameter -fno-strict-aliasing -Ilib -Ikernels -MMD -MP
-LDLIBS := -lzstd -ljansson -lpcre2-8 -lutf8proc -lm -lpthread
+LDLIBS := -lzstd -ljansson -lpcre2-8 -lutf8proc -lyaml -lm -lpthread
 
 # --- feature detection (✓/✗ lines printed by `make config`) -----------------------------
 HAVE_OPENMP := $(shell echo 'int main(void){return 0;}' | $(CC) -fopenmp -x c - -o /dev/null 2>/dev/null && echo 1)

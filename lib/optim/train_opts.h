@@ -42,9 +42,14 @@ char *ft_train_opts_json(const ft_train_opts *o);
 int ft_train_set(ft_train_opts *o, const char *name, const char *value);
 int ft_train_opt_known(const char *name);
 int ft_train_opt_is_bool(const char *name);
+int ft_train_opt_is_string(const char *name);
 // Apply FILE.json (an object whose keys are flag names). *keep holds the parsed JSON that
 // string options point into: release it with ft_train_config_free after the run.
+// FILE.yaml / FILE.yml: a YAML mapping of the same keys (train_yaml.c): errors name the line.
 int ft_train_load_config(ft_train_opts *o, const char *path, void **keep);
+int ft_train_load_yaml(ft_train_opts *o, const char *path, void **keep);
+// Apply a parsed JSON object (json_t *) of options; name is used in messages.
+int ft_train_apply_json(ft_train_opts *o, const char *name, void *obj);
 void ft_train_config_free(void *keep);
 
 #endif
