@@ -65,6 +65,7 @@ static void usage(void) {
            "  --save-total-limit N  checkpoints kept (default 2; the best is always kept)\n"
            "  --resume              continue from the newest complete checkpoint in OUT\n"
            "  --log FILE            metrics JSONL (step, epoch, loss, lr, grad_norm, tokens_per_s, elapsed_s)\n"
+           "  --tensorboard DIR     the same scalars (same names and steps) as TensorBoard event files\n"
            "  --skip-nonfinite N    skip up to N steps with NaN/Inf loss or gradients (default: stop)\n"
            "  --lora-r N            LoRA rank (default 8)\n"
            "  --lora-alpha X        LoRA alpha (default 16; scale alpha/r)\n"

@@ -26,7 +26,7 @@ typedef struct {
 #define L(n, f, lo, hi) {n, O_LONG, offsetof(ft_train_opts, f), lo, hi}
 #define B(n, f) {n, O_BOOL, offsetof(ft_train_opts, f), 0, 1}
 static const opt_def OPTS[] = {
-    S("model", model), S("data", data), S("val", val), S("output", out), S("log", log),
+    S("model", model), S("data", data), S("val", val), S("output", out), S("log", log), S("tensorboard", tensorboard),
     S("method", method), S("objective", objective), S("schedule", schedule), S("lora-targets", lora_targets), S("device", device),
     D("lr", lr, 0, 10), D("warmup", warmup, 0, 1e12), D("clip", clip, 0, 1e12),
     D("weight-decay", weight_decay, 0, 10), D("adam-beta1", beta1, 0, 0.999999), D("adam-beta2", beta2, 0, 0.999999999),

@@ -27,6 +27,7 @@ typedef struct ft_train_opts {
     long adapter_dim;            // adapter: bottleneck width
     const char *adapter_where;   // "attn,mlp" | "attn" | "mlp"
     const char *adapter_act;     // "relu" | "silu" | "gelu"
+    const char *tensorboard;     // --tensorboard DIR: the log's scalars as TensorBoard events
     volatile sig_atomic_t *stop; // set asynchronously (signal handler): finish step, save, return 2
     const char *prog;            // the tool's name ("ft-train"); the library prints nothing: its
                                  // messages and progress go to the hooks of lib/core/log.h
