@@ -162,10 +162,13 @@ demo: deps
 
 PREFIX ?= /usr/local
 MANS := $(patsubst docs/%.md,%,$(wildcard docs/ft-*.md))
-# binaries, man pages (rendered from docs/*.md), pipelines and examples
+# binaries, man pages (rendered from docs/*.md), bash completion (one copy per tool, as
+# bash-completion loads them), pipelines and examples
+COMPLETIONS := $(DESTDIR)$(PREFIX)/share/bash-completion/completions
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/ft/pipelines \
-	  $(DESTDIR)$(PREFIX)/share/doc/ft
+	  $(DESTDIR)$(PREFIX)/share/doc/ft $(COMPLETIONS)
+	for t in $(notdir $(TOOLS)); do install -m 644 scripts/ft-completion.bash $(COMPLETIONS)/$$t || exit 1; done
 	install -m 755 $(TOOLS) $(DESTDIR)$(PREFIX)/bin/
 	for m in $(MANS); do scripts/md2man.sh docs/$$m.md >$(DESTDIR)$(PREFIX)/share/man/man1/$$m.1 || exit 1; done
 	install -m 644 pipelines/*.mk $(DESTDIR)$(PREFIX)/share/ft/pipelines/
