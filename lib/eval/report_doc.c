@@ -89,7 +89,8 @@ void rd_heading(ft_rdoc *d, int level, const char *s, const char *id) {
         out(d, "\n\n");
         return;
     }
-    out(d, "<h%d id=\"%s\">", level, id ? id : "");
+    if (id) out(d, "<h%d id=\"%s\">", level, id);
+    else out(d, "<h%d>", level);
     text(d, s);
     out(d, "</h%d>\n", level);
 }
