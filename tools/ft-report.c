@@ -144,6 +144,7 @@ int main(int argc, char **argv) {
         rc = FT_EXIT_GATE;
     }
 out:
+    for (int i = 0; i < ngates; i++) free((char *)gates[i].metric);   // ft_gate_parse's copies
     free(dh);
     free(dm);
     ft_report_opts_free(&o);
