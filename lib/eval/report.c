@@ -240,7 +240,7 @@ static void curves_section(ft_rdoc *d, const rep_data *r) {
         ls[nl++] = (ft_plot_series){n, r->s[i].x, r->s[i].y, r->s[i].n, is_eval_name(n)};
     }
     if (nl) {
-        ft_plot p = {"Loss", "step", "loss", ls, nl, 0, 0};
+        ft_plot p = {"Loss", "step", "loss", ls, nl, PLOT_W, PLOT_H};
         rd_plot(d, &p, "loss");
     }
     static const struct { const char *key, *title, *slug; } ONE[] = {
@@ -250,7 +250,7 @@ static void curves_section(ft_rdoc *d, const rep_data *r) {
         const rep_series *s = get(r, ONE[k].key);
         if (!s) continue;
         ft_plot_series ps = {s->name, s->x, s->y, s->n, 0};
-        ft_plot p = {ONE[k].title, "step", ONE[k].key, &ps, 1, 0, 0};
+        ft_plot p = {ONE[k].title, "step", ONE[k].key, &ps, 1, PLOT_W, PLOT_H};
         rd_plot(d, &p, ONE[k].slug);
     }
     // the objective's own metrics: everything else but the bookkeeping
@@ -261,7 +261,7 @@ static void curves_section(ft_rdoc *d, const rep_data *r) {
             !strcmp(n, "grad_norm") || !strcmp(n, "tokens_per_s") || !strcmp(n, "epoch") || !strcmp(n, "elapsed_s"))
             continue;
         ft_plot_series ps = {n, r->s[i].x, r->s[i].y, r->s[i].n, is_eval_name(n)};
-        ft_plot p = {n, "step", n, &ps, 1, 0, 0};
+        ft_plot p = {n, "step", n, &ps, 1, PLOT_W, PLOT_H};
         char slug[64];
         snprintf(slug, sizeof slug, "m%d", i);
         rd_plot(d, &p, slug);

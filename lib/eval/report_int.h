@@ -10,6 +10,8 @@
 #include "eval/report_doc.h"
 
 #define REP_MAX_SERIES 32
+#define PLOT_W 530   // two charts side by side on the page
+#define PLOT_H 250
 
 typedef struct {
     char name[48];
