@@ -11,10 +11,10 @@ BIN ?= bin
 OPT ?= -O2
 SAN ?=
 
-PKGS := libzstd jansson libpcre2-8 libutf8proc
+PKGS := libzstd jansson libpcre2-8 libutf8proc yaml-0.1
 CFLAGS_BASE := -std=c11 -D_GNU_SOURCE -g $(OPT) -Wall -Wextra -Wno-format-truncation \
                -Wno-unused-parameter -fno-strict-aliasing -Ilib -Ikernels -MMD -MP
-LDLIBS := -lzstd -ljansson -lpcre2-8 -lutf8proc -lm -lpthread
+LDLIBS := -lzstd -ljansson -lpcre2-8 -lutf8proc -lyaml -lm -lpthread
 
 # --- feature detection (✓/✗ lines printed by `make config`) -----------------------------
 HAVE_OPENMP := $(shell echo 'int main(void){return 0;}' | $(CC) -fopenmp -x c - -o /dev/null 2>/dev/null && echo 1)
@@ -185,10 +185,13 @@ demo: deps
 
 PREFIX ?= /usr/local
 MANS := $(patsubst docs/%.md,%,$(wildcard docs/ft-*.md))
-# binaries, man pages (rendered from docs/*.md), pipelines and examples
+# binaries, man pages (rendered from docs/*.md), bash completion (one copy per tool, as
+# bash-completion loads them), pipelines and examples
+COMPLETIONS := $(DESTDIR)$(PREFIX)/share/bash-completion/completions
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/ft/pipelines \
-	  $(DESTDIR)$(PREFIX)/share/doc/ft
+	  $(DESTDIR)$(PREFIX)/share/doc/ft $(COMPLETIONS)
+	for t in $(notdir $(TOOLS)); do install -m 644 scripts/ft-completion.bash $(COMPLETIONS)/$$t || exit 1; done
 	install -m 755 $(TOOLS) $(DESTDIR)$(PREFIX)/bin/
 	for m in $(MANS); do scripts/md2man.sh docs/$$m.md >$(DESTDIR)$(PREFIX)/share/man/man1/$$m.1 || exit 1; done
 	install -m 644 pipelines/*.mk $(DESTDIR)$(PREFIX)/share/ft/pipelines/

@@ -11,7 +11,8 @@
 # NGRAM (decontamination n-gram, tokens), training knobs (STEPS, BATCH, SEQ_LEN, LR, RANK, ALPHA, TARGETS), MAX_NEW (generation
 # budget), gates MIN_GAIN (task metric) and MAX_REGRESSION (general perplexity).
 # Outputs in OUT: train.tok/val.tok, filter.json (curation stats), adapter/, merged.gguf,
-# {base,tuned}.{gen.jsonl,score.json,ppl.json}; the comparison tables are printed at the end.
+# {base,tuned}.{gen.jsonl,score.json,ppl.json}, report.html + report.md (ft-report: curves,
+# tables, gates, generations); the comparison tables are printed at the end.
 
 FT ?= bin/
 MODEL ?= $(shell scripts/model.sh path)
@@ -41,8 +42,12 @@ endif
 .DELETE_ON_ERROR:
 all: report
 
-# The comparison is printed every time (it is cheap); a failed gate makes make exit non-zero.
+# The page (OUT/report.html and report.md, ft-report) and the comparison are made every time
+# (they are cheap); a failed gate makes make exit non-zero (the page shows it too).
 report: $(OUT)/base.score.json $(OUT)/tuned.score.json $(OUT)/base.ppl.json $(OUT)/tuned.ppl.json
+	@$(FT)ft-report -q --title "$(notdir $(MODEL)) fine-tuned on $(notdir $(DATA))" \
+	  $(if $(MIN_GAIN),--min-gain $(MIN_GAIN)) $(if $(MAX_REGRESSION),--max-regression $(MAX_REGRESSION)) $(OUT); \
+	  r=$$?; [ $$r -eq 0 ] || [ $$r -eq 3 ] || exit $$r; echo "== report: $(OUT)/report.html"
 	@echo "== task ($(notdir $(EVAL))): base vs tuned"; \
 	$(FT)ft-eval compare $(if $(MIN_GAIN),--min-gain $(MIN_GAIN)) $(OUT)/base.score.json $(OUT)/tuned.score.json; t=$$?; \
 	echo "== general text perplexity ($(notdir $(GENERAL))): base vs tuned"; \

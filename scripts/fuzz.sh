@@ -22,7 +22,7 @@ else
 fi
 out=build/fuzz; obj=$out/obj; mkdir -p "$obj"
 flags="-g -O1 -std=c11 -D_GNU_SOURCE -fsanitize=address,undefined -Ilib -Ikernels -fopenmp -Wno-pass-failed -Wno-unknown-attributes"
-libs="-lzstd -ljansson -lpcre2-8 -lutf8proc -lopenblas -lm -lpthread"
+libs="-lzstd -ljansson -lpcre2-8 -lutf8proc -lyaml -lopenblas -lm -lpthread"
 # the library (2 jobs), instrumented for the fuzzer; a file is recompiled when it or a header
 # is newer than its object
 srcs=$(ls lib/*/*.c kernels/cpu/*.c kernels/guard/*.c 2>/dev/null)

@@ -200,8 +200,15 @@ int main(int argc, char **argv) {
         if (check_mergeable(adapters[i], &mo, to_gguf_adapter, &kinds[i])) return ft_cli_fail(PROG, FT_EXIT_DATA);
     }
 
+    ft_progress pr;   // on a TTY only: stages (load, one per adapter, write), the rate in stages/s
+    ft_progress_start(&pr, "merge", (uint64_t)n_ad + 2);
+    ft_progress_update(&pr, 0, "loading the base");
     ft_model *m = ft_model_load(model);
-    if (!m) return ft_cli_fail(PROG, FT_EXIT_DATA);
+    if (!m) {
+        ft_progress_end(&pr);
+        return ft_cli_fail(PROG, FT_EXIT_DATA);
+    }
+    ft_progress_update(&pr, 1, "base loaded");
     int rc = FT_EXIT_DATA;
     if (to_gguf_adapter) {
         ft_adapter a = {0};
@@ -210,6 +217,7 @@ int main(int argc, char **argv) {
             goto fail;
         }
         ft_adapter_free(&a);
+        ft_progress_end(&pr);
         ft_cli_info(PROG, 1, "wrote llama.cpp LoRA adapter %s", out);
         ft_model_free(m);
         return 0;
@@ -220,15 +228,21 @@ int main(int argc, char **argv) {
         ft_peft_merge_opts mo = {weights[i], limit, dtype_name};
         char info[160] = "";
         if (kinds[i]->merge(m, adapters[i], &mo, info, sizeof info)) goto fail;
+        ft_progress_update(&pr, (uint64_t)i + 2, i + 1 < n_ad ? "merging" : "writing");
         ft_cli_info(PROG, 2, "merged %s (%s, weight %g)", adapters[i], info, weights[i]);
     }
     if (gguf) {
         if (ft_model_save_gguf(m, out, g_type, ends_with(model, ".gguf") ? model : NULL, 0)) goto fail;
     } else if (ft_model_save_hf(m, out, st_type, shard)) goto fail;
+    ft_progress_update(&pr, (uint64_t)n_ad + 2, "written");
+    ft_progress_end(&pr);
     ft_cli_info(PROG, 1, "merged %d adapter%s into %s", n_ad, n_ad == 1 ? "" : "s", out);
     rc = 0;
 fail:
-    if (rc) ft_cli_fail(PROG, rc);
+    if (rc) {
+        ft_progress_end(&pr);
+        ft_cli_fail(PROG, rc);
+    }
     ft_model_free(m);
     return rc;
 }

@@ -342,8 +342,14 @@ int main(int argc, char **argv) {
     if (nfiles == 0) { files = (char **)stdin_only; nfiles = 1; }
     int rc = 0;
     size_t nrec = 0, nbad = 0, ntok = 0;
-    ft_progress pg;
-    ft_progress_start(&pg, "tokenize", 0);
+    ft_progress pg;   // on a TTY only: lines done of all the inputs' (when each is a plain file)
+    uint64_t total_lines = 0, lines_before = 0;
+    for (int f = 0; f < nfiles; f++) {
+        uint64_t c = ft_progress_count_lines(files[f]);
+        if (!c) { total_lines = 0; break; }
+        total_lines += c;
+    }
+    ft_progress_start(&pg, "tokenize", total_lines);
     for (int f = 0; f < nfiles && rc == 0; f++) {
         ft_reader *r = ft_reader_open(files[f]);
         if (!r) { rc = -1; break; }
@@ -396,8 +402,11 @@ int main(int argc, char **argv) {
                          : x->label >= 0 ? ftok_write_labeled(fw, x->ids.ids, x->mask, (uint32_t)x->ids.n, (uint32_t)x->label)
                                          : ftok_write(fw, x->ids.ids, x->mask, (uint32_t)x->ids.n)) rc = -1;
             }
-            ft_progress_update(&pg, nrec, NULL);
+            char extra[48];
+            snprintf(extra, sizeof extra, "%zu tokens", ntok);
+            ft_progress_update(&pg, lines_before + lineno, extra);
         }
+        lines_before += lineno;
         ft_reader_close(r);
     }
     ft_progress_end(&pg);

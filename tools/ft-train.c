@@ -1,6 +1,6 @@
 // ft-train — fine-tune a Llama-family model on an FTOK token stream: full fine-tuning, LoRA,
 // DoRA, QLoRA, prompt tuning, prefix tuning or bottleneck adapters, on the CPU (or --device),
-// with SFT or a preference objective (dpo, simpo, orpo). Thin: parses flags (and --config FILE.json), installs SIGINT/SIGTERM
+// with SFT or a preference objective (dpo, simpo, orpo). Thin: parses flags (and --config FILE.json or FILE.yaml), installs SIGINT/SIGTERM
 // handlers (finish the step, save, exit 0) and calls ft_train_run (lib/train/train.c).
 #include "cli.h"
 #include "core/err.h"
@@ -35,7 +35,7 @@ static void usage(void) {
            "  adapter   bottleneck adapters after attention/MLP  -> BOTTLENECK adapter dir (not mergeable)\n"
            "A GGUF base (e.g. Q4_1) is dequantized to f32 for full/lora/prompt/prefix/adapter, and\n"
            "dequantized then re-quantized to NF4 for qlora.\n\n"
-           "Options (every one may also be a key of --config FILE.json; flags override it):\n"
+           "Options (every one may also be a key of --config FILE.json|FILE.yaml; flags override it):\n"
            "  --model M             base model (HF dir, model.safetensors or .gguf)\n"
            "  --data FILE           training tokens (FTOK, zstd ok, - = stdin)\n"
            "  --val FILE            validation tokens: mean target-token loss every --eval-every steps\n"
@@ -55,7 +55,8 @@ static void usage(void) {
            "                        (no reference pass per step; for full: no second copy of the weights)\n"
            "  --desirable-weight X, --undesirable-weight X   kto: weights of the two kinds (default 1)\n"
            "  -o, --output DIR      output directory\n"
-           "  --config FILE.json    options as JSON (keys = flag names, values of the flag's type)\n"
+           "  --config FILE         options as JSON, or YAML (FILE.yaml/.yml): keys = flag names, values\n"
+           "                        of the flag's type; examples/configs/ has one per method\n"
            "  --epochs N            passes over the data (default 1), or\n"
            "  --max-steps N         optimizer steps (overrides --epochs)\n"
            "  --lr X                peak learning rate (default 1e-4)\n"
@@ -80,6 +81,7 @@ static void usage(void) {
            "  --log FILE            metrics JSONL (step, epoch, loss, lr, grad_norm, tokens_per_s, elapsed_s;\n"
            "                        preference objectives: rewards/chosen, rewards/rejected, rewards/margins,\n"
            "                        rewards/accuracies, logps/chosen, logps/rejected, and eval_ ones on --val)\n"
+           "  --tensorboard DIR     the same scalars (same names and steps) as TensorBoard event files\n"
            "  --skip-nonfinite N    skip up to N steps with NaN/Inf loss or gradients (default: stop)\n"
            "  --lora-r N            LoRA rank (default 8)\n"
            "  --lora-alpha X        LoRA alpha (default 16; scale alpha/r)\n"

@@ -1,5 +1,5 @@
 // train_opts.c — ft-train's options as one table: defaults, setting by flag name (from the
-// command line or a --config JSON file, keys = flag names), and the effective configuration
+// command line or a --config JSON file, keys = flag names; YAML in train_yaml.c), and the effective configuration
 // as JSON (OUT/train_config.json, itself a valid --config file).
 #include "optim/train_opts.h"
 #include "core/err.h"
@@ -26,7 +26,7 @@ typedef struct {
 #define L(n, f, lo, hi) {n, O_LONG, offsetof(ft_train_opts, f), lo, hi}
 #define B(n, f) {n, O_BOOL, offsetof(ft_train_opts, f), 0, 1}
 static const opt_def OPTS[] = {
-    S("model", model), S("data", data), S("val", val), S("output", out), S("log", log),
+    S("model", model), S("data", data), S("val", val), S("output", out), S("log", log), S("tensorboard", tensorboard),
     S("method", method), S("objective", objective), S("schedule", schedule), S("lora-targets", lora_targets), S("device", device),
     D("lr", lr, 0, 10), D("warmup", warmup, 0, 1e12), D("clip", clip, 0, 1e12),
     D("weight-decay", weight_decay, 0, 10), D("adam-beta1", beta1, 0, 0.999999), D("adam-beta2", beta2, 0, 0.999999999),
@@ -106,6 +106,11 @@ int ft_train_opt_is_bool(const char *name) {
 
 int ft_train_opt_known(const char *name) { return find(name) != NULL; }
 
+int ft_train_opt_is_string(const char *name) {
+    const opt_def *d = find(name);
+    return d && d->type == O_STR;
+}
+
 int ft_train_set(ft_train_opts *o, const char *name, const char *value) {
     const opt_def *d = find(name);
     if (!d) return ft_err("unknown option '%s'", name);
@@ -128,11 +133,19 @@ int ft_train_set(ft_train_opts *o, const char *name, const char *value) {
 // Each value must have its option's JSON type (lib/core/json_get.h: "an integer" also takes 16.0);
 // null leaves the option as it is (train_config.json writes null for unset strings).
 int ft_train_load_config(ft_train_opts *o, const char *path, void **keep) {
+    size_t pl = strlen(path);
+    if ((pl > 5 && !strcmp(path + pl - 5, ".yaml")) || (pl > 4 && !strcmp(path + pl - 4, ".yml")))
+        return ft_train_load_yaml(o, path, keep);   // train_yaml.c
     json_error_t e;
     json_t *j = json_load_file(path, 0, &e);
     *keep = j;
     if (!j) return ft_err("%s:%d: %s", path, e.line, e.text);
     if (!json_is_object(j)) return ft_err("%s: expected a JSON object of options", path);
+    return ft_train_apply_json(o, path, j);
+}
+
+int ft_train_apply_json(ft_train_opts *o, const char *path, void *obj) {
+    json_t *j = obj;
     const char *k;
     json_t *v;
     json_object_foreach(j, k, v) {

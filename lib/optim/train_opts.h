@@ -40,6 +40,7 @@ typedef struct ft_train_opts {
     const char *adapter_where;   // "attn,mlp" | "attn" | "mlp"
     const char *adapter_act;     // "relu" | "silu" | "gelu"
     long zero;                   // --zero 1: ZeRO-1, each MPI rank keeps its shard of the AdamW state
+    const char *tensorboard;     // --tensorboard DIR: the log's scalars as TensorBoard events
     volatile sig_atomic_t *stop; // set asynchronously (signal handler): finish step, save, return 2
     const char *prog;            // the tool's name ("ft-train"); the library prints nothing: its
                                  // messages and progress go to the hooks of lib/core/log.h
@@ -55,9 +56,14 @@ char *ft_train_opts_json(const ft_train_opts *o);
 int ft_train_set(ft_train_opts *o, const char *name, const char *value);
 int ft_train_opt_known(const char *name);
 int ft_train_opt_is_bool(const char *name);
+int ft_train_opt_is_string(const char *name);
 // Apply FILE.json (an object whose keys are flag names). *keep holds the parsed JSON that
 // string options point into: release it with ft_train_config_free after the run.
+// FILE.yaml / FILE.yml: a YAML mapping of the same keys (train_yaml.c): errors name the line.
 int ft_train_load_config(ft_train_opts *o, const char *path, void **keep);
+int ft_train_load_yaml(ft_train_opts *o, const char *path, void **keep);
+// Apply a parsed JSON object (json_t *) of options; name is used in messages.
+int ft_train_apply_json(ft_train_opts *o, const char *name, void *obj);
 void ft_train_config_free(void *keep);
 
 #endif

@@ -19,6 +19,7 @@
 #include "peft/peft.h"
 #include "tokenize/tokenizer.h"
 #include "core/rng.h"
+#include "format/tfevents.h"
 
 #include <errno.h>
 #include <jansson.h>
@@ -56,6 +57,7 @@ typedef struct {
     double tokens_seen, elapsed_before;
     char *ckdir;
     FILE *log;
+    ft_tfevents *tb;            // --tensorboard DIR: every log line's scalars, also as events
     ft_lock *lock;              // OUT/.ft-lock, held for the whole run
     int created_out;            // OUT did not exist before this run
     // sequence-level objectives (objective.h row_grad: the preference objectives)
@@ -571,12 +573,14 @@ static int setup(trainer *t, const ft_train_opts *o) {
     }
     if (dist_start(t, resumed)) return -1;
     if (o->log && writer && !(t->log = ft_train_log_open(o->log, o->resume, t->step))) return -1;
+    if (o->tensorboard && writer && !(t->tb = ft_tfevents_open(o->tensorboard))) return -1;
     return 0;
 }
 
 // failed: a run that fails leaves no OUT it created (when nothing else was written there).
 static void teardown(trainer *t, int failed) {
     if (t->log) fclose(t->log);
+    ft_tfevents_close(t->tb);
     free(t->ckdir);
     for (int k = 0; t->mb && k < t->G; k++) ft_batch_free(&t->mb[k]);
     free(t->mb);
@@ -639,13 +643,23 @@ static int restore_best(trainer *t) {
 // ---- the loop ------------------------------------------------------------------------------
 static void log_line(trainer *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void log_line(trainer *t, const char *fmt, ...) {
-    if (!t->log) return;
+    if (!t->log && !t->tb) return;
+    char *line = NULL;
     va_list ap;
     va_start(ap, fmt);
-    vfprintf(t->log, fmt, ap);
+    int n = vasprintf(&line, fmt, ap);
     va_end(ap);
-    fputc('\n', t->log);
-    fflush(t->log);
+    if (n < 0) return;
+    if (t->log) {
+        fprintf(t->log, "%s\n", line);
+        fflush(t->log);
+    }
+    if (t->tb && ft_tfevents_json_line(t->tb, line)) {   // said once; training goes on
+        ft_log_info(0, "--tensorboard: %s; no more events are written", ft_errmsg());
+        ft_tfevents_close(t->tb);
+        t->tb = NULL;
+    }
+    free(line);
 }
 
 static double epoch_frac(const trainer *t) {

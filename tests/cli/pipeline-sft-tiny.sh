@@ -15,7 +15,7 @@ make -s -C "$FT_ROOT" -f pipelines/sft.mk FT="$FT_BIN/" MODEL="$PWD/tiny.gguf" O
   EVAL="$PWD/eval.jsonl" GENERAL="$PWD/general.jsonl" STEPS=3 SEQ_LEN=128 MAX_NEW=4 MIN_GAIN= MAX_REGRESSION= NGRAM=64 \
   TRAIN_FLAGS=-q >log 2>&1 || { cat log; fail "pipeline failed"; }
 for f in train.tok val.tok filter.json adapter/adapter_model.safetensors merged.gguf base.gen.jsonl tuned.gen.jsonl \
-         base.score.json tuned.score.json base.ppl.json tuned.ppl.json train.log.jsonl; do
+         base.score.json tuned.score.json base.ppl.json tuned.ppl.json train.log.jsonl report.html report.md; do
   [ -s out/$f ] || fail "stage output out/$f missing"
 done
 expect_in "== task" log

@@ -37,5 +37,10 @@ typedef struct {
 void ft_progress_start(ft_progress *p, const char *label, uint64_t total);
 void ft_progress_update(ft_progress *p, uint64_t done, const char *extra);   // throttled
 void ft_progress_end(ft_progress *p);
+// The bar's line: "label [####....] done/total  rate/s  extra  ETA 1m05s", or without a total
+// "label done  extra  rate/s  elapsed". Lines of a regular, uncompressed file (its last line
+// counted without a '\n'): a total for a JSONL input; 0 (unknown) for stdin, zstd, or when
+// no bar is drawn (not a TTY, -q), so pipes pay nothing.
+uint64_t ft_progress_count_lines(const char *path);
 
 #endif

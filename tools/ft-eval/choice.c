@@ -120,7 +120,7 @@ int ft_eval_choice(int argc, char **argv) {
     json_t *rec;
     int got;
     ft_progress pr;
-    ft_progress_start(&pr, "choice", 0);
+    ft_progress_start(&pr, "choice", ft_progress_count_lines(input));
     while ((got = ft_jsonl_next(j, &rec)) != 0) {
         if (got < 0) goto done;
         json_t *cx = json_object_get(rec, f_ctx), *chs = json_object_get(rec, f_ch), *lab = json_object_get(rec, f_lab);

@@ -277,6 +277,7 @@ int ft_eval_generate(int argc, char **argv) {
     uint64_t nrec = 0, nbad = 0;
     char *mine = NULL;   // dist: this rank's output lines (R > 1)
     size_t mine_len = 0, mine_cap = 0;
+    ft_progress pr = {0};   // on a TTY only: records done of the input's lines
     g.m = m;
     g.max_new = (int)max_new;
     g.seed = seed;
@@ -316,7 +317,9 @@ int ft_eval_generate(int argc, char **argv) {
     if (!(in = ft_jsonl_open(input, 0)) || (me == 0 && !(out = ft_writer_open(co.out)))) goto done;
     json_t *rec;
     int got;
+    ft_progress_start(&pr, "generate", ft_progress_count_lines(input));
     while ((got = ft_jsonl_next(in, &rec)) != 0) {
+        ft_progress_update(&pr, nrec + nbad, NULL);
         if (got == -1) goto done;
         if (got == -2) {
             if (!skip_bad) goto done;
@@ -369,6 +372,8 @@ int ft_eval_generate(int argc, char **argv) {
         free(line);
         nrec++;
     }
+    ft_progress_update(&pr, nrec + nbad, NULL);
+    ft_progress_end(&pr);
     if (R > 1 && gather_lines(mine, mine_len, out, nrec) < 0) goto done;
     if (me != 0) {
         rc = 0;
@@ -380,6 +385,7 @@ int ft_eval_generate(int argc, char **argv) {
     if (nbad) ft_cli_info(PROG, 1, "%llu bad records skipped", (unsigned long long)nbad);
     rc = 0;
 done:
+    ft_progress_end(&pr);
     if (rc) ft_cli_fail(PROG, rc);
     if (out) ft_writer_abort(out);
     if (in) ft_jsonl_close(in);
