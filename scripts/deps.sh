@@ -3,7 +3,7 @@
 # As root it runs apt-get; otherwise it prints the command and stops.
 set -euo pipefail
 pkgs=(gcc make pkg-config libopenblas-openmp-dev libzstd-dev zstd libjansson-dev libpcre2-dev
-      libutf8proc-dev libcmocka-dev jq parallel python3 python3-venv python3-pip clang)
+      libutf8proc-dev libcmocka-dev jq parallel python3 python3-venv python3-pip clang libdnnl-dev)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

@@ -8,6 +8,8 @@
 // 16 f32 lanes; a 12 x 32 register tile (24 accumulators). Blocks of KC along k keep a B
 // micro-panel in L1 and an A block in L2. Threads split the columns (or the rows when there
 // are few columns), each packing its own operands: no barriers, no shared scratch.
+// Built with oneDNN (Debian libdnnl-dev), its bf16 GEMM is used instead where the CPU has
+// AMX or AVX512_BF16 (measured faster: docs/ft-train.md; FT_BF16_BACKEND=own picks ours).
 // Elsewhere the portable path: operands rounded to bf16 in f32 copies, then the f32 sgemm
 // (the same products; only the summation order differs).
 #include "cpu_internal.h"
@@ -246,6 +248,98 @@ static int gemm_avx512(int ta, int tb, int M, int N, int K, float alpha, const f
 }
 #endif
 
+#ifdef FT_BF16_KERNEL
+TGT static void to_bf16_avx512(uint16_t *d, const float *s, long n) {
+    long i = 0;
+    for (; i + 32 <= n; i += 32)
+        _mm512_storeu_si512((void *)(d + i), (__m512i)_mm512_cvtne2ps_pbh(_mm512_loadu_ps(s + i + 16), _mm512_loadu_ps(s + i)));
+    for (; i < n; i++) d[i] = ft_cpu_f32_to_bf16(s[i]);
+}
+#endif
+
+static void row_to_bf16(uint16_t *d, const float *s, long n, int vec) {
+#ifdef FT_BF16_KERNEL
+    if (vec) { to_bf16_avx512(d, s, n); return; }
+#endif
+    (void)vec;
+    for (long c = 0; c < n; c++) d[c] = ft_cpu_f32_to_bf16(s[c]);
+}
+
+// rows x cols of src (leading dimension ld) into compact bf16 dst
+static void rows_to_bf16(uint16_t *dst, const float *src, long rows, long cols, long ld) {
+    int vec = ft_cpu_has_bf16();
+    #pragma omp parallel for schedule(static) if (rows * cols > 200000)
+    for (long r = 0; r < rows; r++) row_to_bf16(dst + r * cols, src + r * ld, cols, vec);
+}
+
+void ft_cpu_to_bf16(uint16_t *dst, const float *src, size_t n) {
+    int vec = ft_cpu_has_bf16();
+    long nb = (long)((n + 4095) / 4096);
+    #pragma omp parallel for schedule(static) if (n > 200000)
+    for (long b = 0; b < nb; b++) {
+        size_t i0 = (size_t)b * 4096, m = n - i0 < 4096 ? n - i0 : 4096;
+        row_to_bf16(dst + i0, src + i0, (long)m, vec);
+    }
+}
+
+// ---- oneDNN (Debian's libdnnl, when the build found it): dnnl_gemm_bf16bf16f32 ------------
+// It picks its own kernels by CPU (AMX tiles on Sapphire Rapids, AVX512_BF16 on Zen 4 / Cooper
+// Lake) and threads with the same OpenMP runtime. It takes bf16 operands: f32 ones are rounded
+// into compact scratch first (main thread's buffers, kept between calls).
+#ifdef FT_HAVE_DNNL
+#include <oneapi/dnnl/dnnl.h>
+// exported by libdnnl (row-major, as dnnl_sgemm) but missing from Debian's 2.6 headers
+dnnl_status_t dnnl_gemm_bf16bf16f32(char transa, char transb, dnnl_dim_t M, dnnl_dim_t N, dnnl_dim_t K, float alpha,
+                                    const uint16_t *A, dnnl_dim_t lda, const uint16_t *B, dnnl_dim_t ldb, float beta,
+                                    float *C, dnnl_dim_t ldc);
+
+static uint16_t *scratch_get(uint16_t **buf, size_t *cap, size_t n) {
+    if (n <= *cap) return *buf;
+    uint16_t *t = aligned_alloc(64, (n * sizeof *t + 63) / 64 * 64);
+    if (!t) return NULL;
+    free(*buf);
+    *buf = t;
+    *cap = n;
+    return t;
+}
+
+static int gemm_dnnl(int ta, int tb, int M, int N, int K, float alpha, const float *A, int lda, const void *B,
+                     int b_bf16, int ldb, float beta, float *C, int ldc) {
+    static uint16_t *abuf, *bbuf;
+    static size_t acap, bcap;
+    long ar = ta ? K : M, ac = ta ? M : K, br = tb ? N : K, bc = tb ? K : N;
+    uint16_t *ah = scratch_get(&abuf, &acap, (size_t)ar * ac);
+    if (!ah) return -1;
+    rows_to_bf16(ah, A, ar, ac, lda);
+    const uint16_t *bh = B;
+    long ldbh = ldb;
+    if (!b_bf16) {
+        uint16_t *t = scratch_get(&bbuf, &bcap, (size_t)br * bc);
+        if (!t) return -1;
+        rows_to_bf16(t, B, br, bc, ldb);
+        bh = t;
+        ldbh = bc;
+    }
+    dnnl_status_t st = dnnl_gemm_bf16bf16f32(ta ? 'T' : 'N', tb ? 'T' : 'N', M, N, K, alpha, ah, ac, bh, ldbh, beta,
+                                             C, ldc);
+    return st == dnnl_success ? 0 : -2;
+}
+#endif
+
+int ft_cpu_bf16_backend(void) {
+    if (!ft_cpu_has_bf16()) return FT_BF16_PORTABLE;
+    const char *e = getenv("FT_BF16_BACKEND");   // benches: "own" compares our kernel with oneDNN's
+#ifdef FT_HAVE_DNNL
+    if (!(e && !strcmp(e, "own"))) return FT_BF16_DNNL;
+#endif
+    (void)e;
+#ifdef FT_BF16_KERNEL
+    return FT_BF16_OWN;
+#else
+    return FT_BF16_PORTABLE;
+#endif
+}
+
 void ft_cpu_gemm_bf16(int ta, int tb, int M, int N, int K, float alpha, const float *A, int lda, const void *B,
                       int b_bf16, int ldb, float beta, float *C, int ldc) {
     if (M <= 0 || N <= 0) return;
@@ -254,22 +348,32 @@ void ft_cpu_gemm_bf16(int ta, int tb, int M, int N, int K, float alpha, const fl
             for (int j = 0; j < N; j++) C[(size_t)i * ldc + j] = beta == 0.0f ? 0.0f : beta * C[(size_t)i * ldc + j];
         return;
     }
-    int rc;
+    int rc, be = ft_cpu_bf16_backend();
+#ifdef FT_HAVE_DNNL
+    if (be == FT_BF16_DNNL) rc = gemm_dnnl(ta, tb, M, N, K, alpha, A, lda, B, b_bf16, ldb, beta, C, ldc);
+    else
+#endif
 #ifdef FT_BF16_KERNEL
-    if (ft_cpu_has_bf16()) rc = gemm_avx512(ta, tb, M, N, K, alpha, A, lda, B, b_bf16, ldb, beta, C, ldc);
+    if (be == FT_BF16_OWN) rc = gemm_avx512(ta, tb, M, N, K, alpha, A, lda, B, b_bf16, ldb, beta, C, ldc);
     else
 #endif
         rc = gemm_rounded(ta, tb, M, N, K, alpha, A, lda, B, b_bf16, ldb, beta, C, ldc);
     if (rc) {
-        ft_err("bf16 gemm: out of memory for its packing buffers (%d x %d x %d)", M, N, K);
+        if (rc == -2) ft_err("bf16 gemm: oneDNN refused a %d x %d x %d product", M, N, K);
+        else ft_err("bf16 gemm: out of memory for its packing buffers (%d x %d x %d)", M, N, K);
         for (int i = 0; i < M; i++) ft_cpu_fill_nan(C + (size_t)i * ldc, (size_t)N);
     }
 }
 
 // Products too thin to fill the 12 x 32 tile or too short along k (LoRA's rank-r factors, one
 // decoding row) stay f32: there the packing would cost more than the bf16 dot products save.
+// B16, when non-NULL, is B already in bf16 (a cached weight image, cpu_bf16_ops.c).
 void ft_cpu_gemm_bf16_auto(int ta, int tb, int M, int N, int K, float alpha, const float *A, int lda,
-                           const float *B, int ldb, float beta, float *C, int ldc) {
-    if (M >= 8 && N >= 32 && K >= 64) ft_cpu_gemm_bf16(ta, tb, M, N, K, alpha, A, lda, B, 0, ldb, beta, C, ldc);
-    else ft_cpu_sgemm(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+                           const float *B, const uint16_t *B16, int ldb, float beta, float *C, int ldc) {
+    if (M >= 8 && N >= 32 && K >= 64) {
+        if (B16) ft_cpu_gemm_bf16(ta, tb, M, N, K, alpha, A, lda, B16, 1, ldb, beta, C, ldc);
+        else ft_cpu_gemm_bf16(ta, tb, M, N, K, alpha, A, lda, B, 0, ldb, beta, C, ldc);
+    } else {
+        ft_cpu_sgemm(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+    }
 }

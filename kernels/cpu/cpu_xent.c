@@ -45,9 +45,9 @@ static double row_exp_lse(float *row, int V, float *mx_out) {
 }
 
 // The head's three products: f32 sgemm, or bf16 operands with f32 accumulation (cpu_bf16.c).
-static void head_gemm(int bf16, int ta, int tb, int M, int N, int K, const float *A, int lda, const float *B, int ldb,
-                      float beta, float *C, int ldc) {
-    if (bf16) ft_cpu_gemm_bf16_auto(ta, tb, M, N, K, 1.0f, A, lda, B, ldb, beta, C, ldc);
+static void head_gemm(int bf16, int ta, int tb, int M, int N, int K, const float *A, int lda, const float *B,
+                      const uint16_t *B16, int ldb, float beta, float *C, int ldc) {
+    if (bf16) ft_cpu_gemm_bf16_auto(ta, tb, M, N, K, 1.0f, A, lda, B, B16, ldb, beta, C, ldc);
     else ft_cpu_sgemm(ta, tb, M, N, K, 1.0f, A, lda, B, ldb, beta, C, ldc);
 }
 
@@ -56,6 +56,7 @@ static double xent_rows(float *dh, float *dw, const float *h, const float *w, co
                         const uint8_t *mask, int N, int C, int V, float grad_scale, const float *gweight,
                         const int32_t *row, double *row_logp, int n_rows, int bf16) {
     int grad = dh || dw, RC = chunk_rows(V);
+    const uint16_t *w16 = bf16 ? ft_cpu_w16(w, (size_t)V * C) : NULL;
     if (row_logp) memset(row_logp, 0, (size_t)(row ? n_rows : N) * sizeof *row_logp);
     float *logits = malloc((size_t)RC * V * sizeof *logits);  // (RC, V)
     float *hc = malloc((size_t)RC * C * sizeof *hc);          // (RC, C) gathered rows of h
@@ -79,7 +80,7 @@ static double xent_rows(float *dh, float *dw, const float *h, const float *w, co
             R++;
         }
         if (R == 0) break;
-        head_gemm(bf16, 0, 1, R, V, C, hc, C, w, C, 0.0f, logits, V);
+        head_gemm(bf16, 0, 1, R, V, C, hc, C, w, w16, C, 0.0f, logits, V);
         #pragma omp parallel for schedule(static)
         for (int r = 0; r < R; r++) {
             float *z = logits + (size_t)r * V;
@@ -100,14 +101,14 @@ static double xent_rows(float *dh, float *dw, const float *h, const float *w, co
             for (int r = 0; r < R; r++) row_logp[row ? row[idx[r]] : idx[r]] -= rl[r];
         if (!grad) continue;
         if (dh) {
-            head_gemm(bf16, 0, 0, R, C, V, logits, V, w, C, 0.0f, dhc, C);
+            head_gemm(bf16, 0, 0, R, C, V, logits, V, w, w16, C, 0.0f, dhc, C);
             for (int r = 0; r < R; r++) {
                 float *d = dh + (size_t)idx[r] * C;
                 const float *s = dhc + (size_t)r * C;
                 for (int c = 0; c < C; c++) d[c] += s[c];
             }
         }
-        if (dw) head_gemm(bf16, 1, 0, V, C, R, logits, V, hc, C, 1.0f, dw, C);
+        if (dw) head_gemm(bf16, 1, 0, V, C, R, logits, V, hc, NULL, C, 1.0f, dw, C);
     }
 done:
     free(logits); free(hc); free(dhc); free(idx); free(rl);

@@ -7,8 +7,8 @@
 // output may differ from the double sum by f32 rounding of partial sums: we allow
 // 2e-5 * sum_k |a_ik b_kj| per element (about 300 f32 ulps of the magnitude sum, far above the
 // ~sqrt(K) ulps of random rounding and far below one missing or misplaced product of these
-// K >= 7: 1/K of the magnitude sum). Both the AVX512_BF16 kernel (where the CPU has it) and the
-// portable path (FT_NO_AVX512BF16=1) must pass. The op table's linear layers follow the same
+// K >= 7: 1/K of the magnitude sum). oneDNN's GEMM (when built with it), our AVX512_BF16 kernel
+// (where the CPU has it) and the portable path (FT_NO_AVX512BF16=1) must all pass. The op table's linear layers follow the same
 // truth; its LM head loss must stay within 1e-2 relative of the f32 table's (bf16 rounding
 // of h and W: 2^-9 relative per factor, averaging out over C = 64).
 #include "ops_check.h"
@@ -101,8 +101,12 @@ static void run_shapes(void) {
 static void test_gemm_native(void **st) {
     (void)st;
     unsetenv("FT_NO_AVX512BF16");
-    if (!ft_cpu_has_bf16()) fprintf(stderr, "test_ops_bf16: no AVX512_BF16 here: the portable path twice\n");
+    if (!ft_cpu_has_bf16()) fprintf(stderr, "test_ops_bf16: no AVX512_BF16 here: the portable path thrice\n");
+    run_shapes();   // oneDNN when the build has it, else ours
+    setenv("FT_BF16_BACKEND", "own", 1);
+    if (ft_cpu_has_bf16()) assert_int_equal(ft_cpu_bf16_backend(), FT_BF16_OWN);
     run_shapes();
+    unsetenv("FT_BF16_BACKEND");
 }
 
 static void test_gemm_portable(void **st) {
@@ -119,7 +123,7 @@ static void test_table_linear(void **st) {
     (void)st;
     const ft_ops *ops = ft_ops_cpu_bf16();
     assert_string_equal(ops->name, "cpu-bf16");
-    assert_true(ops->rmsnorm == ft_ops_cpu()->rmsnorm && ops->adamw == ft_ops_cpu()->adamw);
+    assert_true(ops->rmsnorm == ft_ops_cpu()->rmsnorm && ops->attention == ft_ops_cpu()->attention);
     oc_seed(5);
     int N = 80, I = 96, O = 70;   // every product big enough for the bf16 path (cpu_bf16.c _auto)
     float *x = oc_randf((size_t)N * I, 1), *w = oc_randf((size_t)O * I, 1), *b = oc_randf(O, 1);
@@ -168,6 +172,43 @@ static void test_table_linear(void **st) {
     free(x); free(w); free(b); free(g); free(out); free(dx); free(dw); free(db); free(dx0); free(dw0); free(db0);
 }
 
+// max over out(N,O) of |out - x @ w^T| / bound, with bf16-rounded operands (see the top)
+static double lin_err(const float *out, const float *x, const float *w, int N, int I, int O) {
+    double e = 0;
+    for (int n = 0; n < N; n++)
+        for (int o = 0; o < O; o++) {
+            double s = 0, mag = 0;
+            for (int i = 0; i < I; i++) {
+                double p = bf16_ref(x[(size_t)n * I + i]) * bf16_ref(w[(size_t)o * I + i]);
+                s += p; mag += fabs(p);
+            }
+            double d = fabs(out[(size_t)n * O + o] - s) / (2e-5 * mag + 1e-30);
+            if (!(d <= e)) e = d;
+        }
+    return e;
+}
+
+// Big weights keep a bf16 image between calls (kernels/cpu/cpu_bf16_ops.c): after the table's
+// adamw updates them, or after they are rewritten behind its back, the product must follow.
+static void test_table_w16_cache(void **st) {
+    (void)st;
+    const ft_ops *ops = ft_ops_cpu_bf16();
+    oc_seed(7);
+    int N = 64, I = 256, O = 300;   // O*I = 76800: above the image threshold
+    size_t nw = (size_t)O * I;
+    float *x = oc_randf((size_t)N * I, 1), *w = oc_randf(nw, 1), *out = malloc(sizeof(float) * N * O);
+    float *g = oc_randf(nw, 1), *m = calloc(nw, sizeof *m), *v = calloc(nw, sizeof *v);
+    ops->matmul(out, x, w, NULL, N, I, O);
+    assert_true(lin_err(out, x, w, N, I, O) <= 1.0);
+    ops->adamw(w, g, m, v, nw, 0.05f, 0.9f, 0.999f, 1e-8f, 0.0f, 1);   // every weight moves by ~0.05
+    ops->matmul(out, x, w, NULL, N, I, O);
+    assert_true(lin_err(out, x, w, N, I, O) <= 1.0);
+    for (size_t i = 0; i < nw; i++) w[i] = -w[i];                          // rewritten directly
+    ops->matmul(out, x, w, NULL, N, I, O);
+    assert_true(lin_err(out, x, w, N, I, O) <= 1.0);
+    free(x); free(w); free(out); free(g); free(m); free(v);
+}
+
 // The LM head at bf16: loss and dh close to the f32 table's (bf16 tolerance, see the top).
 static void test_table_xent(void **st) {
     (void)st;
@@ -191,7 +232,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_round),        cmocka_unit_test(test_gemm_native),
         cmocka_unit_test(test_gemm_portable), cmocka_unit_test(test_table_linear),
-        cmocka_unit_test(test_table_xent),
+        cmocka_unit_test(test_table_w16_cache), cmocka_unit_test(test_table_xent),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
