@@ -41,6 +41,7 @@ static const opt_def OPTS[] = {
     B("dora", dora), L("num-virtual-tokens", num_virtual_tokens, 1, 4096), S("prompt-init", prompt_init),
     B("prefix-projection", prefix_projection), L("prefix-hidden", prefix_hidden, 0, 1 << 20),
     L("adapter-dim", adapter_dim, 1, 1 << 20), S("adapter-where", adapter_where), S("adapter-act", adapter_act),
+    S("precision", precision),
 };
 #undef S
 #undef D

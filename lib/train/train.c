@@ -14,6 +14,7 @@
 #include "optim/optim.h"
 #include "model/train_io.h"
 #include "train/train_method.h"
+#include "train/precision.h"
 #include "tokenize/tokenizer.h"
 #include "core/rng.h"
 
@@ -55,6 +56,7 @@ typedef struct {
     FILE *log;
     ft_lock *lock;              // OUT/.ft-lock, held for the whole run
     int created_out;            // OUT did not exist before this run
+    const char *precision;      // "f32" | "bf16" (lib/train/precision.h)
 } trainer;
 
 // ---- state <-> JSON ----------------------------------------------------------------------
@@ -66,6 +68,7 @@ static char *state_json(const trainer *t, double elapsed) {
     json_object_set_new(j, "cursor", json_integer((json_int_t)t->ld.pos.cursor));
     json_object_set_new(j, "optim_t", json_integer(t->opt.t));
     json_object_set_new(j, "method", json_string(t->tr.name));
+    json_object_set_new(j, "precision", json_string(t->precision));
     json_object_set_new(j, "best_eval", isfinite(t->best_eval) ? json_real(t->best_eval) : json_null());
     json_object_set_new(j, "best_step", json_integer(t->best_step));
     json_object_set_new(j, "bad_evals", json_integer(t->bad_evals));
@@ -201,7 +204,10 @@ static int setup(trainer *t, const ft_train_opts *o) {
     struct stat sb;
     t->created_out = stat(o->out, &sb) != 0;
     if (!(t->lock = ft_lock_dir(o->out))) return -1;
-    if (ft_trainable_open(&t->tr, o) || ft_trainable_to_device(&t->tr, &t->dev, ops, o)) return -1;
+    const char *why;
+    if (ft_trainable_open(&t->tr, o) || !(ops = ft_train_precision(o, ops, t->tr.n, &t->precision, &why))) return -1;
+    ft_log_info(1, "precision %s (%s)", t->precision, why);
+    if (ft_trainable_to_device(&t->tr, &t->dev, ops, o)) return -1;
     t->m = t->tr.m;
     t->ops = t->m->ops;
     const ft_config *c = &t->m->cfg;
@@ -314,7 +320,9 @@ static int write_output(trainer *t) {
         goto out;
     }
     if (ft_trainable_save_staged(&t->tr, &t->dev, t->o->out, t->o->model)) goto out;
-    if (!(cj = ft_train_opts_json(t->o)) || ft_write_all(cp, cj, strlen(cj))) goto out;
+    ft_train_opts eff = *t->o;   // the precision as resolved
+    eff.precision = t->precision;
+    if (!(cj = ft_train_opts_json(&eff)) || ft_write_all(cp, cj, strlen(cj))) goto out;
     rc = 0;
 out:
     free(cj);
