@@ -21,6 +21,7 @@ HAVE_OPENMP := $(shell echo 'int main(void){return 0;}' | $(CC) -fopenmp -x c - 
 HAVE_BLAS := $(shell echo 'int main(void){return 0;}' | $(CC) -x c - -lopenblas -o /dev/null 2>/dev/null && echo 1)
 NVCC := $(shell command -v nvcc 2>/dev/null || ls /usr/local/cuda/bin/nvcc 2>/dev/null)
 HAVE_CUBLAS := $(shell test -n "$(NVCC)" && ls $(dir $(NVCC))../lib64/libcublas.so* >/dev/null 2>&1 && echo 1)
+HAVE_DNNL := $(shell printf '#include <oneapi/dnnl/dnnl.h>\nint main(void){return 0;}\n' | $(CC) -x c - -ldnnl -o /dev/null 2>/dev/null && echo 1)
 HAVE_MPI := $(shell command -v mpicc >/dev/null 2>&1 && echo 1)
 
 ifeq ($(HAVE_OPENMP),1)
@@ -37,6 +38,10 @@ ifeq ($(HAVE_MPI),1)
   MPI_CFLAGS := $(shell mpicc --showme:compile 2>/dev/null || pkg-config --cflags ompi-c)
   MPI_LIBS := $(shell mpicc --showme:link 2>/dev/null || pkg-config --libs ompi-c)
   LDLIBS += -Wl,--as-needed $(MPI_LIBS) -Wl,--no-as-needed
+endif
+ifeq ($(HAVE_DNNL),1)
+  CFLAGS_BASE += -DFT_HAVE_DNNL
+  LDLIBS += -ldnnl
 endif
 ifneq ($(SAN),)
   CFLAGS_BASE += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
@@ -82,6 +87,7 @@ all: config $(BUILD)/libft.a $(TOOLS) $(UNIT) $(CUDA_OBJ) $(CUDA_TESTS)
 config:
 	@printf '%s OpenMP\n' "$(if $(HAVE_OPENMP),✓,✗)"
 	@printf '%s OpenBLAS%s\n' "$(if $(HAVE_BLAS),✓,✗)" "$(if $(HAVE_BLAS),, (CPU matmul falls back to plain loops))"
+	@printf '%s oneDNN%s\n' "$(if $(HAVE_DNNL),✓,✗)" "$(if $(HAVE_DNNL),, (--precision bf16 runs ft's own AVX512_BF16 kernel))"
 	@printf '%s nvcc %s\n' "$(if $(NVCC),✓,✗)" "$(if $(NVCC),$(NVCC),(no CUDA build))"
 	@printf '%s cuBLAS\n' "$(if $(HAVE_CUBLAS),✓,✗)"
 	@printf '%s MPI%s\n' "$(if $(HAVE_MPI),✓,✗)" "$(if $(HAVE_MPI),, (ft-train runs one process: docs/distributed.md))"

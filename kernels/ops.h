@@ -162,6 +162,12 @@ enum { FT_ACT_RELU = 0, FT_ACT_SILU = 1, FT_ACT_GELU_TANH = 2, FT_ACT_TANH = 3 }
 
 // The CPU reference implementation (kernels/cpu/).
 const ft_ops *ft_ops_cpu(void);
+// The CPU table at --precision bf16 (kernels/cpu/cpu_bf16_ops.c): linear layers and the LM
+// head multiply bf16-rounded operands with f32 accumulation (AVX512_BF16 where the CPU has it,
+// an exact but slow emulation otherwise); all else as ft_ops_cpu(). name "cpu-bf16".
+const ft_ops *ft_ops_cpu_bf16(void);
+// 1 when this CPU runs ft_ops_cpu_bf16() natively (AVX512_BF16): the faster precision.
+int ft_ops_cpu_bf16_native(void);
 // The CUDA implementation, or NULL when this build has no CUDA or no device is visible.
 const ft_ops *ft_ops_cuda(void);
 // The guard backend (kernels/guard/): the CPU kernels behind device handles that are not

@@ -5,7 +5,7 @@
 # possible; without them everything builds and the tests that need them skip.
 set -euo pipefail
 pkgs=(gcc make pkg-config libopenblas-openmp-dev libzstd-dev zstd libjansson-dev libpcre2-dev
-      libutf8proc-dev libyaml-dev libcmocka-dev jq parallel python3 python3-venv python3-pip clang)
+      libutf8proc-dev libyaml-dev libcmocka-dev jq parallel python3 python3-venv python3-pip clang libdnnl-dev)
 optional=(libopenmpi-dev openmpi-bin)
 installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok installed'; }
 missing=() opt_missing=()

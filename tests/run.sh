@@ -16,6 +16,9 @@ export FT_SHARED="${FT_SHARED:-$(cd "$root/.." && pwd)/shared}"
 export FT_TESTDATA="$FT_SHARED/testdata"
 export FT_PY="$root/.venv/bin/python"
 export PATH="$FT_BIN:$PATH"
+# ft-train's default precision is the CPU's fastest (bf16 with AVX512_BF16): the suite pins f32,
+# so its parity tolerances stay those of f32; the bf16 cases pass --precision bf16 themselves.
+export FT_PRECISION="${FT_PRECISION:-f32}"
 pattern="${1:-}"
 pass=0 fail=0 skip=0
 failed=()

@@ -113,6 +113,11 @@ static void usage(void) {
            "                        prefix, adapter)\n"
            "  --zero 1              under mpirun: ZeRO-1, each rank keeps the AdamW state of its shard\n"
            "                        of the parameters only (1/N of it; reduce-scatter, all-gather; --device cpu)\n"
+           "  --precision P         f32 | bf16 (linear layers and LM head from bf16-rounded operands,\n"
+           "                        f32 accumulation, f32 master weights and optimizer state; the cpu\n"
+           "                        device) | auto (default: bf16 where the CPU has AVX512_BF16, else\n"
+           "                        f32; --resume keeps the checkpoint's; env FT_PRECISION sets the\n"
+           "                        default). Said in the log and in OUT/train_config.json\n"
            "  -q, -v                quieter / more verbose\n"
            "  -h, --help            this help;  --version  version\n\n"
            "SIGINT/SIGTERM finish the current step, save a checkpoint and exit 0.\n"
@@ -126,6 +131,8 @@ int main(int argc, char **argv) {
     ft_train_opts o;
     ft_train_defaults(&o);
     o.prog = PROG;
+    const char *env_prec = getenv("FT_PRECISION");   // the default --precision (the test suite pins f32)
+    if (env_prec && *env_prec) o.precision = env_prec;
     // --config first (flags override its values), and -h/--version anywhere.
     void *cfg_json = NULL;
     for (int i = 1; i < argc; i++) {

@@ -56,6 +56,30 @@ void ft_cpu_sgemm_loops(int ta, int tb, int M, int N, int K, float alpha, const 
 // caller's non-finite check stops the run (the reason is in ft_errmsg()).
 void ft_cpu_fill_nan(float *p, size_t n);
 
+// bf16 GEMM (cpu_bf16.c): as ft_cpu_sgemm, each element of op(A) and op(B) rounded to bf16
+// (round to nearest even), products summed in f32. B is f32, or bf16 bits (uint16_t) when
+// b_bf16. AVX512_BF16 kernel where ft_cpu_has_bf16(), bf16-rounded f32 copies through the
+// sgemm elsewhere. _auto: the same for products big enough to gain, the f32 sgemm otherwise.
+void ft_cpu_gemm_bf16(int ta, int tb, int M, int N, int K, float alpha, const float *A, int lda, const void *B,
+                      int b_bf16, int ldb, float beta, float *C, int ldc);
+void ft_cpu_gemm_bf16_auto(int ta, int tb, int M, int N, int K, float alpha, const float *A, int lda,
+                           const float *B, const uint16_t *B16, int ldb, float beta, float *C, int ldc);
+// The bf16 image of weight w(n) (cpu_bf16_ops.c), or NULL (small, out of memory, or a backend
+// that reads f32 directly); valid until the next bf16-table adamw over w.
+const uint16_t *ft_cpu_w16(const float *w, size_t n);
+int ft_cpu_has_bf16(void);            // the CPU has AVX512_BF16 (and FT_NO_AVX512BF16 is not set)
+enum { FT_BF16_PORTABLE = 0, FT_BF16_OWN = 1, FT_BF16_DNNL = 2 };
+int ft_cpu_bf16_backend(void);        // which one ft_cpu_gemm_bf16 runs (FT_BF16_BACKEND=own: ours over oneDNN)
+uint16_t ft_cpu_f32_to_bf16(float f); // round to nearest even (NaN stays NaN)
+float ft_cpu_bf16_round(float f);     // f rounded to the nearest bf16, as f32
+void ft_cpu_to_bf16(uint16_t *dst, const float *src, size_t n);   // dst = bf16(src), n elements
+void ft_cpu_matmul_bias(float *out, const float *bias, int N, int O);   // out(N,O) += bias per row
+double ft_cpu_lm_head_xent_bf16(float *dh, float *dw, const float *h, const float *w, const int32_t *target,
+                                const uint8_t *mask, int N, int C, int V, float grad_scale);
+double ft_cpu_lm_head_xent_rows_bf16(float *dh, float *dw, const float *h, const float *w, const int32_t *target,
+                                     const uint8_t *mask, int N, int C, int V, float grad_scale,
+                                     const float *gweight, const int32_t *row, double *row_logp, int n_rows);
+
 void ft_cpu_matmul(float *out, const float *x, const float *w, const float *bias, int N, int I, int O);
 void ft_cpu_matmul_backward(float *dx, float *dw, float *dbias, const float *dout, const float *x,
                             const float *w, int N, int I, int O);

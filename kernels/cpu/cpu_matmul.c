@@ -191,12 +191,15 @@ void ft_cpu_sgemm(int ta, int tb, int M, int N, int K, float alpha, const float 
 // out(N,O) = x(N,I) @ w(O,I)^T + bias(O)
 void ft_cpu_matmul(float *out, const float *x, const float *w, const float *bias, int N, int I, int O) {
     ft_cpu_sgemm(0, 1, N, O, I, 1.0f, x, I, w, I, 0.0f, out, O);
-    if (bias) {
-        #pragma omp parallel for schedule(static) if ((double)N * O > 1e5)
-        for (int n = 0; n < N; n++) {
-            float *o = out + (size_t)n * O;
-            for (int j = 0; j < O; j++) o[j] += bias[j];
-        }
+    if (bias) ft_cpu_matmul_bias(out, bias, N, O);
+}
+
+// out(N,O) += bias(O) on every row
+void ft_cpu_matmul_bias(float *out, const float *bias, int N, int O) {
+    #pragma omp parallel for schedule(static) if ((double)N * O > 1e5)
+    for (int n = 0; n < N; n++) {
+        float *o = out + (size_t)n * O;
+        for (int j = 0; j < O; j++) o[j] += bias[j];
     }
 }
 

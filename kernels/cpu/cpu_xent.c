@@ -3,7 +3,8 @@
 // double, and the gradient softmax - onehot pushed back through the head by two more sgemms.
 // Only rows whose mask is set are gathered into chunks, so the (N, V) logits never exist.
 // lm_head_xent_rows adds per-row summed log-probabilities and per-position gradient weights
-// (sequence-level objectives, lib/train/objective.h); lm_head_xent is it without them.
+// (sequence-level objectives, lib/train/objective.h); lm_head_xent is it without them. The _bf16
+// variants (the --precision bf16 table) run the three products with bf16 operands (cpu_bf16.c).
 #pragma GCC optimize("no-trapping-math")  // lets GCC vectorise the clamps of ft_cpu_expf
 #include "cpu_internal.h"
 #include "core/err.h"
@@ -43,11 +44,19 @@ static double row_exp_lse(float *row, int V, float *mx_out) {
     return sum;
 }
 
+// The head's three products: f32 sgemm, or bf16 operands with f32 accumulation (cpu_bf16.c).
+static void head_gemm(int bf16, int ta, int tb, int M, int N, int K, const float *A, int lda, const float *B,
+                      const uint16_t *B16, int ldb, float beta, float *C, int ldc) {
+    if (bf16) ft_cpu_gemm_bf16_auto(ta, tb, M, N, K, 1.0f, A, lda, B, B16, ldb, beta, C, ldc);
+    else ft_cpu_sgemm(ta, tb, M, N, K, 1.0f, A, lda, B, ldb, beta, C, ldc);
+}
+
 FT_CPU_CLONES
-double ft_cpu_lm_head_xent_rows(float *dh, float *dw, const float *h, const float *w, const int32_t *target,
-                                const uint8_t *mask, int N, int C, int V, float grad_scale, const float *gweight,
-                                const int32_t *row, double *row_logp, int n_rows) {
+static double xent_rows(float *dh, float *dw, const float *h, const float *w, const int32_t *target,
+                        const uint8_t *mask, int N, int C, int V, float grad_scale, const float *gweight,
+                        const int32_t *row, double *row_logp, int n_rows, int bf16) {
     int grad = dh || dw, RC = chunk_rows(V);
+    const uint16_t *w16 = bf16 ? ft_cpu_w16(w, (size_t)V * C) : NULL;
     if (row_logp) memset(row_logp, 0, (size_t)(row ? n_rows : N) * sizeof *row_logp);
     float *logits = malloc((size_t)RC * V * sizeof *logits);  // (RC, V)
     float *hc = malloc((size_t)RC * C * sizeof *hc);          // (RC, C) gathered rows of h
@@ -71,7 +80,7 @@ double ft_cpu_lm_head_xent_rows(float *dh, float *dw, const float *h, const floa
             R++;
         }
         if (R == 0) break;
-        ft_cpu_sgemm(0, 1, R, V, C, 1.0f, hc, C, w, C, 0.0f, logits, V);
+        head_gemm(bf16, 0, 1, R, V, C, hc, C, w, w16, C, 0.0f, logits, V);
         #pragma omp parallel for schedule(static)
         for (int r = 0; r < R; r++) {
             float *z = logits + (size_t)r * V;
@@ -92,18 +101,35 @@ double ft_cpu_lm_head_xent_rows(float *dh, float *dw, const float *h, const floa
             for (int r = 0; r < R; r++) row_logp[row ? row[idx[r]] : idx[r]] -= rl[r];
         if (!grad) continue;
         if (dh) {
-            ft_cpu_sgemm(0, 0, R, C, V, 1.0f, logits, V, w, C, 0.0f, dhc, C);
+            head_gemm(bf16, 0, 0, R, C, V, logits, V, w, w16, C, 0.0f, dhc, C);
             for (int r = 0; r < R; r++) {
                 float *d = dh + (size_t)idx[r] * C;
                 const float *s = dhc + (size_t)r * C;
                 for (int c = 0; c < C; c++) d[c] += s[c];
             }
         }
-        if (dw) ft_cpu_sgemm(1, 0, V, C, R, 1.0f, logits, V, hc, C, 1.0f, dw, C);
+        if (dw) head_gemm(bf16, 1, 0, V, C, R, logits, V, hc, NULL, C, 1.0f, dw, C);
     }
 done:
     free(logits); free(hc); free(dhc); free(idx); free(rl);
     return loss;
+}
+
+double ft_cpu_lm_head_xent_rows(float *dh, float *dw, const float *h, const float *w, const int32_t *target,
+                                const uint8_t *mask, int N, int C, int V, float grad_scale, const float *gweight,
+                                const int32_t *row, double *row_logp, int n_rows) {
+    return xent_rows(dh, dw, h, w, target, mask, N, C, V, grad_scale, gweight, row, row_logp, n_rows, 0);
+}
+
+double ft_cpu_lm_head_xent_rows_bf16(float *dh, float *dw, const float *h, const float *w, const int32_t *target,
+                                     const uint8_t *mask, int N, int C, int V, float grad_scale, const float *gweight,
+                                     const int32_t *row, double *row_logp, int n_rows) {
+    return xent_rows(dh, dw, h, w, target, mask, N, C, V, grad_scale, gweight, row, row_logp, n_rows, 1);
+}
+
+double ft_cpu_lm_head_xent_bf16(float *dh, float *dw, const float *h, const float *w, const int32_t *target,
+                                const uint8_t *mask, int N, int C, int V, float grad_scale) {
+    return xent_rows(dh, dw, h, w, target, mask, N, C, V, grad_scale, NULL, NULL, NULL, 0, 1);
 }
 
 double ft_cpu_lm_head_xent(float *dh, float *dw, const float *h, const float *w, const int32_t *target,

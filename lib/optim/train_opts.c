@@ -47,6 +47,7 @@ static const opt_def OPTS[] = {
     D("simpo-gamma", simpo_gamma, -1e6, 1e6), B("precompute-ref", precompute_ref),
     D("desirable-weight", desirable_weight, 0, 1e6), D("undesirable-weight", undesirable_weight, 0, 1e6),
     L("zero", zero, 0, 1),
+    S("precision", precision),
 };
 #undef S
 #undef D

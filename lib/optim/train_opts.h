@@ -20,6 +20,7 @@ typedef struct ft_train_opts {
     const char *schedule;        // "cosine" | "linear" | "constant"
     const char *lora_targets;    // "q,v" ... | "all-linear"
     const char *device;          // "cpu", "guard" or "cuda" (ft_ops_by_name)
+    const char *precision;       // "f32" | "bf16" | NULL/"auto": the CPU's fastest (lib/train/precision.h)
     double lr, warmup, clip, weight_decay, beta1, beta2, adam_eps;
     double lora_alpha, lora_dropout;
     long epochs, max_steps, batch, grad_accum, batch_tokens, seq_len, seed;

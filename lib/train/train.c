@@ -17,6 +17,7 @@
 #include "train/train_log.h"
 #include "train/train_method.h"
 #include "peft/peft.h"
+#include "train/precision.h"
 #include "tokenize/tokenizer.h"
 #include "core/rng.h"
 #include "format/tfevents.h"
@@ -72,6 +73,7 @@ typedef struct {
     uint8_t *kl_mask;
     double *dist_red;           // dist: (G + 1) the step's sums over the ranks (lib/train/dist.h)
     size_t zlo, zhi;            // dist: the shard of the parameters this rank's optimizer updates ([0, n): all)
+    const char *precision;      // "f32" | "bf16" (lib/train/precision.h)
 } trainer;
 
 // ---- state <-> JSON ----------------------------------------------------------------------
@@ -83,6 +85,7 @@ static char *state_json(const trainer *t, double elapsed) {
     json_object_set_new(j, "cursor", json_integer((json_int_t)t->ld.pos.cursor));
     json_object_set_new(j, "optim_t", json_integer(t->opt.t));
     json_object_set_new(j, "method", json_string(t->tr.name));
+    json_object_set_new(j, "precision", json_string(t->precision));
     json_object_set_new(j, "best_eval", isfinite(t->best_eval) ? json_real(t->best_eval) : json_null());
     json_object_set_new(j, "best_step", json_integer(t->best_step));
     json_object_set_new(j, "bad_evals", json_integer(t->bad_evals));
@@ -467,7 +470,10 @@ static int setup(trainer *t, const ft_train_opts *o) {
     int writer = ft_dist_rank() == 0;   // dist: rank 0 alone locks and writes OUT
     t->created_out = writer && stat(o->out, &sb) != 0;
     if (writer && !(t->lock = ft_lock_dir(o->out))) return -1;
-    if (ft_trainable_open(&t->tr, o) || ft_trainable_to_device(&t->tr, &t->dev, ops, o)) return -1;
+    const char *why;
+    if (ft_trainable_open(&t->tr, o) || !(ops = ft_train_precision(o, ops, t->tr.n, &t->precision, &why))) return -1;
+    ft_log_info(1, "precision %s (%s)", t->precision, why);
+    if (ft_trainable_to_device(&t->tr, &t->dev, ops, o)) return -1;
     t->m = t->tr.m;
     t->ops = t->m->ops;
     const ft_config *c = &t->m->cfg;
@@ -617,7 +623,9 @@ static int write_output(trainer *t) {
     }
     if (ft_trainable_save_staged(&t->tr, &t->dev, t->o->out, t->o->model)) goto out;
     if (t->o->base_name && t->tr.kind->peft_type && ft_peft_set_base_name(t->o->out, t->o->base_name)) goto out;
-    if (!(cj = ft_train_opts_json(t->o)) || ft_write_all(cp, cj, strlen(cj))) goto out;
+    ft_train_opts eff = *t->o;   // the precision as resolved
+    eff.precision = t->precision;
+    if (!(cj = ft_train_opts_json(&eff)) || ft_write_all(cp, cj, strlen(cj))) goto out;
     rc = 0;
 out:
     free(cj);
