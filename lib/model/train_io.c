@@ -37,7 +37,20 @@ char *ft_train_config_json(const ft_config *c) {
     json_object_set_new(j, "num_attention_heads", json_integer(c->n_heads));
     json_object_set_new(j, "num_key_value_heads", json_integer(c->n_kv_heads));
     json_object_set_new(j, "head_dim", json_integer(c->head_dim));
-    json_object_set_new(j, "hidden_act", json_string(a->hf_act));
+    json_object_set_new(j, a->hf_act_key ? a->hf_act_key : "hidden_act", json_string(a->hf_act));
+    if (a->swa_pattern) {   // Gemma 3's attention
+        json_object_set_new(j, "sliding_window", c->sliding_window > 0 ? json_integer(c->sliding_window) : json_null());
+        json_object_set_new(j, "sliding_window_pattern", json_integer(c->swa_pattern));
+        json_t *lt = json_array();
+        for (int l = 0; l < c->n_layers; l++)
+            json_array_append_new(lt, json_string(ft_config_layer_swa(c, l) ? "sliding_attention" : "full_attention"));
+        if (c->sliding_window > 0) json_object_set_new(j, "layer_types", lt);
+        else json_decref(lt);
+        json_object_set_new(j, "rope_local_base_freq", jfloat(c->rope_local_theta > 0 ? c->rope_local_theta : c->rope_theta));
+        json_object_set_new(j, "query_pre_attn_scalar", jfloat(c->query_scalar > 0 ? c->query_scalar : (float)c->head_dim));
+        json_object_set_new(j, "final_logit_softcapping", json_null());
+        json_object_set_new(j, "attn_logit_softcapping", json_null());
+    }
     json_object_set_new(j, "rms_norm_eps", jfloat(c->rms_eps));
     json_object_set_new(j, "rope_theta", jfloat(c->rope_theta));
     json_object_set_new(j, "max_position_embeddings", json_integer(c->max_pos));
@@ -72,8 +85,10 @@ int ft_train_save_hf(const ft_model *m, const char *dir) {
     if (ft_mkdirs(dir)) return -1;
     char *cfg = ft_train_config_json(&m->cfg);
     char *p = ft_path_join(dir, "config.json");
-    int rc = -1;
+    int rc = -1, n_plus = 0;
     st_writer *w = NULL;
+    float **plus = ft_calloc((size_t)m->n_tensors + 1, sizeof *plus);   // HF copies of (1 + w) norms
+    if (!plus) goto out;
     if (!cfg || !p || ft_write_all(p, cfg, strlen(cfg))) goto out;
     free(p);
     p = ft_path_join(dir, "model.safetensors");
@@ -84,13 +99,23 @@ int ft_train_save_hf(const ft_model *m, const char *dir) {
         const ft_tensor_info *t = &m->tensors[i];
         if (m->cfg.tie_embeddings && !strcmp(t->name, head)) continue;
         uint64_t shape[2] = {(uint64_t)t->shape[0], (uint64_t)t->shape[1]};
-        if (st_writer_add(w, t->name, ST_F32, t->n_dims, shape, m->params + t->offset)) goto out;
+        const float *src = m->params + t->offset;
+        if (t->hf_plus_one) {   // a (1 + w) norm: HF stores w (kept until the writer has written)
+            float *hw = ft_malloc(t->numel * sizeof(float));
+            if (!hw) goto out;
+            for (size_t k = 0; k < t->numel; k++) hw[k] = src[k] - 1.0f;
+            plus[n_plus++] = hw;
+            src = hw;
+        }
+        if (st_writer_add(w, t->name, ST_F32, t->n_dims, shape, src)) goto out;
     }
     if (st_writer_meta(w, "format", "pt") || st_writer_write(w, p)) goto out;
     if (ft_model_copy_tokenizer_files(m, dir)) goto out;
     rc = 0;
 out:
     st_writer_free(w);
+    for (int i = 0; i < n_plus; i++) free(plus[i]);
+    free(plus);
     free(cfg);
     free(p);
     return rc;
