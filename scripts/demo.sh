@@ -13,7 +13,7 @@ if [ ${#missing[@]} -gt 0 ]; then
   printf '  - %s\n' "${missing[@]}" >&2
   exit 1
 fi
-scripts/model.sh fetch >/dev/null || exit 1
+scripts/model.sh fetch smollm2 >/dev/null || exit 1
 start=$SECONDS
 echo "demo: LoRA instruction tuning of SmolLM2-135M-Instruct on examples/json-extract (pipelines/sft.mk, work dir build/demo)"
 make --no-print-directory -f pipelines/sft.mk MODEL="$(scripts/model.sh path)" OUT=build/demo "$@"
