@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # model-tiny.sh — ft's forward pass against the independent NumPy reference (float64) on tiny
 # random models: Llama with GQA from an HF dir (f32, bf16, sharded) and from GGUF (f32 with
-# permuted Q/K, Q8_0), Qwen2 (q/k/v biases), tied embeddings, llama3 and linear rope scaling.
+# permuted Q/K, Q8_0), Qwen2 (q/k/v biases), tied embeddings, llama3 and linear rope scaling,
+# Qwen3, Gemma 3 and a Llama 3.2-shaped config (each described at its case below).
 # Three records of different lengths are packed in one row by ft-eval ppl (document masking)
 # and compared one by one with the reference. Tolerance 1e-4 absolute on logits of magnitude
 # ~5: float32 accumulation over rows of <= 160 terms gives ~1e-6 here (measured 2e-6), so
