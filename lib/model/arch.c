@@ -82,7 +82,7 @@ static const ft_arch ARCHS[] = {
     {.name = "gemma3", .hf_model_types = GEMMA3_HF, .hf_model_type = "gemma3_text", .hf_class = "Gemma3ForCausalLM",
      .gguf_archs = GEMMA3_GGUF, GEMMA3_LAYER, .qkv_bias = false, .bias_key = "attention_bias",
      .bias_key_written = true, .gguf_permute_qk = false, .norm_plus_one = true, .embed_scale = true,
-     .swa_pattern = 6, .hf_act_key = "hidden_activation"},
+     .swa_pattern = 6, .hf_act_key = "hidden_activation", .eot_token = "<end_of_turn>"},
 };
 #define N_ARCHS ((int)(sizeof ARCHS / sizeof *ARCHS))
 

@@ -104,6 +104,7 @@ typedef struct ft_arch {
     bool norm_plus_one;
     bool embed_scale;
     int swa_pattern;
+    const char *eot_token;              // end-of-turn token a GGUF may not list as EOS ("<end_of_turn>"), or NULL
 } ft_arch;
 
 // Every row, and how many.

@@ -284,6 +284,16 @@ int ft_config_from_gguf(ft_config *c, const gguf_file *g) {
         gguf_get_arr(g, "tokenizer.ggml.tokens", GGUF_T_STRING, &ntok, &toks) == 0)
         c->vocab_size = (int)ntok;
     if (!c->vocab_size && emb && emb->n_dims == 2) c->vocab_size = (int)emb->ne[1];
+    // the row's end-of-turn token (Gemma's <end_of_turn>, not in the metadata): generation stops at it
+    uint64_t nt = 0;
+    const gguf_value *tl;
+    if (a->eot_token && gguf_find(g, "tokenizer.ggml.tokens") &&
+        gguf_get_arr(g, "tokenizer.ggml.tokens", GGUF_T_STRING, &nt, &tl) == 0)
+        for (uint64_t i = 0; i < nt; i++) {
+            uint64_t len;
+            const char *t = gguf_arr_str(tl, i, &len);
+            if (t && len == strlen(a->eot_token) && !memcmp(t, a->eot_token, len)) { ft_config_add_eos(c, (int)i); break; }
+        }
     // rope scaling (linear only in metadata; llama3 scaling arrives as the rope_freqs tensor)
     char k[128];
     snprintf(k, sizeof k, "%s.rope.scaling.type", arch);
