@@ -68,8 +68,8 @@ static int decode_chunk(ft_model *m, ft_kvcache *kv, const int32_t *tokens, cons
     if (ft_model_reserve_scratch(m, n, 0, &a->lora_tmp, &a->lora_cap)) return -1;
     ft_layer_acts *la = &a->layer[0];
     if (tok) ops->embedding(la->x, tok, m->embed, n, C);
-    if (tok && c->arch_row->embed_scale) ops->scale(la->x, ft_model_embed_scale(c), (size_t)n * C);   // Gemma
     else if (ops->copy(la->x, emb, (size_t)n * C * sizeof(float))) return -1;   // the prompt, where the model is
+    if (tok && c->arch_row->embed_scale) ops->scale(la->x, ft_model_embed_scale(c), (size_t)n * C);   // Gemma
     size_t kvd = (size_t)kv->kv_dim;
     for (int l = 0; l < c->n_layers; l++) {
         float *kc = kv->k + (size_t)l * kv->max_T * kvd, *vc = kv->v + (size_t)l * kv->max_T * kvd;
