@@ -43,7 +43,8 @@ print(f"held-out text: {len(r[1]) - 1} targets, loss {nll:.4f}, perplexity {math
 assert math.exp(nll) < 40, nll   # measured ~17; a broken block gives hundreds or more
 PY
 printf '%s\n' '{"prompt":"1, 2, 3, 4, 5,"}' '{"prompt":"The capital of France is"}' >c.jsonl
-ft-eval --model "$M" generate --max-new-tokens 8 c.jsonl   # 8 tokens: digits, commas and spaces are each one >gen.jsonl || fail "generate"
+# 8 new tokens: Gemma's digits, commas and spaces are one token each (" 6, 7, 8")
+ft-eval --model "$M" generate --max-new-tokens 8 c.jsonl >gen.jsonl || fail "generate"
 cat gen.jsonl
 jq -e -s '.[0].output | startswith(" 6, 7, 8")' gen.jsonl >/dev/null || fail "greedy counting continued wrongly"
 jq -e -s '.[1].output | test("capital|Paris")' gen.jsonl >/dev/null || fail "greedy completion unrelated to the prompt"
