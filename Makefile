@@ -160,7 +160,7 @@ model-path:
 test: deps
 	@$(MAKE) --no-print-directory all
 	@scripts/venv.sh || echo "python references unavailable: parity tests will skip"
-	@scripts/model.sh fetch >/dev/null || echo "SmolLM2 unavailable: the tests that need it will skip"
+	@scripts/model.sh fetch >/dev/null || echo "a real model (SmolLM2 or Gemma 3) is unavailable: the tests that need it will skip"
 	@FT_BIN=$(abspath $(BIN)) FT_UNIT=$(abspath $(BUILD)/tests) tests/run.sh
 
 check: deps

@@ -153,6 +153,23 @@ typedef struct ft_ops {
                                  int O);
     void (*dora_norm_backward_W)(float *dW, const float *c, const float *W, const float *A, const float *B, float s,
                                  int r, int I, int O);
+
+    // ---- Gemma 3 (lib/model/model_block.c) ----
+    // out(N,F) = gelu_tanh(gate) * up (GeGLU, HF gelu_pytorch_tanh); backward as swiglu's.
+    void (*geglu)(float *out, const float *gate, const float *up, int N, int F);
+    void (*geglu_backward)(float *dgate, float *dup, const float *dout, const float *gate, const float *up, int N,
+                           int F);
+    // attention / attention_backward / attention_cached with a sliding window and a score scale:
+    // query t sees keys s with t - window < s <= t (window 0: no window), scores scaled by
+    // `scale` in place of 1/sqrt(D).
+    void (*attention_window)(float *out, float *lse, const float *q, const float *k, const float *v,
+                             const int32_t *doc, int B, int T, int Hq, int Hkv, int D, int window, float scale);
+    void (*attention_window_backward)(float *dq, float *dk, float *dv, const float *dout, const float *out,
+                                      const float *lse, const float *q, const float *k, const float *v,
+                                      const int32_t *doc, int B, int T, int Hq, int Hkv, int D, int window,
+                                      float scale);
+    void (*attention_cached_window)(float *out, const float *q, const float *kc, const float *vc, int n, int p0,
+                                    int Hq, int Hkv, int D, int window, float scale);
 } ft_ops;
 
 enum { FT_DEVICE_CPU = 0, FT_DEVICE_CUDA = 1, FT_DEVICE_GUARD = 2 };

@@ -13,7 +13,7 @@ if [ ${#missing[@]} -gt 0 ]; then
   printf '  - %s\n' "${missing[@]}" >&2
   exit 1
 fi
-scripts/model.sh fetch >/dev/null || exit 1
+scripts/model.sh fetch smollm2 >/dev/null || exit 1
 start=$SECONDS
 rm -f build/demo/report.html   # the page printed at the end is this run's
 echo "demo: LoRA instruction tuning of SmolLM2-135M-Instruct on examples/json-extract (pipelines/sft.mk, work dir build/demo)"

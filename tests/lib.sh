@@ -12,3 +12,4 @@ expect_exit() {
 }
 expect_in() { grep -qF -- "$1" "$2" || { cat "$2" >&2; fail "'$1' not found in $2"; }; }
 model_path() { "$FT_ROOT/scripts/model.sh" path 2>/dev/null; }
+gemma3_path() { "$FT_ROOT/scripts/model.sh" path gemma3 2>/dev/null; }

@@ -4,6 +4,8 @@
 // scores S = Q K^T and the products P V, dO V^T, dS K, dS^T Q are sgemm calls on strided
 // views of the (B, T, H, D) tensors, so no transposed copies are made. A tile only looks at
 // keys from the earliest document start of its rows, so packed documents cost what they use.
+// The *_window variants (Gemma 3) add a sliding window — query t sees keys s > t - window — by
+// moving each row's first visible key, and take the score scale as a parameter.
 #pragma GCC optimize("no-trapping-math")  // lets GCC vectorise the clamps of ft_cpu_expf
 #include "cpu_internal.h"
 #include "core/err.h"
@@ -21,6 +23,7 @@ enum { BQ = 64 };  // query rows per tile
 typedef struct {
     int B, T, Hq, Hkv, D, group, ntiles;
     float scale;
+    int window;          // 0: none
     const int32_t *doc;  // (B, T) or NULL
     int *lo;             // (B, T): first s with doc[b,s] == doc[b,t] (0 without documents)
     uint8_t *contig;     // (B): every document of row b is one contiguous run
@@ -36,8 +39,9 @@ static int nthreads(void) {
 
 // Document starts of every row, in O(T) per document boundary; a row whose boundary meets an
 // id seen before is not contiguous (its masks are then checked element by element).
-static int geom_init(att_geom *g, const int32_t *doc, int B, int T, int Hq, int Hkv, int D) {
-    *g = (att_geom){B, T, Hq, Hkv, D, 1, (T + BQ - 1) / BQ, 1.0f / sqrtf((float)D), doc, NULL, NULL};
+static int geom_init(att_geom *g, const int32_t *doc, int B, int T, int Hq, int Hkv, int D, int window,
+                     float scale) {
+    *g = (att_geom){B, T, Hq, Hkv, D, 1, (T + BQ - 1) / BQ, scale, window > 0 ? window : 0, doc, NULL, NULL};
     if (Hkv <= 0 || Hq % Hkv != 0 || D <= 0)
         return ft_err("attention: %d query heads are not a multiple of %d kv heads (head dim %d)", Hq, Hkv, D);
     g->group = Hq / Hkv;
@@ -56,6 +60,9 @@ static int geom_init(att_geom *g, const int32_t *doc, int B, int T, int Hq, int 
             lo[t] = s;
             if (s != t) g->contig[b] = 0;
         }
+        if (g->window)   // documents stay contiguous runs: the window only moves their starts
+            for (int t = 0; t < T; t++)
+                if (lo[t] < t - g->window + 1) lo[t] = t - g->window + 1;
     }
     return 0;
 }
@@ -91,7 +98,7 @@ static void tile_scores(float *S, const att_geom *g, const float *q, const float
             for (int j = t - s0 + 1; j < L; j++) row[j] = -INFINITY;
         } else {
             for (int j = 0; j < L; j++)
-                if (s0 + j > t || doc[s0 + j] != doc[t]) row[j] = -INFINITY;
+                if (s0 + j > t || s0 + j < lo[t] || doc[s0 + j] != doc[t]) row[j] = -INFINITY;
         }
     }
 }
@@ -111,11 +118,11 @@ static float exp_row(float *row, int L, float *lse) {
 }
 
 FT_CPU_CLONES
-void ft_cpu_attention(float *out, float *lse, const float *q, const float *k, const float *v,
-                      const int32_t *doc, int B, int T, int Hq, int Hkv, int D) {
+void ft_cpu_attention_window(float *out, float *lse, const float *q, const float *k, const float *v,
+                             const int32_t *doc, int B, int T, int Hq, int Hkv, int D, int window, float scale) {
     if (B <= 0 || T <= 0) return;
     att_geom g;
-    if (geom_init(&g, doc, B, T, Hq, Hkv, D) < 0) {  // message set by geom_init
+    if (geom_init(&g, doc, B, T, Hq, Hkv, D, window, scale) < 0) {  // message set by geom_init
         geom_free(&g);
         ft_cpu_fill_nan(out, (size_t)B * T * Hq * D);
         return;
@@ -194,12 +201,13 @@ static void head_backward(const att_geom *g, int b, int hq, float *dq, float *dk
 // slices and accumulates in place. Otherwise (few kv heads, e.g. one sequence of a 3-kv-head
 // model on 16 cores) each (b, query head) is a task writing into its own (T, D) buffers,
 // summed over the group afterwards.
-void ft_cpu_attention_backward(float *dq, float *dk, float *dv, const float *dout, const float *out,
-                               const float *lse, const float *q, const float *k, const float *v,
-                               const int32_t *doc, int B, int T, int Hq, int Hkv, int D) {
+void ft_cpu_attention_window_backward(float *dq, float *dk, float *dv, const float *dout, const float *out,
+                                      const float *lse, const float *q, const float *k, const float *v,
+                                      const int32_t *doc, int B, int T, int Hq, int Hkv, int D, int window,
+                                      float scale) {
     if (B <= 0 || T <= 0) return;
     att_geom g;
-    if (geom_init(&g, doc, B, T, Hq, Hkv, D) < 0) {  // message set by geom_init
+    if (geom_init(&g, doc, B, T, Hq, Hkv, D, window, scale) < 0) {  // message set by geom_init
         geom_free(&g);
         goto fail;
     }
@@ -252,4 +260,16 @@ fail:
     ft_cpu_fill_nan(dq, (size_t)B * T * Hq * D);
     ft_cpu_fill_nan(dk, (size_t)B * T * Hkv * D);
     ft_cpu_fill_nan(dv, (size_t)B * T * Hkv * D);
+}
+
+void ft_cpu_attention(float *out, float *lse, const float *q, const float *k, const float *v,
+                      const int32_t *doc, int B, int T, int Hq, int Hkv, int D) {
+    ft_cpu_attention_window(out, lse, q, k, v, doc, B, T, Hq, Hkv, D, 0, 1.0f / sqrtf((float)D));
+}
+
+void ft_cpu_attention_backward(float *dq, float *dk, float *dv, const float *dout, const float *out,
+                               const float *lse, const float *q, const float *k, const float *v,
+                               const int32_t *doc, int B, int T, int Hq, int Hkv, int D) {
+    ft_cpu_attention_window_backward(dq, dk, dv, dout, out, lse, q, k, v, doc, B, T, Hq, Hkv, D, 0,
+                                     1.0f / sqrtf((float)D));
 }

@@ -15,6 +15,19 @@
 #define FT_CPU_CLONES __attribute__((target_clones("avx2", "default")))
 #else
 #define FT_CPU_CLONES
+// Gemma 3 (cpu_attention.c, cpu_gemma.c)
+void ft_cpu_attention_window(float *out, float *lse, const float *q, const float *k, const float *v,
+                             const int32_t *doc, int B, int T, int Hq, int Hkv, int D, int window, float scale);
+void ft_cpu_attention_window_backward(float *dq, float *dk, float *dv, const float *dout, const float *out,
+                                      const float *lse, const float *q, const float *k, const float *v,
+                                      const int32_t *doc, int B, int T, int Hq, int Hkv, int D, int window,
+                                      float scale);
+void ft_cpu_attention_cached_window(float *out, const float *q, const float *kc, const float *vc, int n, int p0,
+                                    int Hq, int Hkv, int D, int window, float scale);
+void ft_cpu_geglu(float *out, const float *gate, const float *up, int N, int F);
+void ft_cpu_geglu_backward(float *dgate, float *dup, const float *dout, const float *gate, const float *up, int N,
+                           int F);
+
 #endif
 
 // exp(x) in float32 that GCC can vectorise (no libm call, no branches): x = n*ln2 + r with
@@ -145,5 +158,18 @@ void ft_cpu_dora_norm_backward_W(float *dW, const float *c, const float *W, cons
                                  int r, int I, int O);
 void ft_cpu_attention_cached(float *out, const float *q, const float *kc, const float *vc, int n, int p0, int Hq,
                              int Hkv, int D);
+
+// Gemma 3 (cpu_attention.c, cpu_gemma.c)
+void ft_cpu_attention_window(float *out, float *lse, const float *q, const float *k, const float *v,
+                             const int32_t *doc, int B, int T, int Hq, int Hkv, int D, int window, float scale);
+void ft_cpu_attention_window_backward(float *dq, float *dk, float *dv, const float *dout, const float *out,
+                                      const float *lse, const float *q, const float *k, const float *v,
+                                      const int32_t *doc, int B, int T, int Hq, int Hkv, int D, int window,
+                                      float scale);
+void ft_cpu_attention_cached_window(float *out, const float *q, const float *kc, const float *vc, int n, int p0,
+                                    int Hq, int Hkv, int D, int window, float scale);
+void ft_cpu_geglu(float *out, const float *gate, const float *up, int N, int F);
+void ft_cpu_geglu_backward(float *dgate, float *dup, const float *dout, const float *gate, const float *up, int N,
+                           int F);
 
 #endif

@@ -50,6 +50,11 @@ static const ft_ops cpu_ops = {
     .dora_norm_backward_B = ft_cpu_dora_norm_backward_B,
     .dora_norm_backward_A = ft_cpu_dora_norm_backward_A,
     .dora_norm_backward_W = ft_cpu_dora_norm_backward_W,
+    .geglu = ft_cpu_geglu,
+    .geglu_backward = ft_cpu_geglu_backward,
+    .attention_window = ft_cpu_attention_window,
+    .attention_window_backward = ft_cpu_attention_window_backward,
+    .attention_cached_window = ft_cpu_attention_cached_window,
 };
 
 const ft_ops *ft_ops_cpu(void) { return &cpu_ops; }

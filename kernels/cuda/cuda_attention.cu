@@ -45,15 +45,17 @@ __device__ static void load_rows(float *dst, const float *src, int b, int r0, in
 }
 
 // lo(B,T): first s with doc[b,s] == doc[b,t] (0 without documents).
-__global__ static void doc_lo_kernel(int *lo, const int32_t *doc, int B, int T) {
+// With a sliding window (window > 0), the first visible key is at least t - window + 1.
+__global__ static void doc_lo_kernel(int *lo, const int32_t *doc, int B, int T, int window) {
     size_t i = blockIdx.x * (size_t)blockDim.x + threadIdx.x;
     if (i >= (size_t)B * T) return;
-    if (!doc) { lo[i] = 0; return; }
+    int t = (int)(i % T), w0 = window > 0 ? max(0, t - window + 1) : 0;
+    if (!doc) { lo[i] = w0; return; }
     const int32_t *d = doc + i / T * T;
     int32_t id = doc[i];
     int s = 0;
     while (d[s] != id) s++;
-    lo[i] = s;
+    lo[i] = max(s, w0);
 }
 
 // Di(B,Hq,T) = sum_d dout * out, one warp per (b, t, hq)
@@ -73,7 +75,7 @@ __global__ static void att_di_kernel(float *Di, const float *dout, const float *
 
 template <int ND>
 __global__ static void __launch_bounds__(NT) att_fwd_kernel(float *out, float *lse, const float *q, const float *k,
-    const float *v, const int32_t *doc, const int *lo, int T, int Hq, int Hkv, int D, int group, float scale) {
+    const float *v, const int32_t *doc, const int *lo, int T, int Hq, int Hkv, int D, int group, float scale, int window) {
     extern __shared__ float sm[];
     const int SD = D | 1;  // odd row stride: lanes reading different rows hit different banks
     float *Qs = sm, *Ks = Qs + BR * SD, *Vs = Ks + BK * SD;
@@ -103,7 +105,7 @@ __global__ static void __launch_bounds__(NT) att_fwd_kernel(float *out, float *l
         _Pragma("unroll") for (int rr = 0; rr < RW; rr++) {
             int r = warp * RW + rr, t = t0 + r, s = s0 + lane;
             if (r >= R) break;  // warp-uniform
-            bool ok = s <= t && (!doc || dock[lane] == docq[r]);
+            bool ok = s <= t && (window <= 0 || t - s < window) && (!doc || dock[lane] == docq[r]);
             float sc = ok ? scale * dot_sm(Qs + r * SD, Ks + lane * SD, D) : -INFINITY;
             float mn = fmaxf(m[rr], wmax(sc));
             if (mn == -INFINITY) continue;  // nothing visible yet in this row
@@ -138,7 +140,7 @@ __global__ static void __launch_bounds__(NT) att_fwd_kernel(float *out, float *l
 template <int ND>
 __global__ static void __launch_bounds__(NT) att_dq_kernel(float *dq, const float *dout, const float *lse,
     const float *Di, const float *q, const float *k, const float *v, const int32_t *doc, const int *lo, int T,
-    int Hq, int Hkv, int D, int group, float scale) {
+    int Hq, int Hkv, int D, int group, float scale, int window) {
     extern __shared__ float sm[];
     const int SD = D | 1;
     float *Qs = sm, *Gs = Qs + BR * SD, *Ks = Gs + BR * SD, *Vs = Ks + BK * SD;
@@ -170,7 +172,7 @@ __global__ static void __launch_bounds__(NT) att_dq_kernel(float *dq, const floa
         _Pragma("unroll") for (int rr = 0; rr < RW; rr++) {
             int r = warp * RW + rr, t = t0 + r, s = s0 + lane;
             if (r >= R) break;
-            bool ok = s <= t && (!doc || dock[lane] == docq[r]);
+            bool ok = s <= t && (window <= 0 || t - s < window) && (!doc || dock[lane] == docq[r]);
             float ds = 0.0f;
             if (ok) {
                 float p = expf(scale * dot_sm(Qs + r * SD, Ks + lane * SD, D) - ls[r]);
@@ -202,7 +204,7 @@ __global__ static void __launch_bounds__(NT) att_dq_kernel(float *dq, const floa
 template <int ND>
 __global__ static void __launch_bounds__(NT) att_dkv_kernel(float *dk, float *dv, const float *dout,
     const float *lse, const float *Di, const float *q, const float *k, const float *v, const int32_t *doc,
-    const int *lo, int T, int Hq, int Hkv, int D, int group, float scale) {
+    const int *lo, int T, int Hq, int Hkv, int D, int group, float scale, int window) {
     extern __shared__ float sm[];
     const int SD = D | 1;
     float *Ks = sm, *Vs = Ks + BR * SD, *Qs = Vs + BR * SD, *Gs = Qs + BK * SD;
@@ -236,7 +238,7 @@ __global__ static void __launch_bounds__(NT) att_dkv_kernel(float *dk, float *dv
             _Pragma("unroll") for (int rr = 0; rr < RW; rr++) {
                 int r = warp * RW + rr, s = s0 + r, t = t0 + lane;
                 if (r >= R) break;
-                bool ok = t < T && s <= t && (!doc || docq[lane] == dock[r]);
+                bool ok = t < T && s <= t && (window <= 0 || t - s < window) && (!doc || docq[lane] == dock[r]);
                 float p = 0.0f, ds = 0.0f;
                 if (ok) {
                     p = expf(scale * dot_sm(Qs + lane * SD, Ks + r * SD, D) - ls[lane]);
@@ -274,7 +276,7 @@ static size_t fwd_smem(int D) { return ((size_t)(BR + 2 * BK) * (D | 1)) * 4 + (
 static size_t bwd_smem(int D) { return ((size_t)(2 * BR + 2 * BK) * (D | 1)) * 4 + (3 * BR + 3 * BK) * 4; }
 
 // Checks the shape and computes lo; returns lo (device, scratch) or NULL with a message.
-static const int *att_prepare(const char *op, const int32_t *doc, int B, int T, int Hq, int Hkv, int D) {
+static const int *att_prepare(const char *op, const int32_t *doc, int B, int T, int Hq, int Hkv, int D, int window) {
     if (Hkv <= 0 || Hq % Hkv != 0 || D <= 0) {
         ft_err("cuda: %s: %d query heads are not a multiple of %d kv heads (head dim %d)", op, Hq, Hkv, D);
         return NULL;
@@ -286,7 +288,7 @@ static const int *att_prepare(const char *op, const int32_t *doc, int B, int T, 
     int *lo = (int *)ft_cuda_scratch(FT_SCR_ATT_LO, (size_t)B * T * sizeof(int), op);
     if (!lo) return NULL;
     size_t n = (size_t)B * T;
-    doc_lo_kernel<<<ft_cuda_blocks(n, 256), 256>>>(lo, doc, B, T);
+    doc_lo_kernel<<<ft_cuda_blocks(n, 256), 256>>>(lo, doc, B, T, window);
     return CUDA_LAUNCHED(op) < 0 ? NULL : lo;
 }
 
@@ -297,55 +299,56 @@ template <typename K> static int set_smem(K kernel, size_t bytes, const char *op
 
 template <int ND>
 static int att_fwd_launch(float *out, float *lse, const float *q, const float *k, const float *v, const int32_t *doc,
-                          const int *lo, int B, int T, int Hq, int Hkv, int D) {
+                          const int *lo, int B, int T, int Hq, int Hkv, int D, int window, float scale) {
     size_t sm = fwd_smem(D);
     if (set_smem(att_fwd_kernel<ND>, sm, "attention") < 0) return -1;
     dim3 grid((T + BR - 1) / BR, Hq, B);
-    att_fwd_kernel<ND><<<grid, NT, sm>>>(out, lse, q, k, v, doc, lo, T, Hq, Hkv, D, Hq / Hkv, 1.0f / sqrtf((float)D));
+    att_fwd_kernel<ND><<<grid, NT, sm>>>(out, lse, q, k, v, doc, lo, T, Hq, Hkv, D, Hq / Hkv, scale, window);
     return CUDA_LAUNCHED("attention");
 }
 
 template <int ND>
 static int att_bwd_launch(float *dq, float *dk, float *dv, const float *dout, const float *lse, const float *Di,
                           const float *q, const float *k, const float *v, const int32_t *doc, const int *lo, int B,
-                          int T, int Hq, int Hkv, int D) {
+                          int T, int Hq, int Hkv, int D, int window, float scale) {
     size_t sm = bwd_smem(D);
-    float scale = 1.0f / sqrtf((float)D);
     if (dq) {
         if (set_smem(att_dq_kernel<ND>, sm, "attention_backward dq") < 0) return -1;
         att_dq_kernel<ND><<<dim3((T + BR - 1) / BR, Hq, B), NT, sm>>>(dq, dout, lse, Di, q, k, v, doc, lo, T, Hq,
-                                                                      Hkv, D, Hq / Hkv, scale);
+                                                                      Hkv, D, Hq / Hkv, scale, window);
         if (CUDA_LAUNCHED("attention_backward dq") < 0) return -1;
     }
     if (dk || dv) {
         if (set_smem(att_dkv_kernel<ND>, sm, "attention_backward dk/dv") < 0) return -1;
         att_dkv_kernel<ND><<<dim3((T + BR - 1) / BR, Hkv, B), NT, sm>>>(dk, dv, dout, lse, Di, q, k, v, doc, lo, T,
-                                                                         Hq, Hkv, D, Hq / Hkv, scale);
+                                                                         Hq, Hkv, D, Hq / Hkv, scale, window);
         if (CUDA_LAUNCHED("attention_backward dk/dv") < 0) return -1;
     }
     return 0;
 }
 
-void ft_cuda_attention(float *out, float *lse, const float *q, const float *k, const float *v, const int32_t *doc,
-                       int B, int T, int Hq, int Hkv, int D) {
+// The sliding-window variants (Gemma 3: query t sees keys s > t - window; scores times scale).
+void ft_cuda_attention_window(float *out, float *lse, const float *q, const float *k, const float *v,
+                              const int32_t *doc, int B, int T, int Hq, int Hkv, int D, int window, float scale) {
     if (B <= 0 || T <= 0) return;
-    const int *lo = att_prepare("attention", doc, B, T, Hq, Hkv, D);
+    const int *lo = att_prepare("attention", doc, B, T, Hq, Hkv, D, window);
     int rc = -1;
     if (lo) {
-        if (D <= 32) rc = att_fwd_launch<1>(out, lse, q, k, v, doc, lo, B, T, Hq, Hkv, D);
-        else if (D <= 64) rc = att_fwd_launch<2>(out, lse, q, k, v, doc, lo, B, T, Hq, Hkv, D);
-        else if (D <= 128) rc = att_fwd_launch<4>(out, lse, q, k, v, doc, lo, B, T, Hq, Hkv, D);
-        else rc = att_fwd_launch<8>(out, lse, q, k, v, doc, lo, B, T, Hq, Hkv, D);
+        if (D <= 32) rc = att_fwd_launch<1>(out, lse, q, k, v, doc, lo, B, T, Hq, Hkv, D, window, scale);
+        else if (D <= 64) rc = att_fwd_launch<2>(out, lse, q, k, v, doc, lo, B, T, Hq, Hkv, D, window, scale);
+        else if (D <= 128) rc = att_fwd_launch<4>(out, lse, q, k, v, doc, lo, B, T, Hq, Hkv, D, window, scale);
+        else rc = att_fwd_launch<8>(out, lse, q, k, v, doc, lo, B, T, Hq, Hkv, D, window, scale);
     }
     if (rc < 0) ft_cuda_fill_nan(out, (size_t)B * T * Hq * D);
 }
 
-void ft_cuda_attention_backward(float *dq, float *dk, float *dv, const float *dout, const float *out,
-                                const float *lse, const float *q, const float *k, const float *v,
-                                const int32_t *doc, int B, int T, int Hq, int Hkv, int D) {
+void ft_cuda_attention_window_backward(float *dq, float *dk, float *dv, const float *dout, const float *out,
+                                       const float *lse, const float *q, const float *k, const float *v,
+                                       const int32_t *doc, int B, int T, int Hq, int Hkv, int D, int window,
+                                       float scale) {
     if (B <= 0 || T <= 0 || (!dq && !dk && !dv)) return;
     const char *op = "attention_backward";
-    const int *lo = att_prepare(op, doc, B, T, Hq, Hkv, D);
+    const int *lo = att_prepare(op, doc, B, T, Hq, Hkv, D, window);
     float *Di = lo ? (float *)ft_cuda_scratch(FT_SCR_ATT_DI, (size_t)B * Hq * T * sizeof(float), op) : NULL;
     int rc = -1;
     if (Di) {
@@ -354,14 +357,26 @@ void ft_cuda_attention_backward(float *dq, float *dk, float *dv, const float *do
         rc = CUDA_LAUNCHED(op);
     }
     if (rc == 0) {
-        if (D <= 32) rc = att_bwd_launch<1>(dq, dk, dv, dout, lse, Di, q, k, v, doc, lo, B, T, Hq, Hkv, D);
-        else if (D <= 64) rc = att_bwd_launch<2>(dq, dk, dv, dout, lse, Di, q, k, v, doc, lo, B, T, Hq, Hkv, D);
-        else if (D <= 128) rc = att_bwd_launch<4>(dq, dk, dv, dout, lse, Di, q, k, v, doc, lo, B, T, Hq, Hkv, D);
-        else rc = att_bwd_launch<8>(dq, dk, dv, dout, lse, Di, q, k, v, doc, lo, B, T, Hq, Hkv, D);
+        if (D <= 32) rc = att_bwd_launch<1>(dq, dk, dv, dout, lse, Di, q, k, v, doc, lo, B, T, Hq, Hkv, D, window, scale);
+        else if (D <= 64) rc = att_bwd_launch<2>(dq, dk, dv, dout, lse, Di, q, k, v, doc, lo, B, T, Hq, Hkv, D, window, scale);
+        else if (D <= 128) rc = att_bwd_launch<4>(dq, dk, dv, dout, lse, Di, q, k, v, doc, lo, B, T, Hq, Hkv, D, window, scale);
+        else rc = att_bwd_launch<8>(dq, dk, dv, dout, lse, Di, q, k, v, doc, lo, B, T, Hq, Hkv, D, window, scale);
     }
     if (rc < 0) {
         ft_cuda_fill_nan(dq, (size_t)B * T * Hq * D);
         ft_cuda_fill_nan(dk, (size_t)B * T * Hkv * D);
         ft_cuda_fill_nan(dv, (size_t)B * T * Hkv * D);
     }
+}
+
+void ft_cuda_attention(float *out, float *lse, const float *q, const float *k, const float *v, const int32_t *doc,
+                       int B, int T, int Hq, int Hkv, int D) {
+    ft_cuda_attention_window(out, lse, q, k, v, doc, B, T, Hq, Hkv, D, 0, 1.0f / sqrtf((float)D));
+}
+
+void ft_cuda_attention_backward(float *dq, float *dk, float *dv, const float *dout, const float *out,
+                                const float *lse, const float *q, const float *k, const float *v,
+                                const int32_t *doc, int B, int T, int Hq, int Hkv, int D) {
+    ft_cuda_attention_window_backward(dq, dk, dv, dout, out, lse, q, k, v, doc, B, T, Hq, Hkv, D, 0,
+                                      1.0f / sqrtf((float)D));
 }

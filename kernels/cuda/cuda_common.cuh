@@ -63,6 +63,16 @@ void ft_cuda_attention_backward(float *dq, float *dk, float *dv, const float *do
 void ft_cuda_swiglu(float *out, const float *gate, const float *up, int N, int F);
 void ft_cuda_swiglu_backward(float *dgate, float *dup, const float *dout, const float *gate,
                              const float *up, int N, int F);
+// Gemma 3 (cuda_pointwise.cu, cuda_attention.cu)
+void ft_cuda_geglu(float *out, const float *gate, const float *up, int N, int F);
+void ft_cuda_geglu_backward(float *dgate, float *dup, const float *dout, const float *gate, const float *up, int N,
+                            int F);
+void ft_cuda_attention_window(float *out, float *lse, const float *q, const float *k, const float *v,
+                              const int32_t *doc, int B, int T, int Hq, int Hkv, int D, int window, float scale);
+void ft_cuda_attention_window_backward(float *dq, float *dk, float *dv, const float *dout, const float *out,
+                                       const float *lse, const float *q, const float *k, const float *v,
+                                       const int32_t *doc, int B, int T, int Hq, int Hkv, int D, int window,
+                                       float scale);
 void ft_cuda_embedding(float *out, const int32_t *ids, const float *table, int N, int C);
 void ft_cuda_embedding_backward(float *dtable, const int32_t *ids, const float *dout, int N, int C);
 double ft_cuda_lm_head_xent(float *dh, float *dw, const float *h, const float *w, const int32_t *target,

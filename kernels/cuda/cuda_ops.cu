@@ -189,6 +189,11 @@ static const ft_ops cuda_ops = {
     NULL,   // dora_norm_backward_B
     NULL,   // dora_norm_backward_A
     NULL,   // dora_norm_backward_W
+    ft_cuda_geglu,
+    ft_cuda_geglu_backward,
+    ft_cuda_attention_window,
+    ft_cuda_attention_window_backward,
+    NULL,   // attention_cached_window: no CUDA twin yet (docs/cuda.md): Gemma 3 decodes on the cpu
 };
 
 // The strong definition of ft_ops_cuda (kernels/cpu/cuda_stub.c has the weak NULL one, left

@@ -137,6 +137,45 @@ void ft_cuda_swiglu_backward(float *dgate, float *dup, const float *dout, const 
     CUDA_LAUNCHED("swiglu_backward");
 }
 
+// --- GeGLU (Gemma 3): out = gelu_tanh(gate) * up, gelu_tanh(g) = g * sigmoid(2u), u = k (g + c g^3) --
+__device__ static inline float gelu_sig(float g) {
+    float u = 0.7978845608028654f * (g + 0.044715f * g * g * g);
+    return 1.0f / (1.0f + expf(-2.0f * u));
+}
+
+__global__ static void geglu_kernel(float *out, const float *gate, const float *up, size_t n) {
+    GRID_STRIDE(i, n) {
+        float g = gate[i];
+        out[i] = g * gelu_sig(g) * up[i];
+    }
+}
+
+// d gelu_tanh(g)/dg = s + 2 g s (1 - s) k (1 + 3 c g^2), s = sigmoid(2u)
+__global__ static void geglu_bwd_kernel(float *dgate, float *dup, const float *dout, const float *gate,
+                                        const float *up, size_t n) {
+    GRID_STRIDE(i, n) {
+        float g = gate[i], s = gelu_sig(g), oms = 1.0f - s;
+        if (dgate)
+            dgate[i] += dout[i] * up[i] * (s + 2.0f * g * s * oms * 0.7978845608028654f * (1.0f + 3.0f * 0.044715f * g * g));
+        if (dup) dup[i] += dout[i] * g * s;
+    }
+}
+
+void ft_cuda_geglu(float *out, const float *gate, const float *up, int N, int F) {
+    size_t n = (size_t)N * F;
+    if (!n) return;
+    geglu_kernel<<<ft_cuda_blocks(n, 256), 256>>>(out, gate, up, n);
+    CUDA_LAUNCHED("geglu");
+}
+
+void ft_cuda_geglu_backward(float *dgate, float *dup, const float *dout, const float *gate, const float *up, int N,
+                            int F) {
+    size_t n = (size_t)N * F;
+    if (!n || (!dgate && !dup)) return;
+    geglu_bwd_kernel<<<ft_cuda_blocks(n, 256), 256>>>(dgate, dup, dout, gate, up, n);
+    CUDA_LAUNCHED("geglu_backward");
+}
+
 // --- embedding: out(N,C) = table[ids[n]]; backward scatters with atomicAdd (ids repeat) -------
 __global__ static void embedding_kernel(float *out, const int32_t *ids, const float *table, int N, int C) {
     GRID_STRIDE(i, (size_t)N * C) {

@@ -135,6 +135,29 @@ static void g_dora_norm_backward_W(float *dW, const float *c, const float *W, co
     ft_cpu_dora_norm_backward_W(S(dW), S(c), S(W), S(A), S(B), s, r, I, O);
 }
 
+static void g_geglu(float *out, const float *gate, const float *up, int N, int F) {
+    ft_cpu_geglu(S(out), S(gate), S(up), N, F);
+}
+static void g_geglu_backward(float *dgate, float *dup, const float *dout, const float *gate, const float *up, int N,
+                             int F) {
+    ft_cpu_geglu_backward(S(dgate), S(dup), S(dout), S(gate), S(up), N, F);
+}
+static void g_attention_window(float *out, float *lse, const float *q, const float *k, const float *v,
+                               const int32_t *doc, int B, int T, int Hq, int Hkv, int D, int window, float scale) {
+    ft_cpu_attention_window(S(out), S(lse), S(q), S(k), S(v), S(doc), B, T, Hq, Hkv, D, window, scale);
+}
+static void g_attention_window_backward(float *dq, float *dk, float *dv, const float *dout, const float *out,
+                                        const float *lse, const float *q, const float *k, const float *v,
+                                        const int32_t *doc, int B, int T, int Hq, int Hkv, int D, int window,
+                                        float scale) {
+    ft_cpu_attention_window_backward(S(dq), S(dk), S(dv), S(dout), S(out), S(lse), S(q), S(k), S(v), S(doc), B, T, Hq,
+                                     Hkv, D, window, scale);
+}
+static void g_attention_cached_window(float *out, const float *q, const float *kc, const float *vc, int n, int p0,
+                                      int Hq, int Hkv, int D, int window, float scale) {
+    ft_cpu_attention_cached_window(S(out), S(q), S(kc), S(vc), n, p0, Hq, Hkv, D, window, scale);
+}
+
 static ft_ops g_ops = {
     .name = "guard",
     .matmul = g_matmul,
@@ -173,6 +196,11 @@ static ft_ops g_ops = {
     .dora_norm_backward_B = g_dora_norm_backward_B,
     .dora_norm_backward_A = g_dora_norm_backward_A,
     .dora_norm_backward_W = g_dora_norm_backward_W,
+    .geglu = g_geglu,
+    .geglu_backward = g_geglu_backward,
+    .attention_window = g_attention_window,
+    .attention_window_backward = g_attention_window_backward,
+    .attention_cached_window = g_attention_cached_window,
 };
 static pthread_once_t g_once = PTHREAD_ONCE_INIT;
 

@@ -7,14 +7,12 @@
 #include <stdio.h>
 #include <string.h>
 
-// The Llama family's layer: HF LlamaDecoderLayer / llama.cpp LLM_ARCH_LLAMA names.
-#define LLAMA_LAYER                                                                                      \
+// The Llama family's globals and linears: HF LlamaDecoderLayer / llama.cpp LLM_ARCH_LLAMA names.
+#define LLAMA_GLOBAL_LIN                                                                                 \
     .hf_layers = "model.layers", .gguf_layers = "blk",                                                 \
     .global = {[FT_GLOBAL_EMBED] = {"model.embed_tokens", "token_embd"},                                 \
                [FT_GLOBAL_NORM] = {"model.norm", "output_norm"},                                         \
                [FT_GLOBAL_HEAD] = {"lm_head", "output"}},                                                \
-    .norm = {[FT_NORM_ATTN] = {"input_layernorm", "attn_norm"},                                          \
-             [FT_NORM_MLP] = {"post_attention_layernorm", "ffn_norm"}},                                  \
     .lin = {[FT_LIN_Q] = {"q_proj", "self_attn", "attn_q", "q", FT_DIM_Q, FT_DIM_HIDDEN, true, FT_ROPE_ROWS_Q},   \
             [FT_LIN_K] = {"k_proj", "self_attn", "attn_k", "k", FT_DIM_KV, FT_DIM_HIDDEN, true, FT_ROPE_ROWS_KV}, \
             [FT_LIN_V] = {"v_proj", "self_attn", "attn_v", "v", FT_DIM_KV, FT_DIM_HIDDEN, true, FT_ROPE_ROWS_NONE}, \
@@ -24,16 +22,52 @@
                              FT_ROPE_ROWS_NONE},                                                                 \
             [FT_LIN_UP] = {"up_proj", "mlp", "ffn_up", "up", FT_DIM_FFN, FT_DIM_HIDDEN, false, FT_ROPE_ROWS_NONE}, \
             [FT_LIN_DOWN] = {"down_proj", "mlp", "ffn_down", "down", FT_DIM_HIDDEN, FT_DIM_FFN, false,            \
-                             FT_ROPE_ROWS_NONE}},                                                                \
+                             FT_ROPE_ROWS_NONE}}
+
+// The Llama layer: two norms, SiLU MLP.
+#define LLAMA_LAYER                                                                                      \
+    LLAMA_GLOBAL_LIN,                                                                                    \
+    .norm = {[FT_NORM_ATTN] = {"input_layernorm", "attn_norm"},                                          \
+             [FT_NORM_MLP] = {"post_attention_layernorm", "ffn_norm"}},                                  \
     .layer_order = {{true, FT_NORM_ATTN}, {false, FT_LIN_Q}, {false, FT_LIN_K}, {false, FT_LIN_V},               \
                     {false, FT_LIN_O}, {false, FT_LIN_GATE}, {false, FT_LIN_UP}, {false, FT_LIN_DOWN},           \
                     {true, FT_NORM_MLP}},                                                                        \
-    .act = FT_ACT_SILU, .hf_act = "silu"
+    .n_slots = 9, .act = FT_ACT_SILU, .hf_act = "silu"
 
-static const char *const LLAMA_HF[] = {"llama", "mistral", NULL};     // SmolLM, TinyLlama: "llama"
+// Qwen3 (HF Qwen3DecoderLayer, llama.cpp LLM_ARCH_QWEN3): Llama's layer plus q_norm/k_norm per head.
+#define QWEN3_LAYER                                                                                      \
+    LLAMA_GLOBAL_LIN,                                                                                    \
+    .norm = {[FT_NORM_ATTN] = {"input_layernorm", "attn_norm"},                                          \
+             [FT_NORM_MLP] = {"post_attention_layernorm", "ffn_norm"},                                   \
+             [FT_NORM_Q] = {"self_attn.q_norm", "attn_q_norm"}, [FT_NORM_K] = {"self_attn.k_norm", "attn_k_norm"}}, \
+    .layer_order = {{true, FT_NORM_ATTN}, {false, FT_LIN_Q}, {false, FT_LIN_K}, {false, FT_LIN_V},               \
+                    {false, FT_LIN_O}, {true, FT_NORM_Q}, {true, FT_NORM_K}, {false, FT_LIN_GATE},                \
+                    {false, FT_LIN_UP}, {false, FT_LIN_DOWN}, {true, FT_NORM_MLP}},                              \
+    .n_slots = 11, .act = FT_ACT_SILU, .hf_act = "silu"
+
+// Gemma 3 text (HF Gemma3DecoderLayer, llama.cpp LLM_ARCH_GEMMA3): pre- and post-norms around
+// attention and the MLP, q/k norms, GeGLU.
+#define GEMMA3_LAYER                                                                                     \
+    LLAMA_GLOBAL_LIN,                                                                                    \
+    .norm = {[FT_NORM_ATTN] = {"input_layernorm", "attn_norm"},                                          \
+             [FT_NORM_MLP] = {"pre_feedforward_layernorm", "ffn_norm"},                                  \
+             [FT_NORM_Q] = {"self_attn.q_norm", "attn_q_norm"}, [FT_NORM_K] = {"self_attn.k_norm", "attn_k_norm"}, \
+             [FT_NORM_ATTN_POST] = {"post_attention_layernorm", "post_attention_norm"},                  \
+             [FT_NORM_MLP_POST] = {"post_feedforward_layernorm", "post_ffw_norm"}},                      \
+    .layer_order = {{true, FT_NORM_ATTN}, {false, FT_LIN_Q}, {false, FT_LIN_K}, {false, FT_LIN_V},               \
+                    {false, FT_LIN_O}, {true, FT_NORM_Q}, {true, FT_NORM_K}, {true, FT_NORM_ATTN_POST},           \
+                    {true, FT_NORM_MLP}, {false, FT_LIN_GATE}, {false, FT_LIN_UP}, {false, FT_LIN_DOWN},          \
+                    {true, FT_NORM_MLP_POST}},                                                                   \
+    .n_slots = 13, .act = FT_ACT_GELU_TANH, .hf_act = "gelu_pytorch_tanh"
+
+static const char *const LLAMA_HF[] = {"llama", "mistral", NULL};     // SmolLM, TinyLlama, Llama 3.x: "llama"
 static const char *const LLAMA_GGUF[] = {"llama", "mistral", NULL};
 static const char *const QWEN2_HF[] = {"qwen2", NULL};
 static const char *const QWEN2_GGUF[] = {"qwen2", NULL};
+static const char *const QWEN3_HF[] = {"qwen3", NULL};
+static const char *const QWEN3_GGUF[] = {"qwen3", NULL};
+static const char *const GEMMA3_HF[] = {"gemma3_text", NULL};         // the 270M and 1B text models
+static const char *const GEMMA3_GGUF[] = {"gemma3", NULL};
 
 static const ft_arch ARCHS[] = {
     {.name = "llama", .hf_model_types = LLAMA_HF, .hf_model_type = "llama", .hf_class = "LlamaForCausalLM",
@@ -42,6 +76,13 @@ static const ft_arch ARCHS[] = {
     {.name = "qwen2", .hf_model_types = QWEN2_HF, .hf_model_type = "qwen2", .hf_class = "Qwen2ForCausalLM",
      .gguf_archs = QWEN2_GGUF, LLAMA_LAYER, .qkv_bias = true, .bias_key = "attention_bias",
      .bias_key_written = false, .gguf_permute_qk = false},
+    {.name = "qwen3", .hf_model_types = QWEN3_HF, .hf_model_type = "qwen3", .hf_class = "Qwen3ForCausalLM",
+     .gguf_archs = QWEN3_GGUF, QWEN3_LAYER, .qkv_bias = false, .bias_key = "attention_bias",
+     .bias_key_written = true, .gguf_permute_qk = false},
+    {.name = "gemma3", .hf_model_types = GEMMA3_HF, .hf_model_type = "gemma3_text", .hf_class = "Gemma3ForCausalLM",
+     .gguf_archs = GEMMA3_GGUF, GEMMA3_LAYER, .qkv_bias = false, .bias_key = "attention_bias",
+     .bias_key_written = true, .gguf_permute_qk = false, .norm_plus_one = true, .embed_scale = true,
+     .swa_pattern = 6, .hf_act_key = "hidden_activation", .eot_token = "<end_of_turn>"},
 };
 #define N_ARCHS ((int)(sizeof ARCHS / sizeof *ARCHS))
 
@@ -120,6 +161,12 @@ void ft_arch_global_name(const ft_arch *a, int role, char *out, size_t cap) {
     snprintf(out, cap, "%s.weight", a->global[role].hf);
 }
 
+bool ft_arch_has_norm(const ft_arch *a, int role) { return role >= 0 && role < FT_NORM_COUNT && a->norm[role].hf; }
+
+int ft_arch_norm_size(const ft_config *c, int role) {
+    return role == FT_NORM_Q || role == FT_NORM_K ? c->head_dim : c->hidden;
+}
+
 void ft_arch_norm_name(const ft_arch *a, int l, int role, char *out, size_t cap) {
     snprintf(out, cap, "%s.%d.%s.weight", a->hf_layers, l, a->norm[role].hf);
 }
@@ -177,6 +224,7 @@ static int map_name(const ft_arch *a, const char *in, int to_gguf, char *out, si
     if (k < 0) return -1;
     const char *rest = in + k;
     for (int r = 0; r < FT_NORM_COUNT; r++) {
+        if (!a->norm[r].hf) continue;
         int n = starts_pair(rest, to_gguf ? a->norm[r].hf : a->norm[r].gguf, NULL);
         if (n >= 0 && rest[n]) {
             snprintf(out, cap, "%s.%d.%s%s", to_gguf ? a->gguf_layers : a->hf_layers, l,

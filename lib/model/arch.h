@@ -4,8 +4,11 @@
 // role (FT_LIN_Q..FT_LIN_DOWN: HF short name, module path, GGUF name, shapes, bias), its norms,
 // activation and whether llama.cpp stores the Q/K rows permuted.
 //
-// Rows (lib/model/arch.c): "llama" (also Mistral, SmolLM/SmolLM2, TinyLlama: model_type llama or
-// mistral, GGUF llama or mistral) and "qwen2" (q/k/v biases always, GGUF rows not permuted).
+// Rows (lib/model/arch.c): "llama" (also Mistral, SmolLM/SmolLM2, TinyLlama, Llama 3.x: model_type
+// llama or mistral, GGUF llama or mistral), "qwen2" (q/k/v biases always, GGUF rows not permuted),
+// "qwen3" (per-head q/k RMSNorm before rope, head_dim independent of hidden/heads) and "gemma3"
+// (Gemma 3 text: (1 + w) norms, scaled embeddings, GeGLU, pre- and post-norms, q/k norms,
+// sliding-window layers with their own rope base, query_pre_attn_scalar).
 // The row is found once, when the config is read (ft_config.arch_row); nothing outside
 // lib/model/arch.c compares architecture names (tests/cli/arch-table.sh checks it).
 //
@@ -36,8 +39,12 @@ typedef enum {
 } ft_lin_role;
 #define FT_LIN_ALL_MASK ((1u << FT_LIN_COUNT) - 1)   // every role as a bit mask
 
-// The per-layer RMS norms, by role.
-typedef enum { FT_NORM_ATTN, FT_NORM_MLP, FT_NORM_COUNT } ft_norm_role;
+// The per-layer RMS norms, by role: before attention and the MLP (every row); per-head on q and
+// k before rope (Qwen3, Gemma 3: weight (head_dim)); on the attention and MLP outputs before the
+// residual add (Gemma 3's post-norms). A row without a norm has NULL names for it.
+typedef enum {
+    FT_NORM_ATTN, FT_NORM_MLP, FT_NORM_Q, FT_NORM_K, FT_NORM_ATTN_POST, FT_NORM_MLP_POST, FT_NORM_COUNT
+} ft_norm_role;
 
 // Model-wide tensors.
 typedef enum { FT_GLOBAL_EMBED, FT_GLOBAL_NORM, FT_GLOBAL_HEAD, FT_GLOBAL_COUNT } ft_global_role;
@@ -82,13 +89,22 @@ typedef struct ft_arch {
     ft_arch_name norm[FT_NORM_COUNT];
     ft_arch_linear lin[FT_LIN_COUNT];
     ft_arch_slot layer_order[FT_NORM_COUNT + FT_LIN_COUNT];   // tensors of a layer, in table order
+    int n_slots;                        // entries of layer_order used
     bool qkv_bias;                      // the attn_bias linears always carry biases (qwen2)
     const char *bias_key;               // config.json key read (type-checked) for attn_bias
     bool bias_key_written;              // and written into a config.json ft generates
     int act;                            // MLP activation: FT_ACT_* (kernels/ops.h)
     const char *hf_act;                 // hidden_act written ("silu")
+    const char *hf_act_key;             // its config.json key (NULL: "hidden_act"; Gemma: "hidden_activation")
     bool gguf_permute_qk;               // llama.cpp stores rope_rows linears permuted (HF rotate_half
                                         // pairs (i, i + D/2) as adjacent rows)
+    // Gemma 3: HF computes every RMSNorm as x * (1 + w) (ft holds 1 + w, as GGUF stores it: +1 on
+    // HF load, -1 on HF save); token embeddings scaled by sqrt(hidden); sliding-window attention on
+    // the layers l with (l + 1) % swa_pattern != 0 (the default of sliding_window_pattern; 0: none).
+    bool norm_plus_one;
+    bool embed_scale;
+    int swa_pattern;
+    const char *eot_token;              // end-of-turn token a GGUF may not list as EOS ("<end_of_turn>"), or NULL
 } ft_arch;
 
 // Every row, and how many.
@@ -113,6 +129,10 @@ int ft_arch_dim_size(const struct ft_config *c, ft_arch_dim d);
 void ft_arch_linear_name(const ft_arch *a, int l, int role, char *out, size_t cap);
 // HF name of global tensor `role`: "model.embed_tokens.weight", "model.norm.weight", "lm_head.weight".
 void ft_arch_global_name(const ft_arch *a, int role, char *out, size_t cap);
+// Whether row a has norm `role` (its names are set).
+bool ft_arch_has_norm(const ft_arch *a, int role);
+// Size of norm `role`'s weight: head_dim for the per-head q/k norms, else hidden.
+int ft_arch_norm_size(const struct ft_config *c, int role);
 // HF name of norm `role` of layer l: "model.layers.3.input_layernorm.weight".
 void ft_arch_norm_name(const ft_arch *a, int l, int role, char *out, size_t cap);
 // Parses "model.layers.N.MODULE.HF" at the start of name into (l, role); returns the length

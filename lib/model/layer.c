@@ -11,7 +11,11 @@ static const size_t LIN_MEMBER[FT_LIN_COUNT] = {
     [FT_LIN_GATE] = offsetof(ft_layer, gate), [FT_LIN_UP] = offsetof(ft_layer, up),
     [FT_LIN_DOWN] = offsetof(ft_layer, down)};
 static const size_t NORM_MEMBER[FT_NORM_COUNT] = {[FT_NORM_ATTN] = offsetof(ft_layer, attn_norm),
-                                                  [FT_NORM_MLP] = offsetof(ft_layer, mlp_norm)};
+                                                  [FT_NORM_MLP] = offsetof(ft_layer, mlp_norm),
+                                                  [FT_NORM_Q] = offsetof(ft_layer, q_norm),
+                                                  [FT_NORM_K] = offsetof(ft_layer, k_norm),
+                                                  [FT_NORM_ATTN_POST] = offsetof(ft_layer, attn_post_norm),
+                                                  [FT_NORM_MLP_POST] = offsetof(ft_layer, mlp_post_norm)};
 
 ft_linear *ft_layer_linear(ft_layer *ly, int role) { return (ft_linear *)((char *)ly + LIN_MEMBER[role]); }
 float **ft_layer_norm(ft_layer *ly, int role) { return (float **)((char *)ly + NORM_MEMBER[role]); }

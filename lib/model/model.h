@@ -55,6 +55,14 @@ typedef struct ft_config {
     int bos_id;               // -1 unknown
     int n_eos;                // EOS / end-of-turn ids (generation stops at any)
     int eos_ids[FT_MAX_EOS];
+    // Gemma 3 (0 elsewhere): sliding-window attention of sliding_window keys (the query's own
+    // included) on the layers l with (l + 1) % swa_pattern != 0, whose rope base is
+    // rope_local_theta (no rope scaling); attention scores scaled by 1/sqrt(query_scalar)
+    // (query_pre_attn_scalar; 0: head_dim).
+    int sliding_window;
+    int swa_pattern;
+    float rope_local_theta;
+    float query_scalar;
 } ft_config;
 
 // From an HF config.json (path of the file). Fills every field, sets defaults HF uses.
@@ -65,6 +73,10 @@ int ft_config_from_gguf(ft_config *c, const struct gguf_file *g);
 int ft_config_validate(const ft_config *c, const char *src);
 // Rotary frequencies inv_freq(D/2), including rope scaling (linear, llama3).
 void ft_config_inv_freq(const ft_config *c, float *inv_freq);
+// The same for the sliding-window layers (base rope_local_theta, unscaled).
+void ft_config_inv_freq_local(const ft_config *c, float *inv_freq);
+// Whether layer l attends through a sliding window (Gemma 3's local layers).
+bool ft_config_layer_swa(const ft_config *c, int l);
 // Add an EOS/end-of-turn id (deduplicated; ignored when full or negative).
 void ft_config_add_eos(ft_config *c, int id);
 // The HF config.json text for c (LlamaForCausalLM / Qwen2ForCausalLM, lib/model/arch.h), malloc'd:
@@ -85,6 +97,7 @@ typedef struct ft_tensor_info {
     int64_t shape[2];         // HF (row-major) shape: (out, in) for linears
     size_t offset;            // in floats, into params
     size_t numel;
+    bool hf_plus_one;         // a (1 + w) norm (ft_arch.norm_plus_one): held as 1 + w, HF files store w
 } ft_tensor_info;
 
 // LoRA hook on a linear layer: y += scale * (x @ A^T) @ B^T.
@@ -125,6 +138,10 @@ typedef struct ft_layer {
     ft_linear q, k, v, o;     // q (Hq*D, C), k/v (Hkv*D, C), o (C, Hq*D)
     float *mlp_norm;          // (C) model.layers.N.post_attention_layernorm.weight
     ft_linear gate, up, down; // gate/up (F, C), down (C, F)
+    // only where the row has them (else NULL): per-head q/k norms (D) before rope; Gemma's
+    // norms (C) on the attention and MLP outputs before the residual add
+    float *q_norm, *k_norm;
+    float *attn_post_norm, *mlp_post_norm;
 } ft_layer;
 
 typedef struct ft_model {
@@ -145,6 +162,7 @@ typedef struct ft_model {
     char *tokenizer_path;     // tokenizer.json of an HF dir, or the .gguf itself; NULL if none
     struct ft_model_dev *dev; // device copies of attached adapters (lib/model/model_device.c) or NULL
     void (*release_device)(struct ft_model *m);   // frees the device buffers; set by ft_model_to_device
+    float *inv_freq_local;    // (D/2) rotary frequencies of the sliding-window layers, or NULL (none)
 } ft_model;
 
 // Load from an HF dir (config.json + model.safetensors or sharded index; F32/F16/BF16),
@@ -213,6 +231,11 @@ typedef struct ft_layer_acts {
     float *gate;              // (N, F) gate_proj(ln2), before silu
     float *up;                // (N, F) up_proj(ln2)
     float *act;               // (N, F) silu(gate) * up: input of down_proj
+    // only when the row has the norms (else NULL):
+    float *q_pre, *k_pre;     // (N, Hq*D), (N, Hkv*D) q/k projections before their per-head norm
+    float *q_rstd, *k_rstd;   // (N*Hq), (N*Hkv)
+    float *ao, *ao_rstd;      // (N, C) o_proj output before the post-attention norm, (N)
+    float *mo, *mo_rstd;      // (N, C) down_proj output before the post-MLP norm, (N)
 } ft_layer_acts;
 // The output of layer l (x_mid + down_proj(act)) is the x of layer l+1, and a->x_out after
 // the last layer.
@@ -265,6 +288,9 @@ const int32_t *ft_acts_ids(ft_acts *a, int32_t *dev, const int32_t *ids, size_t 
 // doc must be NULL and a sized for T + n. Leaves model.norm output in a->lnf. Returns 0 or -1.
 int ft_model_forward(ft_model *m, ft_acts *a, const int32_t *tokens, const int32_t *pos, const int32_t *doc,
                      int B, int T);
+// The factor token embeddings are multiplied by before the first layer: sqrt(hidden) where the
+// row says so (Gemma), else 1.
+float ft_model_embed_scale(const ft_config *c);
 // Summed cross-entropy over positions n < N with mask[n] != 0 (NULL = all) of a->lnf
 // against targets(N) (already shifted: target[n] is the token after n). No gradients.
 double ft_model_loss(ft_model *m, ft_acts *a, const int32_t *targets, const uint8_t *mask, int N);

@@ -13,7 +13,7 @@ static int ws_alloc(ft_backward_ws *ws, const ft_ops *ops, const ft_config *c, i
     ws->ops = ops;
     size_t N = (size_t)B * T, C = c->hidden, F = c->intermediate;
     size_t QD = (size_t)c->n_heads * c->head_dim, KD = (size_t)c->n_kv_heads * c->head_dim;
-    size_t total = N * (2 * C + 2 * QD + 2 * KD + 3 * F);
+    size_t total = N * (2 * C + 2 * QD + 3 * KD + 3 * F);
     ws->buf = ops->alloc(total * sizeof(float));
     if (!ws->buf) return ft_err_ctx("backward buffers (%zu floats)", total);
     float *p = ws->buf;
@@ -25,7 +25,8 @@ static int ws_alloc(ft_backward_ws *ws, const ft_ops *ops, const ft_config *c, i
     ws->dv = p; p += N * KD;
     ws->dgate = p; p += N * F;
     ws->dup = p; p += N * F;
-    ws->dact = p;
+    ws->dact = p; p += N * F;
+    ws->dkn = p;
     ws->N = (int)N;
     return 0;
 }
@@ -103,9 +104,12 @@ double ft_model_backward_rows(ft_model *m, ft_acts *a, ft_backward_ws *ws, const
     if (nv) ft_virtual_backward_begin(virt, ops);
 
     for (int l = c->n_layers - 1; l >= 0; l--) ft_block_backward(m, l, &a->layer[l], a, ws, grads, dc, B, Te, nv > 0);
-    for (int b = 0; grads && tk && b < spans; b++)
+    for (int b = 0; grads && tk && b < spans; b++) {
+        if (c->arch_row->embed_scale)   // the forward's x0 = sqrt(C) * embed[tok]
+            ops->scale(ws->dres + ((size_t)b * Te + nv) * C, ft_model_embed_scale(c), (size_t)span * C);
         ops->embedding_backward(ft_grad_slot(m, grads, m->embed), tk + (size_t)b * T,
                                 ws->dres + ((size_t)b * Te + nv) * C, span, C);
+    }
     if (nv) {
         ft_virtual_backward_input(virt, ops, ws->dres, B, Te);
         ft_virtual_backward_end(virt, ops);

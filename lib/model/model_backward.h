@@ -24,6 +24,7 @@ typedef struct {
     float *lora_buf;          // (N, 2r + max out) LoRA scratch, grown on demand
     size_t lora_cap;
     const ft_ops *ops;        // the op table whose buffers these are
+    float *dkn;               // (N, Hkv*D) gradient of k before its per-head norm (q/k-norm rows)
 } ft_backward_ws;
 
 // The backward's buffers for B rows of T positions on the CPU table, or on m's (what

@@ -77,6 +77,17 @@ void ft_config_inv_freq(const ft_config *c, float *inv_freq) {
     }
 }
 
+void ft_config_inv_freq_local(const ft_config *c, float *inv_freq) {
+    ft_config l = *c;
+    l.rope_theta = c->rope_local_theta > 0 ? c->rope_local_theta : c->rope_theta;
+    l.rope_scaling = FT_ROPE_NONE;
+    ft_config_inv_freq(&l, inv_freq);
+}
+
+bool ft_config_layer_swa(const ft_config *c, int l) {
+    return c->sliding_window > 0 && c->swa_pattern > 0 && (l + 1) % c->swa_pattern != 0;
+}
+
 const char *ft_config_ctx_warning(const ft_config *c, long len, int n_virtual, const char *flag, char *buf,
                                   size_t cap) {
     long need = len + (n_virtual > 0 ? n_virtual : 0);
@@ -142,6 +153,45 @@ static int rope_scaling_json(ft_config *c, const json_t *o, const char *path) {
     return 0;
 }
 
+// Gemma 3's attention keys: sliding_window, its layer pattern (sliding_window_pattern or
+// layer_types, which must repeat N-1 sliding layers and one full one), rope_local_base_freq,
+// query_pre_attn_scalar; logit soft-capping is refused (Gemma 2's, not supported).
+static int gemma_json(ft_config *c, const json_t *o, const char *path) {
+    double local, qs;
+    c->swa_pattern = c->arch_row->swa_pattern;
+    if (ft_json_get_int(o, "sliding_window", path, 0, INT_MAX, 0, &c->sliding_window) < 0 ||
+        ft_json_get_int(o, "sliding_window_pattern", path, 1, 1024, c->swa_pattern, &c->swa_pattern) < 0 ||
+        ft_json_get_num(o, "rope_local_base_freq", path, 10000.0, &local) < 0 ||
+        ft_json_get_num(o, "query_pre_attn_scalar", path, (double)c->head_dim, &qs) < 0)
+        return -1;
+    c->rope_local_theta = (float)local;
+    c->query_scalar = (float)qs;
+    static const char *const caps[] = {"final_logit_softcapping", "attn_logit_softcapping"};
+    for (int i = 0; i < 2; i++) {
+        json_t *v = json_object_get(o, caps[i]);
+        if (v && !json_is_null(v)) return ft_err("%s: %s is not supported (only null)", path, caps[i]);
+    }
+    json_t *lt = json_object_get(o, "layer_types");
+    if (lt && !json_is_null(lt)) {
+        if (!json_is_array(lt)) return ft_json_type_err(path, "layer_types", "a list of strings", lt);
+        size_t n = json_array_size(lt), first_full = n;
+        for (size_t i = 0; i < n; i++) {
+            const char *t = json_string_value(json_array_get(lt, i));
+            if (t && !strcmp(t, "full_attention") && first_full == n) first_full = i;
+        }
+        int pat = first_full < n ? (int)first_full + 1 : 0;
+        for (size_t i = 0; i < n; i++) {
+            const char *t = json_string_value(json_array_get(lt, i));
+            int swa = pat ? (int)((i + 1) % (size_t)pat) != 0 : 1;
+            if (!t || strcmp(t, swa ? "sliding_attention" : "full_attention"))
+                return ft_err("%s: layer_types[%zu] = %s: only a repeating pattern of sliding_attention layers and one "
+                              "full_attention layer is supported", path, i, t ? t : "(not a string)");
+        }
+        c->swa_pattern = pat ? pat : 1024;
+    }
+    return 0;
+}
+
 int ft_config_from_json(ft_config *c, const char *path) {
     config_defaults(c);
     json_error_t je;
@@ -175,6 +225,7 @@ int ft_config_from_json(ft_config *c, const char *path) {
     c->rope_theta = (float)theta;
     c->tie_embeddings = tie;
     c->attn_bias = c->arch_row->qkv_bias || bias;
+    if (c->arch_row->swa_pattern && gemma_json(c, o, path) < 0) goto out;
     rc = ft_config_validate(c, path);
 out:
     json_decref(o);
@@ -234,6 +285,16 @@ int ft_config_from_gguf(ft_config *c, const gguf_file *g) {
         gguf_get_arr(g, "tokenizer.ggml.tokens", GGUF_T_STRING, &ntok, &toks) == 0)
         c->vocab_size = (int)ntok;
     if (!c->vocab_size && emb && emb->n_dims == 2) c->vocab_size = (int)emb->ne[1];
+    // the row's end-of-turn token (Gemma's <end_of_turn>, not in the metadata): generation stops at it
+    uint64_t nt = 0;
+    const gguf_value *tl;
+    if (a->eot_token && gguf_find(g, "tokenizer.ggml.tokens") &&
+        gguf_get_arr(g, "tokenizer.ggml.tokens", GGUF_T_STRING, &nt, &tl) == 0)
+        for (uint64_t i = 0; i < nt; i++) {
+            uint64_t len;
+            const char *t = gguf_arr_str(tl, i, &len);
+            if (t && len == strlen(a->eot_token) && !memcmp(t, a->eot_token, len)) { ft_config_add_eos(c, (int)i); break; }
+        }
     // rope scaling (linear only in metadata; llama3 scaling arrives as the rope_freqs tensor)
     char k[128];
     snprintf(k, sizeof k, "%s.rope.scaling.type", arch);
@@ -247,6 +308,11 @@ int ft_config_from_gguf(ft_config *c, const gguf_file *g) {
         if (!ok) goto out;
         if (c->rope_scaling == FT_ROPE_LINEAR && g_f(g, arch, "rope.scaling.factor", 1.0, &c->rope_factor) < 0)
             goto out;
+    }
+    if (a->swa_pattern) {   // Gemma 3: llama.cpp's fixed pattern and local rope base
+        if (g_int(g, arch, "attention.sliding_window", 0, 0, &c->sliding_window) < 0) goto out;
+        c->swa_pattern = a->swa_pattern;
+        c->rope_local_theta = 10000.f;
     }
     snprintf(tn, sizeof tn, "%s.weight", a->global[FT_GLOBAL_HEAD].gguf);
     c->tie_embeddings = gguf_find_tensor(g, tn) == NULL;
@@ -294,7 +360,20 @@ char *ft_config_to_json(const ft_config *c, const char *dtype, int pad_id) {
     json_object_set_new(j, "num_attention_heads", json_integer(c->n_heads));
     json_object_set_new(j, "num_key_value_heads", json_integer(c->n_kv_heads));
     json_object_set_new(j, "head_dim", json_integer(c->head_dim));
-    json_object_set_new(j, "hidden_act", json_string(a->hf_act));
+    json_object_set_new(j, a->hf_act_key ? a->hf_act_key : "hidden_act", json_string(a->hf_act));
+    if (a->swa_pattern) {   // Gemma 3's attention
+        json_object_set_new(j, "sliding_window", c->sliding_window > 0 ? json_integer(c->sliding_window) : json_null());
+        json_object_set_new(j, "sliding_window_pattern", json_integer(c->swa_pattern));
+        json_t *lt = json_array();
+        for (int l = 0; l < c->n_layers; l++)
+            json_array_append_new(lt, json_string(ft_config_layer_swa(c, l) ? "sliding_attention" : "full_attention"));
+        if (c->sliding_window > 0) json_object_set_new(j, "layer_types", lt);
+        else json_decref(lt);
+        json_object_set_new(j, "rope_local_base_freq", jfloat(c->rope_local_theta > 0 ? c->rope_local_theta : c->rope_theta));
+        json_object_set_new(j, "query_pre_attn_scalar", jfloat(c->query_scalar > 0 ? c->query_scalar : (float)c->head_dim));
+        json_object_set_new(j, "final_logit_softcapping", json_null());
+        json_object_set_new(j, "attn_logit_softcapping", json_null());
+    }
     json_object_set_new(j, "rms_norm_eps", jfloat(c->rms_eps));
     json_object_set_new(j, "rope_theta", jfloat(c->rope_theta));
     json_object_set_new(j, "max_position_embeddings", json_integer(c->max_pos));

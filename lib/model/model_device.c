@@ -51,6 +51,9 @@ static ft_bottleneck_set *bn_set(ft_model *m, int *bad) {
 // The ops the attached methods need beyond the forward's: NULL, or the name of one ops lacks.
 static const char *missing_op(ft_model *m, const ft_ops *ops) {
     int dora = 0, drop = 0, q = 0, bn = 0;
+    // the architecture's own ops (Gemma 3: GeGLU; a sliding window or query scale: the window attention)
+    int ge = m->cfg.arch_row->act == FT_ACT_GELU_TANH;
+    int win = m->cfg.sliding_window > 0 || (m->cfg.query_scalar > 0 && m->cfg.query_scalar != (float)m->cfg.head_dim);
     for (int l = 0; l < m->cfg.n_layers; l++) {
         ft_linear *lin;
         for (int j = 0; (lin = ft_model_layer_linear(m, l, j, NULL)); j++) {
@@ -70,7 +73,10 @@ static const char *missing_op(ft_model *m, const ft_ops *ops) {
         {dora, ops->dora_norm_backward_W, "dora_norm_backward_W"},
         {bn, ops->act, "act"}, {bn, ops->act_backward, "act_backward"}, {bn, ops->fill, "fill"},
         {m->virt && m->virt->projection, ops->act, "act"},
-        {m->virt && m->virt->projection, ops->tanh_backward, "tanh_backward"}};
+        {m->virt && m->virt->projection, ops->tanh_backward, "tanh_backward"},
+        {ge, ops->geglu, "geglu"}, {ge, ops->geglu_backward, "geglu_backward"},
+        {win, ops->attention_window, "attention_window"},
+        {win, ops->attention_window_backward, "attention_window_backward"}};
     for (size_t i = 0; i < sizeof need / sizeof *need; i++)
         if (need[i].want && !need[i].fn) return need[i].name;
     return NULL;
@@ -235,10 +241,12 @@ int ft_model_to_device(ft_model *m, const ft_ops *ops) {
     int bad;
     bn_set(m, &bad);
     if (bad) return ft_err("device %s: bottleneck adapter sites from more than one set cannot move", ops->name);
-    size_t bytes, fb = (size_t)m->cfg.head_dim / 2 * sizeof(float);
+    // rotary frequencies: the global ones, then the sliding-window layers' (when the model has them)
+    size_t bytes, half = (size_t)m->cfg.head_dim / 2, fb = (m->inv_freq_local ? 2 : 1) * half * sizeof(float);
     if (!ft_mul_ok(m->n_params ? m->n_params : 16, sizeof(float), &bytes)) return ft_err("model too large");
     float *d = ops->alloc(bytes), *f = ops->alloc(fb);
-    if (!d || !f || ops->upload(d, m->params, bytes) || ops->upload(f, m->inv_freq, fb)) {
+    if (!d || !f || ops->upload(d, m->params, bytes) || ops->upload(f, m->inv_freq, half * sizeof(float)) ||
+        (m->inv_freq_local && ops->upload(f + half, m->inv_freq_local, half * sizeof(float)))) {
         ops->free(d);
         ops->free(f);
         return ft_err_ctx("moving %s to device %s", m->path ? m->path : "the model", ops->name);
@@ -258,6 +266,10 @@ int ft_model_to_device(ft_model *m, const ft_ops *ops) {
         ft_layer *ly = &m->layers[l];
         REBASE(ly->attn_norm);
         REBASE(ly->mlp_norm);
+        REBASE(ly->q_norm);
+        REBASE(ly->k_norm);
+        REBASE(ly->attn_post_norm);
+        REBASE(ly->mlp_post_norm);
         ft_linear *lin;
         for (int j = 0; (lin = ft_model_layer_linear(m, l, j, NULL)); j++) {
             REBASE(lin->w);
@@ -268,6 +280,10 @@ int ft_model_to_device(ft_model *m, const ft_ops *ops) {
     take_copies(m, dv);
     free(h);
     free(m->inv_freq);
+    if (m->inv_freq_local) {
+        free(m->inv_freq_local);
+        m->inv_freq_local = f + half;   // inside f: freed with it
+    }
     m->params = d;
     m->inv_freq = f;
     m->ops = ops;
@@ -282,6 +298,7 @@ void ft_model_release_device(ft_model *m) {
     m->ops->free(m->inv_freq);
     m->params = NULL;
     m->inv_freq = NULL;
+    m->inv_freq_local = NULL;
 }
 
 size_t ft_model_device_lora(const ft_model *m, float **params, float **grads) {

@@ -31,6 +31,13 @@ int ft_acts_alloc_ops(ft_acts *a, const ft_ops *ops, const ft_config *c, int B, 
     size_t N = (size_t)B * T, C = c->hidden, F = c->intermediate, qd = (size_t)c->n_heads * c->head_dim,
            kd = (size_t)c->n_kv_heads * c->head_dim, H = c->n_heads;
     size_t per_layer = rup(N * C) * 4 + rup(N) * 2 + rup(N * qd) * 2 + rup(N * kd) * 2 + rup(N * H) + rup(N * F) * 3;
+    // the row's optional norms keep their inputs and rstd (lib/model/model_block.c)
+    const ft_arch *ar = ft_config_arch(c);
+    if (!ar) return -1;
+    int qkn = ft_arch_has_norm(ar, FT_NORM_Q), post = ft_arch_has_norm(ar, FT_NORM_ATTN_POST);
+    size_t Hkv = c->n_kv_heads;
+    if (qkn) per_layer += rup(N * qd) + rup(N * kd) + rup(N * H) + rup(N * Hkv);
+    if (post) per_layer += rup(N * C) * 2 + rup(N) * 2;
     size_t mx = C > F ? C : F;
     if (qd > mx) mx = qd;
     int L = c->n_layers, sets = train ? L : 1;
@@ -70,6 +77,8 @@ int ft_acts_alloc_ops(ft_acts *a, const ft_ops *ops, const ft_config *c, int B, 
         la->x_mid = TAKE(N * C);
         la->ln2 = TAKE(N * C); la->ln2_rstd = TAKE(N);
         la->gate = TAKE(N * F); la->up = TAKE(N * F); la->act = TAKE(N * F);
+        if (qkn) { la->q_pre = TAKE(N * qd); la->k_pre = TAKE(N * kd); la->q_rstd = TAKE(N * H); la->k_rstd = TAKE(N * Hkv); }
+        if (post) { la->ao = TAKE(N * C); la->ao_rstd = TAKE(N); la->mo = TAKE(N * C); la->mo_rstd = TAKE(N); }
     }
     for (int l = sets; l < L; l++) a->layer[l] = a->layer[0];
     a->x_out = train ? TAKE(N * C) : a->layer[0].x;
@@ -107,6 +116,8 @@ const int32_t *ft_acts_ids(ft_acts *a, int32_t *dev, const int32_t *ids, size_t 
     return a->ops->upload(dev, ids, n * sizeof *ids) ? NULL : dev;
 }
 
+float ft_model_embed_scale(const ft_config *c) { return c->arch_row && c->arch_row->embed_scale ? sqrtf((float)c->hidden) : 1.0f; }
+
 int ft_model_forward(ft_model *m, ft_acts *a, const int32_t *tokens, const int32_t *pos, const int32_t *doc,
                      int B, int T) {
     const ft_config *c = &m->cfg;
@@ -139,8 +150,11 @@ int ft_model_forward(ft_model *m, ft_acts *a, const int32_t *tokens, const int32
     if (ft_model_reserve_scratch(m, N, 0, &a->lora_tmp, &a->lora_cap) < 0) return -1;
     // The real rows: one span of B*T without virtual tokens, else T after each row's nv.
     int spans = nv ? B : 1, span = nv ? T : B * T;
-    for (int b = 0; tok && b < spans; b++)
-        ops->embedding(a->layer[0].x + ((size_t)b * Te + nv) * C, tok + (size_t)b * T, m->embed, span, C);
+    for (int b = 0; tok && b < spans; b++) {
+        float *x0 = a->layer[0].x + ((size_t)b * Te + nv) * C;
+        ops->embedding(x0, tok + (size_t)b * T, m->embed, span, C);
+        if (c->arch_row->embed_scale) ops->scale(x0, ft_model_embed_scale(c), (size_t)span * C);   // Gemma: * sqrt(C)
+    }
     if (nv) ft_virtual_forward_input(m->virt, ops, a->layer[0].x, B, Te);
     for (int l = 0; l < c->n_layers; l++) {
         ft_layer_acts *la = &a->layer[l];

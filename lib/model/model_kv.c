@@ -26,6 +26,8 @@ int ft_kvcache_init(ft_kvcache *kv, const ft_model *m, int max_T, int max_chunk)
     kv->ops = m->ops ? m->ops : ft_ops_cpu();
     if (!kv->ops->attention_cached)
         return ft_err("device %s has no KV-cache attention op yet (docs/cuda.md): decode on the cpu", kv->ops->name);
+    if (!kv->ops->attention_cached_window && (c->sliding_window > 0 || c->query_scalar > 0))
+        return ft_err("device %s has no windowed KV-cache attention op (docs/cuda.md): decode on the cpu", kv->ops->name);
     kv->k = kv->ops->alloc(n);
     kv->v = kv->ops->alloc(n);
     if (!kv->k || !kv->v || ft_model_acts_alloc(m, &kv->acts, 1, max_chunk, 0) < 0) {
@@ -67,6 +69,7 @@ static int decode_chunk(ft_model *m, ft_kvcache *kv, const int32_t *tokens, cons
     ft_layer_acts *la = &a->layer[0];
     if (tok) ops->embedding(la->x, tok, m->embed, n, C);
     else if (ops->copy(la->x, emb, (size_t)n * C * sizeof(float))) return -1;   // the prompt, where the model is
+    if (tok && c->arch_row->embed_scale) ops->scale(la->x, ft_model_embed_scale(c), (size_t)n * C);   // Gemma
     size_t kvd = (size_t)kv->kv_dim;
     for (int l = 0; l < c->n_layers; l++) {
         float *kc = kv->k + (size_t)l * kv->max_T * kvd, *vc = kv->v + (size_t)l * kv->max_T * kvd;

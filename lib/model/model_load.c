@@ -63,11 +63,13 @@ static ft_model *model_new(const ft_config *cfg, int quant) {
     int bad = 0;
     for (int l = 0; l < c->n_layers; l++) {
         int *li = idx + l * IX_N;
-        for (int s = 0; s < FT_NORM_COUNT + FT_LIN_COUNT; s++) {
+        for (int r = 0; r < FT_NORM_COUNT; r++) li[IX_NORM + r] = -1;
+        for (int s = 0; s < a->n_slots; s++) {
             const ft_arch_slot *sl = &a->layer_order[s];
             if (sl->is_norm) {
                 ft_arch_norm_name(a, l, sl->role, nm, sizeof nm);
-                bad |= (li[IX_NORM + sl->role] = add_tensor(m, &cap, nm, 1, C, 0)) < 0;
+                bad |= (li[IX_NORM + sl->role] = add_tensor(m, &cap, nm, 1, ft_arch_norm_size(c, sl->role), 0)) < 0;
+                if (li[IX_NORM + sl->role] >= 0) m->tensors[li[IX_NORM + sl->role]].hf_plus_one = a->norm_plus_one;
                 continue;
             }
             const ft_arch_linear *d = &a->lin[sl->role];
@@ -86,6 +88,7 @@ static ft_model *model_new(const ft_config *cfg, int quant) {
     }
     ft_arch_global_name(a, FT_GLOBAL_NORM, gn, sizeof gn);
     int i_norm = add_tensor(m, &cap, gn, 1, C, 0);
+    if (i_norm >= 0) m->tensors[i_norm].hf_plus_one = a->norm_plus_one;
     ft_arch_global_name(a, FT_GLOBAL_HEAD, gn, sizeof gn);
     int i_head = c->tie_embeddings ? i_embed : add_tensor(m, &cap, gn, 2, c->vocab_size, C);
     if (bad || i_norm < 0 || i_head < 0) goto fail_idx;
@@ -103,6 +106,10 @@ static ft_model *model_new(const ft_config *cfg, int quant) {
     if (!m->layers || !m->inv_freq) goto fail_idx;
     if (quant && !(m->qstore = ft_calloc((size_t)c->n_layers * FT_LIN_COUNT, sizeof *m->qstore))) goto fail_idx;
     ft_config_inv_freq(c, m->inv_freq);
+    if (c->sliding_window > 0) {   // the local layers' own rope base
+        if (!(m->inv_freq_local = ft_calloc((size_t)c->head_dim / 2, sizeof(float)))) goto fail_idx;
+        ft_config_inv_freq_local(c, m->inv_freq_local);
+    }
 #define P(i) (m->params + m->tensors[i].offset)
     m->embed = P(i_embed);
     m->norm = P(i_norm);
@@ -110,7 +117,7 @@ static ft_model *model_new(const ft_config *cfg, int quant) {
     for (int l = 0; l < c->n_layers; l++) {
         int *li = idx + l * IX_N;
         ft_layer *ly = &m->layers[l];
-        for (int r = 0; r < FT_NORM_COUNT; r++) *ft_layer_norm(ly, r) = P(li[IX_NORM + r]);
+        for (int r = 0; r < FT_NORM_COUNT; r++) *ft_layer_norm(ly, r) = li[IX_NORM + r] >= 0 ? P(li[IX_NORM + r]) : NULL;
         for (int j = 0; j < FT_LIN_COUNT; j++) {
             ft_linear *lin = ft_layer_linear(ly, j);
             lin->w_idx = li[IX_W + j];
@@ -144,6 +151,7 @@ void ft_model_free(ft_model *m) {
     free(m->tensors);
     free(m->layers);
     free(m->inv_freq);
+    free(m->inv_freq_local);
     free(m->path);
     free(m->tokenizer_path);
     free(m);
@@ -259,6 +267,8 @@ static ft_model *load_hf(const char *config_path, const char *st_path, const cha
     for (int i = 0; i < m->n_tensors; i++) {
         ft_tensor_info *ti = &m->tensors[i];
         if (st_read(&ctx, ti->name, ti->n_dims, ti->shape[0], ti->shape[1], m->params + ti->offset) < 0) goto fail;
+        if (ti->hf_plus_one)   // HF stores w of x * (1 + w); ft holds 1 + w (as GGUF)
+            for (size_t k = 0; k < ti->numel; k++) m->params[ti->offset + k] += 1.0f;
     }
     if (quant && quantize_linears(m, st_read, &ctx, st_path) < 0) goto fail;
     st_close(s);

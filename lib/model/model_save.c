@@ -88,6 +88,17 @@ static void *convert(const float *src, size_t n, int dtype) {
     return d;
 }
 
+// A tensor's values as HF stores them: a (1 + w) norm's w (ft holds 1 + w), else as they are.
+static void *convert_hf(const ft_tensor_info *t, const float *src, int dtype) {
+    if (!t->hf_plus_one) return convert(src, t->numel, dtype);
+    float *w = ft_malloc(t->numel * sizeof(float));
+    if (!w) return NULL;
+    for (size_t k = 0; k < t->numel; k++) w[k] = src[k] - 1.0f;
+    void *out = convert(w, t->numel, dtype);
+    free(w);
+    return out;
+}
+
 int ft_model_copy_tokenizer_files(const ft_model *m, const char *dir) {
     static const char *const files[] = {"tokenizer.json", "tokenizer_config.json", "special_tokens_map.json",
                                         "generation_config.json", "vocab.json", "merges.txt",
@@ -224,7 +235,7 @@ static int write_hf_files(const ft_model *m, const char *dir, int dtype, uint64_
         for (int i = 0; i < m->n_tensors && !bad; i++) {
             if (shard_of[i] != s) continue;
             const ft_tensor_info *t = &m->tensors[i];
-            if (!(bufs[i] = convert(m->params + t->offset, t->numel, dtype))) { bad = 1; break; }
+            if (!(bufs[i] = convert_hf(t, m->params + t->offset, dtype))) { bad = 1; break; }
             uint64_t shape[2] = {(uint64_t)t->shape[0], (uint64_t)t->shape[1]};
             if (st_writer_add(w, t->name, dtype, t->n_dims, shape, bufs[i])) bad = 1;
             json_object_set_new(wmap, t->name, json_string(name));
@@ -319,6 +330,9 @@ static int write_model_meta(gguf_writer *w, const ft_config *c) {
     KU32("attention.head_count", c->n_heads);
     KU32("attention.head_count_kv", c->n_kv_heads);
     KU32("rope.dimension_count", c->head_dim);
+    KU32("attention.key_length", c->head_dim);     // head_dim need not be hidden / heads (Qwen3, Gemma)
+    KU32("attention.value_length", c->head_dim);
+    if (c->sliding_window > 0) KU32("attention.sliding_window", c->sliding_window);
     KU32("vocab_size", c->vocab_size);
     KF32("rope.freq_base", c->rope_theta);
     KF32("attention.layer_norm_rms_epsilon", c->rms_eps);

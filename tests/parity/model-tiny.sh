@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # model-tiny.sh — ft's forward pass against the independent NumPy reference (float64) on tiny
 # random models: Llama with GQA from an HF dir (f32, bf16, sharded) and from GGUF (f32 with
-# permuted Q/K, Q8_0), Qwen2 (q/k/v biases), tied embeddings, llama3 and linear rope scaling.
+# permuted Q/K, Q8_0), Qwen2 (q/k/v biases), tied embeddings, llama3 and linear rope scaling,
+# Qwen3, Gemma 3 and a Llama 3.2-shaped config (each described at its case below).
 # Three records of different lengths are packed in one row by ft-eval ppl (document masking)
 # and compared one by one with the reference. Tolerance 1e-4 absolute on logits of magnitude
 # ~5: float32 accumulation over rows of <= 160 terms gives ~1e-6 here (measured 2e-6), so
@@ -31,3 +32,19 @@ check tied 1e-4
 check tiedq8.gguf 1e-4
 mk --hf lin --rope-scaling linear --shards 3 --seed 4 --layers 3 --kv-heads 4 --dtype f16
 check lin 1e-4
+# Qwen3: per-head q/k norms, head_dim (24) independent of hidden/heads (16), tied
+mk --hf qwen3 --gguf qwen3.gguf --arch qwen3 --seed 5 --head-dim 24 --kv-heads 2 --tie
+check qwen3 1e-4
+check qwen3.gguf 1e-4
+# Gemma 3: (1 + w) norms (+1 in the GGUF), sqrt(C) embedding scale, pre/post norms, GeGLU, q/k
+# norms, a 4-key sliding window on layers 0-4 with the local rope base, layer 5 global, MQA
+mk --hf gemma3 --gguf gemma3.gguf --arch gemma3 --seed 6 --layers 6 --kv-heads 1 --head-dim 32 --window 4 --tie
+check gemma3 1e-4
+check gemma3.gguf 1e-4
+# query_pre_attn_scalar (20) other than head_dim (16), window 5 (HF only: GGUF has no key for it)
+mk --hf gemma3s --arch gemma3 --seed 7 --layers 6 --window 5 --query-scalar 20 --tie
+check gemma3s 1e-4
+# Llama 3.2's shape of config: llama3 rope scaling factor 32 / original 8192, theta 5e5, tied, MQA
+mk --hf llama32 --gguf llama32.gguf --seed 8 --tie --rope-scaling llama32 --rope-theta 500000 --kv-heads 1
+check llama32 1e-4
+check llama32.gguf 1e-4

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""model_ref.py — an independent NumPy reference of the Llama/Qwen2 forward pass (float64),
+"""model_ref.py — an independent NumPy reference of the Llama/Qwen2/Qwen3/Gemma 3 forward pass (float64),
 reading weights with the `safetensors` and `gguf` Python packages (GGUF dequantized by
 gguf.quants, Q/K rows un-permuted the way llama.cpp's converter permuted them).
 
@@ -45,9 +45,29 @@ def load_hf(d):
     }
     c["D"] = cfg.get("head_dim", c["C"] // c["H"])
     c["inv_freq"] = inv_freq_hf(c)
+    if c["arch"] == "gemma3_text":
+        # Gemma3RMSNorm: x * (1 + w); sliding layers: (l + 1) % pattern != 0 (or layer_types)
+        for k in w:
+            if k.endswith("norm.weight"):
+                w[k] = w[k] + np.float32(1)
+        gemma_params(c, cfg.get("sliding_window"), cfg.get("rope_local_base_freq", 10000.0),
+                     cfg.get("query_pre_attn_scalar", c["D"]))
+        lt = cfg.get("layer_types")
+        if lt:
+            c["swa"] = [t == "sliding_attention" for t in lt]
+        else:
+            pat = cfg.get("sliding_window_pattern", 6)
+            c["swa"] = [(l + 1) % pat != 0 for l in range(c["L"])]
     if "lm_head.weight" not in w:
         w["lm_head.weight"] = w["model.embed_tokens.weight"]
     return c, w
+
+
+def gemma_params(c, window, local_base, qpas):
+    c["gemma"] = True
+    c["window"] = window or 0
+    c["local_inv_freq"] = inv_freq_hf({"D": c["D"], "theta": local_base})
+    c["qscale"] = 1.0 / math.sqrt(qpas)
 
 
 def load_bf16(p):
@@ -90,7 +110,11 @@ def inv_freq_hf(c):
 
 GG = {"attn_norm": "input_layernorm", "ffn_norm": "post_attention_layernorm", "attn_q": "self_attn.q_proj",
       "attn_k": "self_attn.k_proj", "attn_v": "self_attn.v_proj", "attn_output": "self_attn.o_proj",
-      "ffn_gate": "mlp.gate_proj", "ffn_up": "mlp.up_proj", "ffn_down": "mlp.down_proj"}
+      "ffn_gate": "mlp.gate_proj", "ffn_up": "mlp.up_proj", "ffn_down": "mlp.down_proj",
+      "attn_q_norm": "self_attn.q_norm", "attn_k_norm": "self_attn.k_norm"}
+# Gemma 3 (llama.cpp LLM_ARCH_GEMMA3): ffn_norm is the pre-MLP norm, plus the two post-norms
+GG_GEMMA3 = dict(GG, ffn_norm="pre_feedforward_layernorm", post_attention_norm="post_attention_layernorm",
+                 post_ffw_norm="post_feedforward_layernorm")
 
 
 def load_gguf(p):
@@ -124,7 +148,7 @@ def load_gguf(p):
             k = "lm_head.weight"
         else:
             _, l, m, kind = n.split(".")
-            k = f"model.layers.{l}.{GG[m]}.{kind}"
+            k = f"model.layers.{l}.{(GG_GEMMA3 if arch == 'gemma3' else GG)[m]}.{kind}"
         if arch == "llama" and m_in(n, ("attn_q", "attn_k")):
             nh = c["H"] if ".attn_q." in n else c["Hkv"]
             a = unpermute(a, nh)
@@ -139,6 +163,11 @@ def load_gguf(p):
     c["inv_freq"] = inv_freq_hf(c)
     if rope_freqs is not None:
         c["inv_freq"] = c["inv_freq"] / rope_freqs
+    if arch == "gemma3":
+        # llama.cpp: norm weights stored as 1 + w; every 6th layer global; local rope base 10000;
+        # scores scaled by 1/sqrt(head_dim)
+        gemma_params(c, f(arch + ".attention.sliding_window", 0), 10000.0, c["D"])
+        c["swa"] = [(l + 1) % 6 != 0 for l in range(c["L"])]
     return c, w
 
 
@@ -171,12 +200,21 @@ def rope(x, pos, inv):
     return x * cos + rot * sin
 
 
+def gelu_tanh(x):
+    return 0.5 * x * (1 + np.tanh(math.sqrt(2 / math.pi) * (x + 0.044715 * x ** 3)))
+
+
 def forward(c, w, tokens):
-    """logits (T, V) of one sequence."""
+    """logits (T, V) of one sequence. Llama/Qwen2; Qwen3's per-head q/k norms when the weights
+    have them; Gemma 3 (c["gemma"]): sqrt(C) embedding scale, post-norms, GeGLU, sliding window
+    with the local rope base on c["swa"] layers, query_pre_attn_scalar."""
     T, H, Hkv, D = len(tokens), c["H"], c["Hkv"], c["D"]
+    gemma = c.get("gemma", False)
     pos = np.arange(T, dtype=np.float64)
     x = w["model.embed_tokens.weight"][np.asarray(tokens)].astype(np.float64)
-    mask = np.triu(np.full((T, T), -np.inf), 1)
+    if gemma:
+        x = x * math.sqrt(c["C"])
+    causal = np.triu(np.full((T, T), -np.inf), 1)
     for l in range(c["L"]):
         p = f"model.layers.{l}."
         h = rmsnorm(x, w[p + "input_layernorm.weight"], c["eps"])
@@ -184,17 +222,35 @@ def forward(c, w, tokens):
         def lin(name, inp):
             y = inp @ w[p + name + ".weight"].T
             return y + w[p + name + ".bias"] if p + name + ".bias" in w else y
-        q = rope(lin("self_attn.q_proj", h).reshape(T, H, D), pos, c["inv_freq"])
-        k = rope(lin("self_attn.k_proj", h).reshape(T, Hkv, D), pos, c["inv_freq"])
+        swa = gemma and c["swa"][l] and c["window"] > 0
+        inv = c["local_inv_freq"] if swa else c["inv_freq"]
+        q = lin("self_attn.q_proj", h).reshape(T, H, D)
+        k = lin("self_attn.k_proj", h).reshape(T, Hkv, D)
+        if p + "self_attn.q_norm.weight" in w:   # per head, before rope
+            q = rmsnorm(q, w[p + "self_attn.q_norm.weight"], c["eps"])
+            k = rmsnorm(k, w[p + "self_attn.k_norm.weight"], c["eps"])
+        q = rope(q, pos, inv)
+        k = rope(k, pos, inv)
         v = lin("self_attn.v_proj", h).reshape(T, Hkv, D)
         g = H // Hkv
         k = np.repeat(k, g, axis=1)
         v = np.repeat(v, g, axis=1)
-        s = np.einsum("thd,shd->hts", q, k) / math.sqrt(D) + mask
+        mask = causal
+        if swa:   # query t sees keys s with t - window < s
+            mask = causal + np.tril(np.full((T, T), -np.inf), -c["window"])
+        s = np.einsum("thd,shd->hts", q, k) * (c["qscale"] if gemma else 1 / math.sqrt(D)) + mask
         s = np.exp(s - s.max(-1, keepdims=True))
         s /= s.sum(-1, keepdims=True)
         att = np.einsum("hts,shd->thd", s, v).reshape(T, H * D)
-        x = x + lin("self_attn.o_proj", att)
+        o = lin("self_attn.o_proj", att)
+        if gemma:
+            o = rmsnorm(o, w[p + "post_attention_layernorm.weight"], c["eps"])
+            x = x + o
+            h = rmsnorm(x, w[p + "pre_feedforward_layernorm.weight"], c["eps"])
+            mo = lin("mlp.down_proj", gelu_tanh(lin("mlp.gate_proj", h)) * lin("mlp.up_proj", h))
+            x = x + rmsnorm(mo, w[p + "post_feedforward_layernorm.weight"], c["eps"])
+            continue
+        x = x + o
         h = rmsnorm(x, w[p + "post_attention_layernorm.weight"], c["eps"])
         gt = lin("mlp.gate_proj", h)
         x = x + lin("mlp.down_proj", gt / (1 + np.exp(-gt)) * lin("mlp.up_proj", h))

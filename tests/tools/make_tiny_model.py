@@ -7,8 +7,15 @@ Q/K rows permuted for the llama arch, tied embeddings when --tie, tokenizer.ggml
 
   $FT_PY tests/tools/make_tiny_model.py --hf DIR [--gguf FILE] [--seed 0] [--vocab 300]
       [--hidden 64] [--intermediate 160] [--layers 2] [--heads 4] [--kv-heads 2]
-      [--dtype f32|f16|bf16] [--gguf-type f32|f16|q8_0] [--tie] [--arch llama|qwen2]
-      [--rope-scaling none|linear|llama3] [--shards N]
+      [--dtype f32|f16|bf16] [--gguf-type f32|f16|q8_0] [--tie] [--arch llama|qwen2|qwen3|gemma3]
+      [--rope-scaling none|linear|llama3|llama32] [--shards N] [--head-dim D]
+      [--window W] [--query-scalar S] [--rope-theta B]
+
+qwen3: per-head q_norm/k_norm (head_dim may differ from hidden/heads). gemma3: model_type
+gemma3_text with its norms (HF stores w of x * (1 + w); the GGUF gets 1 + w, as llama.cpp's
+converter writes), sliding window W on the layers l with (l + 1) % 6 != 0 (llama.cpp's fixed
+pattern), local rope base 10000, query_pre_attn_scalar S. llama32: Llama 3.2's rope_scaling
+(factor 32, low 1, high 4, original 8192) with rope_theta 500000.
 
 The tokenizer is byte-level BPE: special tokens <|endoftext|> = 0, <|im_start|> = 1 (bos),
 <|im_end|> = 2 (eos) as SmolLM2, the 256 byte symbols (ids 3..258), 6 merges (259..264);
@@ -69,9 +76,13 @@ def tokenizer_json(V):
     }
 
 
+def head_dim(a):
+    return a.head_dim or a.hidden // a.heads
+
+
 def make_weights(a):
     rng = np.random.default_rng(a.seed)
-    D = a.hidden // a.heads
+    D = head_dim(a)
     C, F, V = a.hidden, a.intermediate, a.vocab
     qd, kd = a.heads * D, a.kv_heads * D
 
@@ -95,22 +106,43 @@ def make_weights(a):
         t[p + "mlp.gate_proj.weight"] = w(F, C)
         t[p + "mlp.up_proj.weight"] = w(F, C)
         t[p + "mlp.down_proj.weight"] = w(C, F)
+        if a.arch in ("qwen3", "gemma3"):
+            t[p + "self_attn.q_norm.weight"] = (1 + 0.2 * rng.standard_normal(D)).astype(np.float32)
+            t[p + "self_attn.k_norm.weight"] = (1 + 0.2 * rng.standard_normal(D)).astype(np.float32)
+        if a.arch == "gemma3":
+            for n in ("pre_feedforward_layernorm", "post_feedforward_layernorm"):
+                t[p + n + ".weight"] = (1 + 0.1 * rng.standard_normal(C)).astype(np.float32)
     t["model.norm.weight"] = (1 + 0.1 * rng.standard_normal(C)).astype(np.float32)
+    if a.arch == "gemma3":   # HF stores w of x * (1 + w): the same effective weights, minus one
+        for k in t:
+            if k.endswith("norm.weight"):
+                t[k] = (t[k] - 1).astype(np.float32)
     if not a.tie:
         t["lm_head.weight"] = w(V, C)
     return t
 
 
 def config(a):
+    cls = {"qwen2": "Qwen2ForCausalLM", "qwen3": "Qwen3ForCausalLM", "gemma3": "Gemma3ForCausalLM"}
     c = {
-        "architectures": ["Qwen2ForCausalLM" if a.arch == "qwen2" else "LlamaForCausalLM"],
-        "model_type": a.arch, "vocab_size": a.vocab, "hidden_size": a.hidden,
+        "architectures": [cls.get(a.arch, "LlamaForCausalLM")],
+        "model_type": "gemma3_text" if a.arch == "gemma3" else a.arch, "vocab_size": a.vocab, "hidden_size": a.hidden,
         "intermediate_size": a.intermediate, "num_hidden_layers": a.layers,
         "num_attention_heads": a.heads, "num_key_value_heads": a.kv_heads,
         "rms_norm_eps": 1e-5, "rope_theta": a.rope_theta, "max_position_embeddings": 1024,
         "tie_word_embeddings": bool(a.tie), "bos_token_id": 1, "eos_token_id": 2,
         "hidden_act": "silu", "torch_dtype": {"f32": "float32", "f16": "float16", "bf16": "bfloat16"}[a.dtype],
     }
+    if a.head_dim:
+        c["head_dim"] = a.head_dim
+    if a.arch == "gemma3":
+        c.update({"hidden_activation": "gelu_pytorch_tanh", "sliding_window": a.window, "sliding_window_pattern": 6,
+                  "rope_local_base_freq": 10000.0, "query_pre_attn_scalar": a.query_scalar or head_dim(a),
+                  "final_logit_softcapping": None, "attn_logit_softcapping": None, "head_dim": head_dim(a)})
+        del c["hidden_act"]
+    if a.rope_scaling == "llama32":
+        c["rope_scaling"] = {"rope_type": "llama3", "factor": 32.0, "low_freq_factor": 1.0,
+                             "high_freq_factor": 4.0, "original_max_position_embeddings": 8192}
     if a.rope_scaling == "linear":
         c["rope_scaling"] = {"rope_type": "linear", "factor": 2.0}
     elif a.rope_scaling == "llama3":
@@ -187,10 +219,13 @@ def permute(w, n_head):
 
 GG_NAMES = {"input_layernorm": "attn_norm", "post_attention_layernorm": "ffn_norm", "self_attn.q_proj": "attn_q",
             "self_attn.k_proj": "attn_k", "self_attn.v_proj": "attn_v", "self_attn.o_proj": "attn_output",
-            "mlp.gate_proj": "ffn_gate", "mlp.up_proj": "ffn_up", "mlp.down_proj": "ffn_down"}
+            "mlp.gate_proj": "ffn_gate", "mlp.up_proj": "ffn_up", "mlp.down_proj": "ffn_down",
+            "self_attn.q_norm": "attn_q_norm", "self_attn.k_norm": "attn_k_norm"}
+GG_GEMMA3 = dict(GG_NAMES, pre_feedforward_layernorm="ffn_norm", post_attention_layernorm="post_attention_norm",
+                 post_feedforward_layernorm="post_ffw_norm")
 
 
-def gguf_name(k):
+def gguf_name(k, names=GG_NAMES):
     if k == "model.embed_tokens.weight":
         return "token_embd.weight"
     if k == "model.norm.weight":
@@ -200,14 +235,20 @@ def gguf_name(k):
     rest = k[len("model.layers."):]
     l, rest = rest.split(".", 1)
     mod, kind = rest.rsplit(".", 1)
-    return f"blk.{l}.{GG_NAMES[mod]}.{kind}"
+    return f"blk.{l}.{names[mod]}.{kind}"
 
 
 def write_gguf(a, t):
     import gguf
     arch = a.arch
     w = gguf.GGUFWriter(a.gguf, arch)
-    D = a.hidden // a.heads
+    D = head_dim(a)
+    names = GG_GEMMA3 if arch == "gemma3" else GG_NAMES
+    if a.head_dim or arch == "gemma3":
+        w.add_key_length(D)
+        w.add_value_length(D)
+    if arch == "gemma3" and a.window:
+        w.add_sliding_window(a.window)
     w.add_block_count(a.layers)
     w.add_context_length(1024)
     w.add_embedding_length(a.hidden)
@@ -234,16 +275,18 @@ def write_gguf(a, t):
     qt = {"f32": gguf.GGMLQuantizationType.F32, "f16": gguf.GGMLQuantizationType.F16,
           "q8_0": gguf.GGMLQuantizationType.Q8_0}[a.gguf_type]
     for k, v in t.items():
+        if arch == "gemma3" and k.endswith("norm.weight"):
+            v = v + np.float32(1)   # llama.cpp's Gemma converter stores 1 + w
         if arch == "llama" and ("q_proj" in k or "k_proj" in k):
             v = permute(v, a.heads if "q_proj" in k else a.kv_heads)
         if v.ndim == 1 or qt == gguf.GGMLQuantizationType.F32:
-            w.add_tensor(gguf_name(k), v.astype(np.float32))
+            w.add_tensor(gguf_name(k, names), v.astype(np.float32))
         elif qt == gguf.GGMLQuantizationType.F16:
-            w.add_tensor(gguf_name(k), v.astype(np.float16))
+            w.add_tensor(gguf_name(k, names), v.astype(np.float16))
         else:
             q = gguf.quants.quantize(v, qt)
-            w.add_tensor(gguf_name(k), q, raw_shape=q.shape, raw_dtype=qt)
-    if a.rope_scaling == "llama3":
+            w.add_tensor(gguf_name(k, names), q, raw_shape=q.shape, raw_dtype=qt)
+    if a.rope_scaling in ("llama3", "llama32"):
         # llama.cpp stores llama3 scaling as per-frequency divisors
         inv = 1.0 / (a.rope_theta ** (np.arange(0, D, 2, dtype=np.float32) / D))
         cfg = config(a)["rope_scaling"]
@@ -272,8 +315,11 @@ def main():
     ap.add_argument("--dtype", default="f32", choices=["f32", "f16", "bf16"])
     ap.add_argument("--gguf-type", default="f32", choices=["f32", "f16", "q8_0"])
     ap.add_argument("--tie", action="store_true")
-    ap.add_argument("--arch", default="llama", choices=["llama", "qwen2"])
-    ap.add_argument("--rope-scaling", default="none", choices=["none", "linear", "llama3"])
+    ap.add_argument("--arch", default="llama", choices=["llama", "qwen2", "qwen3", "gemma3"])
+    ap.add_argument("--rope-scaling", default="none", choices=["none", "linear", "llama3", "llama32"])
+    ap.add_argument("--head-dim", type=int, default=0)
+    ap.add_argument("--window", type=int, default=4)
+    ap.add_argument("--query-scalar", type=float, default=0)
     ap.add_argument("--shards", type=int, default=1)
     a = ap.parse_args()
     if a.vocab < len(vocab_list()):

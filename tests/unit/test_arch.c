@@ -28,7 +28,7 @@ static void test_rows_complete(void **st) {
     (void)st;
     int n;
     const ft_arch *t = ft_arch_table(&n);
-    assert_int_equal(n, 2);
+    assert_int_equal(n, 4);
     for (int i = 0; i < n; i++) {
         const ft_arch *a = &t[i];
         assert_ptr_equal(ft_arch_by_name(a->name), a);
@@ -40,14 +40,18 @@ static void test_rows_complete(void **st) {
         assert_ptr_equal(ft_arch_from_gguf(a->name, "x"), a);
         for (int g = 0; g < FT_GLOBAL_COUNT; g++) assert_true(a->global[g].hf && a->global[g].gguf);
         int seen_norm[FT_NORM_COUNT] = {0}, seen_lin[FT_LIN_COUNT] = {0};
-        for (int s = 0; s < FT_NORM_COUNT + FT_LIN_COUNT; s++) {
+        assert_true(a->n_slots >= FT_LIN_COUNT + 2 && a->n_slots <= FT_NORM_COUNT + FT_LIN_COUNT);
+        for (int s = 0; s < a->n_slots; s++) {
             const ft_arch_slot *sl = &a->layer_order[s];
             if (sl->is_norm) seen_norm[sl->role]++;
             else seen_lin[sl->role]++;
         }
+        // every norm the row names is in its order once (attention and MLP norms in every row)
+        assert_true(ft_arch_has_norm(a, FT_NORM_ATTN) && ft_arch_has_norm(a, FT_NORM_MLP));
+        assert_int_equal(ft_arch_has_norm(a, FT_NORM_Q), ft_arch_has_norm(a, FT_NORM_K));
         for (int r = 0; r < FT_NORM_COUNT; r++) {
-            assert_int_equal(seen_norm[r], 1);
-            assert_true(a->norm[r].hf && a->norm[r].gguf);
+            assert_int_equal(seen_norm[r], ft_arch_has_norm(a, r));
+            assert_true(!a->norm[r].hf == !a->norm[r].gguf);
         }
         for (int r = 0; r < FT_LIN_COUNT; r++) {
             assert_int_equal(seen_lin[r], 1);
@@ -159,6 +163,63 @@ static void test_names_roundtrip(void **st) {
     }
 }
 
+// Qwen3 and Gemma 3 names against HF (Qwen3DecoderLayer, Gemma3DecoderLayer) and llama.cpp
+// (LLM_ARCH_QWEN3, LLM_ARCH_GEMMA3: gguf-py's tensor names attn_q_norm, post_attention_norm, ...).
+static const char *const QWEN3_CPP[][2] = {
+    {"model.layers.1.self_attn.q_norm.weight", "blk.1.attn_q_norm.weight"},
+    {"model.layers.1.self_attn.k_norm.weight", "blk.1.attn_k_norm.weight"},
+    {"model.layers.1.input_layernorm.weight", "blk.1.attn_norm.weight"},
+    {"model.layers.1.post_attention_layernorm.weight", "blk.1.ffn_norm.weight"},
+    {"model.layers.1.self_attn.q_proj.weight", "blk.1.attn_q.weight"},
+};
+static const char *const GEMMA3_CPP[][2] = {
+    {"model.layers.1.self_attn.q_norm.weight", "blk.1.attn_q_norm.weight"},
+    {"model.layers.1.self_attn.k_norm.weight", "blk.1.attn_k_norm.weight"},
+    {"model.layers.1.input_layernorm.weight", "blk.1.attn_norm.weight"},
+    {"model.layers.1.post_attention_layernorm.weight", "blk.1.post_attention_norm.weight"},
+    {"model.layers.1.pre_feedforward_layernorm.weight", "blk.1.ffn_norm.weight"},
+    {"model.layers.1.post_feedforward_layernorm.weight", "blk.1.post_ffw_norm.weight"},
+    {"model.layers.1.mlp.down_proj.weight", "blk.1.ffn_down.weight"},
+    {"model.norm.weight", "output_norm.weight"},
+};
+
+static void test_new_rows(void **st) {
+    (void)st;
+    for (int ai = 0; ai < 2; ai++) {
+        ft_config c = cfg_for(ai ? "gemma3" : "qwen3", 0);
+        c.head_dim = 6;   // independent of hidden / heads (16 / 4)
+        c.tie_embeddings = true;
+        ft_model *m = ft_model_new(&c);
+        assert_non_null(m);
+        const ft_arch *a = m->cfg.arch_row;
+        // embed, 2 x (norms + 7 weights), norm (tied: no lm_head)
+        int norms = ai ? 6 : 4;
+        assert_int_equal(m->n_tensors, 1 + 2 * (norms + 7) + 1);
+        for (int i = 0; i < m->n_tensors; i++) {
+            char g[128], h[128];
+            assert_int_equal(ft_arch_gguf_name(a, m->tensors[i].name, g, sizeof g), 0);
+            assert_int_equal(ft_arch_hf_name(a, g, h, sizeof h), 0);
+            assert_string_equal(h, m->tensors[i].name);
+            // Gemma's norms are (1 + w) in HF, every other tensor as stored
+            assert_int_equal(m->tensors[i].hf_plus_one, ai && strstr(m->tensors[i].name, "norm") != NULL);
+        }
+        const char *const(*tab)[2] = ai ? GEMMA3_CPP : QWEN3_CPP;
+        size_t nt = ai ? sizeof GEMMA3_CPP / sizeof *GEMMA3_CPP : sizeof QWEN3_CPP / sizeof *QWEN3_CPP;
+        for (size_t i = 0; i < nt; i++) {
+            char g[128];
+            assert_int_equal(ft_arch_gguf_name(a, tab[i][0], g, sizeof g), 0);
+            assert_string_equal(g, tab[i][1]);
+        }
+        assert_int_equal(ft_model_tensor(m, "model.layers.1.self_attn.q_norm.weight")->shape[0], 6);
+        assert_ptr_equal(m->layers[1].k_norm, ft_model_tensor_data(m, "model.layers.1.self_attn.k_norm.weight"));
+        assert_int_equal(m->layers[0].q.out, 4 * 6);
+        assert_int_equal(m->layers[0].o.in, 4 * 6);
+        assert_int_equal(ft_arch_gguf_permute_heads(&m->cfg, "model.layers.1.self_attn.q_proj.weight"), 0);
+        assert_true((m->layers[1].attn_post_norm != NULL) == ai);
+        ft_model_free(m);
+    }
+}
+
 // config.json -> the row, as HF maps model_type to a modeling file.
 static void test_hf_model_types(void **st) {
     (void)st;
@@ -205,9 +266,10 @@ static void test_hf_model_types(void **st) {
 static void test_unknown_refused(void **st) {
     (void)st;
     assert_null(ft_arch_from_hf("gpt2", "m/config.json"));
-    assert_string_equal(ft_errmsg(), "m/config.json: unsupported model_type \"gpt2\" (supported: llama, mistral, qwen2)");
+    assert_string_equal(ft_errmsg(), "m/config.json: unsupported model_type \"gpt2\" (supported: llama, mistral, qwen2, qwen3, "
+                                     "gemma3_text)");
     assert_null(ft_arch_from_gguf("phi3", "m.gguf"));
-    assert_string_equal(ft_errmsg(), "m.gguf: unsupported architecture \"phi3\" (supported: llama, mistral, qwen2)");
+    assert_string_equal(ft_errmsg(), "m.gguf: unsupported architecture \"phi3\" (supported: llama, mistral, qwen2, qwen3, gemma3)");
     // a config built in memory names its row; an unknown name is refused with the list
     ft_config c = cfg_for("falcon", 0);
     assert_null(ft_model_new(&c));
@@ -222,6 +284,7 @@ int main(void) {
         cmocka_unit_test(test_rows_complete),
         cmocka_unit_test(test_names_roundtrip),
         cmocka_unit_test(test_hf_model_types),
+        cmocka_unit_test(test_new_rows),
         cmocka_unit_test(test_unknown_refused),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

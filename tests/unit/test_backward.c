@@ -1,5 +1,6 @@
 // test_backward.c — whole tiny-model gradient checks by central finite differences:
-// every tensor of full fine-tuning (untied + q/k/v bias, and tied embeddings), and the LoRA
+// every tensor of full fine-tuning (untied + q/k/v bias, tied embeddings, Qwen3's q/k norms,
+// Gemma 3's norms, GeGLU, embedding scale, sliding window and query scale), and the LoRA
 // A/B of every target with the base frozen, over packed rows with document masking,
 // padding and gradient accumulation across two micro-batches; and LoRA dropout (the masks are
 // a function of the seed, so the loss stays a deterministic function to differentiate).
@@ -90,8 +91,9 @@ static int check_param(ft_model *m, ft_acts *a, const batch *bs, int nb, float *
     return 0;
 }
 
-static void run_full(int tie, int bias) {
-    ft_model *m = tiny(tie, bias, 11 + tie + 2 * bias);
+static void run_full_spec(const tu_model_spec *spec, uint64_t seed) {
+    int tie = spec->tie, bias = spec->bias;
+    ft_model *m = tu_tiny_model(spec, seed);
     batch bs[2];
     make_batch(&bs[0], 1);
     make_batch(&bs[1], 2);
@@ -110,12 +112,15 @@ static void run_full(int tie, int bias) {
         if (tie && !strcmp(ti->name, "lm_head.weight")) continue;
         for (int k = 0; k < 4; k++) {
             size_t i = ti->offset + (size_t)ft_rng_below(&r, ti->numel);
+            if (m->params + ti->offset == m->embed)   // a row the batch looks up (others get no gradient)
+                i = ti->offset + (size_t)bs[0].ids[ft_rng_below(&r, N)] * m->cfg.hidden +
+                    (size_t)ft_rng_below(&r, (uint64_t)m->cfg.hidden);
             bad += check_param(m, &a, bs, 2, &m->params[i], grads[i], ti->name, i - ti->offset, &worst);
             checked++;
         }
     }
-    fprintf(stderr, "  full (tie=%d, bias=%d): %d parameters checked, worst relative error %.2g\n", tie, bias,
-            checked, worst);
+    fprintf(stderr, "  full %s (tie=%d, bias=%d): %d parameters checked, worst relative error %.2g\n", m->cfg.arch, tie,
+            bias, checked, worst);
     assert_int_equal(bad, 0);
     free(grads);
     ft_backward_free(&ws);
@@ -123,8 +128,26 @@ static void run_full(int tie, int bias) {
     ft_model_free(m);
 }
 
+static void run_full(int tie, int bias) {
+    tu_model_spec s = {.tie = tie, .bias = bias};
+    run_full_spec(&s, 11 + tie + 2 * bias);
+}
+
 static void test_full_untied_bias(void **st) { (void)st; run_full(0, 1); }
 static void test_full_tied(void **st) { (void)st; run_full(1, 0); }
+// Qwen3: the per-head q/k norms' own gradients and what flows through them; head_dim 6 != 16/4.
+static void test_full_qwen3(void **st) {
+    (void)st;
+    tu_model_spec s = {.arch = "qwen3", .tie = 1, .head_dim = 6};
+    run_full_spec(&s, 41);
+}
+// Gemma 3: post-norms, GeGLU, sqrt(C) embedding scale (untied, so the embedding rows see it alone),
+// q/k norms, a 3-key window on layer 0 (rows of 8) with its own rope base, query scalar 5.
+static void test_full_gemma3(void **st) {
+    (void)st;
+    tu_model_spec s = {.arch = "gemma3", .tie = 0, .head_dim = 8, .window = 3, .query_scalar = 5.0f};
+    run_full_spec(&s, 43);
+}
 
 // Central differences of `per` sampled A and B entries of every hook of ad.
 static int check_lora(ft_model *m, ft_acts *a, const batch *bs, ft_adapter *ad, ft_rng *r, int per, int *checked,
@@ -266,6 +289,8 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_full_untied_bias),
         cmocka_unit_test(test_full_tied),
+        cmocka_unit_test(test_full_qwen3),
+        cmocka_unit_test(test_full_gemma3),
         cmocka_unit_test(test_lora_grads), cmocka_unit_test(test_lora_bias_pattern_grads),
         cmocka_unit_test(test_lora_dropout_grads),
     };

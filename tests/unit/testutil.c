@@ -42,14 +42,18 @@ const char *tu_testdata(void) {
 ft_model *tu_tiny_model(const tu_model_spec *s, uint64_t seed) {
     ft_config c;
     memset(&c, 0, sizeof c);
-    strcpy(c.arch, s->bias ? "qwen2" : "llama");
+    strcpy(c.arch, s->arch ? s->arch : s->bias ? "qwen2" : "llama");
     c.vocab_size = s->vocab ? s->vocab : 23;
     c.hidden = s->hidden ? s->hidden : 16;
     c.intermediate = s->intermediate ? s->intermediate : 24;
     c.n_layers = s->layers ? s->layers : 2;
     c.n_heads = s->heads ? s->heads : 4;
     c.n_kv_heads = s->kv_heads ? s->kv_heads : 2;
-    c.head_dim = c.hidden / c.n_heads;
+    c.head_dim = s->head_dim ? s->head_dim : c.hidden / c.n_heads;
+    c.sliding_window = s->window;
+    c.swa_pattern = s->window ? 2 : 0;
+    c.rope_local_theta = s->window ? 500.0f : 0.0f;   // the local layers' own base (differs from 10000)
+    c.query_scalar = s->query_scalar;
     c.rms_eps = 1e-5f;
     c.rope_theta = 10000.0f;
     c.max_pos = s->max_pos ? s->max_pos : 64;

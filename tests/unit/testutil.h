@@ -29,6 +29,10 @@ typedef struct {
     int max_pos;              // [64]
     float amp;                // every weight (ft_rng_float - 0.5) * amp  [0.8]
     int raw_norms;            // 1: norm weights stay as drawn; 0: + 1, near 1 like trained models
+    const char *arch;         // a row of lib/model/arch.c by name [llama, or qwen2 with bias]
+    int head_dim;             // [hidden / heads]
+    int window;               // gemma3: sliding window, on layer 0 of every 2 (swa_pattern 2) [0]
+    float query_scalar;       // gemma3: query_pre_attn_scalar [head_dim]
 } tu_model_spec;
 ft_model *tu_tiny_model(const tu_model_spec *spec, uint64_t seed);
 
