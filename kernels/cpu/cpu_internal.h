@@ -15,6 +15,15 @@
 #define FT_CPU_CLONES __attribute__((target_clones("avx2", "default")))
 #else
 #define FT_CPU_CLONES
+struct ft_qtensor;
+void ft_cpu_qtmatmul(float *out, const float *x, const struct ft_qtensor *w, const float *bias, int N);
+void ft_cpu_attention_decode(float *out, float *kc, float *vc, const float *q, const float *k, const float *v,
+                             const int32_t *slot, const int32_t *pos, int n, int max_T, int Hq, int Hkv, int D);
+// Whether qtmatmul's fused path runs its AVX-512 version (cpuid; FT_CPU_PORTABLE=1 in the
+// environment or ft_cpu_qdot_force_portable(1) forces the portable one; tests use both).
+int ft_cpu_qdot_avx512(void);
+void ft_cpu_qdot_force_portable(int on);
+
 #endif
 
 // exp(x) in float32 that GCC can vectorise (no libm call, no branches): x = n*ln2 + r with
@@ -121,5 +130,14 @@ void ft_cpu_dora_norm_backward_W(float *dW, const float *c, const float *W, cons
                                  int r, int I, int O);
 void ft_cpu_attention_cached(float *out, const float *q, const float *kc, const float *vc, int n, int p0, int Hq,
                              int Hkv, int D);
+
+struct ft_qtensor;
+void ft_cpu_qtmatmul(float *out, const float *x, const struct ft_qtensor *w, const float *bias, int N);
+void ft_cpu_attention_decode(float *out, float *kc, float *vc, const float *q, const float *k, const float *v,
+                             const int32_t *slot, const int32_t *pos, int n, int max_T, int Hq, int Hkv, int D);
+// Whether qtmatmul's fused path runs its AVX-512 version (cpuid; FT_CPU_PORTABLE=1 in the
+// environment or ft_cpu_qdot_force_portable(1) forces the portable one; tests use both).
+int ft_cpu_qdot_avx512(void);
+void ft_cpu_qdot_force_portable(int on);
 
 #endif

@@ -50,6 +50,8 @@ static const ft_ops cpu_ops = {
     .dora_norm_backward_B = ft_cpu_dora_norm_backward_B,
     .dora_norm_backward_A = ft_cpu_dora_norm_backward_A,
     .dora_norm_backward_W = ft_cpu_dora_norm_backward_W,
+    .qtmatmul = ft_cpu_qtmatmul,
+    .attention_decode = ft_cpu_attention_decode,
 };
 
 const ft_ops *ft_ops_cpu(void) { return &cpu_ops; }

@@ -189,6 +189,8 @@ static const ft_ops cuda_ops = {
     NULL,   // dora_norm_backward_B
     NULL,   // dora_norm_backward_A
     NULL,   // dora_norm_backward_W
+    NULL,   // qtmatmul: no CUDA twin yet (a model with native weights stays on the cpu)
+    NULL,   // attention_decode
 };
 
 // The strong definition of ft_ops_cuda (kernels/cpu/cuda_stub.c has the weak NULL one, left
