@@ -183,19 +183,19 @@ T512 static void deq_row_512(uint32_t type, const uint8_t *src, float *dst, int 
 #define DOT_TILE(NX)                                                                                        \
     T512 static void dot_##NX##x4(float s[NX][RW], const float *x, int ldx, const float *const w[RW], int I) { \
         __m512 acc[NX][RW];                                                                                 \
-        for (int i = 0; i < NX; i++)                                                                        \
-            for (int j = 0; j < RW; j++) acc[i][j] = _mm512_setzero_ps();                                   \
+        _Pragma("GCC unroll 4") for (int i = 0; i < NX; i++)                                                \
+            _Pragma("GCC unroll 4") for (int j = 0; j < RW; j++) acc[i][j] = _mm512_setzero_ps();           \
         for (int k = 0; k < I; k += 16) {                                                                   \
             __mmask16 mk = I - k >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << (I - k)) - 1);             \
             __m512 wv[RW];                                                                                  \
-            for (int j = 0; j < RW; j++) wv[j] = _mm512_maskz_loadu_ps(mk, w[j] + k);                      \
-            for (int i = 0; i < NX; i++) {                                                                  \
+            _Pragma("GCC unroll 4") for (int j = 0; j < RW; j++) wv[j] = _mm512_maskz_loadu_ps(mk, w[j] + k); \
+            _Pragma("GCC unroll 4") for (int i = 0; i < NX; i++) {                                          \
                 __m512 xv = _mm512_maskz_loadu_ps(mk, x + (size_t)i * ldx + k);                            \
-                for (int j = 0; j < RW; j++) acc[i][j] = _mm512_fmadd_ps(xv, wv[j], acc[i][j]);           \
+                _Pragma("GCC unroll 4") for (int j = 0; j < RW; j++) acc[i][j] = _mm512_fmadd_ps(xv, wv[j], acc[i][j]); \
             }                                                                                               \
         }                                                                                                   \
-        for (int i = 0; i < NX; i++)                                                                        \
-            for (int j = 0; j < RW; j++) s[i][j] = _mm512_reduce_add_ps(acc[i][j]);                         \
+        _Pragma("GCC unroll 4") for (int i = 0; i < NX; i++)                                                \
+            _Pragma("GCC unroll 4") for (int j = 0; j < RW; j++) s[i][j] = _mm512_reduce_add_ps(acc[i][j]); \
     }
 DOT_TILE(1)
 DOT_TILE(4)

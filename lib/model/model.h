@@ -25,6 +25,7 @@
 
 struct gguf_file;
 struct ft_qweight;        // frozen quantized linear weight (QLoRA NF4): lib/model/qweight.h
+struct ft_qtensor;        // frozen weight in its compact GGUF storage (inference): format/qtensor.h
 struct ft_bottleneck;     // bottleneck adapter on a linear's output: lib/model/bottleneck.h
 struct ft_virtual;        // prompt / prefix tuning virtual tokens: lib/model/virtual.h
 
@@ -106,6 +107,7 @@ typedef struct ft_lora {
 typedef struct ft_linear {
     float *w;                 // (out, in)  into params; NULL when qw holds the weight
     const struct ft_qweight *qw; // frozen quantized weight (QLoRA) or NULL
+    const struct ft_qtensor *qt; // frozen weight in its GGUF blocks (inference only: ft_model_load_native) or NULL
     float *b;                 // (out) or NULL
     int in, out;
     ft_lora *lora;            // NULL = no adapter
@@ -134,6 +136,9 @@ typedef struct ft_model {
     const ft_ops *ops;        // op table used by the forward (default: ft_ops_cpu())
     struct ft_virtual *virt;  // prompt/prefix tuning virtual tokens (lib/model/virtual.h) or NULL
     struct ft_qweight *qstore; // (L*FT_LIN_COUNT) NF4 storage of the linears, owned (QLoRA, lib/model/qweight.h) or NULL
+    struct ft_qtensor *qtstore; // (L*FT_LIN_COUNT + 1) compact GGUF storage of the linears and the LM head, owned
+                              // (ft_model_load_native, lib/model/qweight.h) or NULL
+    const struct ft_qtensor *lm_head_qt; // the LM head's compact copy for inference logits, or NULL
     char *path;               // where it was loaded from
     char *tokenizer_path;     // tokenizer.json of an HF dir, or the .gguf itself; NULL if none
     struct ft_model_dev *dev; // device copies of attached adapters (lib/model/model_device.c) or NULL
@@ -299,6 +304,9 @@ void ft_block_forward(ft_model *m, int l, ft_layer_acts *la, const ft_acts *a, c
 // (w or the quantized qw), + LoRA or DoRA, then the bottleneck adapter on the output.
 // tmp must hold ft_linear_scratch(lin, N, 0) floats (may be NULL when that is 0).
 void ft_linear_forward(const ft_ops *ops, const ft_linear *lin, float *out, const float *x, int N, float *tmp);
+// logits(n, V) = h(n, C) @ lm_head^T on m's op table: the compact head (m->lm_head_qt) when the
+// model has one, else the f32 lm_head (lib/model/linear.c).
+void ft_model_head_logits(const ft_model *m, float *logits, const float *h, int n);
 // Scratch floats ft_linear_forward (backward = 0) or ft_linear_backward (1) needs for N rows.
 size_t ft_linear_scratch(const ft_linear *lin, int N, int backward);
 // Grow *buf (capacity *cap floats) to the largest ft_linear_scratch of m's linears for N rows.

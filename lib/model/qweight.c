@@ -1,10 +1,11 @@
 // qweight.c — a model's linears held as NF4 (QLoRA's frozen base): convert an in-memory
-// model, and account for the bytes (the codec is nf4.c).
+// model, and account for the bytes (the codec is nf4.c); the bytes of compact GGUF weights too.
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/err.h"
 #include "model/qweight.h"
+#include "format/qtensor.h"
 
 int ft_model_quantize_nf4(ft_model *m) {
     if (m->qstore) return ft_err("model is already quantized");
@@ -38,6 +39,17 @@ size_t ft_model_qweight_bytes(const ft_model *m, size_t *n_params) {
         for (int i = 0; i < m->cfg.n_layers * FT_LIN_COUNT; i++) {
             bytes += ft_qweight_nbytes(&m->qstore[i]);
             np += m->qstore[i].mem ? m->qstore[i].n : 0;
+        }
+    if (n_params) *n_params = np;
+    return bytes;
+}
+
+size_t ft_model_qtensor_bytes(const ft_model *m, size_t *n_params) {
+    size_t bytes = 0, np = 0;
+    if (m && m->qtstore)
+        for (int i = 0; i <= m->cfg.n_layers * FT_LIN_COUNT; i++) {
+            bytes += ft_qtensor_nbytes(&m->qtstore[i]);
+            np += m->qtstore[i].data ? (size_t)m->qtstore[i].rows * m->qtstore[i].cols : 0;
         }
     if (n_params) *n_params = np;
     return bytes;
