@@ -297,6 +297,12 @@ typedef struct ft_block_io {
     const int32_t *doc;       // (B*T) device buffer or NULL
     int prefix;
     float *out;               // (B*T, C)
+    // batched decoding (ft_model_decode_batch): when slot is set, row i is a new position of
+    // sequence slot[i] (device buffer) and attends over that slot of kslots/vslots
+    // (S, max_T, Hkv*D) with the op table's attention_decode, which stores k/v there first
+    const int32_t *slot;
+    float *kslots, *vslots;
+    int max_T;
 } ft_block_io;
 void ft_block_forward(ft_model *m, int l, ft_layer_acts *la, const ft_acts *a, const ft_block_io *io);
 
@@ -328,5 +334,30 @@ void ft_kvcache_reset(ft_kvcache *kv);
 // Append n tokens (any n; processed in chunks of max_chunk) at positions kv->n.. and write
 // the logits (V) of the last one into logits (may be NULL). -1 when the cache is full.
 int ft_model_decode(ft_model *m, ft_kvcache *kv, const int32_t *tokens, int n, float *logits);
+
+// ---- batched decoding: many sequences, one slot each in a shared cache ----------------------
+// Each forward runs the new positions of several sequences as rows of one batch (the linears
+// see M = rows, not one matrix-vector product per sequence); a finished sequence's slot is
+// reset and refilled by the next (continuous batching: tools/ft-eval/generate.c). Not with
+// prompt/prefix tuning (m->virt): ft_model_decode is.
+typedef struct ft_kvbatch {
+    int L, S, max_T, kv_dim;  // S slots of max_T positions
+    int max_rows;             // rows per forward (larger calls are split)
+    int *len;                 // (S) positions filled in each slot (host)
+    float *k, *v;             // (L, S, max_T, kv_dim) each, keys after rope (device buffers)
+    float *kn, *vn;           // (max_rows, kv_dim) the new rows' keys/values of one layer
+    int32_t *slot, *slot_h;   // (max_rows) slot of each row: device buffer, host staging
+    ft_acts acts;             // inference activations for max_rows positions
+    const ft_ops *ops;
+} ft_kvbatch;
+int ft_kvbatch_init(ft_kvbatch *kb, const ft_model *m, int S, int max_T, int max_rows);
+void ft_kvbatch_free(ft_kvbatch *kb);
+// Empty slot s for a new sequence.
+void ft_kvbatch_reset(ft_kvbatch *kb, int s);
+// Append n rows: row i is token tokens[i] of sequence slots[i], at that slot's next position
+// (a slot's rows in order). logits (n_out, V) host memory: those of rows out_rows[0..n_out)
+// (NULL/0: none). -1 (nothing appended for the failing chunk) on a bad token or slot, or a full slot.
+int ft_model_decode_batch(ft_model *m, ft_kvbatch *kb, const int32_t *tokens, const int32_t *slots, int n,
+                          float *logits, const int *out_rows, int n_out);
 
 #endif

@@ -28,6 +28,10 @@ size_t ft_model_qweight_bytes(const ft_model *m, size_t *n_params);
 // embedding stays for the token lookup). Not for training (no weight gradients, no merging):
 // ft_model_load is. Any other path loads as ft_model_load does. (model_load.c.)
 ft_model *ft_model_load_native(const char *path);
+// Convert the f32 linears (and LM head) of an in-memory model to compact qtensors of `type`
+// (GGML_F32, GGML_BF16, or GGML_Q8_0 when every row is whole blocks of 32): lin->qt set, lin->w
+// kept. For tests and benchmarks. 0, or -1 with m unchanged.
+int ft_model_compact(ft_model *m, uint32_t type);
 // Bytes and parameter count of m's compact weights (0 when none).
 size_t ft_model_qtensor_bytes(const ft_model *m, size_t *n_params);
 
