@@ -12,7 +12,8 @@
 //
 // Files: model_config.c (ft_config), model_load.c (tensor table, HF dirs, GGUF),
 // model_forward.c (forward, activations), model_block.c (the decoder block, forward and
-// backward), model_kv.c (KV cache decoding), model_device.c (a model on a device op table).
+// backward), model_kv.c (KV cache decoding), model_kvbatch.c (batched decoding over cache slots),
+// model_device.c (a model on a device op table).
 #ifndef FT_MODEL_H
 #define FT_MODEL_H
 
@@ -356,7 +357,8 @@ void ft_kvbatch_free(ft_kvbatch *kb);
 void ft_kvbatch_reset(ft_kvbatch *kb, int s);
 // Append n rows: row i is token tokens[i] of sequence slots[i], at that slot's next position
 // (a slot's rows in order). logits (n_out, V) host memory: those of rows out_rows[0..n_out)
-// (NULL/0: none). -1 (nothing appended for the failing chunk) on a bad token or slot, or a full slot.
+// in ascending order (NULL/0: none). -1 (nothing appended for the failing chunk) on a bad
+// token or slot, or a full slot.
 int ft_model_decode_batch(ft_model *m, ft_kvbatch *kb, const int32_t *tokens, const int32_t *slots, int n,
                           float *logits, const int *out_rows, int n_out);
 

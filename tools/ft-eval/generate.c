@@ -3,6 +3,7 @@
 // chat template and generation prompt, or {"prompt"} raw text), generate with the KV cache
 // (greedy by default; temperature / top-k / top-p with --seed), stop at EOS / end-of-turn
 // tokens, --stop strings or --max-new-tokens, and write the record with "output" added.
+// --batch N: N records decode together (continuous batching, run_batched), outputs in order.
 #include <jansson.h>
 #include <math.h>
 #include <stdio.h>
