@@ -41,8 +41,9 @@ int ft_cpu_qdot_avx512(void) {
     }
     if (force_portable) return 0;
     __builtin_cpu_init();
+    // every CPU with AVX-512 F/BW/VL also has F16C and FMA (not all compilers name those here)
     return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
-           __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("f16c") && __builtin_cpu_supports("fma");
+           __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq");
 #else
     return 0;
 #endif
