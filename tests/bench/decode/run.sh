@@ -37,9 +37,9 @@ echo "model: $model; $threads threads, OMP_WAIT_POLICY=$OMP_WAIT_POLICY; $(nproc
 echo "llama.cpp: $(dirname "$lb")"
 for r in $(seq "$rounds"); do
   "$work/bench_decode" "$model" native "$tg" "$npl" "$npp" "$ntg" >>"$work/ft.jsonl"
-  "$lb" -m "$model" -t "$threads" -p 0 -n "$tg" -r 1 -o json 2>/dev/null >"$work/lb$r.json"
+  "$lb" -m "$model" -t "$threads" -p 0 -n "$tg" -r 1 -o json 2>/dev/null >"$work/lb$r.json" || echo "round $r: llama-bench failed"
   "$lbb" -m "$model" -t "$threads" -c $(( npl * (npp + ntg) + 64 )) -b 2048 -ub 512 -npp "$npp" -ntg "$ntg" -npl "$npl" \
-    2>/dev/null >"$work/lbb$r.txt"
+    2>/dev/null >"$work/lbb$r.txt" || echo "round $r: llama-batched-bench failed (exit $?; an AMX build on a VM without AMX dies of SIGILL: rebuild with -DGGML_NATIVE=OFF -DGGML_AVX512=ON ...)"
   echo "round $r: ft $(tail -1 "$work/ft.jsonl" | cut -c1-200)"
 done
 "$work/bench_decode" "$model" f32 "$tg" 0 0 0 >"$work/ft32.json"
