@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 struct ft_qweight;
+struct ft_qtensor;
 
 typedef struct ft_ops {
     const char *name;   // "cpu", "cuda"
@@ -170,7 +171,23 @@ typedef struct ft_ops {
                                       float scale);
     void (*attention_cached_window)(float *out, const float *q, const float *kc, const float *vc, int n, int p0,
                                     int Hq, int Hkv, int D, int window, float scale);
+    // ---- inference: compact weights and batched decoding (kernels/cpu/cpu_qdot.c,
+    // cpu_attn_decode.c; no CUDA twins yet: ft_model_to_device refuses a model holding them) ----
+    // Frozen weight kept in its GGUF storage (format/qtensor.h: Q4_0, Q4_1, Q8_0, Q4_K, Q6_K,
+    // BF16, F16, F32): out(N,O) = x(N,I) @ deq(w)(O,I)^T + bias (bias may be NULL). For
+    // N <= FT_QT_FUSED_MAX_N dequantization is fused into the dot products and a row's result
+    // does not depend on the other rows; above, bands are dequantized for sgemm.
+    void (*qtmatmul)(float *out, const float *x, const struct ft_qtensor *w, const float *bias, int N);
+    // Batched decoding over a slotted KV cache kc/vc(S, max_T, Hkv, D) (keys after rope): new
+    // row i (q(n,Hq,D), k/v(n,Hkv,D)) belongs to slot slot[i] at position pos[i]; its key and
+    // value are first stored at kc/vc[slot[i], pos[i]], then it attends to positions 0..pos[i]
+    // of its slot. out(n,Hq,D), softmax scale 1/sqrt(D). slot and pos live where q does.
+    void (*attention_decode)(float *out, float *kc, float *vc, const float *q, const float *k, const float *v,
+                             const int32_t *slot, const int32_t *pos, int n, int max_T, int Hq, int Hkv, int D);
 } ft_ops;
+
+// Rows up to which qtmatmul takes the fused (row-independent) path.
+#define FT_QT_FUSED_MAX_N 32
 
 enum { FT_DEVICE_CPU = 0, FT_DEVICE_CUDA = 1, FT_DEVICE_GUARD = 2 };
 

@@ -26,7 +26,7 @@ static const struct { const char *name; subcmd_fn fn; const char *what; } cmds[]
 };
 
 static void usage(void) {
-    printf("Usage: ft-eval [--model M [--quantize nf4]] [--adapter DIR]... SUBCOMMAND [OPTIONS] [FILES]\n\n"
+    printf("Usage: ft-eval [--model M [--quantize nf4] [--weights auto|native|f32]] [--adapter DIR]... SUBCOMMAND [OPTIONS] [FILES]\n\n"
            "Evaluate a model, or score and compare predictions.\n\nSubcommands:\n");
     for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++)
         printf("  %-10s %s%s\n", cmds[i].name, cmds[i].what, cmds[i].fn ? "" : " (not built yet)");
@@ -46,7 +46,7 @@ int main(int argc, char **argv) {
         if (a[0] == '-') {
             // options taking a value
             if ((!strcmp(a, "--model") || !strcmp(a, "--adapter") || !strcmp(a, "-o") || !strcmp(a, "--device") ||
-                 !strcmp(a, "--threads") || !strcmp(a, "--quantize")) && i + 1 < argc)
+                 !strcmp(a, "--threads") || !strcmp(a, "--quantize") || !strcmp(a, "--weights")) && i + 1 < argc)
                 i++;
             continue;
         }

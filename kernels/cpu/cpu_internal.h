@@ -15,18 +15,6 @@
 #define FT_CPU_CLONES __attribute__((target_clones("avx2", "default")))
 #else
 #define FT_CPU_CLONES
-// Gemma 3 (cpu_attention.c, cpu_gemma.c)
-void ft_cpu_attention_window(float *out, float *lse, const float *q, const float *k, const float *v,
-                             const int32_t *doc, int B, int T, int Hq, int Hkv, int D, int window, float scale);
-void ft_cpu_attention_window_backward(float *dq, float *dk, float *dv, const float *dout, const float *out,
-                                      const float *lse, const float *q, const float *k, const float *v,
-                                      const int32_t *doc, int B, int T, int Hq, int Hkv, int D, int window,
-                                      float scale);
-void ft_cpu_attention_cached_window(float *out, const float *q, const float *kc, const float *vc, int n, int p0,
-                                    int Hq, int Hkv, int D, int window, float scale);
-void ft_cpu_geglu(float *out, const float *gate, const float *up, int N, int F);
-void ft_cpu_geglu_backward(float *dgate, float *dup, const float *dout, const float *gate, const float *up, int N,
-                           int F);
 
 #endif
 
@@ -171,5 +159,14 @@ void ft_cpu_attention_cached_window(float *out, const float *q, const float *kc,
 void ft_cpu_geglu(float *out, const float *gate, const float *up, int N, int F);
 void ft_cpu_geglu_backward(float *dgate, float *dup, const float *dout, const float *gate, const float *up, int N,
                            int F);
+
+struct ft_qtensor;
+void ft_cpu_qtmatmul(float *out, const float *x, const struct ft_qtensor *w, const float *bias, int N);
+void ft_cpu_attention_decode(float *out, float *kc, float *vc, const float *q, const float *k, const float *v,
+                             const int32_t *slot, const int32_t *pos, int n, int max_T, int Hq, int Hkv, int D);
+// Whether qtmatmul's fused path runs its AVX-512 version (cpuid; FT_CPU_PORTABLE=1 in the
+// environment or ft_cpu_qdot_force_portable(1) forces the portable one; tests use both).
+int ft_cpu_qdot_avx512(void);
+void ft_cpu_qdot_force_portable(int on);
 
 #endif

@@ -55,6 +55,8 @@ static const ft_ops cpu_ops = {
     .attention_window = ft_cpu_attention_window,
     .attention_window_backward = ft_cpu_attention_window_backward,
     .attention_cached_window = ft_cpu_attention_cached_window,
+    .qtmatmul = ft_cpu_qtmatmul,
+    .attention_decode = ft_cpu_attention_decode,
 };
 
 const ft_ops *ft_ops_cpu(void) { return &cpu_ops; }

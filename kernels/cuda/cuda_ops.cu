@@ -194,6 +194,8 @@ static const ft_ops cuda_ops = {
     ft_cuda_attention_window,
     ft_cuda_attention_window_backward,
     NULL,   // attention_cached_window: no CUDA twin yet (docs/cuda.md): Gemma 3 decodes on the cpu
+    NULL,   // qtmatmul: no CUDA twin yet (a model with native weights stays on the cpu)
+    NULL,   // attention_decode
 };
 
 // The strong definition of ft_ops_cuda (kernels/cpu/cuda_stub.c has the weak NULL one, left

@@ -101,6 +101,10 @@ static void g_attention_cached(float *out, const float *q, const float *kc, cons
                                int Hkv, int D) {
     ft_cpu_attention_cached(S(out), S(q), S(kc), S(vc), n, p0, Hq, Hkv, D);
 }
+static void g_attention_decode(float *out, float *kc, float *vc, const float *q, const float *k, const float *v,
+                               const int32_t *slot, const int32_t *pos, int n, int max_T, int Hq, int Hkv, int D) {
+    ft_cpu_attention_decode(S(out), S(kc), S(vc), S(q), S(k), S(v), S(slot), S(pos), n, max_T, Hq, Hkv, D);
+}
 
 static double g_sumsq(const float *x, size_t n) { return ft_cpu_sumsq(S(x), n); }
 static void g_scale(float *x, float s, size_t n) { ft_cpu_scale(S(x), s, n); }
@@ -201,6 +205,7 @@ static ft_ops g_ops = {
     .attention_window = g_attention_window,
     .attention_window_backward = g_attention_window_backward,
     .attention_cached_window = g_attention_cached_window,
+    .attention_decode = g_attention_decode,   // qtmatmul: none (native weights stay on the cpu)
 };
 static pthread_once_t g_once = PTHREAD_ONCE_INIT;
 

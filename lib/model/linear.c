@@ -13,6 +13,7 @@
 #include "core/err.h"
 #include "model/model.h"
 #include "model/model_backward.h"
+#include "format/qtensor.h"
 
 static int has_lora(const ft_linear *lin) {
     const ft_lora *lo = lin->lora;
@@ -44,8 +45,14 @@ int ft_model_reserve_scratch(ft_model *m, int N, int backward, float **buf, size
 }
 
 static void base_forward(const ft_ops *ops, const ft_linear *lin, float *out, const float *x, int N) {
-    if (lin->qw) ops->qmatmul(out, x, lin->qw, lin->b, N);
+    if (lin->qt) ops->qtmatmul(out, x, lin->qt, lin->b, N);
+    else if (lin->qw) ops->qmatmul(out, x, lin->qw, lin->b, N);
     else ops->matmul(out, x, lin->w, lin->b, N, lin->in, lin->out);
+}
+
+void ft_model_head_logits(const ft_model *m, float *logits, const float *h, int n) {
+    if (m->lm_head_qt) m->ops->qtmatmul(logits, h, m->lm_head_qt, NULL, n);
+    else m->ops->lm_head_logits(logits, h, m->lm_head, n, m->cfg.hidden, m->cfg.vocab_size);
 }
 
 void ft_linear_forward(const ft_ops *ops, const ft_linear *lin, float *out, const float *x, int N, float *tmp) {

@@ -12,7 +12,8 @@
 //
 // Files: model_config.c (ft_config), model_load.c (tensor table, HF dirs, GGUF),
 // model_forward.c (forward, activations), model_block.c (the decoder block, forward and
-// backward), model_kv.c (KV cache decoding), model_device.c (a model on a device op table).
+// backward), model_kv.c (KV cache decoding), model_kvbatch.c (batched decoding over cache slots),
+// model_device.c (a model on a device op table).
 #ifndef FT_MODEL_H
 #define FT_MODEL_H
 
@@ -25,6 +26,7 @@
 
 struct gguf_file;
 struct ft_qweight;        // frozen quantized linear weight (QLoRA NF4): lib/model/qweight.h
+struct ft_qtensor;        // frozen weight in its compact GGUF storage (inference): format/qtensor.h
 struct ft_bottleneck;     // bottleneck adapter on a linear's output: lib/model/bottleneck.h
 struct ft_virtual;        // prompt / prefix tuning virtual tokens: lib/model/virtual.h
 
@@ -126,6 +128,7 @@ typedef struct ft_lora {
 typedef struct ft_linear {
     float *w;                 // (out, in)  into params; NULL when qw holds the weight
     const struct ft_qweight *qw; // frozen quantized weight (QLoRA) or NULL
+    const struct ft_qtensor *qt; // frozen weight in its GGUF blocks (inference only: ft_model_load_native) or NULL
     float *b;                 // (out) or NULL
     int in, out;
     ft_lora *lora;            // NULL = no adapter
@@ -158,6 +161,9 @@ typedef struct ft_model {
     const ft_ops *ops;        // op table used by the forward (default: ft_ops_cpu())
     struct ft_virtual *virt;  // prompt/prefix tuning virtual tokens (lib/model/virtual.h) or NULL
     struct ft_qweight *qstore; // (L*FT_LIN_COUNT) NF4 storage of the linears, owned (QLoRA, lib/model/qweight.h) or NULL
+    struct ft_qtensor *qtstore; // (L*FT_LIN_COUNT + 1) compact GGUF storage of the linears and the LM head, owned
+                              // (ft_model_load_native, lib/model/qweight.h) or NULL
+    const struct ft_qtensor *lm_head_qt; // the LM head's compact copy for inference logits, or NULL
     char *path;               // where it was loaded from
     char *tokenizer_path;     // tokenizer.json of an HF dir, or the .gguf itself; NULL if none
     struct ft_model_dev *dev; // device copies of attached adapters (lib/model/model_device.c) or NULL
@@ -325,6 +331,12 @@ typedef struct ft_block_io {
     const int32_t *doc;       // (B*T) device buffer or NULL
     int prefix;
     float *out;               // (B*T, C)
+    // batched decoding (ft_model_decode_batch): when slot is set, row i is a new position of
+    // sequence slot[i] (device buffer) and attends over that slot of kslots/vslots
+    // (S, max_T, Hkv*D) with the op table's attention_decode, which stores k/v there first
+    const int32_t *slot;
+    float *kslots, *vslots;
+    int max_T;
 } ft_block_io;
 void ft_block_forward(ft_model *m, int l, ft_layer_acts *la, const ft_acts *a, const ft_block_io *io);
 
@@ -332,6 +344,9 @@ void ft_block_forward(ft_model *m, int l, ft_layer_acts *la, const ft_acts *a, c
 // (w or the quantized qw), + LoRA or DoRA, then the bottleneck adapter on the output.
 // tmp must hold ft_linear_scratch(lin, N, 0) floats (may be NULL when that is 0).
 void ft_linear_forward(const ft_ops *ops, const ft_linear *lin, float *out, const float *x, int N, float *tmp);
+// logits(n, V) = h(n, C) @ lm_head^T on m's op table: the compact head (m->lm_head_qt) when the
+// model has one, else the f32 lm_head (lib/model/linear.c).
+void ft_model_head_logits(const ft_model *m, float *logits, const float *h, int n);
 // Scratch floats ft_linear_forward (backward = 0) or ft_linear_backward (1) needs for N rows.
 size_t ft_linear_scratch(const ft_linear *lin, int N, int backward);
 // Grow *buf (capacity *cap floats) to the largest ft_linear_scratch of m's linears for N rows.
@@ -353,5 +368,33 @@ void ft_kvcache_reset(ft_kvcache *kv);
 // Append n tokens (any n; processed in chunks of max_chunk) at positions kv->n.. and write
 // the logits (V) of the last one into logits (may be NULL). -1 when the cache is full.
 int ft_model_decode(ft_model *m, ft_kvcache *kv, const int32_t *tokens, int n, float *logits);
+
+// ---- batched decoding: many sequences, one slot each in a shared cache ----------------------
+// Each forward runs the new positions of several sequences as rows of one batch (the linears
+// see M = rows, not one matrix-vector product per sequence); a finished sequence's slot is
+// reset and refilled by the next (continuous batching: tools/ft-eval/generate.c). Not with
+// prompt/prefix tuning (m->virt): ft_model_decode is.
+typedef struct ft_kvbatch {
+    int L, S, max_T, kv_dim;  // S slots of max_T positions
+    int max_rows;             // rows per forward (larger calls are split)
+    int *len;                 // (S) positions filled in each slot (host)
+    float *k, *v;             // (L, S, max_T, kv_dim) each, keys after rope (device buffers)
+    float *kn, *vn;           // (max_rows, kv_dim) the new rows' keys/values of one layer
+    int32_t *slot, *slot_h;   // (max_rows) slot of each row: device buffer, host staging
+    ft_acts acts;             // inference activations for max_rows positions
+    const ft_ops *ops;
+} ft_kvbatch;
+int ft_kvbatch_init(ft_kvbatch *kb, const ft_model *m, int S, int max_T, int max_rows);
+// Whether m decodes in batches (ft_kvbatch): plain causal attention, no virtual tokens.
+int ft_model_can_batch_decode(const ft_model *m);
+void ft_kvbatch_free(ft_kvbatch *kb);
+// Empty slot s for a new sequence.
+void ft_kvbatch_reset(ft_kvbatch *kb, int s);
+// Append n rows: row i is token tokens[i] of sequence slots[i], at that slot's next position
+// (a slot's rows in order). logits (n_out, V) host memory: those of rows out_rows[0..n_out)
+// in ascending order (NULL/0: none). -1 (nothing appended for the failing chunk) on a bad
+// token or slot, or a full slot.
+int ft_model_decode_batch(ft_model *m, ft_kvbatch *kb, const int32_t *tokens, const int32_t *slots, int n,
+                          float *logits, const int *out_rows, int n_out);
 
 #endif

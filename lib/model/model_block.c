@@ -50,7 +50,11 @@ void ft_block_forward(ft_model *m, int l, ft_layer_acts *la, const ft_acts *a, c
     ops->rope(la->q, a->pos, invf, N, Hq, D);
     ops->rope(io->k, a->pos, invf, N, Hkv, D);
     if (io->prefix) ft_virtual_forward_kv(m->virt, ops, l, io->k, io->v, io->B, io->T);   // prefix: keys without rope
-    if (io->p0 == 0 && ex)   // the rows' own keys: causal attention (with document masks)
+    if (io->slot)      // batched decoding: each row over its own sequence's slot of the cache (plain
+                       // attention only: ft_kvbatch_init refuses a window or a query scale)
+        ops->attention_decode(la->att, io->kslots, io->vslots, la->q, io->k, io->v, io->slot, a->pos, N, io->max_T,
+                              Hq, Hkv, D);
+    else if (io->p0 == 0 && ex)   // the rows' own keys: causal attention (with document masks)
         ops->attention_window(la->att, la->lse, la->q, io->k, io->v, io->doc, io->B, io->T, Hq, Hkv, D, window, scale);
     else if (io->p0 == 0)
         ops->attention(la->att, la->lse, la->q, io->k, io->v, io->doc, io->B, io->T, Hq, Hkv, D);

@@ -224,6 +224,9 @@ int ft_model_to_device(ft_model *m, const ft_ops *ops) {
     if (!ops) return ft_err("no op table");
     if (ops == m->ops) return 0;
     if (on_device(m)) return ft_err("the model is already on device %s", m->ops->name);
+    if (m->qtstore && ops != ft_ops_cpu())   // compact GGUF weights: only the CPU kernels read them
+        return ft_err("device %s has no qtmatmul op for weights kept in their GGUF blocks (docs/cuda.md; "
+                      "load them as f32: --weights f32)", ops->name);
     if (ops->host_access) {   // host memory: the buffers are usable as they are
         m->ops = ops;
         return 0;

@@ -202,10 +202,10 @@ void ft_model_logits(ft_model *m, ft_acts *a, const int *rows, int n_rows, float
         for (size_t i = 0; i < (size_t)n_rows * V; i++) logits[i] = NAN;   // the caller's finite checks stop
         return;
     }
-    if (!rows) ops->lm_head_logits(out, a->lnf, m->lm_head, n_rows, C, V);
+    if (!rows) ft_model_head_logits(m, out, a->lnf, n_rows);
     else
         for (int i = 0; i < n_rows; i++)
-            ops->lm_head_logits(out + (size_t)i * V, a->lnf + (size_t)rows[i] * C, m->lm_head, 1, C, V);
+            ft_model_head_logits(m, out + (size_t)i * V, a->lnf + (size_t)rows[i] * C, 1);
     if (out != logits && ops->download(logits, out, (size_t)n_rows * V * sizeof(float)))
         for (size_t i = 0; i < (size_t)n_rows * V; i++) logits[i] = NAN;
 }

@@ -86,7 +86,7 @@ static int decode_chunk(ft_model *m, ft_kvcache *kv, const int32_t *tokens, cons
         ops->rmsnorm(a->lnf, a->lnf_rstd, last, m->norm, 1, C, c->rms_eps);
         float *out = ops->host_access ? logits : ft_acts_logits(a, (size_t)c->vocab_size);
         if (!out) return -1;
-        ops->lm_head_logits(out, a->lnf, m->lm_head, 1, C, c->vocab_size);
+        ft_model_head_logits(m, out, a->lnf, 1);
         if (out != logits && ops->download(logits, out, (size_t)c->vocab_size * sizeof(float))) return -1;
     }
     return 0;

@@ -17,6 +17,7 @@
 #include "model/model_save.h"
 #include "format/quant.h"
 #include "model/qweight.h"
+#include "format/qtensor.h"
 #include "format/safetensors.h"
 
 static int add_tensor(ft_model *m, int *cap, const char *name, int n_dims, int64_t d0, int64_t d1) {
@@ -104,7 +105,8 @@ static ft_model *model_new(const ft_config *cfg, int quant) {
     m->layers = ft_calloc((size_t)c->n_layers, sizeof *m->layers);
     m->inv_freq = ft_calloc((size_t)c->head_dim / 2, sizeof(float));
     if (!m->layers || !m->inv_freq) goto fail_idx;
-    if (quant && !(m->qstore = ft_calloc((size_t)c->n_layers * FT_LIN_COUNT, sizeof *m->qstore))) goto fail_idx;
+    if (quant == 1 && !(m->qstore = ft_calloc((size_t)c->n_layers * FT_LIN_COUNT, sizeof *m->qstore))) goto fail_idx;
+    if (quant == 2 && !(m->qtstore = ft_calloc((size_t)c->n_layers * FT_LIN_COUNT + 1, sizeof *m->qtstore))) goto fail_idx;
     ft_config_inv_freq(c, m->inv_freq);
     if (c->sliding_window > 0) {   // the local layers' own rope base
         if (!(m->inv_freq_local = ft_calloc((size_t)c->head_dim / 2, sizeof(float)))) goto fail_idx;
@@ -147,6 +149,9 @@ void ft_model_free(ft_model *m) {
     if (m->qstore)
         for (int i = 0; i < m->cfg.n_layers * FT_LIN_COUNT; i++) ft_qweight_free(&m->qstore[i]);
     free(m->qstore);
+    if (m->qtstore)
+        for (int i = 0; i <= m->cfg.n_layers * FT_LIN_COUNT; i++) ft_qtensor_free(&m->qtstore[i]);
+    free(m->qtstore);
     free(m->params);
     free(m->tensors);
     free(m->layers);
@@ -332,6 +337,46 @@ static int gguf_read(void *ctx, const char *name, int n_dims, int64_t d0, int64_
     return 0;
 }
 
+// Native loading (quant 2): each layer linear keeps the file's blocks when the kernels read its
+// type (Q/K rows reordered whole), else it is dequantized once into an F32 qtensor; the LM head
+// (the embedding when tied) gets a compact copy when its type is native.
+static int native_linears(ft_model *m, gguf_ctx *ctx) {
+    const ft_config *c = &m->cfg;
+    for (int i = 0; i <= c->n_layers * FT_LIN_COUNT; i++) {
+        int head = i == c->n_layers * FT_LIN_COUNT, l = head ? 0 : i / FT_LIN_COUNT, j = i % FT_LIN_COUNT;
+        ft_linear *lin = head ? NULL : ft_layer_linear(&m->layers[l], j);
+        int rows = head ? c->vocab_size : lin->out, cols = head ? c->hidden : lin->in;
+        char nm[96], gn[128];
+        if (head) ft_arch_global_name(c->arch_row, c->tie_embeddings ? FT_GLOBAL_EMBED : FT_GLOBAL_HEAD, nm, sizeof nm);
+        else {
+            char mod[80];
+            ft_arch_linear_name(c->arch_row, l, j, mod, sizeof mod);
+            snprintf(nm, sizeof nm, "%s.weight", mod);
+        }
+        if (ft_arch_gguf_name(c->arch_row, nm, gn, sizeof gn) < 0) snprintf(gn, sizeof gn, "?");
+        const gguf_tensor *t = gguf_find_tensor(ctx->g, gn);
+        uint64_t need = t ? ggml_type_nbytes(t->type, (uint64_t)rows * cols) : 0;
+        int fits = t && t->n_dims >= 2 && t->ne[0] == (uint64_t)cols && t->ne[1] == (uint64_t)rows && need &&
+                   t->nbytes >= need && ggml_type_nbytes(t->type, (uint64_t)cols) && ft_qtensor_native(t->type);
+        ft_qtensor *q = &m->qtstore[i];
+        if (fits) {
+            int nh = head ? 0 : ft_arch_gguf_permute_heads(c, nm);
+            if (ft_qtensor_init(q, t->type, rows, cols, t->data) < 0 || (nh && ft_qtensor_unpermute(q, nh) < 0))
+                return ft_err_ctx("%s: tensor %s", ctx->path, gn);
+        } else if (head) {
+            continue;   // another type: the f32 lm_head serves
+        } else {        // another type (or a shape gguf_read reports): dequantized once, held as F32
+            float *tmp = ft_malloc((size_t)rows * cols * sizeof(float));
+            int bad = !tmp || gguf_read(ctx, nm, 2, rows, cols, tmp) < 0 || ft_qtensor_init_f32(q, tmp, rows, cols) < 0;
+            free(tmp);
+            if (bad) return -1;
+        }
+        if (head) m->lm_head_qt = q;
+        else lin->qt = q;
+    }
+    return 0;
+}
+
 static ft_model *load_gguf(const char *path, int quant) {
     gguf_file *g = gguf_open(path);
     if (!g) return NULL;
@@ -344,7 +389,8 @@ static ft_model *load_gguf(const char *path, int quant) {
         ft_tensor_info *ti = &m->tensors[i];
         if (gguf_read(&ctx, ti->name, ti->n_dims, ti->shape[0], ti->shape[1], m->params + ti->offset) < 0) goto fail;
     }
-    if (quant && quantize_linears(m, gguf_read, &ctx, path) < 0) goto fail;
+    if (quant == 1 && quantize_linears(m, gguf_read, &ctx, path) < 0) goto fail;
+    if (quant == 2 && native_linears(m, &ctx) < 0) goto fail;
     // Llama 3.1-style scaling is stored as per-frequency divisors
     const gguf_tensor *rf = gguf_find_tensor(g, "rope_freqs.weight");
     if (rf) {
@@ -371,7 +417,7 @@ ft_model *ft_model_load_gguf(const char *path) { return load_gguf(path, 0); }
 static ft_model *load_any(const char *path, int quant) {
     struct stat sb;
     if (stat(path, &sb) != 0) { ft_err("%s: no such file or directory", path); return NULL; }
-    if (S_ISDIR(sb.st_mode)) return load_hf_dir(path, quant);
+    if (S_ISDIR(sb.st_mode)) return load_hf_dir(path, quant == 2 ? 0 : quant);
     size_t n = strlen(path);
     if (n > 12 && !strcmp(path + n - 12, ".safetensors")) {
         char dir[4096], cfgp[4200];
@@ -380,7 +426,7 @@ static ft_model *load_any(const char *path, int quant) {
         if (slash) *slash = 0;
         else snprintf(dir, sizeof dir, ".");
         snprintf(cfgp, sizeof cfgp, "%s/config.json", dir);
-        return load_hf(cfgp, path, dir, quant);
+        return load_hf(cfgp, path, dir, quant == 2 ? 0 : quant);
     }
     FILE *f = fopen(path, "rb");
     char magic[4] = {0};
@@ -395,3 +441,4 @@ static ft_model *load_any(const char *path, int quant) {
 
 ft_model *ft_model_load(const char *path) { return load_any(path, 0); }
 ft_model *ft_model_load_nf4(const char *path) { return load_any(path, 1); }
+ft_model *ft_model_load_native(const char *path) { return load_any(path, 2); }

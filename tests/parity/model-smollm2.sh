@@ -16,7 +16,7 @@ ref() { OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 "$FT_PY" "$FT_ROOT/tests/parity
   head -c 300 "$FT_ROOT/tests/parity/model-smollm2.txt" | jq -c -Rs '{text:.}'
 } >p.jsonl
 ft-tokenize --tokenizer "$M" -o p.tok p.jsonl || fail "ft-tokenize"
-ft-eval --model "$M" ppl --dump-logits g.f32 p.tok >/dev/null || fail "ft-eval ppl on the GGUF"
+ft-eval --model "$M" --weights f32 ppl --dump-logits g.f32 p.tok >/dev/null || fail "ft-eval ppl on the GGUF"
 ref compare "$M" p.tok g.f32 1e-3 || fail "SmolLM2 logits differ from the NumPy reference"
 ref gguf2hf "$M" hf
 ft-eval --model hf ppl --dump-logits h.f32 p.tok >/dev/null || fail "ft-eval ppl on the HF dir"

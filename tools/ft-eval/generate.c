@@ -3,6 +3,7 @@
 // chat template and generation prompt, or {"prompt"} raw text), generate with the KV cache
 // (greedy by default; temperature / top-k / top-p with --seed), stop at EOS / end-of-turn
 // tokens, --stop strings or --max-new-tokens, and write the record with "output" added.
+// --batch N: N records decode together (continuous batching, run_batched), outputs in order.
 #include <jansson.h>
 #include <math.h>
 #include <stdio.h>
@@ -44,6 +45,9 @@ static void help(void) {
            "  --stop STR          stop when the output contains STR (cut there; repeatable)\n"
            "  --max-len N         context length: prompt + output (default: the model's, at most 4096;\n"
            "                      above its max_position_embeddings: a warning)\n"
+           "  --batch N           decode N records at once, a finished one's slot taken by the next\n"
+           "                      (continuous batching; output order and greedy outputs as with 1;\n"
+           "                      default 16 with native weights, else 1; prompt/prefix tuning: 1)\n"
            "  --skip-bad          skip (and count) bad records instead of failing\n"
            "  --template-limit K=V[,K=V...]\n"
            "                      the chat template's rendering budget (keys and defaults as\n"
@@ -144,8 +148,8 @@ static int is_stop_id(const gen_state *g, int id) {
     return 0;
 }
 
-// Generate for one prompt; *out malloc'd. -2 = bad record (prompt too long / bad text).
-static int run_one(gen_state *g, const char *text, int add_bos, uint64_t seed, char **out) {
+// The prompt's token ids into g->ids; their count, or -2 = bad record (too long / bad text).
+static int encode_prompt(gen_state *g, const char *text, int add_bos) {
     uint32_t *pid = NULL;
     size_t np = 0;
     if (ft_tokenizer_encode(g->tok, text, strlen(text), 0, &pid, &np) < 0) return -2;
@@ -159,9 +163,16 @@ static int run_one(gen_state *g, const char *text, int add_bos, uint64_t seed, c
     if (add_bos) g->ids[k++] = ft_tokenizer_bos(g->tok);
     for (size_t i = 0; i < np; i++) g->ids[k++] = (int32_t)pid[i];
     free(pid);
+    return (int)n;
+}
+
+// Generate for one prompt; *out malloc'd. -2 = bad record (prompt too long / bad text).
+static int run_one(gen_state *g, const char *text, int add_bos, uint64_t seed, char **out) {
+    int n = encode_prompt(g, text, add_bos);
+    if (n < 0) return n;
     ft_kvcache_reset(&g->kv);
     g->smp.state = seed;
-    if (ft_model_decode(g->m, &g->kv, g->ids, (int)n, g->logits) < 0) return -1;
+    if (ft_model_decode(g->m, &g->kv, g->ids, n, g->logits) < 0) return -1;
     int ng = 0;
     char *txt = NULL;
     size_t tl = 0;
@@ -222,11 +233,168 @@ out:
     return rc;
 }
 
+// ---- continuous batching: --batch N sequences decode together ---------------------------------
+// Each slot holds one record's sequence; every step runs the next token of all active slots as
+// the rows of one forward (ft_model_decode_batch), a finished slot takes the next record at
+// once (its prompt prefilled alone), and finished records are written in input order. A slot
+// samples with its record's own RNG stream (seed + record number), so outputs equal the
+// one-at-a-time path's: bit for bit with compact weights (a row's logits do not depend on the
+// other rows: lib/model/model_kvbatch.c), up to f32 rounding of other matmul shapes otherwise.
+typedef struct {
+    int active;
+    json_t *rec;
+    size_t idx;               // record number (output order)
+    uint64_t rng;
+    int ng;
+    uint32_t *gen;            // (max_new + 1)
+    int32_t next;             // token fed at the next step
+} gen_slot;
+
+typedef struct {
+    char **line;              // finished output lines by record number, from `base`
+    size_t base, n, cap;
+} out_queue;
+
+// The record with "output" set, as a JSONL line (malloc'd); consumes rec and answer.
+static char *finish_line(json_t *rec, char *answer) {
+    char *fixed = utf8_fix(answer);
+    free(answer);
+    char *line = NULL;
+    if (fixed && json_object_set_new(rec, "output", json_string(fixed)) == 0) line = ft_json_dumps(rec);
+    free(fixed);
+    json_decref(rec);
+    if (!line) ft_err("out of memory");
+    return line;
+}
+
+// Put line idx in the queue and write every line that is next in order.
+static int queue_put(out_queue *q, ft_writer *out, size_t idx, char *line) {
+    size_t at = idx - q->base;
+    if (at >= q->cap) {
+        size_t nc = q->cap ? q->cap * 2 : 64;
+        while (nc <= at) nc *= 2;
+        char **l = ft_realloc(q->line, nc * sizeof *l);
+        if (!l) { free(line); return -1; }
+        memset(l + q->cap, 0, (nc - q->cap) * sizeof *l);
+        q->line = l;
+        q->cap = nc;
+    }
+    q->line[at] = line;
+    size_t k = 0;
+    while (k < q->cap && q->line[k]) {
+        int bad = ft_writer_printf(out, "%s\n", q->line[k]) < 0;
+        free(q->line[k]);
+        q->line[k++] = NULL;
+        if (bad) return -1;
+    }
+    if (k) {   // shift the rest down
+        memmove(q->line, q->line + k, (q->cap - k) * sizeof *q->line);
+        memset(q->line + q->cap - k, 0, k * sizeof *q->line);
+        q->base += k;
+        if (ft_writer_flush(out) < 0) return -1;
+    }
+    return 0;
+}
+
+// Slot sl sampled from logits: append, or finish the record (stop id, --stop string, max new
+// tokens, full context). 1 = finished (its line queued), 0 = continues, -1 = error.
+static int slot_step(gen_state *g, ft_kvbatch *kb, int s, gen_slot *sl, float *logits, out_queue *q, ft_writer *out) {
+    for (int i = g->tok_vocab; i < g->m->cfg.vocab_size; i++) logits[i] = -INFINITY;
+    g->smp.state = sl->rng;
+    int next = ft_sample(&g->smp, logits);
+    sl->rng = g->smp.state;
+    char *txt = NULL;
+    size_t tl;
+    int fin = is_stop_id(g, next);
+    if (!fin) {
+        sl->gen[sl->ng++] = (uint32_t)next;
+        if (g->n_stops) {
+            if (ft_tokenizer_decode_ex(g->tok, sl->gen, (size_t)sl->ng, 1, &txt, &tl) < 0) return -1;
+            for (int k = 0; k < g->n_stops && !fin; k++) {
+                char *at = strstr(txt, g->stops[k]);
+                if (at) { *at = 0; fin = 2; }
+            }
+            if (!fin) { free(txt); txt = NULL; }
+        }
+        if (!fin && (sl->ng >= g->max_new || kb->len[s] + 1 > kb->max_T)) fin = 1;
+    }
+    if (!fin) { sl->next = next; return 0; }
+    if (!txt && ft_tokenizer_decode_ex(g->tok, sl->gen, (size_t)sl->ng, 1, &txt, &tl) < 0) return -1;
+    char *line = finish_line(sl->rec, txt);
+    sl->rec = NULL;
+    sl->active = 0;
+    if (!line || queue_put(q, out, sl->idx, line) < 0) return -1;
+    return 1;
+}
+
+// The whole input through S slots. *nrec / *nbad counted as the one-at-a-time loop does.
+static int run_batched(gen_state *g, ft_kvbatch *kb, ft_jsonl *in, ft_writer *out, int skip_bad, uint64_t *nrec,
+                       uint64_t *nbad) {
+    int S = kb->S, V = g->m->cfg.vocab_size, rc = -1, eof = 0;
+    gen_slot *sl = ft_calloc((size_t)S, sizeof *sl);
+    float *logits = ft_malloc((size_t)S * V * sizeof(float));
+    int32_t *tok = ft_malloc((size_t)S * sizeof *tok), *slot = ft_malloc((size_t)S * sizeof *slot);
+    int *rows = ft_malloc((size_t)S * sizeof *rows), *who = ft_malloc((size_t)S * sizeof *who);
+    int32_t *pslot = ft_malloc((size_t)g->ctx * sizeof *pslot);
+    out_queue q = {0};
+    if (!sl || !logits || !tok || !slot || !rows || !who || !pslot) goto done;
+    for (int s = 0; s < S; s++)
+        if (!(sl[s].gen = ft_malloc(((size_t)g->max_new + 1) * sizeof(uint32_t)))) goto done;
+    for (;;) {
+        for (int s = 0; s < S && !eof; s++) {   // refill free slots with the next records
+            while (!sl[s].active && !eof) {
+                json_t *rec;
+                int got = ft_jsonl_next(in, &rec);
+                if (got == 0) { eof = 1; break; }
+                if (got == -1) goto done;
+                if (got == -2) {
+                    if (!skip_bad) goto done;
+                    ft_cli_info(PROG, 1, "skipped: %s", ft_errmsg());
+                    (*nbad)++;
+                    continue;
+                }
+                char *text = NULL;
+                int add_bos, n = prompt_of(g, rec, &text, &add_bos);
+                if (n == 0) n = encode_prompt(g, text, add_bos);
+                free(text);
+                if (n < 0) {
+                    json_decref(rec);
+                    ft_err_ctx("%s:%zu", ft_jsonl_name(in), ft_jsonl_lineno(in));
+                    if (n == -2 && skip_bad) { ft_cli_info(PROG, 1, "skipped: %s", ft_errmsg()); (*nbad)++; continue; }
+                    goto done;
+                }
+                sl[s] = (gen_slot){1, rec, (size_t)*nrec, g->seed + *nrec, 0, sl[s].gen, 0};
+                (*nrec)++;
+                ft_kvbatch_reset(kb, s);
+                for (int i = 0; i < n; i++) pslot[i] = s;
+                int last = n - 1;
+                if (ft_model_decode_batch(g->m, kb, g->ids, pslot, n, logits, &last, 1) < 0 ||
+                    slot_step(g, kb, s, &sl[s], logits, &q, out) < 0)
+                    goto done;
+            }
+        }
+        int na = 0;
+        for (int s = 0; s < S; s++)
+            if (sl[s].active) { tok[na] = sl[s].next; slot[na] = s; rows[na] = na; who[na++] = s; }
+        if (!na) break;
+        if (ft_model_decode_batch(g->m, kb, tok, slot, na, logits, rows, na) < 0) goto done;
+        for (int r = 0; r < na; r++)
+            if (slot_step(g, kb, who[r], &sl[who[r]], logits + (size_t)r * V, &q, out) < 0) goto done;
+    }
+    rc = 0;
+done:
+    for (int s = 0; sl && s < S; s++) { json_decref(sl[s].rec); free(sl[s].gen); }
+    for (size_t k = 0; k < q.cap; k++) free(q.line[k]);
+    free(q.line); free(sl); free(logits); free(tok); free(slot); free(rows); free(who); free(pslot);
+    return rc;
+}
+
 int ft_eval_generate(int argc, char **argv) {
     ft_eval_common co = {0};
     gen_state g = {0};
+    ft_kvbatch kb = {0};
     const char *input = NULL;
-    long max_new = 256, top_k = 0, max_len = 0;
+    long max_new = 256, top_k = 0, max_len = 0, batch = 0;
     double temp = 0, top_p = 1;
     uint64_t seed = 0;
     int skip_bad = 0;
@@ -246,7 +414,8 @@ int ft_eval_generate(int argc, char **argv) {
             continue;
         }
         int val = !strcmp(a, "--max-new-tokens") || !strcmp(a, "--temperature") || !strcmp(a, "--top-k") ||
-                  !strcmp(a, "--top-p") || !strcmp(a, "--seed") || !strcmp(a, "--stop") || !strcmp(a, "--max-len");
+                  !strcmp(a, "--top-p") || !strcmp(a, "--seed") || !strcmp(a, "--stop") || !strcmp(a, "--max-len") ||
+                  !strcmp(a, "--batch");
         if (val && i + 1 >= argc) return ft_cli_usage(PROG, "option %s needs a value", a);
         int bad = 0;
         if (!strcmp(a, "--max-new-tokens")) bad = ft_parse_long(a, argv[++i], 0, 1 << 20, &max_new);
@@ -255,6 +424,7 @@ int ft_eval_generate(int argc, char **argv) {
         else if (!strcmp(a, "--top-p")) bad = ft_parse_double(a, argv[++i], 1e-9, 1, &top_p);
         else if (!strcmp(a, "--seed")) bad = ft_parse_u64(a, argv[++i], &seed);
         else if (!strcmp(a, "--max-len")) bad = ft_parse_long(a, argv[++i], 2, 1 << 20, &max_len);
+        else if (!strcmp(a, "--batch")) bad = ft_parse_long(a, argv[++i], 1, FT_QT_FUSED_MAX_N, &batch);
         else if (!strcmp(a, "--stop")) {
             if (g.n_stops == MAX_STOPS) return ft_cli_usage(PROG, "at most %d --stop strings", MAX_STOPS);
             if (!argv[i + 1][0]) return ft_cli_usage(PROG, "--stop needs a non-empty string");
@@ -307,7 +477,13 @@ int ft_eval_generate(int argc, char **argv) {
         ft_cli_info(PROG, 0, "%s", warn);
     g.ctx = (int)(max_len ? max_len : ft_model_real_ctx(m, 4096));
     if (nv && g.ctx < 2) g.ctx = 2;
-    if (!g.bos_str || !g.eos_str || ft_kvcache_init(&g.kv, m, g.ctx + nv, g.ctx < 1024 ? g.ctx : 1024) < 0 ||
+    if (!batch) batch = m->qtstore && ft_model_can_batch_decode(m) ? 16 : 1;
+    // the virtual tokens run through ft_model_decode; under mpirun each rank takes every R-th
+    // record one at a time (the ranks' lines are gathered in order)
+    if (m->virt || R > 1) batch = 1;
+    if (!g.bos_str || !g.eos_str ||
+        (batch > 1 ? ft_kvbatch_init(&kb, m, (int)batch, g.ctx, g.ctx < 1024 ? g.ctx : 1024)
+                   : ft_kvcache_init(&g.kv, m, g.ctx + nv, g.ctx < 1024 ? g.ctx : 1024)) < 0 ||
         ft_sampler_init(&g.smp, m->cfg.vocab_size, (float)temp, (int)top_k, (float)top_p, seed) < 0)
         goto done;
     g.logits = ft_malloc((size_t)m->cfg.vocab_size * sizeof(float));
@@ -318,7 +494,8 @@ int ft_eval_generate(int argc, char **argv) {
     json_t *rec;
     int got;
     ft_progress_start(&pr, "generate", ft_progress_count_lines(input));
-    while ((got = ft_jsonl_next(in, &rec)) != 0) {
+    if (batch > 1 && run_batched(&g, &kb, in, out, skip_bad, &nrec, &nbad) < 0) goto done;
+    while (batch == 1 && (got = ft_jsonl_next(in, &rec)) != 0) {
         ft_progress_update(&pr, nrec + nbad, NULL);
         if (got == -1) goto done;
         if (got == -2) {
@@ -393,6 +570,7 @@ done:
     if (g.tok) ft_tokenizer_free(g.tok);
     free(g.bos_str); free(g.eos_str); free(g.logits); free(g.ids); free(g.gen);
     if (g.kv.k) ft_kvcache_free(&g.kv);
+    if (kb.k) ft_kvbatch_free(&kb);
     ft_sampler_free(&g.smp);
     free(mine);
     ft_eval_close_model(&co, m);

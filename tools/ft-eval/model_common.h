@@ -16,6 +16,7 @@ typedef struct {
     const char *device;       // "cpu" (default) or "cuda"
     int threads;              // 0 = OpenMP default
     const char *quantize;     // --quantize nf4: the base's linears as NF4-DQ (as QLoRA trained them)
+    const char *weights;      // --weights auto (NULL), native or f32: a GGUF's frozen weights kept compact or as f32
     struct ft_adapter_list *held;
 } ft_eval_common;
 
