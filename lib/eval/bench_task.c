@@ -206,6 +206,19 @@ void ft_bench_item_free(ft_bench_item *it) {
     memset(it, 0, sizeof *it);
 }
 
+void ft_bench_preds(const ft_bench_item *it, const double *ll, size_t pred[3]) {
+    pred[0] = pred[1] = pred[2] = 0;
+    for (size_t k = 1; k < it->n; k++) {
+        if (ll[k] > ll[pred[0]]) pred[0] = k;
+        if (ll[k] / (double)(it->chars[k] ? it->chars[k] : 1) >
+            ll[pred[1]] / (double)(it->chars[pred[1]] ? it->chars[pred[1]] : 1))
+            pred[1] = k;
+        if (ll[k] / (double)(it->bytes[k] ? it->bytes[k] : 1) >
+            ll[pred[2]] / (double)(it->bytes[pred[2]] ? it->bytes[pred[2]] : 1))
+            pred[2] = k;
+    }
+}
+
 static int item_alloc(ft_bench_item *it, size_t n) {
     memset(it, 0, sizeof *it);
     it->ctx = ft_calloc(n, sizeof *it->ctx);

@@ -48,6 +48,10 @@ int ft_bench_doc_in_subject(const json_t *doc, const char *subject);
 // fit the task (a missing field, a gold label outside the choices); -1 otherwise.
 int ft_bench_item_build(const ft_bench_task *t, const json_t *doc, const json_t *shots, int k, ft_bench_item *it);
 void ft_bench_item_free(ft_bench_item *it);
+// Predictions from the choices' log-likelihoods ll (it->n): pred[0] argmax ll (acc), pred[1]
+// argmax ll / chars (acc_norm), pred[2] argmax ll / bytes (acc_bytes); ties to the first, as
+// numpy's argmax.
+void ft_bench_preds(const ft_bench_item *it, const double *ll, size_t pred[3]);
 
 // Python's str.strip/lstrip/rstrip() (Unicode whitespace, str.isspace) on UTF-8: the byte
 // range [*b, *e) of s[0..n) that remains.

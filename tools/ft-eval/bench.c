@@ -40,19 +40,13 @@ static void help(void) {
            "  --out-dir DIR      write DIR/TASK.json (report) and DIR/TASK.records.jsonl (per record)\n"
            "                     for each task: what `ft-eval compare` reads\n"
            "  --bootstrap N      resamples for the 95%% CIs (default 1000, 0: none); --seed N\n"
-           "  --no-share         score every choice as a whole sequence (the `choice` path) instead of\n"
-           "                     forwarding a shared context once\n"
+           "  --path P           packed (default): the sequences of many questions packed into long rows;\n"
+           "                     shared: a question's context forwarded once (KV cache), then each choice;\n"
+           "                     whole: one forward per choice (the `choice` path). Same numbers.\n"
            "  --dump-requests F  the requests (contexts, continuations, gold, lengths) as JSONL; without\n"
            "                     --model only these are written\n"
            "Output (stdout or -o): {\"TASK\": report, ...}; a summary line per task with items/s on stderr.\n"
            "%s", ft_eval_common_help);
-}
-
-static size_t argmax(const double *v, size_t n) {
-    size_t b = 0;
-    for (size_t i = 1; i < n; i++)
-        if (v[i] > v[b]) b = i;
-    return b;
 }
 
 static char *data_dir_default(void) {
@@ -79,7 +73,7 @@ static json_t *size_array(const size_t *v, size_t n) {
 typedef struct {
     const char *data, *out_dir;
     long limit;
-    int fewshot, boot, share;
+    int fewshot, boot, path;
     uint64_t seed;
     ft_model *m;
     ft_bench_scorer *sc;
@@ -106,6 +100,86 @@ static int write_file(const char *dir, const char *name, const char *s, json_t *
     return ft_writer_commit(w);
 }
 
+#define BATCH 64   // items scored together (packed rows across questions)
+
+typedef struct {
+    const ft_bench_task *t;
+    const char *path;
+    json_t *docs, *rows;
+    double *acc, *accn, *accb;   // per record
+    size_t n;                    // records scored
+    ft_bench_counts cnt;
+    ft_bench_item its[BATCH];
+    size_t line[BATCH];          // 1-based line of each item in the data file
+    double *ll[BATCH];
+    size_t nb;
+} task_state;
+
+static void batch_free(task_state *st) {
+    for (size_t b = 0; b < st->nb; b++) {
+        ft_bench_item_free(&st->its[b]);
+        free(st->ll[b]);
+        st->ll[b] = NULL;
+    }
+    st->nb = 0;
+}
+
+// Score the batch and add its per-record rows. 0 or -1.
+static int score_batch(bench_run *r, task_state *st) {
+    if (st->nb == 0) return 0;
+    int e = ft_bench_score(r->sc, st->its, st->nb, st->ll, &st->cnt);
+    if (e < 0) {   // "item I choice K: ..." -> "FILE:LINE: choice K: ..."
+        const char *m = ft_errmsg();
+        size_t b = 0;
+        if (sscanf(m, "item %zu", &b) == 1 && b < st->nb) {
+            const char *rest = strchr(m, ':');
+            char buf[1024];
+            snprintf(buf, sizeof buf, "%s", rest ? rest + 2 : m);
+            ft_err("%s:%zu: %s", st->path, st->line[b], buf);
+        }
+        return -1;
+    }
+    for (size_t b = 0; b < st->nb; b++) {
+        const ft_bench_item *it = &st->its[b];
+        const double *ll = st->ll[b];
+        size_t p[3], n = st->n++;
+        ft_bench_preds(it, ll, p);
+        st->acc[n] = p[0] == it->gold;
+        st->accn[n] = p[1] == it->gold;
+        st->accb[n] = p[2] == it->gold;
+        json_t *row = json_object(), *lls = json_array();
+        json_t *id = json_object_get(json_array_get(st->docs, st->line[b] - 1), "id");
+        json_object_set_new(row, "index", json_integer((json_int_t)n));
+        if (json_is_string(id)) json_object_set(row, "id", id);
+        else json_object_set_new(row, "id", json_sprintf("%s:%zu", st->t->file, st->line[b]));
+        for (size_t k = 0; k < it->n; k++) json_array_append_new(lls, json_real(ll[k]));
+        json_object_set_new(row, "ll", lls);
+        json_object_set_new(row, "label", json_integer((json_int_t)it->gold));
+        json_object_set_new(row, "pred", json_integer((json_int_t)p[0]));
+        json_object_set_new(row, "pred_norm", json_integer((json_int_t)p[1]));
+        json_object_set_new(row, "pred_bytes", json_integer((json_int_t)p[2]));
+        json_object_set_new(row, "acc", json_real(st->acc[n]));
+        json_object_set_new(row, "acc_norm", json_real(st->accn[n]));
+        json_object_set_new(row, "acc_bytes", json_real(st->accb[n]));
+        json_array_append_new(st->rows, row);
+    }
+    return 0;
+}
+
+static int dump_item(bench_run *r, const char *name, size_t index, size_t line, const ft_bench_item *it) {
+    json_t *q = json_pack("{s:s,s:I,s:I}", "task", name, "index", (json_int_t)index, "line", (json_int_t)line);
+    json_object_set_new(q, "ctx", str_array(it->ctx, it->n));
+    json_object_set_new(q, "cont", str_array(it->cont, it->n));
+    json_object_set_new(q, "gold", json_integer((json_int_t)it->gold));
+    json_object_set_new(q, "chars", size_array(it->chars, it->n));
+    json_object_set_new(q, "bytes", size_array(it->bytes, it->n));
+    char *s = ft_json_dumps(q);
+    json_decref(q);
+    int e = !s || ft_writer_printf(r->dump, "%s\n", s) < 0;
+    free(s);
+    return e ? -1 : 0;
+}
+
 // One task: its report into *rep. FT_EXIT_* code.
 static int run_task(bench_run *r, const char *name, json_t **rep_out) {
     const char *subject;
@@ -113,87 +187,60 @@ static int run_task(bench_run *r, const char *name, json_t **rep_out) {
     if (!t) return FT_EXIT_USAGE;   // checked before
     int rc = FT_EXIT_DATA;
     char *path = ft_path_join(r->data, t->file), *spath = NULL;
-    json_t *docs = NULL, *shots = NULL, *rows = json_array();
-    double *acc = NULL, *accn = NULL, *accb = NULL, *ll = NULL, *nv = NULL;
-    ft_bench_item it = {0};
+    json_t *shots = NULL;
+    task_state st = {.t = t, .path = path, .rows = json_array()};
+    double *acc, *accn, *accb;
+    size_t n = 0;
     if (!path) goto done;
-    if (!(docs = ft_jsonl_load_all(path))) {
+    if (!(st.docs = ft_jsonl_load_all(path))) {
         ft_err_ctx("run 'make bench-data' or pass --data DIR");
         goto done;
     }
     if (r->fewshot > 0) {
         if (!(spath = ft_path_join(r->data, t->fewshot_file)) || !(shots = ft_jsonl_load_all(spath))) goto done;
     }
-    size_t nd = json_array_size(docs), n = 0;
-    if (!(acc = ft_calloc(nd + 1, sizeof *acc)) || !(accn = ft_calloc(nd + 1, sizeof *accn)) ||
-        !(accb = ft_calloc(nd + 1, sizeof *accb)))
+    size_t nd = json_array_size(st.docs), seen = 0;
+    if (!(st.acc = ft_calloc(nd + 1, sizeof *st.acc)) || !(st.accn = ft_calloc(nd + 1, sizeof *st.accn)) ||
+        !(st.accb = ft_calloc(nd + 1, sizeof *st.accb)))
         goto done;
     size_t total = 0;
-    for (size_t i = 0; i < nd; i++) total += ft_bench_doc_in_subject(json_array_get(docs, i), subject);
+    for (size_t i = 0; i < nd; i++) total += ft_bench_doc_in_subject(json_array_get(st.docs, i), subject);
     if (subject && total == 0) { ft_err("%s: no record of subject '%s'", path, subject); goto done; }
     if (r->limit >= 0 && (size_t)r->limit < total) total = (size_t)r->limit;
-    ft_bench_counts cnt = {0};
     ft_progress pr;
     ft_progress_start(&pr, name, total);
     double t0 = ft_now();
-    for (size_t i = 0; i < nd && n < total; i++) {
-        json_t *doc = json_array_get(docs, i);
+    for (size_t i = 0; i < nd && seen < total; i++) {
+        json_t *doc = json_array_get(st.docs, i);
         if (!ft_bench_doc_in_subject(doc, subject)) continue;
-        int e = ft_bench_item_build(t, doc, shots, r->fewshot, &it);
+        ft_bench_item *it = &st.its[st.nb];
+        int e = ft_bench_item_build(t, doc, shots, r->fewshot, it);
         if (e < 0) { ft_err_ctx("%s:%zu", path, i + 1); goto done; }
-        json_t *id = json_object_get(doc, "id");
-        if (r->dump) {
-            json_t *q = json_pack("{s:s,s:I,s:I}", "task", name, "index", (json_int_t)n, "line", (json_int_t)(i + 1));
-            json_object_set_new(q, "ctx", str_array(it.ctx, it.n));
-            json_object_set_new(q, "cont", str_array(it.cont, it.n));
-            json_object_set_new(q, "gold", json_integer((json_int_t)it.gold));
-            json_object_set_new(q, "chars", size_array(it.chars, it.n));
-            json_object_set_new(q, "bytes", size_array(it.bytes, it.n));
-            char *s = ft_json_dumps(q);
-            json_decref(q);
-            int we = !s || ft_writer_printf(r->dump, "%s\n", s) < 0;
-            free(s);
-            if (we) goto done;
+        st.line[st.nb] = i + 1;
+        if (!(st.ll[st.nb] = ft_malloc(it->n * sizeof(double)))) { ft_bench_item_free(it); goto done; }
+        st.nb++;
+        if (r->dump && dump_item(r, name, seen, i + 1, it) < 0) goto done;
+        seen++;
+        if (st.nb == BATCH || seen == total) {
+            if (r->sc && score_batch(r, &st) < 0) goto done;
+            batch_free(&st);
+            ft_progress_update(&pr, seen, NULL);
         }
-        if (r->sc) {
-            double *l2 = ft_realloc(ll, it.n * 2 * sizeof *ll);
-            if (!l2) goto done;
-            ll = l2;
-            nv = ll + it.n;
-            if ((e = ft_bench_score(r->sc, &it, ll, &cnt)) < 0) { ft_err_ctx("%s:%zu", path, i + 1); goto done; }
-            size_t p = argmax(ll, it.n), pn, pb;
-            for (size_t k = 0; k < it.n; k++) nv[k] = ll[k] / (double)(it.chars[k] ? it.chars[k] : 1);
-            pn = argmax(nv, it.n);
-            for (size_t k = 0; k < it.n; k++) nv[k] = ll[k] / (double)(it.bytes[k] ? it.bytes[k] : 1);
-            pb = argmax(nv, it.n);
-            acc[n] = p == it.gold;
-            accn[n] = pn == it.gold;
-            accb[n] = pb == it.gold;
-            json_t *row = json_object(), *lls = json_array();
-            json_object_set_new(row, "index", json_integer((json_int_t)n));
-            if (json_is_string(id)) json_object_set(row, "id", id);
-            else json_object_set_new(row, "id", json_sprintf("%s:%zu", t->file, i + 1));
-            for (size_t k = 0; k < it.n; k++) json_array_append_new(lls, json_real(ll[k]));
-            json_object_set_new(row, "ll", lls);
-            json_object_set_new(row, "label", json_integer((json_int_t)it.gold));
-            json_object_set_new(row, "pred", json_integer((json_int_t)p));
-            json_object_set_new(row, "pred_norm", json_integer((json_int_t)pn));
-            json_object_set_new(row, "pred_bytes", json_integer((json_int_t)pb));
-            json_object_set_new(row, "acc", json_real(acc[n]));
-            json_object_set_new(row, "acc_norm", json_real(accn[n]));
-            json_object_set_new(row, "acc_bytes", json_real(accb[n]));
-            json_array_append_new(rows, row);
-        }
-        ft_bench_item_free(&it);
-        n++;
-        ft_progress_update(&pr, n, NULL);
     }
+    if (r->sc && score_batch(r, &st) < 0) goto done;
+    batch_free(&st);
+    n = st.n;
+    acc = st.acc;
+    accn = st.accn;
+    accb = st.accb;
+    ft_bench_counts cnt = st.cnt;
     ft_progress_end(&pr);
     double secs = ft_now() - t0;
     if (!r->sc) { rc = 0; goto done; }
     json_t *rep = json_object();
     json_object_set_new(rep, "task", json_string(name));
     json_object_set_new(rep, "data", json_string(path));
+    if (r->limit >= 0) json_object_set_new(rep, "limit", json_integer((json_int_t)r->limit));
     json_object_set_new(rep, "split", json_string(t->split));
     json_object_set_new(rep, "lm_eval_split", json_string(t->lm_eval_split));
     json_object_set_new(rep, "lm_eval_metrics", json_string(t->metrics));
@@ -222,14 +269,14 @@ static int run_task(bench_run *r, const char *name, json_t **rep_out) {
     json_object_set_new(rep, "speed", json_pack("{s:f,s:f,s:I,s:I,s:I,s:s}", "seconds", secs, "items_per_s",
                                                 secs > 0 ? (double)n / secs : 0.0, "ctx_tokens", (json_int_t)cnt.ctx_tokens,
                                                 "cont_tokens", (json_int_t)cnt.cont_tokens, "forwarded",
-                                                (json_int_t)cnt.forwarded, "path", r->share ? "shared-context" : "whole"));
+                                                (json_int_t)cnt.forwarded, "path", ft_bench_path_names[ft_bench_scorer_path(r->sc)]));
     if (r->out_dir) {
         char per[300], rname[300];
         snprintf(per, sizeof per, "%s.records.jsonl", name);
         snprintf(rname, sizeof rname, "%s.json", name);
         json_object_set_new(rep, "per_record", json_string(per));
         char *s = json_dumps(rep, JSON_INDENT(2) | JSON_REAL_PRECISION(17));
-        int e = !s || write_file(r->out_dir, per, NULL, rows) < 0 || write_file(r->out_dir, rname, s, NULL) < 0;
+        int e = !s || write_file(r->out_dir, per, NULL, st.rows) < 0 || write_file(r->out_dir, rname, s, NULL) < 0;
         free(s);
         if (e) { json_decref(rep); goto done; }
     }
@@ -239,18 +286,18 @@ static int run_task(bench_run *r, const char *name, json_t **rep_out) {
     *rep_out = rep;
     rc = 0;
 done:
-    ft_bench_item_free(&it);
-    json_decref(docs);
+    batch_free(&st);
+    json_decref(st.docs);
     json_decref(shots);
-    json_decref(rows);
+    json_decref(st.rows);
     free(path); free(spath);
-    free(acc); free(accn); free(accb); free(ll);
+    free(st.acc); free(st.accn); free(st.accb);
     return rc;
 }
 
 int ft_eval_bench(int argc, char **argv) {
     ft_eval_common co = {0};
-    bench_run r = {.limit = -1, .boot = 1000, .seed = 12345, .share = 1};
+    bench_run r = {.limit = -1, .boot = 1000, .seed = 12345, .path = FT_BENCH_PACKED};
     const char *dump_path = NULL;
     char *tasks[64];
     int ntasks = 0;
@@ -262,13 +309,19 @@ int ft_eval_bench(int argc, char **argv) {
         if (!strcmp(a, "-h") || !strcmp(a, "--help")) { help(); return 0; }
         if (!strcmp(a, "--version")) { ft_cli_version("ft-eval"); return 0; }
         int val = !strcmp(a, "--data") || !strcmp(a, "--limit") || !strcmp(a, "--fewshot") || !strcmp(a, "--out-dir") ||
-                  !strcmp(a, "--bootstrap") || !strcmp(a, "--seed") || !strcmp(a, "--dump-requests");
+                  !strcmp(a, "--bootstrap") || !strcmp(a, "--seed") || !strcmp(a, "--dump-requests") || !strcmp(a, "--path");
         if (val && i + 1 >= argc) return ft_cli_usage(PROG, "option %s needs a value", a);
         long v;
         if (!strcmp(a, "--data")) r.data = argv[++i];
         else if (!strcmp(a, "--out-dir")) r.out_dir = argv[++i];
         else if (!strcmp(a, "--dump-requests")) dump_path = argv[++i];
-        else if (!strcmp(a, "--no-share")) r.share = 0;
+        else if (!strcmp(a, "--path")) {
+            const char *v2 = argv[++i];
+            r.path = -1;
+            for (int k = 0; k < 3; k++)
+                if (!strcmp(v2, ft_bench_path_names[k])) r.path = k;
+            if (r.path < 0) return ft_cli_usage(PROG, "--path: '%s' is not packed, shared or whole", v2);
+        }
         else if (!strcmp(a, "--limit")) {
             if (ft_parse_long(a, argv[++i], 0, 1L << 40, &r.limit) < 0) return ft_cli_usage(PROG, "%s", ft_errmsg());
         } else if (!strcmp(a, "--fewshot")) {
@@ -316,7 +369,7 @@ int ft_eval_bench(int argc, char **argv) {
     if (co.model) {
         if (!(r.m = ft_eval_open_model(&co))) goto fail;
         if (!r.m->tokenizer_path) { ft_err("%s: the model has no tokenizer", r.m->path); goto fail; }
-        if (!(tok = ft_tokenizer_load(r.m->tokenizer_path)) || !(r.sc = ft_bench_scorer_new(r.m, tok, r.share))) goto fail;
+        if (!(tok = ft_tokenizer_load(r.m->tokenizer_path)) || !(r.sc = ft_bench_scorer_new(r.m, tok, r.path))) goto fail;
     }
     for (int k = 0; k < ntasks; k++) {
         json_t *rep = NULL;
