@@ -27,9 +27,9 @@ for t in ${tasks//,/ }; do
   declare -A tp
   for p in whole shared packed; do
     tp[$p]=$(secs "$bin" --model "$M" bench --bootstrap 0 --path $p --data "$D" --limit "$n" --out-dir "$dir/$p" "$t")
-    paste -d' ' <(jq -c .ll "$dir/choice.per") <(jq -c .ll "$dir/$p/$t.records.jsonl") |
-      jq -s -e 'map(split(" ") | map(fromjson) | transpose | map(.[0] - .[1] | fabs) | max) | max < 1e-3' >/dev/null ||
-      { echo "$t: $p log-likelihoods differ from choice's by 1e-3 or more" >&2; exit 1; }
+    jq -s -e --slurpfile b "$dir/$p/$t.records.jsonl" \
+      '[range(length) as $i | [.[$i].ll, $b[$i].ll] | transpose[] | (.[0] - .[1]) | fabs] | max < 1e-3' \
+      "$dir/choice.per" >/dev/null || { echo "$t: $p log-likelihoods differ from choice's by 1e-3 or more" >&2; exit 1; }
   done
   rate() { echo "$items / $1" | bc -l; }
   printf '%-12s %5d %12.2f %12.2f %12.2f %12.2f %7.1fx\n' "$t" "$items" "$(rate "$tc")" "$(rate "${tp[whole]}")" \
