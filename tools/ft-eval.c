@@ -13,6 +13,7 @@ int ft_eval_ppl(int argc, char **argv) __attribute__((weak));
 int ft_eval_generate(int argc, char **argv) __attribute__((weak));
 int ft_eval_score(int argc, char **argv) __attribute__((weak));
 int ft_eval_choice(int argc, char **argv) __attribute__((weak));
+int ft_eval_bench(int argc, char **argv) __attribute__((weak));
 int ft_eval_compare(int argc, char **argv) __attribute__((weak));
 int ft_eval_judge(int argc, char **argv) __attribute__((weak));
 
@@ -21,6 +22,7 @@ static const struct { const char *name; subcmd_fn fn; const char *what; } cmds[]
     {"generate", ft_eval_generate, "generate answers for prompts (greedy or sampled)"},
     {"score", ft_eval_score, "EM, F1, BLEU, chrF, ROUGE of predictions against references"},
     {"choice", ft_eval_choice, "multiple-choice accuracy by log-likelihood"},
+    {"bench", ft_eval_bench, "ARC, HellaSwag, PIQA, WinoGrande, BoolQ, SciQ, OpenBookQA, MMLU as lm-eval scores them"},
     {"compare", ft_eval_compare, "two reports side by side, with regression gates (exit 3)"},
     {"judge", ft_eval_judge, "pairwise preference by an external judge program"},
 };
@@ -53,7 +55,7 @@ int main(int argc, char **argv) {
         sub = i;
         break;
     }
-    if (sub < 0) return ft_cli_usage("ft-eval", "missing subcommand (ppl, generate, score, choice, compare, judge)");
+    if (sub < 0) return ft_cli_usage("ft-eval", "missing subcommand (ppl, generate, score, choice, bench, compare, judge)");
     for (size_t k = 0; k < sizeof cmds / sizeof cmds[0]; k++) {
         if (strcmp(argv[sub], cmds[k].name) != 0) continue;
         if (!cmds[k].fn) {

@@ -21,7 +21,8 @@ int ft_metric_lower_better(const char *m) {
 
 // Keys that describe the run rather than measure the model.
 static int info_key(const char *k) {
-    static const char *skip[] = {"records", "tokens", "skipped", "n", "seed", "samples", "prompts", "calls", "a_wins", "b_wins", "ties"};
+    static const char *skip[] = {"records", "tokens", "skipped", "n", "seed", "samples", "prompts", "calls", "a_wins", "b_wins", "ties",
+                                  "fewshot", "limit"};
     for (size_t i = 0; i < sizeof skip / sizeof skip[0]; i++)
         if (!strcmp(k, skip[i])) return 1;
     return 0;
