@@ -18,11 +18,6 @@
 #include <math.h>
 
 #define BIG(n) ((double)(n) > 65536.0)
-#define GELU_K 0.7978845608028654f   // sqrt(2 / pi)
-#define GELU_C 0.044715f
-
-// sigmoid(y) = 1 / (1 + e^-y): exact limits 0 and 1 (e^-y overflows to inf or underflows to 0)
-static inline __attribute__((always_inline)) float sigm(float y) { return 1.0f / (1.0f + ft_cpu_expf(-y)); }
 
 FT_CPU_CLONES
 void ft_cpu_act(float *out, const float *x, size_t n, int kind) {
@@ -42,7 +37,7 @@ void ft_cpu_act(float *out, const float *x, size_t n, int kind) {
         #pragma omp parallel for simd schedule(static) if (BIG(n))
         for (size_t i = 0; i < n; i++) {
             float v = x[i];
-            out[i] = v * sigm(2.0f * GELU_K * (v + GELU_C * v * v * v));   // x/2 (1 + tanh u)
+            out[i] = ft_cpu_gelu_tanh(v);   // x/2 (1 + tanh u)
         }
         break;
     }
@@ -58,7 +53,7 @@ void ft_cpu_act_backward(float *dx, const float *dout, const float *x, size_t n,
     case FT_ACT_SILU:
         #pragma omp parallel for simd schedule(static) if (BIG(n))
         for (size_t i = 0; i < n; i++) {
-            float v = x[i], s = sigm(v);
+            float v = x[i], s = ft_cpu_sigmoid(v);
             dx[i] += dout[i] * s * (1.0f + v * (1.0f - s));
         }
         break;
@@ -71,10 +66,7 @@ void ft_cpu_act_backward(float *dx, const float *dout, const float *x, size_t n,
     default:   // FT_ACT_GELU_TANH
         #pragma omp parallel for simd schedule(static) if (BIG(n))
         for (size_t i = 0; i < n; i++) {
-            float v = x[i], v2 = v * v;
-            float y = 2.0f * GELU_K * (v + GELU_C * v2 * v), s = sigm(y), oms = sigm(-y);
-            float d = s + 2.0f * v * s * oms * GELU_K * (1.0f + 3.0f * GELU_C * v2);
-            dx[i] += dout[i] * d;
+            dx[i] += dout[i] * ft_cpu_gelu_tanh_grad(x[i]);
         }
         break;
     }

@@ -45,6 +45,22 @@ static inline __attribute__((always_inline)) float ft_cpu_expf(float x) {
     return x > 88.72283f ? __builtin_inff() : y;
 }
 
+// sigmoid(y) = 1 / (1 + e^-y): exact limits 0 and 1 (e^-y overflows to inf or underflows to 0)
+static inline __attribute__((always_inline)) float ft_cpu_sigmoid(float y) { return 1.0f / (1.0f + ft_cpu_expf(-y)); }
+
+// gelu_tanh(x) = x/2 (1 + tanh u) = x * sigmoid(2u), u = k (x + c x^3), k = sqrt(2/pi), c = 0.044715
+// (HF "gelu_pytorch_tanh"), and its derivative s + 2 x s (1 - s) k (1 + 3 c x^2), s = sigmoid(2u),
+// 1 - s = sigmoid(-2u) (no cancellation in 1 + tanh u where u << 0). cpu_act.c, cpu_pointwise.c.
+#define FT_GELU_K 0.7978845608028654f
+#define FT_GELU_C 0.044715f
+static inline __attribute__((always_inline)) float ft_cpu_gelu_tanh(float x) {
+    return x * ft_cpu_sigmoid(2.0f * FT_GELU_K * (x + FT_GELU_C * x * x * x));
+}
+static inline __attribute__((always_inline)) float ft_cpu_gelu_tanh_grad(float x) {
+    float x2 = x * x, y = 2.0f * FT_GELU_K * (x + FT_GELU_C * x2 * x), s = ft_cpu_sigmoid(y), oms = ft_cpu_sigmoid(-y);
+    return s + 2.0f * x * s * oms * FT_GELU_K * (1.0f + 3.0f * FT_GELU_C * x2);
+}
+
 // Row-major C(M,N) = alpha * op(A)(M,K) @ op(B)(K,N) + beta * C, op = transpose when ta/tb.
 // When beta == 0, C is overwritten (its old contents, even NaN, are ignored).
 void ft_cpu_sgemm(int ta, int tb, int M, int N, int K, float alpha, const float *A, int lda,
@@ -147,7 +163,7 @@ void ft_cpu_dora_norm_backward_W(float *dW, const float *c, const float *W, cons
 void ft_cpu_attention_cached(float *out, const float *q, const float *kc, const float *vc, int n, int p0, int Hq,
                              int Hkv, int D);
 
-// Gemma 3 (cpu_attention.c, cpu_gemma.c)
+// Gemma 3 (cpu_attention.c; the cached one and geglu: cpu_mem.c, cpu_pointwise.c)
 void ft_cpu_attention_window(float *out, float *lse, const float *q, const float *k, const float *v,
                              const int32_t *doc, int B, int T, int Hq, int Hkv, int D, int window, float scale);
 void ft_cpu_attention_window_backward(float *dq, float *dk, float *dv, const float *dout, const float *out,

@@ -1,4 +1,4 @@
-// cpu_pointwise.c — elementwise ops of the CPU op table: SwiGLU, embedding lookup, AdamW
+// cpu_pointwise.c — elementwise ops of the CPU op table: SwiGLU, GeGLU, embedding lookup, AdamW
 // (PyTorch torch.optim.AdamW semantics), the add/axpy helpers of the model glue and the
 // inverted dropout of LoRA (mask hashed from (seed, index), so the backward regenerates it).
 #pragma GCC optimize("no-trapping-math")  // lets GCC vectorise the clamps of ft_cpu_expf
@@ -36,6 +36,28 @@ void ft_cpu_swiglu_backward(float *dgate, float *dup, const float *dout, const f
     if (dup) {
         #pragma omp parallel for simd schedule(static) if (BIG(n))
         for (size_t i = 0; i < n; i++) dup[i] += dout[i] * gate[i] / (1.0f + ft_cpu_expf(-gate[i]));
+    }
+}
+
+// out(N,F) = gelu_tanh(gate) * up (GeGLU: Gemma 3)
+FT_CPU_CLONES
+void ft_cpu_geglu(float *out, const float *gate, const float *up, int N, int F) {
+    size_t n = (size_t)N * F;
+    #pragma omp parallel for simd schedule(static) if (BIG(n))
+    for (size_t i = 0; i < n; i++) out[i] = ft_cpu_gelu_tanh(gate[i]) * up[i];
+}
+
+FT_CPU_CLONES
+void ft_cpu_geglu_backward(float *dgate, float *dup, const float *dout, const float *gate, const float *up, int N,
+                           int F) {
+    size_t n = (size_t)N * F;
+    if (dgate) {
+        #pragma omp parallel for simd schedule(static) if (BIG(n))
+        for (size_t i = 0; i < n; i++) dgate[i] += dout[i] * up[i] * ft_cpu_gelu_tanh_grad(gate[i]);
+    }
+    if (dup) {
+        #pragma omp parallel for simd schedule(static) if (BIG(n))
+        for (size_t i = 0; i < n; i++) dup[i] += dout[i] * ft_cpu_gelu_tanh(gate[i]);
     }
 }
 
