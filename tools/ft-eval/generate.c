@@ -328,8 +328,8 @@ static int slot_step(gen_state *g, ft_kvbatch *kb, int s, gen_slot *sl, float *l
 }
 
 // The whole input through S slots. *nrec / *nbad counted as the one-at-a-time loop does.
-static int run_batched(gen_state *g, ft_kvbatch *kb, ft_jsonl *in, ft_writer *out, int skip_bad, uint64_t *nrec,
-                       uint64_t *nbad) {
+static int run_batched(gen_state *g, ft_kvbatch *kb, ft_jsonl *in, ft_writer *out, int skip_bad, ft_progress *pr,
+                       uint64_t *nrec, uint64_t *nbad) {
     int S = kb->S, V = g->m->cfg.vocab_size, rc = -1, eof = 0;
     gen_slot *sl = ft_calloc((size_t)S, sizeof *sl);
     float *logits = ft_malloc((size_t)S * V * sizeof(float));
@@ -365,6 +365,7 @@ static int run_batched(gen_state *g, ft_kvbatch *kb, ft_jsonl *in, ft_writer *ou
                 }
                 sl[s] = (gen_slot){1, rec, (size_t)*nrec, g->seed + *nrec, 0, sl[s].gen, 0};
                 (*nrec)++;
+                ft_progress_update(pr, *nrec + *nbad, NULL);   // records taken (on a TTY only)
                 ft_kvbatch_reset(kb, s);
                 for (int i = 0; i < n; i++) pslot[i] = s;
                 int last = n - 1;
@@ -494,7 +495,7 @@ int ft_eval_generate(int argc, char **argv) {
     json_t *rec;
     int got;
     ft_progress_start(&pr, "generate", ft_progress_count_lines(input));
-    if (batch > 1 && run_batched(&g, &kb, in, out, skip_bad, &nrec, &nbad) < 0) goto done;
+    if (batch > 1 && run_batched(&g, &kb, in, out, skip_bad, &pr, &nrec, &nbad) < 0) goto done;
     while (batch == 1 && (got = ft_jsonl_next(in, &rec)) != 0) {
         ft_progress_update(&pr, nrec + nbad, NULL);
         if (got == -1) goto done;
