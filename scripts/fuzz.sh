@@ -39,6 +39,6 @@ for name in "${targets[@]}"; do
   seeds="tests/fuzz/seeds/${name#fuzz_}"
   "$out/$name" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 "$corpus" $( [ -d "$seeds" ] && echo "$seeds") \
     >"$out/$name.log" 2>&1 || { status=1; echo "FAIL $name: see $out/$name.log"; tail -30 "$out/$name.log"; }
-  grep -E '^#[0-9]+.*DONE|Done [0-9]+ runs' "$out/$name.log" | tail -1 || true
+  grep -aE '^#[0-9]+.*DONE|Done [0-9]+ runs' "$out/$name.log" | tail -1 || true
 done
 exit $status
